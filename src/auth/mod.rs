@@ -1,0 +1,7 @@
+//! Who you are: local accounts, passwords, sessions. (GitHub sign-in joins here.)
+
+pub mod domain;
+pub mod password;
+pub mod routes;
+pub mod sessions;
+pub mod store;

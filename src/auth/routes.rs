@@ -1,0 +1,283 @@
+//! Register, sign in, sign out.
+
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::account::policy::POLICY_VERSION;
+use crate::auth::domain::{Email, NewPassword, Username};
+use crate::auth::store::{self, NewMember, RegisterError};
+use crate::auth::{password, sessions};
+use crate::web::client_ip::ClientIp;
+use crate::web::csrf::CsrfForm;
+use crate::web::errors::AppError;
+use crate::web::visitor::Visitor;
+use crate::web::{render, render_with, safe_next, see_other};
+use crate::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/register", web::get().to(register_form))
+        .route("/register", web::post().to(register))
+        .route("/login", web::get().to(login_form))
+        .route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout));
+}
+
+#[derive(Template)]
+#[template(path = "auth/register.html")]
+struct RegisterPage {
+    visitor: Visitor,
+    form: RegisterForm,
+    errors: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct RegisterForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    age_confirmed: Option<String>,
+    accept_policy: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+async fn register_form(
+    visitor: Visitor,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    if visitor.user.is_some() {
+        return Ok(see_other("/"));
+    }
+    let form = RegisterForm {
+        next: query.into_inner().next,
+        ..Default::default()
+    };
+    render(&RegisterPage {
+        visitor,
+        form,
+        errors: Vec::new(),
+    })
+}
+
+async fn register(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    ip: ClientIp,
+    req: HttpRequest,
+    CsrfForm(mut form): CsrfForm<RegisterForm>,
+) -> Result<HttpResponse, AppError> {
+    let mut errors = Vec::new();
+    let username = Username::parse(&form.username)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let email = Email::parse(&form.email).map_err(|e| errors.push(e)).ok();
+    let password = NewPassword::parse(&form.password, form.username.trim(), form.email.trim())
+        .map_err(|e| errors.push(e))
+        .ok();
+    if form.age_confirmed.is_none() {
+        errors.push("You must be at least 13 years old to have an account.".into());
+    }
+    if form.accept_policy.is_none() {
+        errors.push("Please read and accept the privacy policy.".into());
+    }
+    let (Some(username), Some(email), Some(password), true) =
+        (username, email, password, errors.is_empty())
+    else {
+        form.password.clear();
+        return render_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &RegisterPage {
+                visitor,
+                form,
+                errors,
+            },
+        );
+    };
+
+    let password_hash = hash_off_executor(password).await?;
+    let user_agent = user_agent(&req);
+    let remote_ip = ip.to_string();
+    let created = state
+        .db
+        .run(move |conn| -> Result<_, RegisterError> {
+            let user_id = store::create_member(
+                conn,
+                NewMember {
+                    username: &username,
+                    email: &email,
+                    password_hash: &password_hash,
+                    policy_version: POLICY_VERSION,
+                },
+            )?;
+            Ok(sessions::create(
+                conn,
+                user_id,
+                false,
+                &remote_ip,
+                &user_agent,
+            )?)
+        })
+        .await;
+    let token = match created {
+        Ok(token) => token,
+        Err(RegisterError::Db(e)) => return Err(e.into()),
+        Err(taken) => {
+            let message = match taken {
+                RegisterError::UsernameTaken => "That username is already taken; choose another.",
+                _ => "An account with this e-mail address already exists. Sign in instead.",
+            };
+            form.password.clear();
+            return render_with(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &RegisterPage {
+                    visitor,
+                    form,
+                    errors: vec![message.into()],
+                },
+            );
+        }
+    };
+    let mut response = see_other(&safe_next(form.next.as_deref()));
+    response.add_cookie(&session_cookie(&state, token, false))?;
+    Ok(response)
+}
+
+async fn hash_off_executor(password: NewPassword) -> Result<String, AppError> {
+    web::block(move || password::hash(password.expose()))
+        .await
+        .map_err(|e| anyhow::anyhow!("hashing worker failed: {e}"))?
+        .map_err(AppError::Internal)
+}
+
+fn user_agent(req: &HttpRequest) -> String {
+    req.headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+fn session_cookie(state: &AppState, token: String, persistent: bool) -> Cookie<'static> {
+    let mut cookie = Cookie::build(sessions::COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .secure(state.config.secure_cookies())
+        .same_site(SameSite::Lax)
+        .finish();
+    // Without Max-Age the browser forgets the cookie when it closes.
+    if persistent {
+        cookie.set_max_age(CookieDuration::days(sessions::PERSISTENT_DAYS));
+    }
+    cookie
+}
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    visitor: Visitor,
+    login: String,
+    remember: bool,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    remember: Option<String>,
+    next: Option<String>,
+}
+
+async fn login_form(
+    visitor: Visitor,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let next = safe_next(query.next.as_deref());
+    if visitor.user.is_some() {
+        return Ok(see_other(&next));
+    }
+    render(&LoginPage {
+        visitor,
+        login: String::new(),
+        remember: false,
+        next,
+        error: None,
+    })
+}
+
+async fn login(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    ip: ClientIp,
+    req: HttpRequest,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let next = safe_next(form.next.as_deref());
+    let remember = form.remember.is_some();
+    let login = form.login.clone();
+    let account = state
+        .db
+        .run(move |conn| store::find_login(conn, &login))
+        .await?;
+    let stored_hash = account.as_ref().and_then(|(_, h)| h.clone());
+    let password = form.password;
+    let valid = web::block(move || password::verify(&password, stored_hash.as_deref()))
+        .await
+        .map_err(|e| anyhow::anyhow!("verification worker failed: {e}"))?;
+    let Some((user_id, _)) = account.filter(|_| valid) else {
+        // The same words whether the name or the password was wrong.
+        let page = LoginPage {
+            visitor,
+            login: form.login,
+            remember,
+            next,
+            error: Some("Wrong username, e-mail or password.".into()),
+        };
+        return render_with(StatusCode::UNAUTHORIZED, &page);
+    };
+    let user_agent = user_agent(&req);
+    let remote_ip = ip.to_string();
+    let token = state
+        .db
+        .run(move |conn| sessions::create(conn, user_id, remember, &remote_ip, &user_agent))
+        .await
+        .map_err(AppError::Database)?;
+    let mut response = see_other(&next);
+    response.add_cookie(&session_cookie(&state, token, remember))?;
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct EmptyForm {}
+
+async fn logout(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(user) = visitor.user {
+        state
+            .db
+            .run(move |conn| sessions::delete(conn, user.session_id))
+            .await
+            .map_err(AppError::Database)?;
+    }
+    let mut response = see_other("/");
+    let mut gone = Cookie::build(sessions::COOKIE, "").path("/").finish();
+    gone.make_removal();
+    response.add_cookie(&gone)?;
+    Ok(response)
+}

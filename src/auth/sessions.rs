@@ -1,0 +1,136 @@
+//! Server-side sessions. The browser holds a random token; the database holds only
+//! its SHA-256, so a leaked database (or backup) cannot be replayed as cookies.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use diesel::prelude::*;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::db::schema::{sessions, users};
+use crate::db::{now, DbConn, DbError};
+use crate::with_conn;
+
+pub const COOKIE: &str = "agora_session";
+pub const PERSISTENT_DAYS: i64 = 30;
+/// A browser-session sign-in lapses after a day without visits.
+pub const IDLE_SECONDS: i64 = 24 * 3600;
+/// `last_seen_at` is refreshed at most this often, so reading pages rarely writes.
+const TOUCH_EVERY_SECONDS: i64 = 300;
+
+/// 32 random bytes, URL-safe base64: 43 characters.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Who a valid session cookie belongs to.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub session_id: i64,
+    pub user_id: i64,
+    pub username: String,
+    pub role: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = sessions)]
+struct NewSession<'a> {
+    token_hash: &'a str,
+    user_id: i64,
+    persistent: bool,
+    created_at: i64,
+    last_seen_at: i64,
+    expires_at: i64,
+    ip: &'a str,
+    user_agent: &'a str,
+}
+
+/// Starts a session and returns the token for the cookie.
+pub fn create(
+    conn: &mut DbConn,
+    user_id: i64,
+    persistent: bool,
+    ip: &str,
+    user_agent: &str,
+) -> Result<String, DbError> {
+    let token = random_token();
+    let token_hash = hash_token(&token);
+    let now = now();
+    let expires_at = if persistent {
+        now + PERSISTENT_DAYS * 86400
+    } else {
+        now + IDLE_SECONDS
+    };
+    let user_agent: String = user_agent.chars().take(300).collect();
+    let row = NewSession {
+        token_hash: &token_hash,
+        user_id,
+        persistent,
+        created_at: now,
+        last_seen_at: now,
+        expires_at,
+        ip,
+        user_agent: &user_agent,
+    };
+    with_conn!(conn, |c| diesel::insert_into(sessions::table)
+        .values(&row)
+        .execute(c))?;
+    Ok(token)
+}
+
+/// The member behind a cookie token, if the session exists and has not expired.
+pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<SessionUser>, DbError> {
+    let token_hash = hash_token(token);
+    let now = now();
+    let found = with_conn!(conn, |c| sessions::table
+        .inner_join(users::table)
+        .filter(sessions::token_hash.eq(&token_hash))
+        .filter(sessions::expires_at.gt(now))
+        .select((
+            sessions::id,
+            sessions::persistent,
+            sessions::last_seen_at,
+            users::id,
+            users::username,
+            users::role,
+        ))
+        .first::<(i64, bool, i64, i64, String, String)>(c)
+        .optional())?;
+    let Some((session_id, persistent, last_seen_at, user_id, username, role)) = found else {
+        return Ok(None);
+    };
+    if now - last_seen_at >= TOUCH_EVERY_SECONDS {
+        let target = sessions::table.find(session_id);
+        if persistent {
+            with_conn!(conn, |c| diesel::update(target)
+                .set(sessions::last_seen_at.eq(now))
+                .execute(c))?;
+        } else {
+            with_conn!(conn, |c| diesel::update(target)
+                .set((
+                    sessions::last_seen_at.eq(now),
+                    sessions::expires_at.eq(now + IDLE_SECONDS)
+                ))
+                .execute(c))?;
+        }
+    }
+    Ok(Some(SessionUser {
+        session_id,
+        user_id,
+        username,
+        role,
+    }))
+}
+
+pub fn delete(conn: &mut DbConn, session_id: i64) -> Result<(), DbError> {
+    with_conn!(conn, |c| diesel::delete(sessions::table.find(session_id))
+        .execute(c))?;
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! Every setting Agora reads, from `AGORA_*` environment variables (listed in the README).
+
+use std::path::PathBuf;
+
+use ipnet::IpNet;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://path` or `postgres://…`; the scheme picks the backend.
+    pub database_url: String,
+    pub database_pool_size: u32,
+    /// Address to listen on; port 0 picks a free port (the tests do).
+    pub bind: String,
+    /// The forum's address as members see it, without a trailing slash.
+    pub public_url: String,
+    /// Proxies whose `X-Forwarded-For` header is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Where daily request-log files go; stdout only when unset.
+    pub log_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is not valid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let pool_size = match var("AGORA_DATABASE_POOL_SIZE") {
+            None => 10,
+            Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid {
+                name: "AGORA_DATABASE_POOL_SIZE",
+                reason: format!("{v:?} is not a whole number"),
+            })?,
+        };
+        let trusted_proxies = match var("AGORA_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(list) => parse_proxies(&list).map_err(|reason| ConfigError::Invalid {
+                name: "AGORA_TRUSTED_PROXIES",
+                reason,
+            })?,
+        };
+        let public_url = var("AGORA_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8080".into());
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid {
+                name: "AGORA_PUBLIC_URL",
+                reason: "it must start with http:// or https://".into(),
+            });
+        }
+        Ok(Config {
+            database_url: var("AGORA_DATABASE_URL").unwrap_or_else(|| "sqlite://agora.db".into()),
+            database_pool_size: pool_size,
+            bind: var("AGORA_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            public_url: public_url.trim_end_matches('/').to_string(),
+            trusted_proxies,
+            log_dir: var("AGORA_LOG_DIR").map(PathBuf::from),
+        })
+    }
+
+    /// Cookies carry the `Secure` flag whenever the forum is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// `AGORA_TRUSTED_PROXIES` is a comma-separated list of addresses or CIDR ranges.
+pub fn parse_proxies(list: &str) -> Result<Vec<IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{item:?} is neither an IP address nor a CIDR range"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxies_accept_addresses_and_ranges_and_reject_garbage() {
+        let parsed = parse_proxies("10.0.0.1, 192.168.0.0/16,::1").unwrap();
+        assert_eq!(parsed.len(), 3);
+        assert!(parsed[1].contains(&"192.168.4.5".parse::<std::net::IpAddr>().unwrap()));
+        assert!(parse_proxies("10.0.0.1,not-an-ip").is_err());
+    }
+}

@@ -1,0 +1,172 @@
+//! The database: one pool over SQLite or PostgreSQL, chosen by the URL's scheme.
+//!
+//! Queries are written once and compiled for both backends by [`with_conn!`]: each
+//! area's `queries.rs` wraps its diesel code in it, so the same statement runs on
+//! whichever connection the pool hands out.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A pooled connection to whichever backend is configured.
+pub enum DbConn {
+    Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+    Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+}
+
+/// Runs `$body` with `$c` bound to the concrete connection, compiling it once per backend.
+#[macro_export]
+macro_rules! with_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => {
+                let $c: &mut ::diesel::SqliteConnection = &mut *$c;
+                $body
+            }
+            $crate::db::DbConn::Postgres($c) => {
+                let $c: &mut ::diesel::PgConnection = &mut *$c;
+                $body
+            }
+        }
+    };
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database query failed")]
+    Query(#[from] diesel::result::Error),
+    #[error("no database connection available")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("the database worker stopped")]
+    Blocking,
+    #[error("migrations failed: {0}")]
+    Migration(String),
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+}
+
+impl DbError {
+    /// True when a UNIQUE constraint refused the write (a race two requests both lost
+    /// the pre-check for, e.g. the same username registered twice at once).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+#[derive(Clone)]
+pub enum Database {
+    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+    Postgres(Pool<ConnectionManager<PgConnection>>),
+}
+
+/// Every SQLite connection: write-ahead log so readers never wait for the writer,
+/// foreign keys enforced, and a busy timeout instead of an instant "database is locked".
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+impl Database {
+    pub fn connect(url: &str, pool_size: u32) -> Result<Self, DbError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let pool = Pool::builder()
+                .max_size(pool_size.max(1))
+                .connection_timeout(Duration::from_secs(10))
+                .connection_customizer(Box::new(SqlitePragmas))
+                .build(ConnectionManager::<SqliteConnection>::new(path))?;
+            Ok(Database::Sqlite(pool))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = Pool::builder()
+                .max_size(pool_size.max(1))
+                .connection_timeout(Duration::from_secs(10))
+                .build(ConnectionManager::<PgConnection>::new(url))?;
+            Ok(Database::Postgres(pool))
+        } else {
+            Err(DbError::UnsupportedUrl(url.to_string()))
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Database::Sqlite(_) => "sqlite",
+            Database::Postgres(_) => "postgres",
+        }
+    }
+
+    /// A connection for synchronous work (start-up, the command line).
+    pub fn get(&self) -> Result<DbConn, DbError> {
+        Ok(match self {
+            Database::Sqlite(pool) => DbConn::Sqlite(pool.get()?),
+            Database::Postgres(pool) => DbConn::Postgres(pool.get()?),
+        })
+    }
+
+    /// Applies pending migrations. On PostgreSQL an advisory lock makes instances
+    /// that start together take turns instead of racing on the same migration.
+    pub fn migrate(&self) -> Result<usize, DbError> {
+        let migration_error =
+            |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+        match self.get()? {
+            DbConn::Sqlite(mut conn) => {
+                let applied = conn
+                    .run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map_err(migration_error)?;
+                Ok(applied.len())
+            }
+            DbConn::Postgres(mut conn) => {
+                conn.batch_execute("SELECT pg_advisory_lock(4242001)")?;
+                let result = conn
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|v| v.len());
+                conn.batch_execute("SELECT pg_advisory_unlock(4242001)")?;
+                result.map_err(migration_error)
+            }
+        }
+    }
+
+    /// Runs blocking diesel work on actix's thread pool, off the async executor.
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || {
+            let mut conn = db.get()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|_| E::from(DbError::Blocking))?
+    }
+}
+
+/// Now, as Unix seconds: the unit every timestamp column uses.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

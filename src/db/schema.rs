@@ -1,0 +1,102 @@
+//! The tables, as diesel sees them. Both backends' migrations produce exactly this shape.
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        username_key -> Text,
+        email -> Nullable<Text>,
+        email_verified -> Bool,
+        password_hash -> Nullable<Text>,
+        role -> Text,
+        created_at -> BigInt,
+        age_confirmed_at -> Nullable<BigInt>,
+        policy_version -> Nullable<Text>,
+        policy_accepted_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        persistent -> Bool,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        expires_at -> BigInt,
+        ip -> Text,
+        user_agent -> Text,
+    }
+}
+
+diesel::table! {
+    categories (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        description -> Text,
+        position -> Integer,
+        topic_count -> BigInt,
+        post_count -> BigInt,
+    }
+}
+
+diesel::table! {
+    topics (id) {
+        id -> BigInt,
+        category_id -> BigInt,
+        user_id -> BigInt,
+        title -> Text,
+        slug -> Text,
+        created_at -> BigInt,
+        last_post_at -> BigInt,
+        post_count -> BigInt,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> BigInt,
+        topic_id -> BigInt,
+        post_number -> BigInt,
+        user_id -> BigInt,
+        body_markdown -> Text,
+        body_html -> Text,
+        created_at -> BigInt,
+        edited_at -> Nullable<BigInt>,
+        posted_from_ip -> Text,
+        like_count -> BigInt,
+    }
+}
+
+diesel::table! {
+    post_edits (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        user_id -> BigInt,
+        previous_markdown -> Text,
+        edited_at -> BigInt,
+        edited_from_ip -> Text,
+    }
+}
+
+diesel::table! {
+    likes (post_id, user_id) {
+        post_id -> BigInt,
+        user_id -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(topics -> categories (category_id));
+diesel::joinable!(topics -> users (user_id));
+diesel::joinable!(posts -> topics (topic_id));
+diesel::joinable!(posts -> users (user_id));
+diesel::joinable!(post_edits -> posts (post_id));
+diesel::joinable!(likes -> posts (post_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users, sessions, categories, topics, posts, post_edits, likes
+);

@@ -1,0 +1,415 @@
+//! Categories, topics, posts and likes in the database (no HTTP here).
+//! Every list is read through an index: topics by (category, activity), posts by
+//! (topic, number), so page 1,000 costs what page 1 does.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{categories, likes, post_edits, posts, topics, users};
+use crate::db::{now, DbConn, DbError};
+use crate::with_conn;
+
+pub const TOPICS_PER_PAGE: i64 = 30;
+pub const POSTS_PER_PAGE: i64 = 20;
+
+#[derive(Debug, Queryable)]
+pub struct Category {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub topic_count: i64,
+    pub post_count: i64,
+}
+
+type CategoryColumns = (
+    categories::id,
+    categories::slug,
+    categories::name,
+    categories::description,
+    categories::topic_count,
+    categories::post_count,
+);
+const CATEGORY_COLUMNS: CategoryColumns = (
+    categories::id,
+    categories::slug,
+    categories::name,
+    categories::description,
+    categories::topic_count,
+    categories::post_count,
+);
+
+pub fn list_categories(conn: &mut DbConn) -> Result<Vec<Category>, DbError> {
+    Ok(with_conn!(conn, |c| categories::table
+        .select(CATEGORY_COLUMNS)
+        .order((categories::position, categories::id))
+        .load(c))?)
+}
+
+pub fn find_category(conn: &mut DbConn, id: i64) -> Result<Option<Category>, DbError> {
+    Ok(with_conn!(conn, |c| categories::table
+        .find(id)
+        .select(CATEGORY_COLUMNS)
+        .first(c)
+        .optional())?)
+}
+
+#[derive(Debug, Queryable)]
+pub struct TopicSummary {
+    pub id: i64,
+    pub title: String,
+    pub slug: String,
+    pub author: String,
+    pub created_at: i64,
+    pub last_post_at: i64,
+    pub post_count: i64,
+}
+
+/// Where a page of a category's topic list starts: just after this topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopicCursor {
+    pub last_post_at: i64,
+    pub id: i64,
+}
+
+impl TopicCursor {
+    /// Cursors travel in URLs as `SECONDS.ID`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (at, id) = raw.split_once('.')?;
+        Some(TopicCursor {
+            last_post_at: at.parse().ok()?,
+            id: id.parse().ok()?,
+        })
+    }
+
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.last_post_at, self.id)
+    }
+}
+
+/// One page of a category's topics, latest activity first, and the cursor of the
+/// next page when there is one.
+pub fn list_topics(
+    conn: &mut DbConn,
+    category_id: i64,
+    after: Option<TopicCursor>,
+) -> Result<(Vec<TopicSummary>, Option<TopicCursor>), DbError> {
+    let mut rows: Vec<TopicSummary> = with_conn!(conn, |c| {
+        let mut query = topics::table
+            .inner_join(users::table)
+            .filter(topics::category_id.eq(category_id))
+            .select((
+                topics::id,
+                topics::title,
+                topics::slug,
+                users::username,
+                topics::created_at,
+                topics::last_post_at,
+                topics::post_count,
+            ))
+            .order((topics::last_post_at.desc(), topics::id.desc()))
+            .limit(TOPICS_PER_PAGE + 1)
+            .into_boxed();
+        if let Some(cursor) = after {
+            query = query.filter(
+                topics::last_post_at
+                    .lt(cursor.last_post_at)
+                    .or(topics::last_post_at
+                        .eq(cursor.last_post_at)
+                        .and(topics::id.lt(cursor.id))),
+            );
+        }
+        query.load(c)
+    })?;
+    let next = if rows.len() as i64 > TOPICS_PER_PAGE {
+        rows.truncate(TOPICS_PER_PAGE as usize);
+        rows.last().map(|t| TopicCursor {
+            last_post_at: t.last_post_at,
+            id: t.id,
+        })
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+#[derive(Debug, Queryable)]
+pub struct TopicHeader {
+    pub id: i64,
+    pub title: String,
+    pub slug: String,
+    pub post_count: i64,
+    pub category_id: i64,
+    pub category_name: String,
+    pub category_slug: String,
+}
+
+pub fn find_topic(conn: &mut DbConn, id: i64) -> Result<Option<TopicHeader>, DbError> {
+    Ok(with_conn!(conn, |c| topics::table
+        .inner_join(categories::table)
+        .filter(topics::id.eq(id))
+        .select((
+            topics::id,
+            topics::title,
+            topics::slug,
+            topics::post_count,
+            categories::id,
+            categories::name,
+            categories::slug,
+        ))
+        .first(c)
+        .optional())?)
+}
+
+#[derive(Debug, Queryable)]
+pub struct PostView {
+    pub id: i64,
+    pub post_number: i64,
+    pub user_id: i64,
+    pub author: String,
+    pub body_html: String,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub like_count: i64,
+    /// Set when the member reading the page has liked this post.
+    pub viewer_like: Option<i64>,
+}
+
+/// The posts numbered `first..first + POSTS_PER_PAGE` of a topic, with whether the
+/// viewer liked each: one indexed range scan, one query.
+pub fn page_of_posts(
+    conn: &mut DbConn,
+    topic_id: i64,
+    first: i64,
+    viewer: Option<i64>,
+) -> Result<Vec<PostView>, DbError> {
+    let viewer = viewer.unwrap_or(-1);
+    Ok(with_conn!(conn, |c| posts::table
+        .inner_join(users::table)
+        .left_join(likes::table.on(likes::post_id.eq(posts::id).and(likes::user_id.eq(viewer))),)
+        .filter(posts::topic_id.eq(topic_id))
+        .filter(posts::post_number.ge(first))
+        .filter(posts::post_number.lt(first + POSTS_PER_PAGE))
+        .select((
+            posts::id,
+            posts::post_number,
+            posts::user_id,
+            users::username,
+            posts::body_html,
+            posts::created_at,
+            posts::edited_at,
+            posts::like_count,
+            likes::user_id.nullable(),
+        ))
+        .order(posts::post_number)
+        .load(c))?)
+}
+
+pub struct NewPost<'a> {
+    pub user_id: i64,
+    pub markdown: &'a str,
+    pub html: &'a str,
+    pub ip: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = posts)]
+struct PostRow<'a> {
+    topic_id: i64,
+    post_number: i64,
+    user_id: i64,
+    body_markdown: &'a str,
+    body_html: &'a str,
+    created_at: i64,
+    posted_from_ip: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = topics)]
+struct TopicRow<'a> {
+    category_id: i64,
+    user_id: i64,
+    title: &'a str,
+    slug: &'a str,
+    created_at: i64,
+    last_post_at: i64,
+    post_count: i64,
+}
+
+/// Creates a topic and its first post together: both or neither.
+pub fn create_topic(
+    conn: &mut DbConn,
+    category_id: i64,
+    title: &str,
+    slug: &str,
+    post: NewPost<'_>,
+) -> Result<i64, DbError> {
+    let now = now();
+    Ok(with_conn!(conn, |c| c
+        .transaction::<_, diesel::result::Error, _>(|c| {
+            let topic_id = diesel::insert_into(topics::table)
+                .values(&TopicRow {
+                    category_id,
+                    user_id: post.user_id,
+                    title,
+                    slug,
+                    created_at: now,
+                    last_post_at: now,
+                    post_count: 1,
+                })
+                .returning(topics::id)
+                .get_result::<i64>(c)?;
+            diesel::insert_into(posts::table)
+                .values(&PostRow {
+                    topic_id,
+                    post_number: 1,
+                    user_id: post.user_id,
+                    body_markdown: post.markdown,
+                    body_html: post.html,
+                    created_at: now,
+                    posted_from_ip: post.ip,
+                })
+                .execute(c)?;
+            diesel::update(categories::table.find(category_id))
+                .set((
+                    categories::topic_count.eq(categories::topic_count + 1),
+                    categories::post_count.eq(categories::post_count + 1),
+                ))
+                .execute(c)?;
+            Ok(topic_id)
+        }))?)
+}
+
+/// Appends a reply and returns its number, or `None` when the topic does not exist.
+pub fn create_reply(
+    conn: &mut DbConn,
+    topic_id: i64,
+    post: NewPost<'_>,
+) -> Result<Option<i64>, DbError> {
+    let now = now();
+    Ok(with_conn!(conn, |c| c
+        .transaction::<_, diesel::result::Error, _>(|c| {
+            // Taking the number by incrementing the counter first locks the topic row, so
+            // concurrent replies queue up instead of claiming the same number.
+            let claimed = diesel::update(topics::table.find(topic_id))
+                .set((
+                    topics::post_count.eq(topics::post_count + 1),
+                    topics::last_post_at.eq(now),
+                ))
+                .returning((topics::post_count, topics::category_id))
+                .get_result::<(i64, i64)>(c)
+                .optional()?;
+            let Some((post_number, category_id)) = claimed else {
+                return Ok(None);
+            };
+            diesel::insert_into(posts::table)
+                .values(&PostRow {
+                    topic_id,
+                    post_number,
+                    user_id: post.user_id,
+                    body_markdown: post.markdown,
+                    body_html: post.html,
+                    created_at: now,
+                    posted_from_ip: post.ip,
+                })
+                .execute(c)?;
+            diesel::update(categories::table.find(category_id))
+                .set(categories::post_count.eq(categories::post_count + 1))
+                .execute(c)?;
+            Ok(Some(post_number))
+        }))?)
+}
+
+#[derive(Debug, Queryable)]
+pub struct EditablePost {
+    pub id: i64,
+    pub topic_id: i64,
+    pub post_number: i64,
+    pub user_id: i64,
+    pub body_markdown: String,
+    pub topic_title: String,
+    pub topic_slug: String,
+}
+
+pub fn find_post(conn: &mut DbConn, post_id: i64) -> Result<Option<EditablePost>, DbError> {
+    Ok(with_conn!(conn, |c| posts::table
+        .inner_join(topics::table)
+        .filter(posts::id.eq(post_id))
+        .select((
+            posts::id,
+            posts::topic_id,
+            posts::post_number,
+            posts::user_id,
+            posts::body_markdown,
+            topics::title,
+            topics::slug,
+        ))
+        .first(c)
+        .optional())?)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = post_edits)]
+struct PostEditRow<'a> {
+    post_id: i64,
+    user_id: i64,
+    previous_markdown: &'a str,
+    edited_at: i64,
+    edited_from_ip: &'a str,
+}
+
+/// Replaces a post's text, keeping what it said before, who changed it and from where.
+pub fn edit_post(conn: &mut DbConn, post_id: i64, edit: NewPost<'_>) -> Result<(), DbError> {
+    let now = now();
+    Ok(with_conn!(conn, |c| c
+        .transaction::<_, diesel::result::Error, _>(|c| {
+            let previous: String = posts::table
+                .find(post_id)
+                .select(posts::body_markdown)
+                .first(c)?;
+            diesel::insert_into(post_edits::table)
+                .values(&PostEditRow {
+                    post_id,
+                    user_id: edit.user_id,
+                    previous_markdown: &previous,
+                    edited_at: now,
+                    edited_from_ip: edit.ip,
+                })
+                .execute(c)?;
+            diesel::update(posts::table.find(post_id))
+                .set((
+                    posts::body_markdown.eq(edit.markdown),
+                    posts::body_html.eq(edit.html),
+                    posts::edited_at.eq(Some(now)),
+                ))
+                .execute(c)?;
+            Ok(())
+        }))?)
+}
+
+/// Likes (or, with `like == false`, un-likes) a post. Liking twice counts once.
+pub fn set_like(conn: &mut DbConn, post_id: i64, user_id: i64, like: bool) -> Result<(), DbError> {
+    let now = now();
+    Ok(with_conn!(conn, |c| c
+        .transaction::<_, diesel::result::Error, _>(|c| {
+            let (changed, delta) = if like {
+                let inserted = diesel::insert_into(likes::table)
+                    .values((
+                        likes::post_id.eq(post_id),
+                        likes::user_id.eq(user_id),
+                        likes::created_at.eq(now),
+                    ))
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
+                (inserted, 1)
+            } else {
+                let deleted = diesel::delete(likes::table.find((post_id, user_id))).execute(c)?;
+                (deleted, -1)
+            };
+            if changed == 1 {
+                diesel::update(posts::table.find(post_id))
+                    .set(posts::like_count.eq(posts::like_count + delta))
+                    .execute(c)?;
+            }
+            Ok(())
+        }))?)
+}

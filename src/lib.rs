@@ -1,0 +1,76 @@
+//! Agora: a server-rendered community forum that keeps its privacy policy to the letter.
+
+pub mod account;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod forum;
+pub mod telemetry;
+pub mod web;
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web as aweb, App as ActixApp, HttpServer};
+
+use config::Config;
+use db::Database;
+use web::errors::AppError;
+
+/// What every handler can reach: the database and the settings.
+pub struct AppState {
+    pub db: Database,
+    pub config: Config,
+}
+
+/// A bound, migrated, ready-to-run Agora. `main` and every test start it this way.
+pub struct App {
+    port: u16,
+    server: Server,
+}
+
+impl App {
+    /// Connects to and migrates the database, binds the address (port 0 picks a free
+    /// port), and returns the server, not yet running.
+    pub fn build(config: Config) -> anyhow::Result<App> {
+        let db = Database::connect(&config.database_url, config.database_pool_size)?;
+        let applied = db.migrate()?;
+        tracing::info!(backend = db.backend_name(), applied, "database ready");
+        let listener = TcpListener::bind(&config.bind)?;
+        let port = listener.local_addr()?.port();
+        let state = aweb::Data::new(AppState { db, config });
+        let server = HttpServer::new(move || {
+            ActixApp::new()
+                .app_data(state.clone())
+                .app_data(aweb::PayloadConfig::new(web::csrf::FORM_LIMIT))
+                .app_data(aweb::PathConfig::default().error_handler(|_, _| {
+                    AppError::BadRequest("That address has a malformed id in it.".into()).into()
+                }))
+                .app_data(aweb::QueryConfig::default().error_handler(|_, _| {
+                    AppError::BadRequest("That address has a malformed parameter in it.".into())
+                        .into()
+                }))
+                .wrap(from_fn(web::csrf::ensure_token))
+                .wrap(web::security_headers())
+                .wrap(Compress::default())
+                .wrap(from_fn(web::request_log::log_request))
+                .route("/static/agora.css", aweb::get().to(web::stylesheet))
+                .configure(forum::routes::routes)
+                .configure(auth::routes::routes)
+                .configure(account::policy::routes)
+                .default_service(aweb::to(web::not_found))
+        })
+        .listen(listener)?
+        .run();
+        Ok(App { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,104 @@
+//! The address a request really came from.
+//!
+//! `X-Forwarded-For` is attacker-controlled unless a proxy we trust wrote it, so it
+//! is read only when the peer is a trusted proxy, and then from the right: the first
+//! hop that is not one of our proxies is the client.
+
+use std::net::IpAddr;
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use ipnet::IpNet;
+
+use crate::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl std::fmt::Display for ClientIp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+pub fn resolve(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let Some(header) = forwarded_for else {
+        return peer;
+    };
+    let mut client = peer;
+    for hop in header.rsplit(',').map(str::trim) {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if is_trusted(&ip) => client = ip,
+            Ok(ip) => return ip,
+            // A malformed entry ends what can be believed; keep the last good hop.
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+pub fn from_request(req: &HttpRequest) -> IpAddr {
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let trusted: &[IpNet] = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.config.trusted_proxies.as_slice())
+        .unwrap_or(&[]);
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    resolve(peer, forwarded, trusted)
+}
+
+impl FromRequest for ClientIp {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(ClientIp(from_request(req))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn untrusted_peer_header_is_ignored() {
+        let trusted = crate::config::parse_proxies("10.0.0.1").unwrap();
+        assert_eq!(
+            resolve(ip("203.0.113.9"), Some("1.2.3.4"), &trusted),
+            ip("203.0.113.9")
+        );
+    }
+
+    #[test]
+    fn trusted_proxy_header_gives_first_untrusted_hop_from_the_right() {
+        let trusted = crate::config::parse_proxies("10.0.0.0/8").unwrap();
+        let header = "6.6.6.6, 198.51.100.7, 10.0.0.2";
+        assert_eq!(
+            resolve(ip("10.0.0.1"), Some(header), &trusted),
+            ip("198.51.100.7")
+        );
+    }
+
+    #[test]
+    fn malformed_hop_stops_the_walk() {
+        let trusted = crate::config::parse_proxies("10.0.0.0/8").unwrap();
+        assert_eq!(
+            resolve(ip("10.0.0.1"), Some("1.2.3.4, garbage"), &trusted),
+            ip("10.0.0.1")
+        );
+    }
+}

@@ -1,0 +1,117 @@
+//! Failures become proper HTML pages: a message for the person, the cause in the log.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+use crate::db::DbError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// The page needs a signed-in member; carries where to return after signing in.
+    #[error("sign-in required")]
+    SignInRequired { next: String },
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+#[derive(Template)]
+#[template(path = "errors/error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+}
+
+impl AppError {
+    fn title_and_message(&self) -> (&'static str, String) {
+        match self {
+            AppError::NotFound => ("Page not found", "There is nothing at this address. It may have been moved, or the link is mistyped.".into()),
+            AppError::BadRequest(msg) => ("Bad request", msg.clone()),
+            AppError::Forbidden(msg) => ("Not allowed", msg.clone()),
+            AppError::PayloadTooLarge => ("Too large", "What you sent is larger than the forum accepts. Shorten it and try again.".into()),
+            AppError::SignInRequired { .. } => ("Sign-in required", "Please sign in to continue.".into()),
+            AppError::Database(_) | AppError::Internal(_) => (
+                "Something went wrong",
+                "The forum could not complete this request. Nothing you sent was half-saved; please try again in a moment.".into(),
+            ),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::SignInRequired { next } = self {
+            let target = format!("/login?next={}", crate::web::url_encode(next));
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, target))
+                .finish();
+        }
+        let status = self.status_code();
+        if status.is_server_error() {
+            // The cause chain goes to the log; the page says nothing about internals.
+            tracing::error!(error = %ErrorChain(self), "request failed");
+        }
+        let (title, message) = self.title_and_message();
+        render_error_page(status, title, &message)
+    }
+}
+
+impl From<actix_web::error::HttpError> for AppError {
+    fn from(e: actix_web::error::HttpError) -> Self {
+        AppError::Internal(anyhow::anyhow!("building the response failed: {e}"))
+    }
+}
+
+/// The error page on its own, for errors raised outside handlers (extractors, 404s).
+pub fn render_error_page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
+    let page = ErrorPage {
+        status: status.as_u16(),
+        title,
+        message,
+    };
+    match page.render() {
+        Ok(html) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(html),
+        Err(_) => HttpResponse::build(status)
+            .content_type("text/plain; charset=utf-8")
+            .body(message.to_string()),
+    }
+}
+
+/// Shows an error with its whole source chain, for the log.
+struct ErrorChain<'a>(&'a AppError);
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = std::error::Error::source(self.0);
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,122 @@
+//! What every page shares: error pages, the visitor, CSRF, client IPs, headers, logging.
+
+pub mod client_ip;
+pub mod csrf;
+pub mod errors;
+pub mod request_log;
+pub mod visitor;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+
+use errors::AppError;
+
+pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// Renders a page with the given status.
+pub fn render_with(
+    status: actix_web::http::StatusCode,
+    page: &impl Template,
+) -> Result<HttpResponse, AppError> {
+    let html = page
+        .render()
+        .map_err(|e| anyhow::anyhow!("template failed: {e}"))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+pub fn render(page: &impl Template) -> Result<HttpResponse, AppError> {
+    render_with(actix_web::http::StatusCode::OK, page)
+}
+
+/// The answer to a successful form POST: go look at the result (POST/redirect/GET).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+pub fn url_encode(value: &str) -> String {
+    utf8_percent_encode(value, NON_ALPHANUMERIC).to_string()
+}
+
+/// Only same-site paths are followed after sign-in, never another origin.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+/// Pages load nothing from any other origin: the policy promises it, the browser enforces it.
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        ))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "same-origin"))
+}
+
+/// Filters the page templates use; each area's routes bring this module into scope.
+pub mod filters {
+    /// Askama hands filters values behind any number of references; this sees through them.
+    pub trait UnixSeconds {
+        fn seconds(&self) -> i64;
+    }
+    impl UnixSeconds for i64 {
+        fn seconds(&self) -> i64 {
+            *self
+        }
+    }
+    impl<T: UnixSeconds + ?Sized> UnixSeconds for &T {
+        fn seconds(&self) -> i64 {
+            (**self).seconds()
+        }
+    }
+
+    /// Unix seconds as members read them: "2026-11-25 14:03 UTC".
+    pub fn when(unix: impl UnixSeconds, _: &dyn askama::Values) -> askama::Result<String> {
+        let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+        Ok(time::OffsetDateTime::from_unix_timestamp(unix.seconds())
+            .ok()
+            .and_then(|t| t.format(format).ok())
+            .unwrap_or_default())
+    }
+
+    /// Unix seconds for a `<time datetime>` attribute.
+    pub fn iso(unix: impl UnixSeconds, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(time::OffsetDateTime::from_unix_timestamp(unix.seconds())
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default())
+    }
+}
+
+const STYLESHEET: &str = include_str!("../../static/agora.css");
+
+/// The one stylesheet, compiled into the binary so a deployment is a single file.
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(STYLESHEET)
+}
+
+/// Requests no route matched.
+pub async fn not_found(_req: HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}

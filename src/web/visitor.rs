@@ -1,0 +1,70 @@
+//! Who is asking: a signed-in member or an anonymous reader, plus the CSRF token
+//! their page's forms must carry. Every page template gets one.
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+
+use crate::auth::sessions::{self, SessionUser};
+use crate::web::errors::AppError;
+use crate::web::LocalBoxFuture;
+use crate::AppState;
+
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub user: Option<SessionUser>,
+    pub csrf_token: String,
+    /// The path and query of this request, for "sign in and come back here" links.
+    pub path: String,
+}
+
+impl Visitor {
+    /// The signed-in member, or a redirect to the sign-in page that returns here.
+    pub fn member(&self) -> Result<&SessionUser, AppError> {
+        self.user.as_ref().ok_or_else(|| AppError::SignInRequired {
+            next: self.path.clone(),
+        })
+    }
+
+    pub fn user_id(&self) -> Option<i64> {
+        self.user.as_ref().map(|u| u.user_id)
+    }
+}
+
+impl FromRequest for Visitor {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            // Handlers may ask twice (e.g. page and form): look the session up once.
+            if let Some(visitor) = req.extensions().get::<Visitor>() {
+                return Ok(visitor.clone());
+            }
+            let user = match req.cookie(sessions::COOKIE) {
+                Some(cookie) if !cookie.value().is_empty() => {
+                    let state = req
+                        .app_data::<web::Data<AppState>>()
+                        .ok_or_else(|| anyhow::anyhow!("application state missing"))?;
+                    let token = cookie.value().to_string();
+                    state
+                        .db
+                        .run(move |conn| sessions::find(conn, &token))
+                        .await?
+                }
+                _ => None,
+            };
+            let path = match req.query_string() {
+                "" => req.path().to_string(),
+                q => format!("{}?{}", req.path(), q),
+            };
+            let visitor = Visitor {
+                user,
+                csrf_token: crate::web::csrf::token_of(&req),
+                path,
+            };
+            req.extensions_mut().insert(visitor.clone());
+            Ok(visitor)
+        })
+    }
+}

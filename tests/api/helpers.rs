@@ -1,0 +1,300 @@
+//! One way to start Agora in a test: `spawn_app` gives a running server on a random
+//! port over a fresh database (a temporary SQLite file, or a PostgreSQL database
+//! created for this test and dropped after it), and a client with a cookie jar.
+
+use std::sync::Mutex;
+
+use agora::config::Config;
+use agora::db::Database;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use rand::RngCore;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// The same database the server uses, for asserting what was stored.
+    pub db: Database,
+    csrf_token: Mutex<Option<String>>,
+    _sqlite_dir: Option<tempfile::TempDir>,
+    _postgres: Option<PostgresScratch>,
+}
+
+/// A database created for one test and dropped when it ends.
+struct PostgresScratch {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PostgresScratch {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+pub fn postgres_base_url() -> Option<String> {
+    let url = std::env::var("AGORA_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    // Accept the server's URL with or without a database name.
+    let without_scheme = url.split_once("://").map(|(_, rest)| rest).unwrap_or(&url);
+    match without_scheme.find('/') {
+        Some(slash) => Some(url[..url.len() - without_scheme.len() + slash].to_string()),
+        None => Some(url.trim_end_matches('/').to_string()),
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like `spawn_app`, letting the test change settings first.
+pub async fn spawn_app_with(
+    backend: Backend,
+    customise: impl FnOnce(&mut Config),
+) -> Option<TestApp> {
+    let mut suffix = [0u8; 8];
+    rand::rng().fill_bytes(&mut suffix);
+    let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+
+    let (database_url, sqlite_dir, postgres) = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let url = format!("sqlite://{}", dir.path().join("agora.db").display());
+            (url, Some(dir), None)
+        }
+        Backend::Postgres => {
+            let Some(base) = postgres_base_url() else {
+                eprintln!("SKIPPED: PostgreSQL run (set AGORA_TEST_POSTGRES_URL to include it)");
+                return None;
+            };
+            let name = format!("agora_test_{suffix}");
+            let admin_url = format!("{base}/postgres");
+            let mut admin = PgConnection::establish(&admin_url)
+                .expect("PostgreSQL answers at AGORA_TEST_POSTGRES_URL");
+            admin
+                .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                .expect("create test database");
+            (
+                format!("{base}/{name}"),
+                None,
+                Some(PostgresScratch { admin_url, name }),
+            )
+        }
+    };
+
+    let mut config = Config {
+        database_url: database_url.clone(),
+        database_pool_size: 4,
+        bind: "127.0.0.1:0".into(),
+        public_url: "http://127.0.0.1".into(),
+        trusted_proxies: Vec::new(),
+        log_dir: None,
+    };
+    customise(&mut config);
+    let app = agora::App::build(config).expect("Agora starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.run_until_stopped());
+
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("HTTP client");
+    let db = Database::connect(&database_url, 2).expect("test database connection");
+    Some(TestApp {
+        address,
+        client,
+        db,
+        csrf_token: Mutex::new(None),
+        _sqlite_dir: sqlite_dir,
+        _postgres: postgres,
+    })
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub set_cookies: Vec<String>,
+    pub body: String,
+}
+
+impl Page {
+    pub fn html(&self) -> scraper::Html {
+        scraper::Html::parse_document(&self.body)
+    }
+
+    /// The text of every element matching `selector`, whitespace collapsed.
+    pub fn texts(&self, selector: &str) -> Vec<String> {
+        let selector = scraper::Selector::parse(selector).expect("valid selector");
+        self.html()
+            .select(&selector)
+            .map(|e| {
+                e.text()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
+    /// The `value` of the form field named `name` (or a textarea's text).
+    pub fn field(&self, name: &str) -> Option<String> {
+        let html = self.html();
+        let input = scraper::Selector::parse(&format!("input[name=\"{name}\"]")).unwrap();
+        if let Some(e) = html.select(&input).next() {
+            return Some(e.value().attr("value").unwrap_or("").to_string());
+        }
+        let textarea = scraper::Selector::parse(&format!("textarea[name=\"{name}\"]")).unwrap();
+        html.select(&textarea).next().map(|e| e.text().collect())
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    async fn page(response: reqwest::Response) -> Page {
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let set_cookies = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect();
+        let body = response.text().await.expect("response body");
+        Page {
+            status,
+            location,
+            set_cookies,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        Self::page(self.client.get(self.url(path)).send().await.expect("GET")).await
+    }
+
+    /// The CSRF token this client's pages carry (read from a page, as a browser's form would).
+    pub async fn csrf_token(&self) -> String {
+        if let Some(token) = self.csrf_token.lock().unwrap().clone() {
+            return token;
+        }
+        let page = self.get("/login").await;
+        let token = page.field("csrf_token").expect("pages carry a CSRF token");
+        *self.csrf_token.lock().unwrap() = Some(token.clone());
+        token
+    }
+
+    /// Submits a form the way a browser does, CSRF token included.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.csrf_token().await;
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        form.extend_from_slice(fields);
+        self.post_raw(path, &form, &[]).await
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Page {
+        let mut request = self.client.post(self.url(path)).form(form);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Self::page(request.send().await.expect("POST")).await
+    }
+
+    /// Registers and signs in a member with a valid password; returns the password.
+    pub async fn register(&self, username: &str) -> String {
+        let password = format!("{username}-has-a-long-password");
+        let email = format!("{}@example.org", username.to_lowercase());
+        let page = self
+            .post_form(
+                "/register",
+                &[
+                    ("username", username),
+                    ("email", &email),
+                    ("password", &password),
+                    ("age_confirmed", "yes"),
+                    ("accept_policy", "yes"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            page.status, 303,
+            "registration of {username} failed: {}",
+            page.body
+        );
+        password
+    }
+
+    /// A second browser: its own cookie jar, same server and database.
+    pub fn another_browser(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            db: self.db.clone(),
+            csrf_token: Mutex::new(None),
+            _sqlite_dir: None,
+            _postgres: None,
+        }
+    }
+
+    /// Creates a topic in General and returns its path (`/t/ID/slug`).
+    pub async fn create_topic(&self, title: &str, body: &str) -> String {
+        let page = self
+            .post_form("/c/1/new", &[("title", title), ("body", body)])
+            .await;
+        assert_eq!(page.status, 303, "topic creation failed: {}", page.body);
+        page.location.expect("redirect to the new topic")
+    }
+}
+
+/// Runs each named test once per backend: `mod NAME { sqlite, postgres }`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[actix_web::test]
+                async fn sqlite() {
+                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await.unwrap();
+                    super::$name(app).await;
+                }
+
+                #[actix_web::test]
+                async fn postgres() {
+                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}

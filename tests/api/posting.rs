@@ -1,0 +1,207 @@
+//! Writing: topics, replies, edits, likes; P5 (what is gathered) and P6 (post IPs).
+
+use agora::db::schema::{categories, likes, post_edits, posts, topics};
+use agora::with_conn;
+use diesel::prelude::*;
+
+use crate::helpers::{spawn_app_with, Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    member_creates_a_topic_with_rendered_markdown,
+    p6_replies_and_edits_record_the_ip_they_came_from,
+    members_like_others_posts_once_and_can_undo_it,
+    members_edit_only_their_own_posts,
+);
+
+fn topic_id(path: &str) -> i64 {
+    path.split('/').nth(2).unwrap().parse().unwrap()
+}
+
+async fn member_creates_a_topic_with_rendered_markdown(app: TestApp) {
+    app.register("grace").await;
+    let form = app.get("/c/1/new").await;
+    assert_eq!(form.status, 200);
+
+    let path = app
+        .create_topic(
+            "Markdown works",
+            "**bold** and [a link](https://example.org)\n\n```\nlet x = 1;\n```\n\n<script>alert('x')</script>",
+        )
+        .await;
+    let page = app.get(&path).await;
+    assert!(page.body.contains("<strong>bold</strong>"));
+    assert!(page
+        .body
+        .contains(r#"<a href="https://example.org" rel="nofollow ugc noopener">a link</a>"#));
+    assert!(page.body.contains("<pre><code>let x = 1;"));
+    assert!(!page.body.contains("<script>alert"));
+
+    // Rendered once and stored: the page serves the stored HTML.
+    let mut conn = app.db.get().unwrap();
+    let (markdown, html): (String, String) = with_conn!(&mut conn, |c| posts::table
+        .select((posts::body_markdown, posts::body_html))
+        .first(c))
+    .unwrap();
+    assert!(markdown.contains("**bold**"));
+    assert!(html.contains("<strong>bold</strong>") && !html.contains("<script"));
+    let (topic_count, post_count): (i64, i64) = with_conn!(&mut conn, |c| categories::table
+        .find(1)
+        .select((categories::topic_count, categories::post_count))
+        .first(c))
+    .unwrap();
+    assert_eq!((topic_count, post_count), (1, 1));
+    assert_eq!(
+        app.get("/").await.texts(".categories .meta"),
+        vec!["1 topics · 1 posts"]
+    );
+}
+
+async fn p6_replies_and_edits_record_the_ip_they_came_from(app: TestApp) {
+    app.register("heidi").await;
+    let path = app.create_topic("Where from?", "first").await;
+    let id = topic_id(&path);
+    // Without trusted proxies, a forged X-Forwarded-For is ignored.
+    let token = app.csrf_token().await;
+    let reply = app
+        .post_raw(
+            &format!("/t/{id}/reply"),
+            &[("csrf_token", &token), ("body", "second")],
+            &[("X-Forwarded-For", "203.0.113.66")],
+        )
+        .await;
+    assert_eq!(reply.status, 303);
+
+    let mut conn = app.db.get().unwrap();
+    let ips: Vec<String> = with_conn!(&mut conn, |c| posts::table
+        .select(posts::posted_from_ip)
+        .order(posts::id)
+        .load(c))
+    .unwrap();
+    assert_eq!(ips, vec!["127.0.0.1", "127.0.0.1"]);
+
+    let post_id: i64 = with_conn!(&mut conn, |c| posts::table
+        .select(posts::id)
+        .order(posts::id)
+        .first(c))
+    .unwrap();
+    let edited = app
+        .post_form(
+            &format!("/p/{post_id}/edit"),
+            &[("body", "first, corrected")],
+        )
+        .await;
+    assert_eq!(edited.status, 303);
+    let page = app.get(&path).await;
+    assert!(page.body.contains("first, corrected"));
+    assert_eq!(page.texts(".post .edited"), vec!["edited"]);
+    let edits: Vec<(String, String)> = with_conn!(&mut conn, |c| post_edits::table
+        .select((post_edits::previous_markdown, post_edits::edited_from_ip))
+        .load(c))
+    .unwrap();
+    assert_eq!(edits, vec![("first".to_string(), "127.0.0.1".to_string())]);
+    // Members never see IP addresses.
+    assert!(!page.body.contains("127.0.0.1"));
+}
+
+#[actix_web::test]
+async fn p6_behind_a_trusted_proxy_the_forwarded_client_ip_is_recorded() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(app) = spawn_app_with(backend, |config| {
+            config.trusted_proxies = agora::config::parse_proxies("127.0.0.1").unwrap();
+        })
+        .await
+        else {
+            continue;
+        };
+        app.register("ivan").await;
+        let path = app.create_topic("Proxied", "first").await;
+        let token = app.csrf_token().await;
+        let reply = app
+            .post_raw(
+                &format!("/t/{}/reply", topic_id(&path)),
+                &[("csrf_token", &token), ("body", "via proxy")],
+                &[("X-Forwarded-For", "198.51.100.23, 127.0.0.1")],
+            )
+            .await;
+        assert_eq!(reply.status, 303);
+        let mut conn = app.db.get().unwrap();
+        let ip: String = with_conn!(&mut conn, |c| posts::table
+            .filter(posts::post_number.eq(2))
+            .select(posts::posted_from_ip)
+            .first(c))
+        .unwrap();
+        assert_eq!(ip, "198.51.100.23", "{backend:?}");
+    }
+}
+
+async fn members_like_others_posts_once_and_can_undo_it(app: TestApp) {
+    let author = app.another_browser();
+    author.register("judy").await;
+    let path = author.create_topic("Like me", "please").await;
+    app.register("ken").await;
+    let mut conn = app.db.get().unwrap();
+    let post_id: i64 = with_conn!(&mut conn, |c| posts::table.select(posts::id).first(c)).unwrap();
+
+    assert_eq!(
+        app.post_form(&format!("/p/{post_id}/like"), &[])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        app.post_form(&format!("/p/{post_id}/like"), &[])
+            .await
+            .status,
+        303
+    );
+    let page = app.get(&path).await;
+    assert_eq!(page.texts(".post .likes"), vec!["1 like"]);
+    assert!(page
+        .texts(".post-actions button")
+        .contains(&"Unlike".to_string()));
+    let rows: i64 = with_conn!(&mut conn, |c| likes::table.count().get_result(c)).unwrap();
+    assert_eq!(rows, 1, "one like per member per post");
+
+    // The author cannot like their own post.
+    let own = author.post_form(&format!("/p/{post_id}/like"), &[]).await;
+    assert_eq!(own.status, 400);
+
+    assert_eq!(
+        app.post_form(&format!("/p/{post_id}/unlike"), &[])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(app.get(&path).await.texts(".post .likes"), vec!["0 likes"]);
+    let (count, rows): (i64, i64) = with_conn!(&mut conn, |c| (
+        posts::table
+            .find(post_id)
+            .select(posts::like_count)
+            .first(c)
+            .unwrap(),
+        likes::table.count().get_result(c).unwrap()
+    ));
+    assert_eq!((count, rows), (0, 0));
+}
+
+async fn members_edit_only_their_own_posts(app: TestApp) {
+    let author = app.another_browser();
+    author.register("leo").await;
+    let path = author.create_topic("Mine", "original").await;
+    app.register("mallory").await;
+    let mut conn = app.db.get().unwrap();
+    let post_id: i64 = with_conn!(&mut conn, |c| posts::table.select(posts::id).first(c)).unwrap();
+
+    assert_eq!(app.get(&format!("/p/{post_id}/edit")).await.status, 403);
+    let attempt = app
+        .post_form(&format!("/p/{post_id}/edit"), &[("body", "defaced")])
+        .await;
+    assert_eq!(attempt.status, 403);
+    assert!(app.get(&path).await.body.contains("original"));
+    let edits: i64 = with_conn!(&mut conn, |c| post_edits::table.count().get_result(c)).unwrap();
+    assert_eq!(edits, 0);
+    let title: String =
+        with_conn!(&mut conn, |c| topics::table.select(topics::title).first(c)).unwrap();
+    assert_eq!(title, "Mine");
+}

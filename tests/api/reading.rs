@@ -1,0 +1,151 @@
+//! P1: anyone may read the forum without an account.
+
+use agora::db::schema::{posts, topics};
+use agora::with_conn;
+use diesel::prelude::*;
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+on_both_backends!(
+    p1_visitor_reads_categories_topics_and_posts_without_an_account,
+    topic_pages_hold_twenty_posts_and_permalinks_find_their_page,
+    category_lists_thirty_topics_a_page_by_latest_activity,
+);
+
+async fn p1_visitor_reads_categories_topics_and_posts_without_an_account(app: TestApp) {
+    let home = app.get("/").await;
+    assert_eq!(home.status, 200);
+    assert_eq!(home.texts(".category-name"), vec!["General"]);
+
+    let author = app.another_browser();
+    author.register("writer").await;
+    let topic = author
+        .create_topic("Welcome to Agora", "Hello **everyone**")
+        .await;
+
+    let category = app.get("/c/1/general").await;
+    assert_eq!(category.status, 200);
+    assert_eq!(
+        category.texts("table.topics tbody td a"),
+        vec!["Welcome to Agora"]
+    );
+    assert!(category.body.contains("by writer"));
+
+    let page = app.get(&topic).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.texts("h1"), vec!["Welcome to Agora"]);
+    assert_eq!(page.texts(".post .author"), vec!["writer"]);
+    assert!(page.body.contains("Hello <strong>everyone</strong>"));
+    // A reader is invited to sign in rather than shown a reply form.
+    assert!(page.field("body").is_none());
+    assert!(page.body.contains("to reply"));
+}
+
+async fn topic_pages_hold_twenty_posts_and_permalinks_find_their_page(app: TestApp) {
+    app.register("talker").await;
+    let topic = app
+        .create_topic("A long conversation", "Post number 1")
+        .await;
+    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    for n in 2..=25 {
+        let reply = app
+            .post_form(
+                &format!("/t/{id}/reply"),
+                &[("body", &format!("Post number {n}"))],
+            )
+            .await;
+        assert_eq!(reply.status, 303);
+        if n == 25 {
+            assert_eq!(
+                reply.location.as_deref(),
+                Some(format!("{topic}?page=2#post-25").as_str())
+            );
+        }
+    }
+
+    let first = app.get(&topic).await;
+    assert_eq!(first.texts(".post").len(), 20);
+    assert!(first.body.contains("Post number 20") && !first.body.contains("Post number 21"));
+    assert!(first.body.contains(&format!("href=\"{topic}?page=2\"")));
+
+    let second = app.get(&format!("{topic}?page=2")).await;
+    assert_eq!(second.status, 200);
+    assert_eq!(second.texts(".post").len(), 5);
+    assert!(second.body.contains("id=\"post-21\"") && second.body.contains("Post number 25"));
+
+    let permalink = app.get(&format!("{topic}/23")).await;
+    assert_eq!(permalink.status, 303);
+    assert_eq!(
+        permalink.location.as_deref(),
+        Some(format!("{topic}?page=2#post-23").as_str())
+    );
+    let early = app.get(&format!("{topic}/3")).await;
+    assert_eq!(
+        early.location.as_deref(),
+        Some(format!("{topic}#post-3").as_str())
+    );
+
+    // A wrong or missing slug leads to the canonical address.
+    let moved = app.get(&format!("/t/{id}/old-title")).await;
+    assert_eq!(moved.status, 301);
+    assert_eq!(moved.location.as_deref(), Some(topic.as_str()));
+
+    let mut conn = app.db.get().unwrap();
+    let numbers: Vec<i64> = with_conn!(&mut conn, |c| posts::table
+        .filter(posts::topic_id.eq(id))
+        .select(posts::post_number)
+        .order(posts::post_number)
+        .load(c))
+    .unwrap();
+    assert_eq!(numbers, (1..=25).collect::<Vec<i64>>());
+}
+
+async fn category_lists_thirty_topics_a_page_by_latest_activity(app: TestApp) {
+    app.register("prolific").await;
+    let mut paths = Vec::new();
+    for n in 1..=32 {
+        paths.push(app.create_topic(&format!("Topic {n:02}"), "body").await);
+    }
+    // Give every topic a distinct activity time: topic n active at second n.
+    let mut conn = app.db.get().unwrap();
+    for (n, path) in paths.iter().enumerate() {
+        let id: i64 = path.split('/').nth(2).unwrap().parse().unwrap();
+        with_conn!(&mut conn, |c| diesel::update(topics::table.find(id))
+            .set(topics::last_post_at.eq(1_000 + n as i64))
+            .execute(c))
+        .unwrap();
+    }
+    // A reply to the oldest topic brings it to the top.
+    let oldest: i64 = paths[0].split('/').nth(2).unwrap().parse().unwrap();
+    assert_eq!(
+        app.post_form(&format!("/t/{oldest}/reply"), &[("body", "bump")])
+            .await
+            .status,
+        303
+    );
+
+    let first = app.get("/c/1/general").await;
+    let titles = first.texts("table.topics tbody td a");
+    assert_eq!(titles.len(), 30);
+    assert_eq!(titles[0], "Topic 01");
+    assert_eq!(titles[1], "Topic 32");
+    assert_eq!(titles[29], "Topic 04");
+    let next = first.html();
+    let link = next
+        .select(&scraper::Selector::parse("a[rel=next]").unwrap())
+        .next()
+        .expect("a link to older topics")
+        .value()
+        .attr("href")
+        .unwrap()
+        .to_string();
+
+    let second = app.get(&link).await;
+    assert_eq!(second.status, 200);
+    assert_eq!(
+        second.texts("table.topics tbody td a"),
+        vec!["Topic 03", "Topic 02"]
+    );
+    assert!(!second.body.contains("rel=\"next\""));
+}
