@@ -10,6 +10,8 @@ pub mod web;
 
 use std::net::TcpListener;
 
+use anyhow::Context;
+
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web as aweb, App as ActixApp, HttpServer};
@@ -37,7 +39,8 @@ impl App {
         let db = Database::connect(&config.database_url, config.database_pool_size)?;
         let applied = db.migrate()?;
         tracing::info!(backend = db.backend_name(), applied, "database ready");
-        let listener = TcpListener::bind(&config.bind)?;
+        let listener = TcpListener::bind(&config.bind)
+            .with_context(|| format!("cannot listen on {} (AGORA_BIND)", config.bind))?;
         let port = listener.local_addr()?.port();
         let state = aweb::Data::new(AppState { db, config });
         let server = HttpServer::new(move || {

@@ -1,5 +1,6 @@
 //! Logging through `tracing`: always to stdout, and to daily files when `AGORA_LOG_DIR` is set.
 
+use std::io::IsTerminal;
 use std::path::Path;
 
 use tracing_appender::non_blocking::WorkerGuard;
@@ -8,7 +9,10 @@ use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, Env
 /// Installs the global subscriber. Keep the returned guard alive: it flushes the log file.
 pub fn init(log_dir: Option<&Path>) -> anyhow::Result<Option<WorkerGuard>> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let stdout = fmt::layer().with_target(false);
+    // Colour only for a person at a terminal; log collectors get plain text.
+    let stdout = fmt::layer()
+        .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal());
     let (file_layer, guard) = match log_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
-use diesel::{PgConnection, SqliteConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -43,6 +43,8 @@ macro_rules! with_conn {
 pub enum DbError {
     #[error("database query failed")]
     Query(#[from] diesel::result::Error),
+    #[error("cannot open the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
     #[error("no database connection available")]
     Pool(#[from] diesel::r2d2::PoolError),
     #[error("the database worker stopped")]
@@ -73,16 +75,15 @@ pub enum Database {
     Postgres(Pool<ConnectionManager<PgConnection>>),
 }
 
-/// Every SQLite connection: write-ahead log so readers never wait for the writer,
-/// foreign keys enforced, and a busy timeout instead of an instant "database is locked".
+/// Every SQLite connection: foreign keys enforced, and a busy timeout instead of an
+/// instant "database is locked". (Write-ahead logging is set once, on the file.)
 #[derive(Debug)]
 struct SqlitePragmas;
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         conn.batch_execute(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+            "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )
         .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -91,6 +92,9 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
 impl Database {
     pub fn connect(url: &str, pool_size: u32) -> Result<Self, DbError> {
         if let Some(path) = url.strip_prefix("sqlite://") {
+            // WAL lets readers go on while one member writes. The mode is stored in the
+            // file, and switching needs the file to itself: do it before the pool opens.
+            SqliteConnection::establish(path)?.batch_execute("PRAGMA journal_mode = WAL")?;
             let pool = Pool::builder()
                 .max_size(pool_size.max(1))
                 .connection_timeout(Duration::from_secs(10))
