@@ -17,6 +17,20 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Where daily request-log files go; stdout only when unset.
     pub log_dir: Option<PathBuf>,
+    /// Sign-in with GitHub, when an OAuth App's client id is configured.
+    pub github: Option<GithubConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GithubConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    /// Where `/login/oauth/authorize` and `/login/oauth/access_token` live.
+    pub web_url: String,
+    /// Where `/user` and `/user/emails` live.
+    pub api_url: String,
+    /// How long any one call to GitHub may take.
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,10 +51,9 @@ impl Config {
         };
         let trusted_proxies = match var("AGORA_TRUSTED_PROXIES") {
             None => Vec::new(),
-            Some(list) => parse_proxies(&list).map_err(|reason| ConfigError::Invalid {
-                name: "AGORA_TRUSTED_PROXIES",
-                reason,
-            })?,
+            Some(list) => {
+                parse_proxies(&list).map_err(|reason| ConfigError::Invalid { name: "AGORA_TRUSTED_PROXIES", reason })?
+            }
         };
         let public_url = var("AGORA_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8080".into());
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
@@ -56,6 +69,7 @@ impl Config {
             public_url: public_url.trim_end_matches('/').to_string(),
             trusted_proxies,
             log_dir: var("AGORA_LOG_DIR").map(PathBuf::from),
+            github: github_from_env(&var)?,
         })
     }
 
@@ -63,6 +77,36 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+fn github_from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Option<GithubConfig>, ConfigError> {
+    let Some(client_id) = var("AGORA_GITHUB_CLIENT_ID") else {
+        return Ok(None);
+    };
+    let client_secret = var("AGORA_GITHUB_CLIENT_SECRET").ok_or(ConfigError::Invalid {
+        name: "AGORA_GITHUB_CLIENT_SECRET",
+        reason: "it must be set when AGORA_GITHUB_CLIENT_ID is".into(),
+    })?;
+    let timeout = match var("AGORA_GITHUB_TIMEOUT_SECONDS") {
+        None => 10,
+        Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid {
+            name: "AGORA_GITHUB_TIMEOUT_SECONDS",
+            reason: format!("{v:?} is not a whole number"),
+        })?,
+    };
+    Ok(Some(GithubConfig {
+        client_id,
+        client_secret,
+        web_url: var("AGORA_GITHUB_URL")
+            .unwrap_or_else(|| "https://github.com".into())
+            .trim_end_matches('/')
+            .to_string(),
+        api_url: var("AGORA_GITHUB_API_URL")
+            .unwrap_or_else(|| "https://api.github.com".into())
+            .trim_end_matches('/')
+            .to_string(),
+        timeout: std::time::Duration::from_secs(timeout),
+    }))
 }
 
 /// `AGORA_TRUSTED_PROXIES` is a comma-separated list of addresses or CIDR ranges.

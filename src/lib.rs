@@ -24,6 +24,8 @@ use web::errors::AppError;
 pub struct AppState {
     pub db: Database,
     pub config: Config,
+    /// Present when sign-in with GitHub is configured.
+    pub github: Option<auth::github::client::GithubClient>,
 }
 
 /// A bound, migrated, ready-to-run Agora. `main` and every test start it this way.
@@ -35,37 +37,47 @@ pub struct App {
 impl App {
     /// Connects to and migrates the database, binds the address (port 0 picks a free
     /// port), and returns the server, not yet running.
-    pub fn build(config: Config) -> anyhow::Result<App> {
+    pub fn build(mut config: Config) -> anyhow::Result<App> {
         let db = Database::connect(&config.database_url, config.database_pool_size)?;
         let applied = db.migrate()?;
         tracing::info!(backend = db.backend_name(), applied, "database ready");
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("cannot listen on {} (AGORA_BIND)", config.bind))?;
         let port = listener.local_addr()?.port();
-        let state = aweb::Data::new(AppState { db, config });
-        let server = HttpServer::new(move || {
-            ActixApp::new()
-                .app_data(state.clone())
-                .app_data(aweb::PayloadConfig::new(web::csrf::FORM_LIMIT))
-                .app_data(aweb::PathConfig::default().error_handler(|_, _| {
-                    AppError::BadRequest("That address has a malformed id in it.".into()).into()
-                }))
-                .app_data(aweb::QueryConfig::default().error_handler(|_, _| {
-                    AppError::BadRequest("That address has a malformed parameter in it.".into())
-                        .into()
-                }))
-                .wrap(from_fn(web::csrf::ensure_token))
-                .wrap(web::security_headers())
-                .wrap(Compress::default())
-                .wrap(from_fn(web::request_log::log_request))
-                .route("/static/agora.css", aweb::get().to(web::stylesheet))
-                .configure(forum::routes::routes)
-                .configure(auth::routes::routes)
-                .configure(account::policy::routes)
-                .default_service(aweb::to(web::not_found))
-        })
-        .listen(listener)?
-        .run();
+        // A public URL on port 0 follows the port actually bound (the tests use this).
+        if let Some(base) = config.public_url.strip_suffix(":0") {
+            config.public_url = format!("{base}:{port}");
+        }
+        let github = match config.github.clone() {
+            Some(github) => Some(auth::github::client::GithubClient::new(github, &config.public_url)?),
+            None => None,
+        };
+        let state = aweb::Data::new(AppState { db, config, github });
+        let server =
+            HttpServer::new(move || {
+                ActixApp::new()
+                    .app_data(state.clone())
+                    .app_data(aweb::PayloadConfig::new(web::csrf::FORM_LIMIT))
+                    .app_data(aweb::PathConfig::default().error_handler(|_, _| {
+                        AppError::BadRequest("That address has a malformed id in it.".into()).into()
+                    }))
+                    .app_data(aweb::QueryConfig::default().error_handler(|_, _| {
+                        AppError::BadRequest("That address has a malformed parameter in it.".into()).into()
+                    }))
+                    .wrap(from_fn(web::csrf::ensure_token))
+                    .wrap(web::security_headers())
+                    .wrap(Compress::default())
+                    .wrap(from_fn(web::request_log::log_request))
+                    .route("/static/agora.css", aweb::get().to(web::stylesheet))
+                    .configure(forum::routes::routes)
+                    .configure(auth::routes::routes)
+                    .configure(auth::github::routes::routes)
+                    .configure(account::policy::routes)
+                    .configure(account::routes::routes)
+                    .default_service(aweb::to(web::not_found))
+            })
+            .listen(listener)?
+            .run();
         Ok(App { port, server })
     }
 

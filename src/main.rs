@@ -6,11 +6,7 @@ use agora::config::Config;
 use agora::db::Database;
 
 #[derive(Parser)]
-#[command(
-    name = "agora",
-    version,
-    about = "A fast, privacy-respecting community forum"
-)]
+#[command(name = "agora", version, about = "A fast, privacy-respecting community forum")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -40,10 +36,7 @@ fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             let db = Database::connect(&config.database_url, 1)?;
             let applied = db.migrate()?;
-            println!(
-                "{applied} migration(s) applied to the {} database",
-                db.backend_name()
-            );
+            println!("{applied} migration(s) applied to the {} database", db.backend_name());
         }
     }
     Ok(())

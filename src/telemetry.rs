@@ -10,9 +10,7 @@ use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, Env
 pub fn init(log_dir: Option<&Path>) -> anyhow::Result<Option<WorkerGuard>> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Colour only for a person at a terminal; log collectors get plain text.
-    let stdout = fmt::layer()
-        .with_target(false)
-        .with_ansi(std::io::stdout().is_terminal());
+    let stdout = fmt::layer().with_target(false).with_ansi(std::io::stdout().is_terminal());
     let (file_layer, guard) = match log_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
@@ -24,10 +22,6 @@ pub fn init(log_dir: Option<&Path>) -> anyhow::Result<Option<WorkerGuard>> {
         }
         None => (None, None),
     };
-    tracing_subscriber::registry()
-        .with(filter)
-        .with(stdout)
-        .with(file_layer)
-        .try_init()?;
+    tracing_subscriber::registry().with(filter).with(stdout).with(file_layer).try_init()?;
     Ok(guard)
 }

@@ -33,17 +33,9 @@ fn help_lists_the_commands() {
 fn migrate_applies_migrations_once() {
     let dir = tempfile::tempdir().unwrap();
     let first = agora(dir.path()).arg("migrate").output().unwrap();
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
-    assert!(String::from_utf8_lossy(&first.stdout)
-        .contains("1 migration(s) applied to the sqlite database"));
-    assert!(
-        dir.path().join("agora.db").exists(),
-        "the default database is ./agora.db"
-    );
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("1 migration(s) applied to the sqlite database"));
+    assert!(dir.path().join("agora.db").exists(), "the default database is ./agora.db");
     let again = agora(dir.path()).arg("migrate").output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("0 migration(s) applied"));
 }
@@ -51,17 +43,10 @@ fn migrate_applies_migrations_once() {
 #[test]
 fn bad_settings_are_refused_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
-    let output = agora(dir.path())
-        .env("AGORA_TRUSTED_PROXIES", "10.0.0.1,nonsense")
-        .output()
-        .unwrap();
+    let output = agora(dir.path()).env("AGORA_TRUSTED_PROXIES", "10.0.0.1,nonsense").output().unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("AGORA_TRUSTED_PROXIES is not valid"));
-    let output = agora(dir.path())
-        .env("AGORA_DATABASE_URL", "mysql://x")
-        .arg("migrate")
-        .output()
-        .unwrap();
+    let output = agora(dir.path()).env("AGORA_DATABASE_URL", "mysql://x").arg("migrate").output().unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported database URL"));
 }
@@ -78,10 +63,7 @@ impl Drop for Server {
 fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
     let started = Instant::now();
     while !check() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
+        assert!(started.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -89,11 +71,7 @@ fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
 fn http_get(port: u16, path: &str) -> Option<String> {
     use std::io::Write;
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     Some(response)
@@ -103,11 +81,7 @@ fn http_get(port: u16, path: &str) -> Option<String> {
 fn serve_starts_on_a_fresh_directory_and_logs_every_request() {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = agora(dir.path())
         .env("AGORA_BIND", format!("127.0.0.1:{port}"))
         .env("AGORA_LOG_DIR", &logs)
@@ -124,10 +98,7 @@ fn serve_starts_on_a_fresh_directory_and_logs_every_request() {
     });
     let home = home.unwrap();
     assert!(home.starts_with("HTTP/1.1 200"), "{home}");
-    assert!(
-        home.contains("General"),
-        "the first category exists at once"
-    );
+    assert!(home.contains("General"), "the first category exists at once");
 
     let missing = http_get(port, "/no-such-page").unwrap();
     assert!(missing.starts_with("HTTP/1.1 404"));
@@ -154,12 +125,6 @@ fn serve_starts_on_a_fresh_directory_and_logs_every_request() {
 
     let _ = server.0.kill();
     let mut stdout = String::new();
-    server
-        .0
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
+    server.0.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
     assert!(log_line(&stdout), "stdout has the request too: {stdout}");
 }

@@ -1,3 +1,5 @@
-//! The member's own data and the privacy promises (the policy page; export and deletion join here).
+//! The member's own data and the privacy promises: the policy page and "Your data".
 
 pub mod policy;
+pub mod routes;
+pub mod store;

@@ -15,8 +15,7 @@ pub const POLICY_VERSION: &str = "2026-11-25";
 const POLICY_MARKDOWN: &str = include_str!("../../templates/privacy/policy.md");
 
 /// Rendered once: the policy is part of the binary and never changes while it runs.
-static POLICY_HTML: LazyLock<String> =
-    LazyLock::new(|| crate::forum::markdown::render(POLICY_MARKDOWN));
+static POLICY_HTML: LazyLock<String> = LazyLock::new(|| crate::forum::markdown::render(POLICY_MARKDOWN));
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/privacy", web::get().to(privacy_policy));
@@ -31,9 +30,5 @@ struct PolicyPage {
 }
 
 async fn privacy_policy(visitor: Visitor) -> Result<HttpResponse, AppError> {
-    render(&PolicyPage {
-        visitor,
-        version: POLICY_VERSION,
-        policy_html: POLICY_HTML.as_str(),
-    })
+    render(&PolicyPage { visitor, version: POLICY_VERSION, policy_html: POLICY_HTML.as_str() })
 }

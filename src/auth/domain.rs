@@ -14,16 +14,9 @@ impl Username {
         let name = raw.trim();
         let length = name.chars().count();
         if !(Self::MIN..=Self::MAX).contains(&length) {
-            return Err(format!(
-                "A username is {} to {} characters long.",
-                Self::MIN,
-                Self::MAX
-            ));
+            return Err(format!("A username is {} to {} characters long.", Self::MIN, Self::MAX));
         }
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
             return Err("A username may use only letters, digits, '_' and '-'.".into());
         }
         if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
@@ -61,9 +54,7 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && domain
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
         if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
             return Err(invalid());
         }
@@ -86,10 +77,7 @@ impl NewPassword {
     pub fn parse(raw: &str, username: &str, email: &str) -> Result<Self, String> {
         let length = raw.chars().count();
         if length < Self::MIN {
-            return Err(format!(
-                "Choose a password of at least {} characters.",
-                Self::MIN
-            ));
+            return Err(format!("Choose a password of at least {} characters.", Self::MIN));
         }
         if length > Self::MAX {
             return Err(format!("A password is at most {} characters.", Self::MAX));
@@ -147,19 +135,8 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(
-            Email::parse(" Ann@Example.ORG ").unwrap().as_str(),
-            "ann@example.org"
-        );
-        for bad in [
-            "",
-            "plain",
-            "a@b",
-            "@example.org",
-            "a@.org",
-            "a b@example.org",
-            "a@example..org",
-        ] {
+        assert_eq!(Email::parse(" Ann@Example.ORG ").unwrap().as_str(), "ann@example.org");
+        for bad in ["", "plain", "a@b", "@example.org", "a@.org", "a b@example.org", "a@example..org"] {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
         }
     }

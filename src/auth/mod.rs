@@ -1,6 +1,7 @@
 //! Who you are: local accounts, passwords, sessions. (GitHub sign-in joins here.)
 
 pub mod domain;
+pub mod github;
 pub mod password;
 pub mod routes;
 pub mod sessions;

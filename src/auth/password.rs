@@ -12,9 +12,8 @@ fn hasher() -> Argon2<'static> {
 
 pub fn hash(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    let hash = hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
+    let hash =
+        hasher().hash_password(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
     Ok(hash.to_string())
 }
 
@@ -30,9 +29,7 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
         return false;
     };
     // Verification uses the parameters recorded in the hash itself.
-    let ok = Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok();
+    let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
     ok && real
 }
 

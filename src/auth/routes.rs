@@ -31,6 +31,15 @@ struct RegisterPage {
     visitor: Visitor,
     form: RegisterForm,
     errors: Vec<String>,
+    github_enabled: bool,
+    next_path: String,
+}
+
+impl RegisterPage {
+    fn new(state: &AppState, visitor: Visitor, form: RegisterForm, errors: Vec<String>) -> Self {
+        let next_path = safe_next(form.next.as_deref());
+        RegisterPage { visitor, form, errors, github_enabled: state.github.is_some(), next_path }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -52,21 +61,15 @@ pub struct NextQuery {
 }
 
 async fn register_form(
+    state: web::Data<AppState>,
     visitor: Visitor,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     if visitor.user.is_some() {
         return Ok(see_other("/"));
     }
-    let form = RegisterForm {
-        next: query.into_inner().next,
-        ..Default::default()
-    };
-    render(&RegisterPage {
-        visitor,
-        form,
-        errors: Vec::new(),
-    })
+    let form = RegisterForm { next: query.into_inner().next, ..Default::default() };
+    render(&RegisterPage::new(&state, visitor, form, Vec::new()))
 }
 
 async fn register(
@@ -77,31 +80,19 @@ async fn register(
     CsrfForm(mut form): CsrfForm<RegisterForm>,
 ) -> Result<HttpResponse, AppError> {
     let mut errors = Vec::new();
-    let username = Username::parse(&form.username)
-        .map_err(|e| errors.push(e))
-        .ok();
+    let username = Username::parse(&form.username).map_err(|e| errors.push(e)).ok();
     let email = Email::parse(&form.email).map_err(|e| errors.push(e)).ok();
-    let password = NewPassword::parse(&form.password, form.username.trim(), form.email.trim())
-        .map_err(|e| errors.push(e))
-        .ok();
+    let password =
+        NewPassword::parse(&form.password, form.username.trim(), form.email.trim()).map_err(|e| errors.push(e)).ok();
     if form.age_confirmed.is_none() {
         errors.push("You must be at least 13 years old to have an account.".into());
     }
     if form.accept_policy.is_none() {
         errors.push("Please read and accept the privacy policy.".into());
     }
-    let (Some(username), Some(email), Some(password), true) =
-        (username, email, password, errors.is_empty())
-    else {
+    let (Some(username), Some(email), Some(password), true) = (username, email, password, errors.is_empty()) else {
         form.password.clear();
-        return render_with(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &RegisterPage {
-                visitor,
-                form,
-                errors,
-            },
-        );
+        return render_with(StatusCode::UNPROCESSABLE_ENTITY, &RegisterPage::new(&state, visitor, form, errors));
     };
 
     let password_hash = hash_off_executor(password).await?;
@@ -119,13 +110,7 @@ async fn register(
                     policy_version: POLICY_VERSION,
                 },
             )?;
-            Ok(sessions::create(
-                conn,
-                user_id,
-                false,
-                &remote_ip,
-                &user_agent,
-            )?)
+            Ok(sessions::create(conn, user_id, false, &remote_ip, &user_agent)?)
         })
         .await;
     let token = match created {
@@ -139,11 +124,7 @@ async fn register(
             form.password.clear();
             return render_with(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &RegisterPage {
-                    visitor,
-                    form,
-                    errors: vec![message.into()],
-                },
+                &RegisterPage::new(&state, visitor, form, vec![message.into()]),
             );
         }
     };
@@ -159,15 +140,11 @@ async fn hash_off_executor(password: NewPassword) -> Result<String, AppError> {
         .map_err(AppError::Internal)
 }
 
-fn user_agent(req: &HttpRequest) -> String {
-    req.headers()
-        .get(actix_web::http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
+pub(crate) fn user_agent(req: &HttpRequest) -> String {
+    req.headers().get(actix_web::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
 }
 
-fn session_cookie(state: &AppState, token: String, persistent: bool) -> Cookie<'static> {
+pub(crate) fn session_cookie(state: &AppState, token: String, persistent: bool) -> Cookie<'static> {
     let mut cookie = Cookie::build(sessions::COOKIE, token)
         .path("/")
         .http_only(true)
@@ -187,8 +164,9 @@ struct LoginPage {
     visitor: Visitor,
     login: String,
     remember: bool,
-    next: String,
+    next_path: String,
     error: Option<String>,
+    github_enabled: bool,
 }
 
 #[derive(Deserialize)]
@@ -202,6 +180,7 @@ pub struct LoginForm {
 }
 
 async fn login_form(
+    state: web::Data<AppState>,
     visitor: Visitor,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -213,8 +192,9 @@ async fn login_form(
         visitor,
         login: String::new(),
         remember: false,
-        next,
+        next_path: next,
         error: None,
+        github_enabled: state.github.is_some(),
     })
 }
 
@@ -228,10 +208,7 @@ async fn login(
     let next = safe_next(form.next.as_deref());
     let remember = form.remember.is_some();
     let login = form.login.clone();
-    let account = state
-        .db
-        .run(move |conn| store::find_login(conn, &login))
-        .await?;
+    let account = state.db.run(move |conn| store::find_login(conn, &login)).await?;
     let stored_hash = account.as_ref().and_then(|(_, h)| h.clone());
     let password = form.password;
     let valid = web::block(move || password::verify(&password, stored_hash.as_deref()))
@@ -243,8 +220,9 @@ async fn login(
             visitor,
             login: form.login,
             remember,
-            next,
+            next_path: next,
             error: Some("Wrong username, e-mail or password.".into()),
+            github_enabled: state.github.is_some(),
         };
         return render_with(StatusCode::UNAUTHORIZED, &page);
     };
@@ -269,11 +247,7 @@ async fn logout(
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<HttpResponse, AppError> {
     if let Some(user) = visitor.user {
-        state
-            .db
-            .run(move |conn| sessions::delete(conn, user.session_id))
-            .await
-            .map_err(AppError::Database)?;
+        state.db.run(move |conn| sessions::delete(conn, user.session_id)).await.map_err(AppError::Database)?;
     }
     let mut response = see_other("/");
     let mut gone = Cookie::build(sessions::COOKIE, "").path("/").finish();

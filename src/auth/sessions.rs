@@ -63,11 +63,7 @@ pub fn create(
     let token = random_token();
     let token_hash = hash_token(&token);
     let now = now();
-    let expires_at = if persistent {
-        now + PERSISTENT_DAYS * 86400
-    } else {
-        now + IDLE_SECONDS
-    };
+    let expires_at = if persistent { now + PERSISTENT_DAYS * 86400 } else { now + IDLE_SECONDS };
     let user_agent: String = user_agent.chars().take(300).collect();
     let row = NewSession {
         token_hash: &token_hash,
@@ -79,9 +75,7 @@ pub fn create(
         ip,
         user_agent: &user_agent,
     };
-    with_conn!(conn, |c| diesel::insert_into(sessions::table)
-        .values(&row)
-        .execute(c))?;
+    with_conn!(conn, |c| diesel::insert_into(sessions::table).values(&row).execute(c))?;
     Ok(token)
 }
 
@@ -93,14 +87,7 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<SessionUser>, DbErr
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(&token_hash))
         .filter(sessions::expires_at.gt(now))
-        .select((
-            sessions::id,
-            sessions::persistent,
-            sessions::last_seen_at,
-            users::id,
-            users::username,
-            users::role,
-        ))
+        .select((sessions::id, sessions::persistent, sessions::last_seen_at, users::id, users::username, users::role,))
         .first::<(i64, bool, i64, i64, String, String)>(c)
         .optional())?;
     let Some((session_id, persistent, last_seen_at, user_id, username, role)) = found else {
@@ -109,28 +96,17 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<SessionUser>, DbErr
     if now - last_seen_at >= TOUCH_EVERY_SECONDS {
         let target = sessions::table.find(session_id);
         if persistent {
-            with_conn!(conn, |c| diesel::update(target)
-                .set(sessions::last_seen_at.eq(now))
-                .execute(c))?;
+            with_conn!(conn, |c| diesel::update(target).set(sessions::last_seen_at.eq(now)).execute(c))?;
         } else {
             with_conn!(conn, |c| diesel::update(target)
-                .set((
-                    sessions::last_seen_at.eq(now),
-                    sessions::expires_at.eq(now + IDLE_SECONDS)
-                ))
+                .set((sessions::last_seen_at.eq(now), sessions::expires_at.eq(now + IDLE_SECONDS)))
                 .execute(c))?;
         }
     }
-    Ok(Some(SessionUser {
-        session_id,
-        user_id,
-        username,
-        role,
-    }))
+    Ok(Some(SessionUser { session_id, user_id, username, role }))
 }
 
 pub fn delete(conn: &mut DbConn, session_id: i64) -> Result<(), DbError> {
-    with_conn!(conn, |c| diesel::delete(sessions::table.find(session_id))
-        .execute(c))?;
+    with_conn!(conn, |c| diesel::delete(sessions::table.find(session_id)).execute(c))?;
     Ok(())
 }

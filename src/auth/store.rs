@@ -63,24 +63,17 @@ pub fn create_member(conn: &mut DbConn, member: NewMember<'_>) -> Result<i64, Re
     };
     let email = member.email.as_str();
     let inserted = with_conn!(conn, |c| c.transaction(|c| {
-        let name_taken = diesel::select(diesel::dsl::exists(
-            users::table.filter(users::username_key.eq(&key)),
-        ))
-        .get_result::<bool>(c)?;
+        let name_taken = diesel::select(diesel::dsl::exists(users::table.filter(users::username_key.eq(&key))))
+            .get_result::<bool>(c)?;
         if name_taken {
             return Err(RegisterError::UsernameTaken);
         }
-        let email_taken = diesel::select(diesel::dsl::exists(
-            users::table.filter(users::email.eq(email)),
-        ))
-        .get_result::<bool>(c)?;
+        let email_taken =
+            diesel::select(diesel::dsl::exists(users::table.filter(users::email.eq(email)))).get_result::<bool>(c)?;
         if email_taken {
             return Err(RegisterError::EmailTaken);
         }
-        let id = diesel::insert_into(users::table)
-            .values(&row)
-            .returning(users::id)
-            .get_result::<i64>(c)?;
+        let id = diesel::insert_into(users::table).values(&row).returning(users::id).get_result::<i64>(c)?;
         Ok(id)
     }));
     // Two sign-ups racing for one name both pass the check; the UNIQUE index stops one.
@@ -91,10 +84,7 @@ pub fn create_member(conn: &mut DbConn, member: NewMember<'_>) -> Result<i64, Re
 }
 
 /// The id and password hash of the member signing in by username or e-mail.
-pub fn find_login(
-    conn: &mut DbConn,
-    login: &str,
-) -> Result<Option<(i64, Option<String>)>, DbError> {
+pub fn find_login(conn: &mut DbConn, login: &str) -> Result<Option<(i64, Option<String>)>, DbError> {
     let login = login.trim().to_lowercase();
     let found = with_conn!(conn, |c| users::table
         .filter(users::username_key.eq(&login).or(users::email.eq(&login)))

@@ -61,10 +61,7 @@ impl DbError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(
             self,
-            DbError::Query(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _
-            ))
+            DbError::Query(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
         )
     }
 }
@@ -82,10 +79,8 @@ struct SqlitePragmas;
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-        )
-        .map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -130,20 +125,15 @@ impl Database {
     /// Applies pending migrations. On PostgreSQL an advisory lock makes instances
     /// that start together take turns instead of racing on the same migration.
     pub fn migrate(&self) -> Result<usize, DbError> {
-        let migration_error =
-            |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+        let migration_error = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
         match self.get()? {
             DbConn::Sqlite(mut conn) => {
-                let applied = conn
-                    .run_pending_migrations(SQLITE_MIGRATIONS)
-                    .map_err(migration_error)?;
+                let applied = conn.run_pending_migrations(SQLITE_MIGRATIONS).map_err(migration_error)?;
                 Ok(applied.len())
             }
             DbConn::Postgres(mut conn) => {
                 conn.batch_execute("SELECT pg_advisory_lock(4242001)")?;
-                let result = conn
-                    .run_pending_migrations(POSTGRES_MIGRATIONS)
-                    .map(|v| v.len());
+                let result = conn.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len());
                 conn.batch_execute("SELECT pg_advisory_unlock(4242001)")?;
                 result.map_err(migration_error)
             }
@@ -169,8 +159,5 @@ impl Database {
 
 /// Now, as Unix seconds: the unit every timestamp column uses.
 pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

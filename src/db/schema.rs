@@ -13,6 +13,45 @@ diesel::table! {
         age_confirmed_at -> Nullable<BigInt>,
         policy_version -> Nullable<Text>,
         policy_accepted_at -> Nullable<BigInt>,
+        first_name -> Nullable<Text>,
+        last_name -> Nullable<Text>,
+        github_id -> Nullable<BigInt>,
+        github_login -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    avatars (user_id) {
+        user_id -> BigInt,
+        content_type -> Text,
+        image -> Binary,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    oauth_states (state) {
+        state -> Text,
+        pkce_verifier -> Text,
+        purpose -> Text,
+        user_id -> Nullable<BigInt>,
+        next_path -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    github_signups (token_hash) {
+        token_hash -> Text,
+        github_id -> BigInt,
+        github_login -> Text,
+        first_name -> Nullable<Text>,
+        last_name -> Nullable<Text>,
+        email -> Text,
+        avatar_type -> Nullable<Text>,
+        avatar -> Nullable<Binary>,
+        next_path -> Text,
+        created_at -> BigInt,
     }
 }
 
@@ -90,6 +129,7 @@ diesel::table! {
 }
 
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(avatars -> users (user_id));
 diesel::joinable!(topics -> categories (category_id));
 diesel::joinable!(topics -> users (user_id));
 diesel::joinable!(posts -> topics (topic_id));
@@ -98,5 +138,14 @@ diesel::joinable!(post_edits -> posts (post_id));
 diesel::joinable!(likes -> posts (post_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    users, sessions, categories, topics, posts, post_edits, likes
+    users,
+    sessions,
+    categories,
+    topics,
+    posts,
+    post_edits,
+    likes,
+    avatars,
+    oauth_states,
+    github_signups
 );

@@ -15,11 +15,7 @@ impl Title {
             return Err("Give your topic a title.".into());
         }
         if !(Self::MIN..=Self::MAX).contains(&length) {
-            return Err(format!(
-                "A title is {} to {} characters long.",
-                Self::MIN,
-                Self::MAX
-            ));
+            return Err(format!("A title is {} to {} characters long.", Self::MIN, Self::MAX));
         }
         Ok(Title(title.to_string()))
     }
@@ -43,10 +39,7 @@ impl PostBody {
         }
         let length = body.chars().count();
         if length > Self::MAX {
-            return Err(format!(
-                "A post is at most {} characters; this one has {length}.",
-                Self::MAX
-            ));
+            return Err(format!("A post is at most {} characters; this one has {length}.", Self::MAX));
         }
         Ok(PostBody(body.to_string()))
     }
@@ -60,10 +53,7 @@ impl PostBody {
 /// Only decoration; the id finds the topic.
 pub fn slugify(title: &str) -> String {
     let mut slug = String::new();
-    for word in title
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
+    for word in title.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
         if slug.len() + word.len() + 1 > 60 {
             break;
         }

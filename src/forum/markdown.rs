@@ -14,22 +14,13 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 });
 
 pub fn render(markdown: &str) -> String {
-    let options =
-        Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS;
+    let options = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS;
     // Images would make readers' browsers fetch from other sites, which the privacy
     // policy rules out: an image becomes a link to it, its alt text the link's text.
     let events = Parser::new_ext(markdown, options).map(|event| match event {
-        Event::Start(Tag::Image {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) => Event::Start(Tag::Link {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }),
+        Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Link { link_type, dest_url, title, id })
+        }
         Event::End(TagEnd::Image) => Event::End(TagEnd::Link),
         other => other,
     });
@@ -46,17 +37,13 @@ mod tests {
     fn formats_and_marks_links() {
         let html = render("**bold** [site](https://example.org)\n\n```\ncode\n```");
         assert!(html.contains("<strong>bold</strong>"));
-        assert!(
-            html.contains(r#"<a href="https://example.org" rel="nofollow ugc noopener">site</a>"#),
-            "{html}"
-        );
+        assert!(html.contains(r#"<a href="https://example.org" rel="nofollow ugc noopener">site</a>"#), "{html}");
         assert!(html.contains("<pre><code>code\n</code></pre>"));
     }
 
     #[test]
     fn strips_scripts_handlers_and_javascript_urls() {
-        let html =
-            render("<script>alert(1)</script><b onclick=\"x()\">hi</b> [x](javascript:alert)");
+        let html = render("<script>alert(1)</script><b onclick=\"x()\">hi</b> [x](javascript:alert)");
         assert!(!html.contains("<script"));
         assert!(!html.contains("onclick"));
         assert!(!html.contains("href=\"javascript"), "{html}");

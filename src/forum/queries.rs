@@ -46,11 +46,7 @@ pub fn list_categories(conn: &mut DbConn) -> Result<Vec<Category>, DbError> {
 }
 
 pub fn find_category(conn: &mut DbConn, id: i64) -> Result<Option<Category>, DbError> {
-    Ok(with_conn!(conn, |c| categories::table
-        .find(id)
-        .select(CATEGORY_COLUMNS)
-        .first(c)
-        .optional())?)
+    Ok(with_conn!(conn, |c| categories::table.find(id).select(CATEGORY_COLUMNS).first(c).optional())?)
 }
 
 #[derive(Debug, Queryable)]
@@ -75,10 +71,7 @@ impl TopicCursor {
     /// Cursors travel in URLs as `SECONDS.ID`.
     pub fn parse(raw: &str) -> Option<Self> {
         let (at, id) = raw.split_once('.')?;
-        Some(TopicCursor {
-            last_post_at: at.parse().ok()?,
-            id: id.parse().ok()?,
-        })
+        Some(TopicCursor { last_post_at: at.parse().ok()?, id: id.parse().ok()? })
     }
 
     pub fn encode(&self) -> String {
@@ -113,19 +106,14 @@ pub fn list_topics(
             query = query.filter(
                 topics::last_post_at
                     .lt(cursor.last_post_at)
-                    .or(topics::last_post_at
-                        .eq(cursor.last_post_at)
-                        .and(topics::id.lt(cursor.id))),
+                    .or(topics::last_post_at.eq(cursor.last_post_at).and(topics::id.lt(cursor.id))),
             );
         }
         query.load(c)
     })?;
     let next = if rows.len() as i64 > TOPICS_PER_PAGE {
         rows.truncate(TOPICS_PER_PAGE as usize);
-        rows.last().map(|t| TopicCursor {
-            last_post_at: t.last_post_at,
-            id: t.id,
-        })
+        rows.last().map(|t| TopicCursor { last_post_at: t.last_post_at, id: t.id })
     } else {
         None
     };
@@ -244,79 +232,70 @@ pub fn create_topic(
     post: NewPost<'_>,
 ) -> Result<i64, DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c
-        .transaction::<_, diesel::result::Error, _>(|c| {
-            let topic_id = diesel::insert_into(topics::table)
-                .values(&TopicRow {
-                    category_id,
-                    user_id: post.user_id,
-                    title,
-                    slug,
-                    created_at: now,
-                    last_post_at: now,
-                    post_count: 1,
-                })
-                .returning(topics::id)
-                .get_result::<i64>(c)?;
-            diesel::insert_into(posts::table)
-                .values(&PostRow {
-                    topic_id,
-                    post_number: 1,
-                    user_id: post.user_id,
-                    body_markdown: post.markdown,
-                    body_html: post.html,
-                    created_at: now,
-                    posted_from_ip: post.ip,
-                })
-                .execute(c)?;
-            diesel::update(categories::table.find(category_id))
-                .set((
-                    categories::topic_count.eq(categories::topic_count + 1),
-                    categories::post_count.eq(categories::post_count + 1),
-                ))
-                .execute(c)?;
-            Ok(topic_id)
-        }))?)
+    Ok(with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+        let topic_id = diesel::insert_into(topics::table)
+            .values(&TopicRow {
+                category_id,
+                user_id: post.user_id,
+                title,
+                slug,
+                created_at: now,
+                last_post_at: now,
+                post_count: 1,
+            })
+            .returning(topics::id)
+            .get_result::<i64>(c)?;
+        diesel::insert_into(posts::table)
+            .values(&PostRow {
+                topic_id,
+                post_number: 1,
+                user_id: post.user_id,
+                body_markdown: post.markdown,
+                body_html: post.html,
+                created_at: now,
+                posted_from_ip: post.ip,
+            })
+            .execute(c)?;
+        diesel::update(categories::table.find(category_id))
+            .set((
+                categories::topic_count.eq(categories::topic_count + 1),
+                categories::post_count.eq(categories::post_count + 1),
+            ))
+            .execute(c)?;
+        Ok(topic_id)
+    }))?)
 }
 
 /// Appends a reply and returns its number, or `None` when the topic does not exist.
-pub fn create_reply(
-    conn: &mut DbConn,
-    topic_id: i64,
-    post: NewPost<'_>,
-) -> Result<Option<i64>, DbError> {
+pub fn create_reply(conn: &mut DbConn, topic_id: i64, post: NewPost<'_>) -> Result<Option<i64>, DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c
-        .transaction::<_, diesel::result::Error, _>(|c| {
-            // Taking the number by incrementing the counter first locks the topic row, so
-            // concurrent replies queue up instead of claiming the same number.
-            let claimed = diesel::update(topics::table.find(topic_id))
-                .set((
-                    topics::post_count.eq(topics::post_count + 1),
-                    topics::last_post_at.eq(now),
-                ))
-                .returning((topics::post_count, topics::category_id))
-                .get_result::<(i64, i64)>(c)
-                .optional()?;
-            let Some((post_number, category_id)) = claimed else {
-                return Ok(None);
-            };
-            diesel::insert_into(posts::table)
-                .values(&PostRow {
-                    topic_id,
-                    post_number,
-                    user_id: post.user_id,
-                    body_markdown: post.markdown,
-                    body_html: post.html,
-                    created_at: now,
-                    posted_from_ip: post.ip,
-                })
-                .execute(c)?;
-            diesel::update(categories::table.find(category_id))
-                .set(categories::post_count.eq(categories::post_count + 1))
-                .execute(c)?;
-            Ok(Some(post_number))
-        }))?)
+    Ok(with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+        // Taking the number by incrementing the counter first locks the topic row, so
+        // concurrent replies queue up instead of claiming the same number.
+        let claimed = diesel::update(topics::table.find(topic_id))
+            .set((topics::post_count.eq(topics::post_count + 1), topics::last_post_at.eq(now)))
+            .returning((topics::post_count, topics::category_id))
+            .get_result::<(i64, i64)>(c)
+            .optional()?;
+        let Some((post_number, category_id)) = claimed else {
+            return Ok(None);
+        };
+        diesel::insert_into(posts::table)
+            .values(&PostRow {
+                topic_id,
+                post_number,
+                user_id: post.user_id,
+                body_markdown: post.markdown,
+                body_html: post.html,
+                created_at: now,
+                posted_from_ip: post.ip,
+            })
+            .execute(c)?;
+        diesel::update(categories::table.find(category_id))
+            .set(categories::post_count.eq(categories::post_count + 1))
+            .execute(c)?;
+        Ok(Some(post_number))
+    }))?)
 }
 
 #[derive(Debug, Queryable)]
@@ -360,56 +339,47 @@ struct PostEditRow<'a> {
 /// Replaces a post's text, keeping what it said before, who changed it and from where.
 pub fn edit_post(conn: &mut DbConn, post_id: i64, edit: NewPost<'_>) -> Result<(), DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c
-        .transaction::<_, diesel::result::Error, _>(|c| {
-            let previous: String = posts::table
-                .find(post_id)
-                .select(posts::body_markdown)
-                .first(c)?;
-            diesel::insert_into(post_edits::table)
-                .values(&PostEditRow {
-                    post_id,
-                    user_id: edit.user_id,
-                    previous_markdown: &previous,
-                    edited_at: now,
-                    edited_from_ip: edit.ip,
-                })
-                .execute(c)?;
-            diesel::update(posts::table.find(post_id))
-                .set((
-                    posts::body_markdown.eq(edit.markdown),
-                    posts::body_html.eq(edit.html),
-                    posts::edited_at.eq(Some(now)),
-                ))
-                .execute(c)?;
-            Ok(())
-        }))?)
+    Ok(with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+        let previous: String = posts::table.find(post_id).select(posts::body_markdown).first(c)?;
+        diesel::insert_into(post_edits::table)
+            .values(&PostEditRow {
+                post_id,
+                user_id: edit.user_id,
+                previous_markdown: &previous,
+                edited_at: now,
+                edited_from_ip: edit.ip,
+            })
+            .execute(c)?;
+        diesel::update(posts::table.find(post_id))
+            .set((
+                posts::body_markdown.eq(edit.markdown),
+                posts::body_html.eq(edit.html),
+                posts::edited_at.eq(Some(now)),
+            ))
+            .execute(c)?;
+        Ok(())
+    }))?)
 }
 
 /// Likes (or, with `like == false`, un-likes) a post. Liking twice counts once.
 pub fn set_like(conn: &mut DbConn, post_id: i64, user_id: i64, like: bool) -> Result<(), DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c
-        .transaction::<_, diesel::result::Error, _>(|c| {
-            let (changed, delta) = if like {
-                let inserted = diesel::insert_into(likes::table)
-                    .values((
-                        likes::post_id.eq(post_id),
-                        likes::user_id.eq(user_id),
-                        likes::created_at.eq(now),
-                    ))
-                    .on_conflict_do_nothing()
-                    .execute(c)?;
-                (inserted, 1)
-            } else {
-                let deleted = diesel::delete(likes::table.find((post_id, user_id))).execute(c)?;
-                (deleted, -1)
-            };
-            if changed == 1 {
-                diesel::update(posts::table.find(post_id))
-                    .set(posts::like_count.eq(posts::like_count + delta))
-                    .execute(c)?;
-            }
-            Ok(())
-        }))?)
+    Ok(with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+        let (changed, delta) = if like {
+            let inserted = diesel::insert_into(likes::table)
+                .values((likes::post_id.eq(post_id), likes::user_id.eq(user_id), likes::created_at.eq(now)))
+                .on_conflict_do_nothing()
+                .execute(c)?;
+            (inserted, 1)
+        } else {
+            let deleted = diesel::delete(likes::table.find((post_id, user_id))).execute(c)?;
+            (deleted, -1)
+        };
+        if changed == 1 {
+            diesel::update(posts::table.find(post_id))
+                .set(posts::like_count.eq(posts::like_count + delta))
+                .execute(c)?;
+        }
+        Ok(())
+    }))?)
 }

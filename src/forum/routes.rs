@@ -7,9 +7,7 @@ use serde::Deserialize;
 
 use crate::forum::domain::{slugify, PostBody, Title};
 use crate::forum::markdown;
-use crate::forum::queries::{
-    self, Category, NewPost, PostView, TopicCursor, TopicHeader, TopicSummary,
-};
+use crate::forum::queries::{self, Category, NewPost, PostView, TopicCursor, TopicHeader, TopicSummary};
 use crate::web::client_ip::ClientIp;
 use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
@@ -35,9 +33,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn moved_permanently(location: &str) -> HttpResponse {
-    HttpResponse::MovedPermanently()
-        .insert_header((header::LOCATION, location))
-        .finish()
+    HttpResponse::MovedPermanently().insert_header((header::LOCATION, location)).finish()
 }
 
 fn topic_url(id: i64, slug: &str) -> String {
@@ -63,10 +59,7 @@ struct IndexPage {
 
 async fn index(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
     let categories = state.db.run(queries::list_categories).await?;
-    render(&IndexPage {
-        visitor,
-        categories,
-    })
+    render(&IndexPage { visitor, categories })
 }
 
 #[derive(Template)]
@@ -84,20 +77,10 @@ pub struct CategoryQuery {
     after: Option<String>,
 }
 
-async fn category_without_slug(
-    state: web::Data<AppState>,
-    path: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
+async fn category_without_slug(state: web::Data<AppState>, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let category = state
-        .db
-        .run(move |c| queries::find_category(c, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(moved_permanently(&format!(
-        "/c/{}/{}",
-        category.id, category.slug
-    )))
+    let category = state.db.run(move |c| queries::find_category(c, id)).await?.ok_or(AppError::NotFound)?;
+    Ok(moved_permanently(&format!("/c/{}/{}", category.id, category.slug)))
 }
 
 async fn category(
@@ -109,10 +92,9 @@ async fn category(
     let (id, slug) = path.into_inner();
     let after = match query.after.as_deref() {
         None => None,
-        Some(raw) => Some(
-            TopicCursor::parse(raw)
-                .ok_or_else(|| AppError::BadRequest("That page link is malformed.".into()))?,
-        ),
+        Some(raw) => {
+            Some(TopicCursor::parse(raw).ok_or_else(|| AppError::BadRequest("That page link is malformed.".into()))?)
+        }
     };
     let (category, topics, next) = state
         .db
@@ -123,30 +105,14 @@ async fn category(
         })
         .await?;
     if category.slug != slug {
-        return Ok(moved_permanently(&format!(
-            "/c/{}/{}",
-            category.id, category.slug
-        )));
+        return Ok(moved_permanently(&format!("/c/{}/{}", category.id, category.slug)));
     }
     // A page past the end of the list is not a page.
     if after.is_some() && topics.is_empty() {
         return Err(AppError::NotFound);
     }
-    let next_page = next.map(|cursor| {
-        format!(
-            "/c/{}/{}?after={}",
-            category.id,
-            category.slug,
-            cursor.encode()
-        )
-    });
-    render(&CategoryPage {
-        visitor,
-        category,
-        topics,
-        next_page,
-        is_first_page: after.is_none(),
-    })
+    let next_page = next.map(|cursor| format!("/c/{}/{}?after={}", category.id, category.slug, cursor.encode()));
+    render(&CategoryPage { visitor, category, topics, next_page, is_first_page: after.is_none() })
 }
 
 #[derive(Template)]
@@ -162,9 +128,7 @@ struct TopicPage {
 impl TopicPage {
     /// First, last, and the pages around the current one: a short list however long the topic.
     fn nearby_pages(&self) -> Vec<i64> {
-        let mut pages: Vec<i64> = (self.page - 2..=self.page + 2)
-            .filter(|p| *p >= 1 && *p <= self.pages)
-            .collect();
+        let mut pages: Vec<i64> = (self.page - 2..=self.page + 2).filter(|p| *p >= 1 && *p <= self.pages).collect();
         pages.push(1);
         pages.push(self.pages);
         pages.sort_unstable();
@@ -195,16 +159,9 @@ fn page_count(post_count: i64) -> i64 {
     ((post_count + queries::POSTS_PER_PAGE - 1) / queries::POSTS_PER_PAGE).max(1)
 }
 
-async fn topic_without_slug(
-    state: web::Data<AppState>,
-    path: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
+async fn topic_without_slug(state: web::Data<AppState>, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let topic = state
-        .db
-        .run(move |c| queries::find_topic(c, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let topic = state.db.run(move |c| queries::find_topic(c, id)).await?.ok_or(AppError::NotFound)?;
     Ok(moved_permanently(&topic_url(topic.id, &topic.slug)))
 }
 
@@ -240,13 +197,7 @@ async fn topic(
         return Ok(moved_permanently(&target));
     }
     let pages = page_count(topic.post_count);
-    render(&TopicPage {
-        visitor,
-        topic,
-        posts,
-        page,
-        pages,
-    })
+    render(&TopicPage { visitor, topic, posts, page, pages })
 }
 
 async fn post_permalink(
@@ -254,11 +205,7 @@ async fn post_permalink(
     path: web::Path<(i64, String, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, _, number) = path.into_inner();
-    let topic = state
-        .db
-        .run(move |c| queries::find_topic(c, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let topic = state.db.run(move |c| queries::find_topic(c, id)).await?.ok_or(AppError::NotFound)?;
     if number < 1 || number > topic.post_count {
         return Err(AppError::NotFound);
     }
@@ -290,18 +237,8 @@ async fn new_topic_form(
 ) -> Result<HttpResponse, AppError> {
     visitor.member()?;
     let id = path.into_inner();
-    let category = state
-        .db
-        .run(move |c| queries::find_category(c, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    render(&NewTopicPage {
-        visitor,
-        category,
-        title: String::new(),
-        body: String::new(),
-        errors: Vec::new(),
-    })
+    let category = state.db.run(move |c| queries::find_category(c, id)).await?.ok_or(AppError::NotFound)?;
+    render(&NewTopicPage { visitor, category, title: String::new(), body: String::new(), errors: Vec::new() })
 }
 
 async fn create_topic(
@@ -313,22 +250,12 @@ async fn create_topic(
 ) -> Result<HttpResponse, AppError> {
     let user_id = visitor.member()?.user_id;
     let category_id = path.into_inner();
-    let category = state
-        .db
-        .run(move |c| queries::find_category(c, category_id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let category = state.db.run(move |c| queries::find_category(c, category_id)).await?.ok_or(AppError::NotFound)?;
     let mut errors = Vec::new();
     let title = Title::parse(&form.title).map_err(|e| errors.push(e)).ok();
     let body = PostBody::parse(&form.body).map_err(|e| errors.push(e)).ok();
     let (Some(title), Some(body)) = (title, body) else {
-        let page = NewTopicPage {
-            visitor,
-            category,
-            title: form.title,
-            body: form.body,
-            errors,
-        };
+        let page = NewTopicPage { visitor, category, title: form.title, body: form.body, errors };
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     let slug = slugify(title.as_str());
@@ -338,12 +265,7 @@ async fn create_topic(
     let topic_id = state
         .db
         .run(move |c| {
-            let post = NewPost {
-                user_id,
-                markdown: body.as_str(),
-                html: &html,
-                ip: &ip,
-            };
+            let post = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip };
             queries::create_topic(c, category_id, title.as_str(), &topic_slug, post)
         })
         .await?;
@@ -372,17 +294,8 @@ async fn reply_form(
 ) -> Result<HttpResponse, AppError> {
     visitor.member()?;
     let id = path.into_inner();
-    let topic = state
-        .db
-        .run(move |c| queries::find_topic(c, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    render(&ReplyPage {
-        visitor,
-        topic,
-        body: String::new(),
-        errors: Vec::new(),
-    })
+    let topic = state.db.run(move |c| queries::find_topic(c, id)).await?.ok_or(AppError::NotFound)?;
+    render(&ReplyPage { visitor, topic, body: String::new(), errors: Vec::new() })
 }
 
 async fn reply(
@@ -397,17 +310,8 @@ async fn reply(
     let body = match PostBody::parse(&form.body) {
         Ok(body) => body,
         Err(message) => {
-            let topic = state
-                .db
-                .run(move |c| queries::find_topic(c, topic_id))
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let page = ReplyPage {
-                visitor,
-                topic,
-                body: form.body,
-                errors: vec![message],
-            };
+            let topic = state.db.run(move |c| queries::find_topic(c, topic_id)).await?.ok_or(AppError::NotFound)?;
+            let page = ReplyPage { visitor, topic, body: form.body, errors: vec![message] };
             return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -416,12 +320,7 @@ async fn reply(
     let (number, topic) = state
         .db
         .run(move |c| -> Result<_, AppError> {
-            let post = NewPost {
-                user_id,
-                markdown: body.as_str(),
-                html: &html,
-                ip: &ip,
-            };
+            let post = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip };
             let number = queries::create_reply(c, topic_id, post)?.ok_or(AppError::NotFound)?;
             let topic = queries::find_topic(c, topic_id)?.ok_or(AppError::NotFound)?;
             Ok((number, topic))
@@ -440,21 +339,11 @@ struct EditPage {
 }
 
 /// The post, if it exists and belongs to the member asking.
-async fn own_post(
-    state: &AppState,
-    visitor: &Visitor,
-    post_id: i64,
-) -> Result<queries::EditablePost, AppError> {
+async fn own_post(state: &AppState, visitor: &Visitor, post_id: i64) -> Result<queries::EditablePost, AppError> {
     let member = visitor.member()?;
-    let post = state
-        .db
-        .run(move |c| queries::find_post(c, post_id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let post = state.db.run(move |c| queries::find_post(c, post_id)).await?.ok_or(AppError::NotFound)?;
     if post.user_id != member.user_id {
-        return Err(AppError::Forbidden(
-            "You can only edit your own posts.".into(),
-        ));
+        return Err(AppError::Forbidden("You can only edit your own posts.".into()));
     }
     Ok(post)
 }
@@ -466,12 +355,7 @@ async fn edit_form(
 ) -> Result<HttpResponse, AppError> {
     let post = own_post(&state, &visitor, path.into_inner()).await?;
     let body = post.body_markdown.clone();
-    render(&EditPage {
-        visitor,
-        post,
-        body,
-        errors: Vec::new(),
-    })
+    render(&EditPage { visitor, post, body, errors: Vec::new() })
 }
 
 async fn edit(
@@ -485,12 +369,7 @@ async fn edit(
     let body = match PostBody::parse(&form.body) {
         Ok(body) => body,
         Err(message) => {
-            let page = EditPage {
-                visitor,
-                post,
-                body: form.body,
-                errors: vec![message],
-            };
+            let page = EditPage { visitor, post, body: form.body, errors: vec![message] };
             return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -500,20 +379,11 @@ async fn edit(
     state
         .db
         .run(move |c| {
-            let edit = NewPost {
-                user_id,
-                markdown: body.as_str(),
-                html: &html,
-                ip: &ip,
-            };
+            let edit = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip };
             queries::edit_post(c, post_id, edit)
         })
         .await?;
-    Ok(see_other(&post_url(
-        post.topic_id,
-        &post.topic_slug,
-        post.post_number,
-    )))
+    Ok(see_other(&post_url(post.topic_id, &post.topic_slug, post.post_number)))
 }
 
 async fn like(
@@ -546,17 +416,11 @@ async fn set_like(
         .run(move |c| -> Result<_, AppError> {
             let post = queries::find_post(c, post_id)?.ok_or(AppError::NotFound)?;
             if post.user_id == user_id {
-                return Err(AppError::BadRequest(
-                    "You cannot like your own post.".into(),
-                ));
+                return Err(AppError::BadRequest("You cannot like your own post.".into()));
             }
             queries::set_like(c, post_id, user_id, like)?;
             Ok(post)
         })
         .await?;
-    Ok(see_other(&post_url(
-        post.topic_id,
-        &post.topic_slug,
-        post.post_number,
-    )))
+    Ok(see_other(&post_url(post.topic_id, &post.topic_slug, post.post_number)))
 }

@@ -42,18 +42,10 @@ pub fn resolve(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -> 
 }
 
 pub fn from_request(req: &HttpRequest) -> IpAddr {
-    let peer = req
-        .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    let trusted: &[IpNet] = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.config.trusted_proxies.as_slice())
-        .unwrap_or(&[]);
-    let forwarded = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
+    let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let trusted: &[IpNet] =
+        req.app_data::<web::Data<AppState>>().map(|s| s.config.trusted_proxies.as_slice()).unwrap_or(&[]);
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
     resolve(peer, forwarded, trusted)
 }
 
@@ -77,28 +69,19 @@ mod tests {
     #[test]
     fn untrusted_peer_header_is_ignored() {
         let trusted = crate::config::parse_proxies("10.0.0.1").unwrap();
-        assert_eq!(
-            resolve(ip("203.0.113.9"), Some("1.2.3.4"), &trusted),
-            ip("203.0.113.9")
-        );
+        assert_eq!(resolve(ip("203.0.113.9"), Some("1.2.3.4"), &trusted), ip("203.0.113.9"));
     }
 
     #[test]
     fn trusted_proxy_header_gives_first_untrusted_hop_from_the_right() {
         let trusted = crate::config::parse_proxies("10.0.0.0/8").unwrap();
         let header = "6.6.6.6, 198.51.100.7, 10.0.0.2";
-        assert_eq!(
-            resolve(ip("10.0.0.1"), Some(header), &trusted),
-            ip("198.51.100.7")
-        );
+        assert_eq!(resolve(ip("10.0.0.1"), Some(header), &trusted), ip("198.51.100.7"));
     }
 
     #[test]
     fn malformed_hop_stops_the_walk() {
         let trusted = crate::config::parse_proxies("10.0.0.0/8").unwrap();
-        assert_eq!(
-            resolve(ip("10.0.0.1"), Some("1.2.3.4, garbage"), &trusted),
-            ip("10.0.0.1")
-        );
+        assert_eq!(resolve(ip("10.0.0.1"), Some("1.2.3.4, garbage"), &trusted), ip("10.0.0.1"));
     }
 }

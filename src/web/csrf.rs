@@ -36,25 +36,12 @@ pub async fn ensure_token(
     let existing = req
         .cookie(COOKIE)
         .map(|c| c.value().to_string())
-        .filter(|v| {
-            v.len() == 43
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        });
+        .filter(|v| v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     let token = match existing {
-        Some(value) => CsrfToken {
-            value,
-            fresh: false,
-        },
-        None => CsrfToken {
-            value: crate::auth::sessions::random_token(),
-            fresh: true,
-        },
+        Some(value) => CsrfToken { value, fresh: false },
+        None => CsrfToken { value: crate::auth::sessions::random_token(), fresh: true },
     };
-    let secure = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.config.secure_cookies())
-        .unwrap_or(false);
+    let secure = req.app_data::<web::Data<AppState>>().map(|s| s.config.secure_cookies()).unwrap_or(false);
     req.extensions_mut().insert(token.clone());
     let mut res = next.call(req).await?;
     if token.fresh {
@@ -70,10 +57,7 @@ pub async fn ensure_token(
 }
 
 pub fn token_of(req: &HttpRequest) -> String {
-    req.extensions()
-        .get::<CsrfToken>()
-        .map(|t| t.value.clone())
-        .unwrap_or_default()
+    req.extensions().get::<CsrfToken>().map(|t| t.value.clone()).unwrap_or_default()
 }
 
 /// A form body whose CSRF token has been checked: handlers that change anything take this.
@@ -93,27 +77,22 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             let bytes = body.await.map_err(|e| {
-                if e.as_response_error().status_code()
-                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
-                {
+                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
                     AppError::PayloadTooLarge
                 } else {
                     AppError::BadRequest("The form could not be read.".into())
                 }
             })?;
-            let sent = serde_urlencoded::from_bytes::<TokenField>(&bytes)
-                .ok()
-                .and_then(|f| f.csrf_token)
-                .unwrap_or_default();
+            let sent =
+                serde_urlencoded::from_bytes::<TokenField>(&bytes).ok().and_then(|f| f.csrf_token).unwrap_or_default();
             let valid = match expected {
-                Some(token) if !token.fresh => {
-                    bool::from(token.value.as_bytes().ct_eq(sent.as_bytes()))
-                }
+                Some(token) if !token.fresh => bool::from(token.value.as_bytes().ct_eq(sent.as_bytes())),
                 _ => false,
             };
             if !valid {
                 return Err(AppError::Forbidden(
-                    "This form has expired or did not come from this site. Go back, reload the page and try again.".into(),
+                    "This form has expired or did not come from this site. Go back, reload the page and try again."
+                        .into(),
                 ));
             }
             let form = serde_urlencoded::from_bytes::<T>(&bytes)

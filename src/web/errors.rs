@@ -14,6 +14,14 @@ pub enum AppError {
     BadRequest(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// A feature this forum has not switched on.
+    #[error("not available: {0}")]
+    NotAvailable(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A service we depend on (GitHub) failed or did not answer in time.
+    #[error("upstream failure: {0}")]
+    Upstream(String),
     #[error("request body too large")]
     PayloadTooLarge,
     /// The page needs a signed-in member; carries where to return after signing in.
@@ -39,6 +47,9 @@ impl AppError {
             AppError::NotFound => ("Page not found", "There is nothing at this address. It may have been moved, or the link is mistyped.".into()),
             AppError::BadRequest(msg) => ("Bad request", msg.clone()),
             AppError::Forbidden(msg) => ("Not allowed", msg.clone()),
+            AppError::NotAvailable(msg) => ("Not available", msg.clone()),
+            AppError::Conflict(msg) => ("Cannot do that", msg.clone()),
+            AppError::Upstream(msg) => ("Please try again later", msg.clone()),
             AppError::PayloadTooLarge => ("Too large", "What you sent is larger than the forum accepts. Shorten it and try again.".into()),
             AppError::SignInRequired { .. } => ("Sign-in required", "Please sign in to continue.".into()),
             AppError::Database(_) | AppError::Internal(_) => (
@@ -55,6 +66,9 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotAvailable(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -64,12 +78,10 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         if let AppError::SignInRequired { next } = self {
             let target = format!("/login?next={}", crate::web::url_encode(next));
-            return HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, target))
-                .finish();
+            return HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();
         }
         let status = self.status_code();
-        if status.is_server_error() {
+        if status.is_server_error() && status != StatusCode::BAD_GATEWAY {
             // The cause chain goes to the log; the page says nothing about internals.
             tracing::error!(error = %ErrorChain(self), "request failed");
         }
@@ -86,18 +98,10 @@ impl From<actix_web::error::HttpError> for AppError {
 
 /// The error page on its own, for errors raised outside handlers (extractors, 404s).
 pub fn render_error_page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
-    let page = ErrorPage {
-        status: status.as_u16(),
-        title,
-        message,
-    };
+    let page = ErrorPage { status: status.as_u16(), title, message };
     match page.render() {
-        Ok(html) => HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(html),
-        Err(_) => HttpResponse::build(status)
-            .content_type("text/plain; charset=utf-8")
-            .body(message.to_string()),
+        Ok(html) => HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html),
+        Err(_) => HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(message.to_string()),
     }
 }
 

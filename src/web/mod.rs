@@ -20,16 +20,9 @@ use errors::AppError;
 pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// Renders a page with the given status.
-pub fn render_with(
-    status: actix_web::http::StatusCode,
-    page: &impl Template,
-) -> Result<HttpResponse, AppError> {
-    let html = page
-        .render()
-        .map_err(|e| anyhow::anyhow!("template failed: {e}"))?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(html))
+pub fn render_with(status: actix_web::http::StatusCode, page: &impl Template) -> Result<HttpResponse, AppError> {
+    let html = page.render().map_err(|e| anyhow::anyhow!("template failed: {e}"))?;
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html))
 }
 
 pub fn render(page: &impl Template) -> Result<HttpResponse, AppError> {
@@ -38,9 +31,7 @@ pub fn render(page: &impl Template) -> Result<HttpResponse, AppError> {
 
 /// The answer to a successful form POST: go look at the result (POST/redirect/GET).
 pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
 }
 
 pub fn url_encode(value: &str) -> String {
@@ -98,10 +89,7 @@ pub mod filters {
     pub fn iso(unix: impl UnixSeconds, _: &dyn askama::Values) -> askama::Result<String> {
         Ok(time::OffsetDateTime::from_unix_timestamp(unix.seconds())
             .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
             .unwrap_or_default())
     }
 }

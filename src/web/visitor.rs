@@ -20,9 +20,7 @@ pub struct Visitor {
 impl Visitor {
     /// The signed-in member, or a redirect to the sign-in page that returns here.
     pub fn member(&self) -> Result<&SessionUser, AppError> {
-        self.user.as_ref().ok_or_else(|| AppError::SignInRequired {
-            next: self.path.clone(),
-        })
+        self.user.as_ref().ok_or_else(|| AppError::SignInRequired { next: self.path.clone() })
     }
 
     pub fn user_id(&self) -> Option<i64> {
@@ -47,10 +45,7 @@ impl FromRequest for Visitor {
                         .app_data::<web::Data<AppState>>()
                         .ok_or_else(|| anyhow::anyhow!("application state missing"))?;
                     let token = cookie.value().to_string();
-                    state
-                        .db
-                        .run(move |conn| sessions::find(conn, &token))
-                        .await?
+                    state.db.run(move |conn| sessions::find(conn, &token)).await?
                 }
                 _ => None,
             };
@@ -58,11 +53,7 @@ impl FromRequest for Visitor {
                 "" => req.path().to_string(),
                 q => format!("{}?{}", req.path(), q),
             };
-            let visitor = Visitor {
-                user,
-                csrf_token: crate::web::csrf::token_of(&req),
-                path,
-            };
+            let visitor = Visitor { user, csrf_token: crate::web::csrf::token_of(&req), path };
             req.extensions_mut().insert(visitor.clone());
             Ok(visitor)
         })

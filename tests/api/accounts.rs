@@ -35,20 +35,11 @@ async fn register_stores_member_consent_and_signs_in(app: TestApp) {
             users::policy_accepted_at,
             users::age_confirmed_at,
         ))
-        .first::<(
-            String,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-            Option<i64>
-        )>(c))
+        .first::<(String, Option<String>, Option<String>, Option<i64>, Option<i64>)>(c))
     .unwrap();
     assert_eq!(username, "Alice");
     assert_eq!(email.as_deref(), Some("alice@example.org"));
-    assert_eq!(
-        policy.as_deref(),
-        Some(agora::account::policy::POLICY_VERSION)
-    );
+    assert_eq!(policy.as_deref(), Some(agora::account::policy::POLICY_VERSION));
     let now = agora::db::now();
     assert!(accepted.is_some_and(|t| (now - t).abs() < 60));
     assert!(age.is_some_and(|t| (now - t).abs() < 60));
@@ -57,15 +48,9 @@ async fn register_stores_member_consent_and_signs_in(app: TestApp) {
 async fn p4_passwords_are_stored_only_as_argon2id_hashes(app: TestApp) {
     let password = app.register("hasher").await;
     let mut conn = app.db.get().unwrap();
-    let hash: Option<String> = with_conn!(&mut conn, |c| users::table
-        .select(users::password_hash)
-        .first(c))
-    .unwrap();
+    let hash: Option<String> = with_conn!(&mut conn, |c| users::table.select(users::password_hash).first(c)).unwrap();
     let hash = hash.unwrap();
-    assert!(
-        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-        "{hash}"
-    );
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
     assert!(!hash.contains(&password));
 }
 
@@ -73,11 +58,7 @@ async fn p17_registration_requires_the_age_and_policy_boxes(app: TestApp) {
     let page = app
         .post_form(
             "/register",
-            &[
-                ("username", "young"),
-                ("email", "young@example.org"),
-                ("password", "a-long-enough-password"),
-            ],
+            &[("username", "young"), ("email", "young@example.org"), ("password", "a-long-enough-password")],
         )
         .await;
     assert_eq!(page.status, 422);
@@ -129,53 +110,25 @@ async fn usernames_and_emails_are_unique_regardless_of_case(app: TestApp) {
 async fn sign_in_sign_out_and_wrong_password(app: TestApp) {
     let password = app.another_browser().register("dave").await;
 
-    let wrong = app
-        .post_form(
-            "/login",
-            &[("login", "dave"), ("password", "not-the-password")],
-        )
-        .await;
+    let wrong = app.post_form("/login", &[("login", "dave"), ("password", "not-the-password")]).await;
     assert_eq!(wrong.status, 401);
-    let unknown = app
-        .post_form(
-            "/login",
-            &[("login", "nobody"), ("password", "not-the-password")],
-        )
-        .await;
+    let unknown = app.post_form("/login", &[("login", "nobody"), ("password", "not-the-password")]).await;
     assert_eq!(unknown.status, 401);
     // The same words either way: sign-in does not reveal who has an account.
     assert_eq!(wrong.texts("[role=alert]"), unknown.texts("[role=alert]"));
     assert_eq!(wrong.field("login").as_deref(), Some("dave"));
 
     let ok = app
-        .post_form(
-            "/login",
-            &[
-                ("login", "DAVE@example.org"),
-                ("password", &password),
-                ("next", "/c/1/general"),
-            ],
-        )
+        .post_form("/login", &[("login", "DAVE@example.org"), ("password", &password), ("next", "/c/1/general")])
         .await;
     assert_eq!(ok.status, 303);
     assert_eq!(ok.location.as_deref(), Some("/c/1/general"));
-    assert_eq!(
-        app.get("/").await.texts(".signed-in-as strong"),
-        vec!["dave"]
-    );
+    assert_eq!(app.get("/").await.texts(".signed-in-as strong"), vec!["dave"]);
 
     // `next` never leads off-site.
     let other = app.another_browser();
-    let offsite = other
-        .post_form(
-            "/login",
-            &[
-                ("login", "dave"),
-                ("password", &password),
-                ("next", "//evil.example"),
-            ],
-        )
-        .await;
+    let offsite =
+        other.post_form("/login", &[("login", "dave"), ("password", &password), ("next", "//evil.example")]).await;
     assert_eq!(offsite.location.as_deref(), Some("/"));
 
     let out = app.post_form("/logout", &[]).await;
@@ -183,78 +136,36 @@ async fn sign_in_sign_out_and_wrong_password(app: TestApp) {
     assert!(app.get("/").await.texts(".signed-in-as").is_empty());
     let mut conn = app.db.get().unwrap();
     let left: i64 = with_conn!(&mut conn, |c| sessions::table.count().get_result(c)).unwrap();
-    assert_eq!(
-        left, 2,
-        "signing out ends this session only; the other two browsers stay signed in"
-    );
+    assert_eq!(left, 2, "signing out ends this session only; the other two browsers stay signed in");
 }
 
 async fn keep_me_signed_in_chooses_the_cookie_lifetime(app: TestApp) {
     let password = app.another_browser().register("erin").await;
-    let short = app
-        .post_form("/login", &[("login", "erin"), ("password", &password)])
-        .await;
-    let cookie = short
-        .set_cookies
-        .iter()
-        .find(|c| c.starts_with("agora_session="))
-        .unwrap();
-    assert!(
-        !cookie.to_lowercase().contains("max-age"),
-        "browser-session cookie: {cookie}"
-    );
+    let short = app.post_form("/login", &[("login", "erin"), ("password", &password)]).await;
+    let cookie = short.set_cookies.iter().find(|c| c.starts_with("agora_session=")).unwrap();
+    assert!(!cookie.to_lowercase().contains("max-age"), "browser-session cookie: {cookie}");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
     assert!(!cookie.contains("Secure"), "not Secure over plain http");
 
     let long = app
         .another_browser()
-        .post_form(
-            "/login",
-            &[
-                ("login", "erin"),
-                ("password", &password),
-                ("remember", "yes"),
-            ],
-        )
+        .post_form("/login", &[("login", "erin"), ("password", &password), ("remember", "yes")])
         .await;
-    let cookie = long
-        .set_cookies
-        .iter()
-        .find(|c| c.starts_with("agora_session="))
-        .unwrap();
-    assert!(
-        cookie.contains("Max-Age=2592000"),
-        "30-day cookie: {cookie}"
-    );
+    let cookie = long.set_cookies.iter().find(|c| c.starts_with("agora_session=")).unwrap();
+    assert!(cookie.contains("Max-Age=2592000"), "30-day cookie: {cookie}");
 }
 
 async fn sessions_store_only_a_hash_of_the_cookie_token(app: TestApp) {
     let password = app.another_browser().register("frank").await;
-    let page = app
-        .post_form("/login", &[("login", "frank"), ("password", &password)])
-        .await;
-    let cookie = page
-        .set_cookies
-        .iter()
-        .find(|c| c.starts_with("agora_session="))
-        .unwrap();
-    let token = cookie
-        .trim_start_matches("agora_session=")
-        .split(';')
-        .next()
-        .unwrap();
+    let page = app.post_form("/login", &[("login", "frank"), ("password", &password)]).await;
+    let cookie = page.set_cookies.iter().find(|c| c.starts_with("agora_session=")).unwrap();
+    let token = cookie.trim_start_matches("agora_session=").split(';').next().unwrap();
     let mut conn = app.db.get().unwrap();
-    let stored: Vec<(String, String)> = with_conn!(&mut conn, |c| sessions::table
-        .select((sessions::token_hash, sessions::ip))
-        .load(c))
-    .unwrap();
+    let stored: Vec<(String, String)> =
+        with_conn!(&mut conn, |c| sessions::table.select((sessions::token_hash, sessions::ip)).load(c)).unwrap();
     assert_eq!(stored.len(), 2);
-    assert!(stored
-        .iter()
-        .all(|(hash, _)| hash != token && hash.len() == 64));
-    assert!(stored
-        .iter()
-        .any(|(hash, _)| *hash == agora::auth::sessions::hash_token(token)));
+    assert!(stored.iter().all(|(hash, _)| hash != token && hash.len() == 64));
+    assert!(stored.iter().any(|(hash, _)| *hash == agora::auth::sessions::hash_token(token)));
     assert!(stored.iter().all(|(_, ip)| ip == "127.0.0.1"));
 }
 
@@ -266,10 +177,6 @@ async fn secure_cookies_when_the_public_url_is_https() {
     .await
     .unwrap();
     let page = app.get("/").await;
-    let cookie = page
-        .set_cookies
-        .iter()
-        .find(|c| c.starts_with("agora_csrf="))
-        .unwrap();
+    let cookie = page.set_cookies.iter().find(|c| c.starts_with("agora_csrf=")).unwrap();
     assert!(cookie.contains("Secure"), "{cookie}");
 }

@@ -4,11 +4,13 @@
 
 use std::sync::Mutex;
 
-use agora::config::Config;
+use agora::config::{Config, GithubConfig};
 use agora::db::Database;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use rand::RngCore;
+
+use crate::fake_github::FakeGithub;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
@@ -35,18 +37,13 @@ struct PostgresScratch {
 impl Drop for PostgresScratch {
     fn drop(&mut self) {
         if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            ));
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
         }
     }
 }
 
 pub fn postgres_base_url() -> Option<String> {
-    let url = std::env::var("AGORA_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())?;
+    let url = std::env::var("AGORA_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
     // Accept the server's URL with or without a database name.
     let without_scheme = url.split_once("://").map(|(_, rest)| rest).unwrap_or(&url);
     match without_scheme.find('/') {
@@ -60,10 +57,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 }
 
 /// Like `spawn_app`, letting the test change settings first.
-pub async fn spawn_app_with(
-    backend: Backend,
-    customise: impl FnOnce(&mut Config),
-) -> Option<TestApp> {
+pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Config)) -> Option<TestApp> {
     let mut suffix = [0u8; 8];
     rand::rng().fill_bytes(&mut suffix);
     let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
@@ -81,16 +75,9 @@ pub async fn spawn_app_with(
             };
             let name = format!("agora_test_{suffix}");
             let admin_url = format!("{base}/postgres");
-            let mut admin = PgConnection::establish(&admin_url)
-                .expect("PostgreSQL answers at AGORA_TEST_POSTGRES_URL");
-            admin
-                .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-                .expect("create test database");
-            (
-                format!("{base}/{name}"),
-                None,
-                Some(PostgresScratch { admin_url, name }),
-            )
+            let mut admin = PgConnection::establish(&admin_url).expect("PostgreSQL answers at AGORA_TEST_POSTGRES_URL");
+            admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create test database");
+            (format!("{base}/{name}"), None, Some(PostgresScratch { admin_url, name }))
         }
     };
 
@@ -98,9 +85,11 @@ pub async fn spawn_app_with(
         database_url: database_url.clone(),
         database_pool_size: 4,
         bind: "127.0.0.1:0".into(),
-        public_url: "http://127.0.0.1".into(),
+        // Port 0 here follows the port the server binds.
+        public_url: "http://127.0.0.1:0".into(),
         trusted_proxies: Vec::new(),
         log_dir: None,
+        github: None,
     };
     customise(&mut config);
     let app = agora::App::build(config).expect("Agora starts");
@@ -113,14 +102,7 @@ pub async fn spawn_app_with(
         .build()
         .expect("HTTP client");
     let db = Database::connect(&database_url, 2).expect("test database connection");
-    Some(TestApp {
-        address,
-        client,
-        db,
-        csrf_token: Mutex::new(None),
-        _sqlite_dir: sqlite_dir,
-        _postgres: postgres,
-    })
+    Some(TestApp { address, client, db, csrf_token: Mutex::new(None), _sqlite_dir: sqlite_dir, _postgres: postgres })
 }
 
 pub struct Page {
@@ -140,14 +122,7 @@ impl Page {
         let selector = scraper::Selector::parse(selector).expect("valid selector");
         self.html()
             .select(&selector)
-            .map(|e| {
-                e.text()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
+            .map(|e| e.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
             .collect()
     }
 
@@ -170,11 +145,7 @@ impl TestApp {
 
     async fn page(response: reqwest::Response) -> Page {
         let status = response.status().as_u16();
-        let location = response
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let location = response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
         let set_cookies = response
             .headers()
             .get_all("set-cookie")
@@ -182,16 +153,16 @@ impl TestApp {
             .filter_map(|v| v.to_str().ok().map(str::to_string))
             .collect();
         let body = response.text().await.expect("response body");
-        Page {
-            status,
-            location,
-            set_cookies,
-            body,
-        }
+        Page { status, location, set_cookies, body }
     }
 
     pub async fn get(&self, path: &str) -> Page {
-        Self::page(self.client.get(self.url(path)).send().await.expect("GET")).await
+        self.get_absolute(&self.url(path)).await
+    }
+
+    /// A GET to any address (the fake GitHub's, or an absolute redirect).
+    pub async fn get_absolute(&self, url: &str) -> Page {
+        Self::page(self.client.get(url).send().await.expect("GET")).await
     }
 
     /// The CSRF token this client's pages carry (read from a page, as a browser's form would).
@@ -213,12 +184,7 @@ impl TestApp {
         self.post_raw(path, &form, &[]).await
     }
 
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        form: &[(&str, &str)],
-        headers: &[(&str, &str)],
-    ) -> Page {
+    pub async fn post_raw(&self, path: &str, form: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
         let mut request = self.client.post(self.url(path)).form(form);
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -242,12 +208,19 @@ impl TestApp {
                 ],
             )
             .await;
-        assert_eq!(
-            page.status, 303,
-            "registration of {username} failed: {}",
-            page.body
-        );
+        assert_eq!(page.status, 303, "registration of {username} failed: {}", page.body);
         password
+    }
+
+    /// The raw bytes of a SQLite database (file and write-ahead log), to prove
+    /// something is stored nowhere at all; `None` on PostgreSQL.
+    pub fn sqlite_bytes(&self) -> Option<Vec<u8>> {
+        let dir = self._sqlite_dir.as_ref()?;
+        let mut bytes = Vec::new();
+        for entry in std::fs::read_dir(dir.path()).ok()?.flatten() {
+            bytes.extend(std::fs::read(entry.path()).unwrap_or_default());
+        }
+        Some(bytes)
     }
 
     /// A second browser: its own cookie jar, same server and database.
@@ -268,11 +241,62 @@ impl TestApp {
 
     /// Creates a topic in General and returns its path (`/t/ID/slug`).
     pub async fn create_topic(&self, title: &str, body: &str) -> String {
-        let page = self
-            .post_form("/c/1/new", &[("title", title), ("body", body)])
-            .await;
+        let page = self.post_form("/c/1/new", &[("title", title), ("body", body)]).await;
         assert_eq!(page.status, 303, "topic creation failed: {}", page.body);
         page.location.expect("redirect to the new topic")
+    }
+}
+
+pub const GITHUB_CLIENT_ID: &str = "Iv1.agora-test-client";
+pub const GITHUB_CLIENT_SECRET: &str = "agora-test-secret";
+
+/// Agora with sign-in with GitHub pointed at a fake GitHub started for this test.
+pub async fn spawn_app_with_github(backend: Backend) -> Option<(TestApp, FakeGithub)> {
+    let fake = FakeGithub::start(GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET).await;
+    let url = fake.url.clone();
+    let app = spawn_app_with(backend, |config| {
+        config.github = Some(GithubConfig {
+            client_id: GITHUB_CLIENT_ID.into(),
+            client_secret: GITHUB_CLIENT_SECRET.into(),
+            web_url: url.clone(),
+            api_url: url,
+            timeout: std::time::Duration::from_secs(2),
+        });
+    })
+    .await?;
+    fake.set_callback(&format!("{}/auth/github/callback", app.address));
+    Some((app, fake))
+}
+
+impl TestApp {
+    /// Clicks "Sign in with GitHub" and follows GitHub's redirects back to Agora,
+    /// returning Agora's answer to the callback.
+    pub async fn github_round_trip(&self, start: Page) -> Page {
+        assert_eq!(start.status, 303, "the flow starts with a redirect: {}", start.body);
+        let authorize = start.location.expect("a redirect to GitHub");
+        let at_github = self.get_absolute(&authorize).await;
+        assert_eq!(at_github.status, 302, "fake GitHub approves: {}", at_github.body);
+        let callback = at_github.location.expect("GitHub redirects back");
+        assert!(callback.starts_with(&self.address), "back to Agora: {callback}");
+        self.get_absolute(&callback).await
+    }
+
+    pub async fn github_sign_in(&self) -> Page {
+        let start = self.get("/auth/github").await;
+        self.github_round_trip(start).await
+    }
+
+    /// Signs in with GitHub as a new member and finishes the consent page.
+    pub async fn github_join(&self) -> Page {
+        let callback = self.github_sign_in().await;
+        assert_eq!(callback.location.as_deref(), Some("/auth/github/finish"), "{}", callback.body);
+        let form = self.get("/auth/github/finish").await;
+        let username = form.field("username").expect("a username field");
+        self.post_form(
+            "/auth/github/finish",
+            &[("username", &username), ("age_confirmed", "yes"), ("accept_policy", "yes")],
+        )
+        .await
     }
 }
 
@@ -292,6 +316,32 @@ macro_rules! on_both_backends {
                 async fn postgres() {
                     if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
                         super::$name(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+/// Like `on_both_backends!`, for tests that also need the fake GitHub.
+#[macro_export]
+macro_rules! on_both_backends_with_github {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[actix_web::test]
+                async fn sqlite() {
+                    let (app, github) =
+                        $crate::helpers::spawn_app_with_github($crate::helpers::Backend::Sqlite).await.unwrap();
+                    super::$name(app, github).await;
+                }
+
+                #[actix_web::test]
+                async fn postgres() {
+                    if let Some((app, github)) =
+                        $crate::helpers::spawn_app_with_github($crate::helpers::Backend::Postgres).await
+                    {
+                        super::$name(app, github).await;
                     }
                 }
             }

@@ -1,9 +1,11 @@
 //! Agora over HTTP, as a browser meets it, on SQLite and (when configured) PostgreSQL.
 
+pub mod fake_github;
 mod helpers;
 
 mod accounts;
 mod bad_input;
+mod github;
 mod posting;
 mod reading;
 mod security;

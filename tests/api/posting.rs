@@ -31,18 +31,14 @@ async fn member_creates_a_topic_with_rendered_markdown(app: TestApp) {
         .await;
     let page = app.get(&path).await;
     assert!(page.body.contains("<strong>bold</strong>"));
-    assert!(page
-        .body
-        .contains(r#"<a href="https://example.org" rel="nofollow ugc noopener">a link</a>"#));
+    assert!(page.body.contains(r#"<a href="https://example.org" rel="nofollow ugc noopener">a link</a>"#));
     assert!(page.body.contains("<pre><code>let x = 1;"));
     assert!(!page.body.contains("<script>alert"));
 
     // Rendered once and stored: the page serves the stored HTML.
     let mut conn = app.db.get().unwrap();
-    let (markdown, html): (String, String) = with_conn!(&mut conn, |c| posts::table
-        .select((posts::body_markdown, posts::body_html))
-        .first(c))
-    .unwrap();
+    let (markdown, html): (String, String) =
+        with_conn!(&mut conn, |c| posts::table.select((posts::body_markdown, posts::body_html)).first(c)).unwrap();
     assert!(markdown.contains("**bold**"));
     assert!(html.contains("<strong>bold</strong>") && !html.contains("<script"));
     let (topic_count, post_count): (i64, i64) = with_conn!(&mut conn, |c| categories::table
@@ -51,10 +47,7 @@ async fn member_creates_a_topic_with_rendered_markdown(app: TestApp) {
         .first(c))
     .unwrap();
     assert_eq!((topic_count, post_count), (1, 1));
-    assert_eq!(
-        app.get("/").await.texts(".categories .meta"),
-        vec!["1 topics · 1 posts"]
-    );
+    assert_eq!(app.get("/").await.texts(".categories .meta"), vec!["1 topics · 1 posts"]);
 }
 
 async fn p6_replies_and_edits_record_the_ip_they_came_from(app: TestApp) {
@@ -73,24 +66,12 @@ async fn p6_replies_and_edits_record_the_ip_they_came_from(app: TestApp) {
     assert_eq!(reply.status, 303);
 
     let mut conn = app.db.get().unwrap();
-    let ips: Vec<String> = with_conn!(&mut conn, |c| posts::table
-        .select(posts::posted_from_ip)
-        .order(posts::id)
-        .load(c))
-    .unwrap();
+    let ips: Vec<String> =
+        with_conn!(&mut conn, |c| posts::table.select(posts::posted_from_ip).order(posts::id).load(c)).unwrap();
     assert_eq!(ips, vec!["127.0.0.1", "127.0.0.1"]);
 
-    let post_id: i64 = with_conn!(&mut conn, |c| posts::table
-        .select(posts::id)
-        .order(posts::id)
-        .first(c))
-    .unwrap();
-    let edited = app
-        .post_form(
-            &format!("/p/{post_id}/edit"),
-            &[("body", "first, corrected")],
-        )
-        .await;
+    let post_id: i64 = with_conn!(&mut conn, |c| posts::table.select(posts::id).order(posts::id).first(c)).unwrap();
+    let edited = app.post_form(&format!("/p/{post_id}/edit"), &[("body", "first, corrected")]).await;
     assert_eq!(edited.status, 303);
     let page = app.get(&path).await;
     assert!(page.body.contains("first, corrected"));
@@ -143,23 +124,11 @@ async fn members_like_others_posts_once_and_can_undo_it(app: TestApp) {
     let mut conn = app.db.get().unwrap();
     let post_id: i64 = with_conn!(&mut conn, |c| posts::table.select(posts::id).first(c)).unwrap();
 
-    assert_eq!(
-        app.post_form(&format!("/p/{post_id}/like"), &[])
-            .await
-            .status,
-        303
-    );
-    assert_eq!(
-        app.post_form(&format!("/p/{post_id}/like"), &[])
-            .await
-            .status,
-        303
-    );
+    assert_eq!(app.post_form(&format!("/p/{post_id}/like"), &[]).await.status, 303);
+    assert_eq!(app.post_form(&format!("/p/{post_id}/like"), &[]).await.status, 303);
     let page = app.get(&path).await;
     assert_eq!(page.texts(".post .likes"), vec!["1 like"]);
-    assert!(page
-        .texts(".post-actions button")
-        .contains(&"Unlike".to_string()));
+    assert!(page.texts(".post-actions button").contains(&"Unlike".to_string()));
     let rows: i64 = with_conn!(&mut conn, |c| likes::table.count().get_result(c)).unwrap();
     assert_eq!(rows, 1, "one like per member per post");
 
@@ -167,19 +136,10 @@ async fn members_like_others_posts_once_and_can_undo_it(app: TestApp) {
     let own = author.post_form(&format!("/p/{post_id}/like"), &[]).await;
     assert_eq!(own.status, 400);
 
-    assert_eq!(
-        app.post_form(&format!("/p/{post_id}/unlike"), &[])
-            .await
-            .status,
-        303
-    );
+    assert_eq!(app.post_form(&format!("/p/{post_id}/unlike"), &[]).await.status, 303);
     assert_eq!(app.get(&path).await.texts(".post .likes"), vec!["0 likes"]);
     let (count, rows): (i64, i64) = with_conn!(&mut conn, |c| (
-        posts::table
-            .find(post_id)
-            .select(posts::like_count)
-            .first(c)
-            .unwrap(),
+        posts::table.find(post_id).select(posts::like_count).first(c).unwrap(),
         likes::table.count().get_result(c).unwrap()
     ));
     assert_eq!((count, rows), (0, 0));
@@ -194,14 +154,11 @@ async fn members_edit_only_their_own_posts(app: TestApp) {
     let post_id: i64 = with_conn!(&mut conn, |c| posts::table.select(posts::id).first(c)).unwrap();
 
     assert_eq!(app.get(&format!("/p/{post_id}/edit")).await.status, 403);
-    let attempt = app
-        .post_form(&format!("/p/{post_id}/edit"), &[("body", "defaced")])
-        .await;
+    let attempt = app.post_form(&format!("/p/{post_id}/edit"), &[("body", "defaced")]).await;
     assert_eq!(attempt.status, 403);
     assert!(app.get(&path).await.body.contains("original"));
     let edits: i64 = with_conn!(&mut conn, |c| post_edits::table.count().get_result(c)).unwrap();
     assert_eq!(edits, 0);
-    let title: String =
-        with_conn!(&mut conn, |c| topics::table.select(topics::title).first(c)).unwrap();
+    let title: String = with_conn!(&mut conn, |c| topics::table.select(topics::title).first(c)).unwrap();
     assert_eq!(title, "Mine");
 }

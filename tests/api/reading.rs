@@ -20,16 +20,11 @@ async fn p1_visitor_reads_categories_topics_and_posts_without_an_account(app: Te
 
     let author = app.another_browser();
     author.register("writer").await;
-    let topic = author
-        .create_topic("Welcome to Agora", "Hello **everyone**")
-        .await;
+    let topic = author.create_topic("Welcome to Agora", "Hello **everyone**").await;
 
     let category = app.get("/c/1/general").await;
     assert_eq!(category.status, 200);
-    assert_eq!(
-        category.texts("table.topics tbody td a"),
-        vec!["Welcome to Agora"]
-    );
+    assert_eq!(category.texts("table.topics tbody td a"), vec!["Welcome to Agora"]);
     assert!(category.body.contains("by writer"));
 
     let page = app.get(&topic).await;
@@ -44,23 +39,13 @@ async fn p1_visitor_reads_categories_topics_and_posts_without_an_account(app: Te
 
 async fn topic_pages_hold_twenty_posts_and_permalinks_find_their_page(app: TestApp) {
     app.register("talker").await;
-    let topic = app
-        .create_topic("A long conversation", "Post number 1")
-        .await;
+    let topic = app.create_topic("A long conversation", "Post number 1").await;
     let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
     for n in 2..=25 {
-        let reply = app
-            .post_form(
-                &format!("/t/{id}/reply"),
-                &[("body", &format!("Post number {n}"))],
-            )
-            .await;
+        let reply = app.post_form(&format!("/t/{id}/reply"), &[("body", &format!("Post number {n}"))]).await;
         assert_eq!(reply.status, 303);
         if n == 25 {
-            assert_eq!(
-                reply.location.as_deref(),
-                Some(format!("{topic}?page=2#post-25").as_str())
-            );
+            assert_eq!(reply.location.as_deref(), Some(format!("{topic}?page=2#post-25").as_str()));
         }
     }
 
@@ -76,15 +61,9 @@ async fn topic_pages_hold_twenty_posts_and_permalinks_find_their_page(app: TestA
 
     let permalink = app.get(&format!("{topic}/23")).await;
     assert_eq!(permalink.status, 303);
-    assert_eq!(
-        permalink.location.as_deref(),
-        Some(format!("{topic}?page=2#post-23").as_str())
-    );
+    assert_eq!(permalink.location.as_deref(), Some(format!("{topic}?page=2#post-23").as_str()));
     let early = app.get(&format!("{topic}/3")).await;
-    assert_eq!(
-        early.location.as_deref(),
-        Some(format!("{topic}#post-3").as_str())
-    );
+    assert_eq!(early.location.as_deref(), Some(format!("{topic}#post-3").as_str()));
 
     // A wrong or missing slug leads to the canonical address.
     let moved = app.get(&format!("/t/{id}/old-title")).await;
@@ -118,12 +97,7 @@ async fn category_lists_thirty_topics_a_page_by_latest_activity(app: TestApp) {
     }
     // A reply to the oldest topic brings it to the top.
     let oldest: i64 = paths[0].split('/').nth(2).unwrap().parse().unwrap();
-    assert_eq!(
-        app.post_form(&format!("/t/{oldest}/reply"), &[("body", "bump")])
-            .await
-            .status,
-        303
-    );
+    assert_eq!(app.post_form(&format!("/t/{oldest}/reply"), &[("body", "bump")]).await.status, 303);
 
     let first = app.get("/c/1/general").await;
     let titles = first.texts("table.topics tbody td a");
@@ -143,9 +117,6 @@ async fn category_lists_thirty_topics_a_page_by_latest_activity(app: TestApp) {
 
     let second = app.get(&link).await;
     assert_eq!(second.status, 200);
-    assert_eq!(
-        second.texts("table.topics tbody td a"),
-        vec!["Topic 03", "Topic 02"]
-    );
+    assert_eq!(second.texts("table.topics tbody td a"), vec!["Topic 03", "Topic 02"]);
     assert!(!second.body.contains("rel=\"next\""));
 }

@@ -15,21 +15,11 @@ on_both_backends!(
 
 async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing(app: TestApp) {
     app.register("nina").await;
-    let no_token = app
-        .post_raw("/c/1/new", &[("title", "Forged"), ("body", "forged")], &[])
-        .await;
+    let no_token = app.post_raw("/c/1/new", &[("title", "Forged"), ("body", "forged")], &[]).await;
     assert_eq!(no_token.status, 403);
     assert!(no_token.body.contains("did not come from this site"));
     let wrong = app
-        .post_raw(
-            "/c/1/new",
-            &[
-                ("csrf_token", "x".repeat(43).as_str()),
-                ("title", "Forged"),
-                ("body", "b"),
-            ],
-            &[],
-        )
+        .post_raw("/c/1/new", &[("csrf_token", "x".repeat(43).as_str()), ("title", "Forged"), ("body", "b")], &[])
         .await;
     assert_eq!(wrong.status, 403);
     // A browser with no token cookie at all (a cross-site form) is refused too.
@@ -62,12 +52,7 @@ async fn writing_needs_a_signed_in_member(app: TestApp) {
     let form = app.get("/c/1/new").await;
     assert_eq!(form.status, 303);
     assert_eq!(form.location.as_deref(), Some("/login?next=%2Fc%2F1%2Fnew"));
-    let post = app
-        .post_form(
-            "/c/1/new",
-            &[("title", "Anonymous topic"), ("body", "text")],
-        )
-        .await;
+    let post = app.post_form("/c/1/new", &[("title", "Anonymous topic"), ("body", "text")]).await;
     assert_eq!(post.status, 303);
     assert!(post.location.unwrap().starts_with("/login"));
     let mut conn = app.db.get().unwrap();
@@ -77,17 +62,9 @@ async fn writing_needs_a_signed_in_member(app: TestApp) {
 
 async fn pages_load_nothing_from_other_origins(app: TestApp) {
     app.register("olivia").await;
-    let path = app
-        .create_topic("Images", "![tracker](https://tracker.example/pixel.gif)")
-        .await;
+    let path = app.create_topic("Images", "![tracker](https://tracker.example/pixel.gif)").await;
     let response = app.client.get(app.url(&path)).send().await.unwrap();
-    let csp = response
-        .headers()
-        .get("content-security-policy")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
+    let csp = response.headers().get("content-security-policy").unwrap().to_str().unwrap().to_string();
     assert!(csp.contains("default-src 'self'") && csp.contains("img-src 'self'"));
     let body = response.text().await.unwrap();
     assert!(!body.contains("<img"), "images in posts become links");

@@ -1,0 +1,437 @@
+//! Sign in with GitHub: start, callback, the new member's consent page, linking,
+//! re-import, and the pictures served from our own origin.
+
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use crate::account::policy::POLICY_VERSION;
+use crate::auth::domain::Username;
+use crate::auth::github::client::{Avatar, GithubClient, GithubError, GithubProfile};
+use crate::auth::github::store::{self, LinkError, Purpose, SignupError};
+use crate::auth::routes::{session_cookie, user_agent, EmptyForm};
+use crate::auth::sessions;
+use crate::web::client_ip::ClientIp;
+use crate::web::csrf::CsrfForm;
+use crate::web::errors::AppError;
+use crate::web::visitor::Visitor;
+use crate::web::{render_with, safe_next, see_other};
+use crate::AppState;
+
+const STATE_COOKIE: &str = "agora_github_state";
+const SIGNUP_COOKIE: &str = "agora_github_signup";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/auth/github", web::get().to(start_sign_in))
+        .route("/auth/github/callback", web::get().to(callback))
+        .route("/auth/github/finish", web::get().to(finish_form))
+        .route("/auth/github/finish", web::post().to(finish))
+        .route("/account/github/link", web::post().to(start_link))
+        .route("/account/github/reimport", web::post().to(start_reimport))
+        .route("/account/github/unlink", web::post().to(unlink))
+        .route("/avatars/{user_id}", web::get().to(avatar));
+}
+
+fn github(state: &AppState) -> Result<&GithubClient, AppError> {
+    state.github.as_ref().ok_or_else(|| {
+        AppError::NotAvailable(
+            "Sign-in with GitHub is not configured on this forum. Use a username and password instead.".into(),
+        )
+    })
+}
+
+fn cookie(state: &AppState, name: &'static str, value: String, max_age: i64) -> Cookie<'static> {
+    let mut cookie = Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .secure(state.config.secure_cookies())
+        .same_site(SameSite::Lax)
+        .finish();
+    cookie.set_max_age(CookieDuration::seconds(max_age));
+    cookie
+}
+
+fn removal(name: &'static str) -> Cookie<'static> {
+    let mut gone = Cookie::build(name, "").path("/").finish();
+    gone.make_removal();
+    gone
+}
+
+/// Sends the browser to GitHub with a fresh state and PKCE challenge kept server-side;
+/// the state also goes into a cookie, binding the flow to this browser.
+async fn redirect_to_github(
+    state: &AppState,
+    purpose: Purpose,
+    user_id: Option<i64>,
+    next: String,
+) -> Result<HttpResponse, AppError> {
+    let client = github(state)?;
+    let redirect = client.authorize().map_err(|e| AppError::Internal(e.into()))?;
+    let (flow_state, verifier) = (redirect.state.clone(), redirect.pkce_verifier);
+    state.db.run(move |c| store::save_flow(c, &flow_state, &verifier, purpose, user_id, &next)).await?;
+    let mut response = HttpResponse::SeeOther().insert_header((header::LOCATION, redirect.url)).finish();
+    response.add_cookie(&cookie(state, STATE_COOKIE, redirect.state, store::STATE_LIFETIME_SECONDS))?;
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+async fn start_sign_in(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let next = safe_next(query.next.as_deref());
+    if visitor.user.is_some() {
+        return Ok(see_other(&next));
+    }
+    redirect_to_github(&state, Purpose::SignIn, None, next).await
+}
+
+async fn start_link(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    _: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = visitor.member()?.user_id;
+    redirect_to_github(&state, Purpose::Link, Some(user_id), "/account".into()).await
+}
+
+async fn start_reimport(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    _: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = visitor.member()?.user_id;
+    redirect_to_github(&state, Purpose::Reimport, Some(user_id), "/account".into()).await
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+fn github_failure(error: GithubError) -> AppError {
+    tracing::warn!(%error, "GitHub sign-in failed");
+    match error {
+        GithubError::Refused(_) => AppError::BadRequest(
+            "GitHub did not accept this sign-in (the code may have expired or been used already). Please start again.".into(),
+        ),
+        GithubError::Unavailable(_) | GithubError::Malformed(_) => AppError::Upstream(
+            "GitHub could not be reached or gave an answer we could not use. Nothing was stored; please try again in a few minutes.".into(),
+        ),
+    }
+}
+
+/// A picture is welcome but never required: without one the member gets the default.
+async fn fetch_avatar(client: &GithubClient, profile: &GithubProfile) -> Option<Avatar> {
+    let url = profile.avatar_url.as_deref()?;
+    match client.avatar(url).await {
+        Ok(avatar) => Some(avatar),
+        Err(reason) => {
+            tracing::warn!(%reason, "GitHub profile picture not used");
+            None
+        }
+    }
+}
+
+async fn callback(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    ip: ClientIp,
+    req: HttpRequest,
+    query: web::Query<CallbackQuery>,
+) -> Result<HttpResponse, AppError> {
+    let client = github(&state)?;
+    let query = query.into_inner();
+    let returned_state = query.state.unwrap_or_default();
+    // Take the flow out first: whatever happens next, this state is spent.
+    let lookup = returned_state.clone();
+    let flow = state.db.run(move |c| store::take_flow(c, &lookup)).await?;
+    let cookie_state = req.cookie(STATE_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let same_browser =
+        !returned_state.is_empty() && bool::from(cookie_state.as_bytes().ct_eq(returned_state.as_bytes()));
+    let Some(flow) = flow.filter(|_| same_browser) else {
+        return Err(AppError::BadRequest(
+            "This sign-in link has expired, was already used, or was started in another browser. Please start again."
+                .into(),
+        ));
+    };
+    if let Some(error) = query.error {
+        let message = if error == "access_denied" {
+            "You chose not to let this forum see your GitHub profile, so nothing was stored. You can still register with a username and password."
+        } else {
+            "GitHub ended the sign-in with an error. Nothing was stored; please try again."
+        };
+        return Err(AppError::Forbidden(message.into()));
+    }
+    let code =
+        query.code.ok_or_else(|| AppError::BadRequest("GitHub sent no sign-in code. Please start again.".into()))?;
+
+    // The token lives only in this function: used for two calls, then dropped.
+    let token = client.exchange_code(&code, &flow.pkce_verifier).await.map_err(github_failure)?;
+    let profile = client.profile(&token).await.map_err(github_failure)?;
+    drop(token);
+
+    let Some(email) = profile.verified_email.clone() else {
+        return Err(AppError::Forbidden(
+            "Your GitHub account has no verified primary e-mail address. On GitHub, open Settings → Emails, verify your \
+             primary address, then sign in here again."
+                .into(),
+        ));
+    };
+
+    let mut response = match flow.purpose {
+        Purpose::SignIn => sign_in(&state, client, &req, ip, profile, email, flow.next_path).await?,
+        Purpose::Link | Purpose::Reimport => {
+            let member = visitor.member()?;
+            if flow.user_id != Some(member.user_id) {
+                return Err(AppError::Forbidden("This GitHub round trip was started by another account.".into()));
+            }
+            let user_id = member.user_id;
+            if flow.purpose == Purpose::Link {
+                let (github_id, login) = (profile.id, profile.login.clone());
+                let linked = state.db.run(move |c| store::link(c, user_id, github_id, &login)).await;
+                match linked {
+                    Ok(()) => {}
+                    Err(LinkError::LinkedElsewhere) => {
+                        return Err(AppError::Conflict(
+                            "That GitHub account is already linked to another member of this forum.".into(),
+                        ))
+                    }
+                    Err(LinkError::Db(e)) => return Err(e.into()),
+                }
+            } else {
+                let linked_id = state.db.run(move |c| store::github_id_of(c, user_id)).await?;
+                if linked_id != Some(profile.id) {
+                    return Err(AppError::Conflict(
+                        "You signed in to a different GitHub account than the one linked here.".into(),
+                    ));
+                }
+                let avatar = fetch_avatar(client, &profile).await;
+                state.db.run(move |c| store::reimport(c, user_id, &profile, avatar.as_ref())).await?;
+            }
+            see_other("/account")
+        }
+    };
+    response.add_cookie(&removal(STATE_COOKIE))?;
+    Ok(response)
+}
+
+async fn sign_in(
+    state: &AppState,
+    client: &GithubClient,
+    req: &HttpRequest,
+    ip: ClientIp,
+    profile: GithubProfile,
+    email: String,
+    next: String,
+) -> Result<HttpResponse, AppError> {
+    let github_id = profile.id;
+    let existing = state.db.run(move |c| store::member_for_github(c, github_id)).await?;
+    if let Some(user_id) = existing {
+        // Returning member: nothing they edited here is overwritten.
+        let login = profile.login.clone();
+        let (remote_ip, agent) = (ip.to_string(), user_agent(req));
+        let token = state
+            .db
+            .run(move |c| {
+                store::update_github_login(c, user_id, &login)?;
+                sessions::create(c, user_id, false, &remote_ip, &agent)
+            })
+            .await
+            .map_err(AppError::Database)?;
+        let mut response = see_other(&next);
+        response.add_cookie(&session_cookie(state, token, false))?;
+        return Ok(response);
+    }
+
+    let lookup = email.clone();
+    if state.db.run(move |c| store::email_in_use(c, &lookup)).await? {
+        // Never merge silently: whoever controls this GitHub account must prove they
+        // also own the local account before the two are joined.
+        return Err(AppError::Conflict(
+            "An account with your GitHub e-mail address already exists here. Sign in with its password, then link \
+             GitHub from your account page."
+                .into(),
+        ));
+    }
+
+    let avatar = fetch_avatar(client, &profile).await;
+    let token = sessions::random_token();
+    let token_hash = sessions::hash_token(&token);
+    state.db.run(move |c| store::save_signup(c, &token_hash, &profile, &email, avatar.as_ref(), &next)).await?;
+    let mut response = see_other("/auth/github/finish");
+    response.add_cookie(&cookie(state, SIGNUP_COOKIE, token, store::SIGNUP_LIFETIME_SECONDS))?;
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "auth/github_finish.html")]
+struct FinishPage {
+    visitor: Visitor,
+    login: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    has_picture: bool,
+    username: String,
+    age_confirmed: bool,
+    accept_policy: bool,
+    errors: Vec<String>,
+}
+
+fn signup_token(req: &HttpRequest) -> Result<String, AppError> {
+    req.cookie(SIGNUP_COOKIE).map(|c| sessions::hash_token(c.value())).ok_or_else(expired_signup)
+}
+
+fn expired_signup() -> AppError {
+    AppError::BadRequest("This sign-up has expired. Please sign in with GitHub again.".into())
+}
+
+/// The consent page, with what GitHub told us and the username field filled in.
+async fn finish_page(
+    state: &AppState,
+    visitor: Visitor,
+    token_hash: String,
+    form: Option<FinishForm>,
+    errors: Vec<String>,
+) -> Result<HttpResponse, AppError> {
+    let (signup, free_username) = state
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let signup = store::find_signup(c, &token_hash)?.ok_or_else(expired_signup)?;
+            let username = store::free_username(c, &signup.github_login)?;
+            Ok((signup, username))
+        })
+        .await?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = FinishPage {
+        visitor,
+        login: signup.github_login,
+        email: signup.email,
+        first_name: signup.first_name.unwrap_or_default(),
+        last_name: signup.last_name.unwrap_or_default(),
+        has_picture: signup.avatar.is_some(),
+        username: form.as_ref().map(|f| f.username.clone()).unwrap_or(free_username),
+        age_confirmed: form.as_ref().is_some_and(|f| f.age_confirmed.is_some()),
+        accept_policy: form.as_ref().is_some_and(|f| f.accept_policy.is_some()),
+        errors,
+    };
+    render_with(status, &page)
+}
+
+async fn finish_form(state: web::Data<AppState>, visitor: Visitor, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let token_hash = signup_token(&req)?;
+    finish_page(&state, visitor, token_hash, None, Vec::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct FinishForm {
+    #[serde(default)]
+    username: String,
+    age_confirmed: Option<String>,
+    accept_policy: Option<String>,
+}
+
+async fn finish(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    ip: ClientIp,
+    req: HttpRequest,
+    CsrfForm(form): CsrfForm<FinishForm>,
+) -> Result<HttpResponse, AppError> {
+    let token_hash = signup_token(&req)?;
+    let mut errors = Vec::new();
+    let username = Username::parse(&form.username).map_err(|e| errors.push(e)).ok();
+    if form.age_confirmed.is_none() {
+        errors.push("You must be at least 13 years old to have an account.".into());
+    }
+    if form.accept_policy.is_none() {
+        errors.push("Please read and accept the privacy policy.".into());
+    }
+    let (Some(username), true) = (username, errors.is_empty()) else {
+        return finish_page(&state, visitor, token_hash, Some(form), errors).await;
+    };
+    let lookup = token_hash.clone();
+    let (remote_ip, agent) = (ip.to_string(), user_agent(&req));
+    let created = state
+        .db
+        .run(move |c| -> Result<_, SignupError> {
+            let (user_id, next) = store::complete_signup(c, &lookup, &username, POLICY_VERSION)?;
+            let token = sessions::create(c, user_id, false, &remote_ip, &agent)?;
+            Ok((token, next))
+        })
+        .await;
+    match created {
+        Ok((token, next)) => {
+            let mut response = see_other(&next);
+            response.add_cookie(&session_cookie(&state, token, false))?;
+            response.add_cookie(&removal(SIGNUP_COOKIE))?;
+            Ok(response)
+        }
+        Err(SignupError::UsernameTaken) => {
+            let errors = vec!["That username is already taken; choose another.".to_string()];
+            finish_page(&state, visitor, token_hash, Some(form), errors).await
+        }
+        Err(SignupError::Expired) => Err(expired_signup()),
+        Err(SignupError::AlreadyRegistered) => {
+            Err(AppError::Conflict("This GitHub account already has an account here: sign in with GitHub.".into()))
+        }
+        Err(SignupError::EmailTaken) => Err(AppError::Conflict(
+            "An account with your GitHub e-mail address already exists here. Sign in with its password, then link \
+             GitHub from your account page."
+                .into(),
+        )),
+        Err(SignupError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// `/avatars/{id}`: the stored picture, or a generated one with the member's initial.
+async fn avatar(state: web::Data<AppState>, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let user_id = path.into_inner();
+    let (username, picture) = state.db.run(move |c| store::avatar_of(c, user_id)).await?.ok_or(AppError::NotFound)?;
+    let response = match picture {
+        Some((content_type, bytes)) => HttpResponse::Ok()
+            .content_type(content_type)
+            .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+            .body(bytes),
+        None => HttpResponse::Ok()
+            .content_type("image/svg+xml")
+            .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+            .body(default_avatar(&username)),
+    };
+    Ok(response)
+}
+
+/// A coloured square with the username's first letter; usernames are ASCII letters,
+/// digits, `_` and `-`, so the letter needs no escaping.
+pub fn default_avatar(username: &str) -> String {
+    let initial = username.chars().find(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).unwrap_or('?');
+    let hue = username.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % 360;
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><rect width="64" height="64" fill="hsl({hue},45%,40%)"/><text x="32" y="43" font-family="sans-serif" font-size="30" fill="#fff" text-anchor="middle">{initial}</text></svg>"##
+    )
+}
+
+async fn unlink(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    _: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = visitor.member()?.user_id;
+    if !state.db.run(move |c| store::unlink(c, user_id)).await? {
+        return Err(AppError::Conflict(
+            "GitHub is your only way to sign in. Set a password first, then unlink GitHub.".into(),
+        ));
+    }
+    Ok(see_other("/account"))
+}
