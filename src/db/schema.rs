@@ -17,6 +17,7 @@ diesel::table! {
         last_name -> Nullable<Text>,
         github_id -> Nullable<BigInt>,
         github_login -> Nullable<Text>,
+        newsletter -> Bool,
     }
 }
 
@@ -66,6 +67,7 @@ diesel::table! {
         expires_at -> BigInt,
         ip -> Text,
         user_agent -> Text,
+        reauthenticated_at -> Nullable<BigInt>,
     }
 }
 
@@ -128,7 +130,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    email_tokens (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        purpose -> Text,
+        new_email -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    newsletter_events (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        subscribed -> Bool,
+        source -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    deletion_ledger (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        erased -> Text,
+        reason -> Text,
+        erased_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    policy_versions (version) {
+        version -> Text,
+        markdown -> Text,
+        published_at -> BigInt,
+        effective_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(email_tokens -> users (user_id));
+diesel::joinable!(newsletter_events -> users (user_id));
 diesel::joinable!(avatars -> users (user_id));
 diesel::joinable!(topics -> categories (category_id));
 diesel::joinable!(topics -> users (user_id));
@@ -147,5 +198,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     likes,
     avatars,
     oauth_states,
-    github_signups
+    github_signups,
+    email_tokens,
+    newsletter_events,
+    deletion_ledger,
+    policy_versions,
+    settings
 );
