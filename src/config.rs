@@ -19,6 +19,18 @@ pub struct Config {
     pub log_dir: Option<PathBuf>,
     /// Sign-in with GitHub, when an OAuth App's client id is configured.
     pub github: Option<GithubConfig>,
+    pub mail: crate::mail::MailSettings,
+    /// The sender of every mail, e.g. `Agora <forum@example.org>`.
+    pub mail_from: String,
+    pub backup_dir: PathBuf,
+    /// Backups older than this are deleted; at most 14, as the privacy policy promises.
+    pub backup_retention_days: u32,
+    /// Request-log files older than this are deleted.
+    pub log_retention_days: u32,
+    /// Whether the server takes a backup, prunes backups and old logs every day.
+    pub daily_maintenance: bool,
+    /// Categories of third parties personal data is shared with, for the data export.
+    pub third_parties: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -41,7 +53,12 @@ pub enum ConfigError {
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Settings from any source of `AGORA_*` values (the environment, or a test's table).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let pool_size = match var("AGORA_DATABASE_POOL_SIZE") {
             None => 10,
             Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid {
@@ -70,6 +87,20 @@ impl Config {
             trusted_proxies,
             log_dir: var("AGORA_LOG_DIR").map(PathBuf::from),
             github: github_from_env(&var)?,
+            mail: match var("AGORA_SMTP_URL") {
+                Some(url) => crate::mail::MailSettings::Smtp(url),
+                None => crate::mail::MailSettings::Files(PathBuf::from(
+                    var("AGORA_MAIL_DIR").unwrap_or_else(|| "mail".into()),
+                )),
+            },
+            mail_from: var("AGORA_MAIL_FROM").unwrap_or_else(|| "Agora <agora@localhost>".into()),
+            backup_dir: PathBuf::from(var("AGORA_BACKUP_DIR").unwrap_or_else(|| "backups".into())),
+            backup_retention_days: days(&var, "AGORA_BACKUP_RETENTION_DAYS", 14, Some(14))?,
+            log_retention_days: days(&var, "AGORA_LOG_RETENTION_DAYS", 14, None)?,
+            daily_maintenance: var("AGORA_DAILY_MAINTENANCE").is_none_or(|v| v != "off"),
+            third_parties: var("AGORA_THIRD_PARTIES")
+                .map(|v| v.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default(),
         })
     }
 
@@ -77,6 +108,32 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+/// A number of days between 1 and `max` (when there is one).
+fn days(
+    var: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u32,
+    max: Option<u32>,
+) -> Result<u32, ConfigError> {
+    let Some(raw) = var(name) else { return Ok(default) };
+    let days: u32 = raw
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::Invalid { name, reason: format!("{raw:?} is not a whole number of days") })?;
+    if days == 0 {
+        return Err(ConfigError::Invalid { name, reason: "it must be at least 1".into() });
+    }
+    if let Some(max) = max {
+        if days > max {
+            return Err(ConfigError::Invalid {
+                name,
+                reason: format!("{days} is more than {max}: the privacy policy promises that removed data leaves backups within {max} days"),
+            });
+        }
+    }
+    Ok(days)
 }
 
 fn github_from_env(var: &dyn Fn(&str) -> Option<String>) -> Result<Option<GithubConfig>, ConfigError> {

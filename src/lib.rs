@@ -5,6 +5,8 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod forum;
+pub mod mail;
+pub mod ops;
 pub mod telemetry;
 pub mod web;
 
@@ -26,6 +28,10 @@ pub struct AppState {
     pub config: Config,
     /// Present when sign-in with GitHub is configured.
     pub github: Option<auth::github::client::GithubClient>,
+    pub mailer: mail::Mailer,
+    pub signer: web::signing::Signer,
+    /// The banner about a coming privacy-policy change, refreshed once a minute.
+    pub upcoming_policy: account::policy::UpcomingCache,
 }
 
 /// A bound, migrated, ready-to-run Agora. `main` and every test start it this way.
@@ -52,7 +58,14 @@ impl App {
             Some(github) => Some(auth::github::client::GithubClient::new(github, &config.public_url)?),
             None => None,
         };
-        let state = aweb::Data::new(AppState { db, config, github });
+        let mailer = mail::Mailer::new(&config.mail, &config.mail_from)?;
+        let signer = web::signing::Signer::new(db::settings::signing_key(&mut db.get()?)?);
+        account::policy::seed(&db)?;
+        if config.daily_maintenance {
+            ops::maintenance::spawn_daily(db.clone(), config.clone());
+        }
+        let state =
+            aweb::Data::new(AppState { db, config, github, mailer, signer, upcoming_policy: Default::default() });
         let server =
             HttpServer::new(move || {
                 ActixApp::new()
@@ -74,6 +87,10 @@ impl App {
                     .configure(auth::github::routes::routes)
                     .configure(account::policy::routes)
                     .configure(account::routes::routes)
+                    .configure(account::email::routes)
+                    .configure(account::export::routes)
+                    .configure(account::deletion::routes)
+                    .configure(account::newsletter::routes)
                     .default_service(aweb::to(web::not_found))
             })
             .listen(listener)?

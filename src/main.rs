@@ -1,9 +1,15 @@
 //! The `agora` command: parse arguments, load settings, call into the library.
 
+use std::path::PathBuf;
+
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use agora::account::{deletion, ledger, newsletter, policy, store};
 use agora::config::Config;
 use agora::db::Database;
+use agora::mail::Mailer;
+use agora::ops::backup;
 
 #[derive(Parser)]
 #[command(name = "agora", version, about = "A fast, privacy-respecting community forum")]
@@ -18,6 +24,69 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Backups in AGORA_BACKUP_DIR.
+    Backup {
+        #[command(subcommand)]
+        action: BackupAction,
+    },
+    /// Publish a new version of the privacy policy.
+    Policy {
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
+    /// Send a newsletter to the members who opted in.
+    Newsletter {
+        #[command(subcommand)]
+        action: NewsletterAction,
+    },
+    /// Operator actions on one account.
+    Account {
+        #[command(subcommand)]
+        action: AccountAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum BackupAction {
+    /// Write a consistent snapshot of the database.
+    Create,
+    /// List the backups, oldest first.
+    List,
+    /// Delete backups older than AGORA_BACKUP_RETENTION_DAYS.
+    Prune,
+    /// Replace the database with a backup, then re-apply every later erasure. Stop the server first.
+    Restore { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum PolicyAction {
+    /// Publish FILE (Markdown) as the policy in effect from DATE (YYYY-MM-DD, UTC, at least 72 hours ahead);
+    /// every member with an e-mail address is notified.
+    Publish {
+        file: PathBuf,
+        #[arg(long, value_name = "DATE")]
+        effective: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum NewsletterAction {
+    /// Send FILE (Markdown, sent as text) to every member who opted in and confirmed their address.
+    Send {
+        file: PathBuf,
+        #[arg(long)]
+        subject: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountAction {
+    /// Delete an account at once, as the member could (e.g. --reason "under 13").
+    Erase {
+        username: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -25,19 +94,106 @@ fn main() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let _log_guard = agora::telemetry::init(config.log_dir.as_deref())?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            actix_web::rt::System::new().block_on(async {
-                let app = agora::App::build(config.clone())?;
-                tracing::info!(address = %config.bind, port = app.port(), public_url = %config.public_url, "Agora is listening");
-                app.run_until_stopped().await?;
-                anyhow::Ok(())
-            })?;
-        }
+        Command::Serve => actix_web::rt::System::new().block_on(async {
+            let app = agora::App::build(config.clone())?;
+            tracing::info!(address = %config.bind, port = app.port(), public_url = %config.public_url, "Agora is listening");
+            app.run_until_stopped().await?;
+            anyhow::Ok(())
+        })?,
         Command::Migrate => {
             let db = Database::connect(&config.database_url, 1)?;
             let applied = db.migrate()?;
             println!("{applied} migration(s) applied to the {} database", db.backend_name());
         }
+        Command::Backup { action } => run_backup(&config, action)?,
+        Command::Policy { action: PolicyAction::Publish { file, effective } } => publish_policy(&config, &file, &effective)?,
+        Command::Newsletter { action: NewsletterAction::Send { file, subject } } => send_newsletter(&config, &file, &subject)?,
+        Command::Account { action: AccountAction::Erase { username, reason } } => erase_account(&config, &username, &reason)?,
     }
+    Ok(())
+}
+
+fn open(config: &Config) -> anyhow::Result<Database> {
+    let db = Database::connect(&config.database_url, 2)?;
+    db.migrate()?;
+    policy::seed(&db)?;
+    Ok(db)
+}
+
+fn run_backup(config: &Config, action: BackupAction) -> anyhow::Result<()> {
+    let dir = &config.backup_dir;
+    match action {
+        BackupAction::Create => {
+            let made = backup::create(&open(config)?, dir)?;
+            println!("{} ({} bytes)", made.path.display(), made.bytes);
+        }
+        BackupAction::List => {
+            for b in backup::list(dir)? {
+                println!("{}\t{} bytes", b.path.display(), b.bytes);
+            }
+        }
+        BackupAction::Prune => {
+            let removed = backup::prune(dir, config.backup_retention_days)?;
+            println!("{} backup(s) older than {} days deleted", removed.len(), config.backup_retention_days);
+        }
+        BackupAction::Restore { file } => {
+            let restored = backup::restore(&config.database_url, &file, dir)?;
+            println!("restored {}; {} later erasure(s) re-applied", file.display(), restored.erasures_replayed);
+        }
+    }
+    Ok(())
+}
+
+fn publish_policy(config: &Config, file: &PathBuf, effective: &str) -> anyhow::Result<()> {
+    let markdown = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let date = time::Date::parse(effective, time::macros::format_description!("[year]-[month]-[day]"))
+        .with_context(|| format!("{effective:?} is not a date like 2026-12-31"))?;
+    let effective_at = date.midnight().assume_utc().unix_timestamp();
+    let db = open(config)?;
+    let mut conn = db.get()?;
+    let recipients = policy::publish(&mut conn, effective, &markdown, effective_at)?;
+    let version = policy::find(&mut conn, effective)?.context("the published version is missing")?;
+    let mailer = Mailer::new(&config.mail, &config.mail_from)?;
+    actix_web::rt::System::new().block_on(async {
+        for to in &recipients {
+            mailer.send_or_log(policy::change_notice(&config.public_url, to.clone(), &version)).await;
+        }
+    });
+    println!("policy {effective} published; {} member(s) notified", recipients.len());
+    Ok(())
+}
+
+fn send_newsletter(config: &Config, file: &PathBuf, subject: &str) -> anyhow::Result<()> {
+    let markdown = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let db = open(config)?;
+    let mut conn = db.get()?;
+    let recipients = newsletter::subscribers(&mut conn)?;
+    let signer = agora::web::signing::Signer::new(agora::db::settings::signing_key(&mut conn)?);
+    let mailer = Mailer::new(&config.mail, &config.mail_from)?;
+    let total = recipients.len();
+    let sent = actix_web::rt::System::new().block_on(newsletter::send(
+        &mailer,
+        &signer,
+        &config.public_url,
+        recipients,
+        subject,
+        &markdown,
+    ));
+    println!("newsletter sent to {sent} of {total} subscriber(s)");
+    Ok(())
+}
+
+fn erase_account(config: &Config, username: &str, reason: &str) -> anyhow::Result<()> {
+    let db = open(config)?;
+    let mut conn = db.get()?;
+    let user_id = store::member_by_username(&mut conn, username)?.with_context(|| format!("no member {username:?}"))?;
+    let deleted = deletion::delete_account(&mut conn, user_id, reason)?.context("the account was already gone")?;
+    ledger::write_file(&mut conn, &config.backup_dir)?;
+    let mailer = Mailer::new(&config.mail, &config.mail_from)?;
+    if let Some(email) = &deleted.email {
+        actix_web::rt::System::new()
+            .block_on(mailer.send_or_log(agora::account::mails::account_deleted(email, &deleted.username)));
+    }
+    println!("account {user_id} erased ({reason})");
     Ok(())
 }

@@ -1,34 +1,217 @@
-//! The privacy policy: a Markdown file in the repository, served at `/privacy`.
+//! The privacy policy: versions kept in the database (the first one is the Markdown
+//! file in the repository), served at `/privacy`, and changed only with notice.
 
-use std::sync::LazyLock;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
+use diesel::prelude::*;
 
+use crate::db::schema::{policy_versions, users};
+use crate::db::{now, Database, DbConn, DbError};
+use crate::mail::Mail;
 use crate::web::errors::AppError;
-use crate::web::render;
 use crate::web::visitor::Visitor;
+use crate::web::{filters, render};
+use crate::with_conn;
+use crate::AppState;
 
-/// The version members accept at registration; bump it with every material change.
-pub const POLICY_VERSION: &str = "2026-11-25";
+/// The version shipped with Agora, in effect until an operator publishes another.
+pub const BUNDLED_POLICY_VERSION: &str = "2026-11-25";
+const BUNDLED_POLICY: &str = include_str!("../../templates/privacy/policy.md");
+/// Members hear of a material change at least this long before it takes effect.
+pub const NOTICE_SECONDS: i64 = 72 * 3600;
 
-const POLICY_MARKDOWN: &str = include_str!("../../templates/privacy/policy.md");
+#[derive(Debug, Clone, Queryable)]
+pub struct PolicyVersion {
+    pub version: String,
+    pub markdown: String,
+    pub published_at: i64,
+    pub effective_at: i64,
+}
 
-/// Rendered once: the policy is part of the binary and never changes while it runs.
-static POLICY_HTML: LazyLock<String> = LazyLock::new(|| crate::forum::markdown::render(POLICY_MARKDOWN));
+const COLUMNS: (
+    policy_versions::version,
+    policy_versions::markdown,
+    policy_versions::published_at,
+    policy_versions::effective_at,
+) = (policy_versions::version, policy_versions::markdown, policy_versions::published_at, policy_versions::effective_at);
+
+/// Records the bundled policy on first start.
+pub fn seed(db: &Database) -> Result<(), DbError> {
+    let mut conn = db.get()?;
+    with_conn!(&mut conn, |c| diesel::insert_into(policy_versions::table)
+        .values((
+            policy_versions::version.eq(BUNDLED_POLICY_VERSION),
+            policy_versions::markdown.eq(BUNDLED_POLICY),
+            policy_versions::published_at.eq(0i64),
+            policy_versions::effective_at.eq(0i64),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(())
+}
+
+/// The version in effect now.
+pub fn current(conn: &mut DbConn) -> Result<PolicyVersion, DbError> {
+    let now = now();
+    Ok(with_conn!(conn, |c| policy_versions::table
+        .filter(policy_versions::effective_at.le(now))
+        .order(policy_versions::effective_at.desc())
+        .select(COLUMNS)
+        .first(c))?)
+}
+
+/// The version members accept when they register now.
+pub fn current_version(conn: &mut DbConn) -> Result<String, DbError> {
+    Ok(current(conn)?.version)
+}
+
+/// A published version that is not in effect yet.
+pub fn upcoming(conn: &mut DbConn) -> Result<Option<PolicyVersion>, DbError> {
+    let now = now();
+    Ok(with_conn!(conn, |c| policy_versions::table
+        .filter(policy_versions::effective_at.gt(now))
+        .order(policy_versions::effective_at)
+        .select(COLUMNS)
+        .first(c)
+        .optional())?)
+}
+
+pub fn history(conn: &mut DbConn) -> Result<Vec<PolicyVersion>, DbError> {
+    Ok(with_conn!(conn, |c| policy_versions::table
+        .order(policy_versions::effective_at.desc())
+        .select(COLUMNS)
+        .load(c))?)
+}
+
+pub fn find(conn: &mut DbConn, version: &str) -> Result<Option<PolicyVersion>, DbError> {
+    Ok(with_conn!(conn, |c| policy_versions::table.find(version).select(COLUMNS).first(c).optional())?)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("the effective date must be at least 72 hours from now (members must be told in time)")]
+    TooSoon,
+    #[error("version {0} already exists")]
+    Exists(String),
+    #[error("the policy text is empty")]
+    Empty,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Publishes a new version that takes effect at `effective_at`; returns the addresses
+/// of every member to notify.
+pub fn publish(
+    conn: &mut DbConn,
+    version: &str,
+    markdown: &str,
+    effective_at: i64,
+) -> Result<Vec<String>, PublishError> {
+    let now = now();
+    if markdown.trim().is_empty() {
+        return Err(PublishError::Empty);
+    }
+    if effective_at < now + NOTICE_SECONDS {
+        return Err(PublishError::TooSoon);
+    }
+    if find(conn, version)?.is_some() {
+        return Err(PublishError::Exists(version.to_string()));
+    }
+    let recipients = with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+        diesel::insert_into(policy_versions::table)
+            .values((
+                policy_versions::version.eq(version),
+                policy_versions::markdown.eq(markdown),
+                policy_versions::published_at.eq(now),
+                policy_versions::effective_at.eq(effective_at),
+            ))
+            .execute(c)?;
+        users::table.filter(users::email.is_not_null()).select(users::email.assume_not_null()).load::<String>(c)
+    }))
+    .map_err(DbError::from)?;
+    Ok(recipients)
+}
+
+/// The notice every member gets about a published change.
+pub fn change_notice(public_url: &str, to: String, version: &PolicyVersion) -> Mail {
+    let date = filters::when(version.effective_at, askama::NO_VALUES).unwrap_or_default();
+    Mail {
+        to,
+        subject: "Our privacy policy is changing".into(),
+        body: format!(
+            "Hello,\n\nthe privacy policy of this forum changes on {date}.\n\nRead the new version here:\n{public_url}/privacy/{}\n\n\
+             If you do not agree with it, you can download your data and delete your account from\n{public_url}/account\n\n\
+             This is a service message; it is sent to every member, whatever their newsletter choice.\n",
+            version.version
+        ),
+        unsubscribe_url: None,
+    }
+}
+
+/// The banner about an upcoming change, looked up at most once a minute per instance.
+#[derive(Default)]
+pub struct UpcomingCache {
+    cached: Mutex<Option<(Instant, Option<(String, i64)>)>>,
+}
+
+impl UpcomingCache {
+    pub async fn get(&self, db: &Database) -> Option<(String, i64)> {
+        if let Some((at, value)) = self.cached.lock().ok()?.as_ref() {
+            if at.elapsed() < Duration::from_secs(60) {
+                return value.clone();
+            }
+        }
+        let found = db.run(upcoming).await.ok()?.map(|v| (v.version, v.effective_at));
+        if let Ok(mut cached) = self.cached.lock() {
+            *cached = Some((Instant::now(), found.clone()));
+        }
+        found
+    }
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/privacy", web::get().to(privacy_policy));
+    cfg.route("/privacy", web::get().to(privacy_policy)).route("/privacy/{version}", web::get().to(policy_version));
 }
 
 #[derive(Template)]
 #[template(path = "account/privacy.html")]
 struct PolicyPage {
     visitor: Visitor,
-    version: &'static str,
-    policy_html: &'static str,
+    shown: PolicyVersion,
+    shown_html: String,
+    is_current: bool,
+    current_version: String,
+    history: Vec<PolicyVersion>,
 }
 
-async fn privacy_policy(visitor: Visitor) -> Result<HttpResponse, AppError> {
-    render(&PolicyPage { visitor, version: POLICY_VERSION, policy_html: POLICY_HTML.as_str() })
+async fn show(state: &AppState, visitor: Visitor, version: Option<String>) -> Result<HttpResponse, AppError> {
+    let (shown, current, history) = state
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let current = current(c)?;
+            let shown = match version {
+                Some(v) => find(c, &v)?.ok_or(AppError::NotFound)?,
+                None => current.clone(),
+            };
+            Ok((shown, current, history(c)?))
+        })
+        .await?;
+    let shown_html = crate::forum::markdown::render(&shown.markdown);
+    let is_current = shown.version == current.version;
+    render(&PolicyPage { visitor, shown, shown_html, is_current, current_version: current.version, history })
+}
+
+async fn privacy_policy(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
+    show(&state, visitor, None).await
+}
+
+async fn policy_version(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    show(&state, visitor, Some(path.into_inner())).await
 }

@@ -1,16 +1,35 @@
-//! `/account`: what the forum holds about the signed-in member.
+//! "Your data" (`/account`): everything Agora holds about the signed-in member, and
+//! the forms that change it.
 
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
+use serde::Deserialize;
 
-use crate::account::store::{self, Profile};
+use crate::account::store::{self, NewsletterEvent, Profile, ProfileError, RecordedIp, SessionRow};
+use crate::account::tokens::{self, Purpose};
+use crate::account::{deletion, ledger, mails};
+use crate::auth::domain::{Email, NewPassword, Username};
+use crate::auth::routes::EmptyForm;
+use crate::auth::{password, sessions};
+use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
 use crate::web::visitor::Visitor;
-use crate::web::{filters, render};
+use crate::web::{filters, render_with, see_other};
 use crate::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/account", web::get().to(account_page));
+    cfg.route("/account", web::get().to(account))
+        .route("/account/profile", web::post().to(update_profile))
+        .route("/account/picture/remove", web::post().to(remove_picture))
+        .route("/account/password", web::post().to(change_password))
+        .route("/account/email", web::post().to(change_email))
+        .route("/account/email/resend", web::post().to(resend_confirmation))
+        .route("/account/newsletter", web::post().to(newsletter))
+        .route("/account/sessions/end-all", web::post().to(end_all_sessions))
+        .route("/account/sessions/{id}/end", web::post().to(end_session))
+        .route("/account/deleted", web::get().to(deletion::deleted_page));
 }
 
 #[derive(Template)]
@@ -18,11 +37,344 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 struct AccountPage {
     visitor: Visitor,
     profile: Profile,
+    sessions: Vec<SessionRow>,
+    current_session: i64,
+    ips: Vec<RecordedIp>,
+    newsletter_events: Vec<NewsletterEvent>,
     github_enabled: bool,
+    notice: Option<&'static str>,
+    errors: Vec<String>,
+    /// What the member typed, kept when a form is refused.
+    form_username: String,
+    form_first_name: String,
+    form_last_name: String,
+    form_email: String,
 }
 
-async fn account_page(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
+/// What a refused form leaves on the page.
+#[derive(Default)]
+struct Refill {
+    errors: Vec<String>,
+    username: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    email: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    visitor: Visitor,
+    notice: Option<&'static str>,
+    refill: Refill,
+) -> Result<HttpResponse, AppError> {
+    let member = visitor.member()?.clone();
+    let (profile, sessions, ips, newsletter_events) = state
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let profile = store::profile(c, member.user_id)?.ok_or(AppError::NotFound)?;
+            Ok((
+                profile,
+                store::sessions_of(c, member.user_id)?,
+                store::recorded_ips(c, member.user_id)?,
+                store::newsletter_events(c, member.user_id)?,
+            ))
+        })
+        .await?;
+    let status = if refill.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = AccountPage {
+        form_username: refill.username.unwrap_or_else(|| profile.username.clone()),
+        form_first_name: refill.first_name.unwrap_or_else(|| profile.first_name.clone().unwrap_or_default()),
+        form_last_name: refill.last_name.unwrap_or_else(|| profile.last_name.clone().unwrap_or_default()),
+        form_email: refill.email.unwrap_or_default(),
+        current_session: member.session_id,
+        visitor,
+        profile,
+        sessions,
+        ips,
+        newsletter_events,
+        github_enabled: state.github.is_some(),
+        notice,
+        errors: refill.errors,
+    };
+    render_with(status, &page)
+}
+
+fn refused(errors: Vec<String>) -> Refill {
+    Refill { errors, ..Default::default() }
+}
+
+#[derive(Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+/// Messages after a change, chosen by a fixed key so a link cannot inject text.
+fn notice_for(done: Option<&str>) -> Option<&'static str> {
+    Some(match done? {
+        "profile" => "Your profile is saved.",
+        "picture-removed" => "Your picture is removed.",
+        "password" => "Your password is changed.",
+        "email-sent" => "We sent a confirmation link to the new address. The change takes effect when you open it.",
+        "email-confirmed" => "Your e-mail address is confirmed.",
+        "email-changed" => "Your new e-mail address is in use.",
+        "confirmation-sent" => "We sent you a new confirmation link.",
+        "newsletter" => "Your newsletter choice is saved.",
+        "session-ended" => "That session is signed out.",
+        _ => return None,
+    })
+}
+
+async fn account(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    query: web::Query<DoneQuery>,
+) -> Result<HttpResponse, AppError> {
+    page(&state, visitor, notice_for(query.done.as_deref()), Refill::default()).await
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+}
+
+/// A name as typed: trimmed, at most 100 characters, and empty means "remove it".
+fn optional_name(raw: &str, label: &str, errors: &mut Vec<String>) -> Option<String> {
+    let name = raw.trim();
+    if name.chars().count() > 100 {
+        errors.push(format!("{label} is at most 100 characters."));
+    }
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+async fn update_profile(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    CsrfForm(form): CsrfForm<ProfileForm>,
+) -> Result<HttpResponse, AppError> {
     let user_id = visitor.member()?.user_id;
+    let mut errors = Vec::new();
+    let username = Username::parse(&form.username).map_err(|e| errors.push(e)).ok();
+    let first_name = optional_name(&form.first_name, "A first name", &mut errors);
+    let last_name = optional_name(&form.last_name, "A last name", &mut errors);
+    let refill = |errors| Refill {
+        errors,
+        username: Some(form.username.clone()),
+        first_name: Some(form.first_name.clone()),
+        last_name: Some(form.last_name.clone()),
+        email: None,
+    };
+    let (Some(username), true) = (username, errors.is_empty()) else {
+        return page(&state, visitor, None, refill(errors)).await;
+    };
+    let saved = state
+        .db
+        .run(move |c| store::update_profile(c, user_id, &username, first_name.as_deref(), last_name.as_deref()))
+        .await;
+    match saved {
+        Ok(()) => {
+            sync_ledger_file(&state).await;
+            Ok(see_other("/account?done=profile"))
+        }
+        Err(ProfileError::UsernameTaken) => {
+            page(&state, visitor, None, refill(vec!["That username is already taken; choose another.".into()])).await
+        }
+        Err(ProfileError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// Keeps the ledger copy beside the backups in step after a removal.
+async fn sync_ledger_file(state: &AppState) {
+    let dir = state.config.backup_dir.clone();
+    if let Err(error) = state.db.run(move |c| ledger::write_file(c, &dir).map_err(AppError::Internal)).await {
+        tracing::error!(%error, "deletion ledger file not updated");
+    }
+}
+
+async fn remove_picture(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    _: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = visitor.member()?.user_id;
+    state.db.run(move |c| store::remove_picture(c, user_id)).await?;
+    sync_ledger_file(&state).await;
+    Ok(see_other("/account?done=picture-removed"))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+async fn change_password(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let member = visitor.member()?.clone();
+    let user_id = member.user_id;
     let profile = state.db.run(move |c| store::profile(c, user_id)).await?.ok_or(AppError::NotFound)?;
-    render(&AccountPage { visitor, profile, github_enabled: state.github.is_some() })
+    let mut errors = Vec::new();
+    // Members who sign in only with GitHub may set a first password without one.
+    if let Some(hash) = profile.password_hash.clone() {
+        let attempt = form.current_password;
+        let valid = web::block(move || password::verify(&attempt, Some(&hash)))
+            .await
+            .map_err(|e| anyhow::anyhow!("verification worker failed: {e}"))?;
+        if !valid {
+            errors.push("Your current password is not right.".to_string());
+        }
+    }
+    let new_password =
+        NewPassword::parse(&form.new_password, &profile.username, profile.email.as_deref().unwrap_or(""))
+            .map_err(|e| errors.push(e))
+            .ok();
+    let (Some(new_password), true) = (new_password, errors.is_empty()) else {
+        return page(&state, visitor, None, refused(errors)).await;
+    };
+    let hash = web::block(move || password::hash(new_password.expose()))
+        .await
+        .map_err(|e| anyhow::anyhow!("hashing worker failed: {e}"))??;
+    state.db.run(move |c| store::set_password_hash(c, user_id, &hash)).await?;
+    Ok(see_other("/account?done=password"))
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+async fn change_email(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    CsrfForm(form): CsrfForm<EmailForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = visitor.member()?.user_id;
+    let refill = |errors: Vec<String>| Refill { errors, email: Some(form.email.clone()), ..Default::default() };
+    let email = match Email::parse(&form.email) {
+        Ok(email) => email,
+        Err(message) => return page(&state, visitor, None, refill(vec![message])).await,
+    };
+    let address = email.as_str().to_string();
+    let outcome = state
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let profile = store::profile(c, user_id)?.ok_or(AppError::NotFound)?;
+            if profile.email.as_deref() == Some(address.as_str()) {
+                return Ok(Err("That is already your address."));
+            }
+            if store::email_taken(c, &address)? {
+                return Ok(Err("Another member uses that address."));
+            }
+            let token = tokens::issue(c, user_id, Purpose::ChangeEmail, Some(&address))?;
+            Ok(Ok((profile, token)))
+        })
+        .await?;
+    let (profile, token) = match outcome {
+        Ok(found) => found,
+        Err(message) => return page(&state, visitor, None, refill(vec![message.into()])).await,
+    };
+    let public_url = &state.config.public_url;
+    state.mailer.send_or_log(mails::confirm_new_address(public_url, email.as_str(), &profile.username, &token)).await;
+    if let Some(old) = &profile.email {
+        state.mailer.send_or_log(mails::address_change_requested(public_url, old, &profile.username)).await;
+    }
+    Ok(see_other("/account?done=email-sent"))
+}
+
+async fn resend_confirmation(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    _: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = visitor.member()?.user_id;
+    let found = state
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let profile = store::profile(c, user_id)?.ok_or(AppError::NotFound)?;
+            match profile.email.clone() {
+                Some(email) if !profile.email_verified => {
+                    let token = tokens::issue(c, user_id, Purpose::ConfirmEmail, None)?;
+                    Ok(Some((email, profile.username, token)))
+                }
+                _ => Ok(None),
+            }
+        })
+        .await?;
+    if let Some((email, username, token)) = found {
+        state.mailer.send_or_log(mails::confirm_address(&state.config.public_url, &email, &username, &token)).await;
+    }
+    Ok(see_other("/account?done=confirmation-sent"))
+}
+
+#[derive(Deserialize)]
+pub struct NewsletterForm {
+    newsletter: Option<String>,
+}
+
+async fn newsletter(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    CsrfForm(form): CsrfForm<NewsletterForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = visitor.member()?.user_id;
+    let subscribed = form.newsletter.is_some();
+    state.db.run(move |c| store::set_newsletter(c, user_id, subscribed, "account page")).await?;
+    Ok(see_other("/account?done=newsletter"))
+}
+
+async fn end_session(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i64>,
+    _: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let member = visitor.member()?.clone();
+    let session_id = path.into_inner();
+    let ended = state.db.run(move |c| store::end_session(c, member.user_id, session_id)).await?;
+    if !ended {
+        return Err(AppError::NotFound);
+    }
+    if session_id == member.session_id {
+        return Ok(signed_out("/"));
+    }
+    Ok(see_other("/account?done=session-ended"))
+}
+
+async fn end_all_sessions(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    _: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = visitor.member()?.user_id;
+    state.db.run(move |c| store::end_all_sessions(c, user_id)).await?;
+    Ok(signed_out("/login"))
+}
+
+fn signed_out(location: &str) -> HttpResponse {
+    let mut response = see_other(location);
+    let mut gone = Cookie::build(sessions::COOKIE, "").path("/").finish();
+    gone.make_removal();
+    let _ = response.add_cookie(&gone);
+    response
+}
+
+impl AccountPage {
+    fn browser(&self, session: &SessionRow) -> String {
+        let agent = session.user_agent.trim();
+        if agent.is_empty() {
+            "unknown browser".into()
+        } else {
+            agent.chars().take(80).collect()
+        }
+    }
 }

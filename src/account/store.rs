@@ -1,10 +1,13 @@
-//! A member's own data, as the account page shows it (no HTTP here).
+//! A member's own data: what the account page shows and the changes it makes
+//! (no HTTP here). Removing a value removes it from the database and the ledger
+//! notes it, so backups cannot bring it back.
 
 use diesel::prelude::*;
 
-use crate::db::schema::users;
-use crate::db::{DbConn, DbError};
-use crate::with_conn;
+use crate::auth::domain::Username;
+use crate::db::schema::{avatars, newsletter_events, post_edits, posts, sessions, users};
+use crate::db::{now, DbConn, DbError};
+use crate::{record_erasure, with_conn};
 
 #[derive(Debug, Queryable)]
 pub struct Profile {
@@ -15,10 +18,14 @@ pub struct Profile {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub password_hash: Option<String>,
+    pub github_id: Option<i64>,
     pub github_login: Option<String>,
     pub created_at: i64,
+    pub age_confirmed_at: Option<i64>,
     pub policy_version: Option<String>,
     pub policy_accepted_at: Option<i64>,
+    pub newsletter: bool,
+    pub role: String,
 }
 
 impl Profile {
@@ -38,11 +45,264 @@ pub fn profile(conn: &mut DbConn, user_id: i64) -> Result<Option<Profile>, DbErr
             users::first_name,
             users::last_name,
             users::password_hash,
+            users::github_id,
             users::github_login,
             users::created_at,
+            users::age_confirmed_at,
             users::policy_version,
             users::policy_accepted_at,
+            users::newsletter,
+            users::role,
         ))
+        .first(c)
+        .optional())?)
+}
+
+#[derive(Debug, Queryable)]
+pub struct SessionRow {
+    pub id: i64,
+    pub persistent: bool,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+pub fn sessions_of(conn: &mut DbConn, user_id: i64) -> Result<Vec<SessionRow>, DbError> {
+    let now = now();
+    Ok(with_conn!(conn, |c| sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::expires_at.gt(now))
+        .order(sessions::last_seen_at.desc())
+        .select((
+            sessions::id,
+            sessions::persistent,
+            sessions::created_at,
+            sessions::last_seen_at,
+            sessions::ip,
+            sessions::user_agent,
+        ))
+        .load(c))?)
+}
+
+/// Ends one of the member's sessions (never someone else's).
+pub fn end_session(conn: &mut DbConn, user_id: i64, session_id: i64) -> Result<bool, DbError> {
+    let deleted = with_conn!(conn, |c| diesel::delete(
+        sessions::table.filter(sessions::id.eq(session_id)).filter(sessions::user_id.eq(user_id))
+    )
+    .execute(c))?;
+    Ok(deleted == 1)
+}
+
+/// Ends every session of the member.
+pub fn end_all_sessions(conn: &mut DbConn, user_id: i64) -> Result<usize, DbError> {
+    Ok(with_conn!(conn, |c| diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(c))?)
+}
+
+/// An address the member's posts or edits came from, how often, and when last.
+#[derive(Debug, Queryable)]
+pub struct RecordedIp {
+    pub ip: String,
+    pub times: i64,
+    pub last_at: Option<i64>,
+}
+
+pub fn recorded_ips(conn: &mut DbConn, user_id: i64) -> Result<Vec<RecordedIp>, DbError> {
+    use diesel::dsl::{count_star, max};
+    let (mut from_posts, from_edits): (Vec<RecordedIp>, Vec<RecordedIp>) = with_conn!(conn, |c| {
+        let from_posts = posts::table
+            .filter(posts::user_id.eq(user_id))
+            .group_by(posts::posted_from_ip)
+            .select((posts::posted_from_ip, count_star(), max(posts::created_at)))
+            .load(c)?;
+        let from_edits = post_edits::table
+            .filter(post_edits::user_id.eq(user_id))
+            .group_by(post_edits::edited_from_ip)
+            .select((post_edits::edited_from_ip, count_star(), max(post_edits::edited_at)))
+            .load(c)?;
+        Ok::<_, diesel::result::Error>((from_posts, from_edits))
+    })?;
+    for edit in from_edits {
+        match from_posts.iter_mut().find(|r| r.ip == edit.ip) {
+            Some(row) => {
+                row.times += edit.times;
+                row.last_at = row.last_at.max(edit.last_at);
+            }
+            None => from_posts.push(edit),
+        }
+    }
+    from_posts.sort_by(|a, b| b.last_at.cmp(&a.last_at));
+    Ok(from_posts)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("username taken")]
+    UsernameTaken,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for ProfileError {
+    fn from(e: diesel::result::Error) -> Self {
+        ProfileError::Db(e.into())
+    }
+}
+
+/// Saves username and names. A name left empty is removed (NULL), and the ledger
+/// notes every value that was removed or replaced.
+pub fn update_profile(
+    conn: &mut DbConn,
+    user_id: i64,
+    username: &Username,
+    first_name: Option<&str>,
+    last_name: Option<&str>,
+) -> Result<(), ProfileError> {
+    let now = now();
+    let key = username.key();
+    let result = with_conn!(conn, |c| c.transaction::<_, ProfileError, _>(|c| {
+        let (old_key, old_first, old_last): (String, Option<String>, Option<String>) =
+            users::table.find(user_id).select((users::username_key, users::first_name, users::last_name)).first(c)?;
+        if old_key != key {
+            let taken = diesel::select(diesel::dsl::exists(users::table.filter(users::username_key.eq(&key))))
+                .get_result::<bool>(c)?;
+            if taken {
+                return Err(ProfileError::UsernameTaken);
+            }
+            record_erasure!(c, user_id, "username", "changed by member", now)?;
+        }
+        if old_first.is_some() && old_first.as_deref() != first_name {
+            record_erasure!(c, user_id, "first_name", "changed by member", now)?;
+        }
+        if old_last.is_some() && old_last.as_deref() != last_name {
+            record_erasure!(c, user_id, "last_name", "changed by member", now)?;
+        }
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::username.eq(username.as_str()),
+                users::username_key.eq(&key),
+                users::first_name.eq(first_name),
+                users::last_name.eq(last_name),
+            ))
+            .execute(c)?;
+        Ok(())
+    }));
+    match result {
+        Err(ProfileError::Db(e)) if e.is_unique_violation() => Err(ProfileError::UsernameTaken),
+        other => other,
+    }
+}
+
+/// Removes the stored picture; the member gets the generated one.
+pub fn remove_picture(conn: &mut DbConn, user_id: i64) -> Result<(), DbError> {
+    let now = now();
+    with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+        if diesel::delete(avatars::table.find(user_id)).execute(c)? > 0 {
+            record_erasure!(c, user_id, "avatar", "removed by member", now)?;
+        }
+        Ok(())
+    }))?;
+    Ok(())
+}
+
+pub fn set_password_hash(conn: &mut DbConn, user_id: i64, hash: &str) -> Result<(), DbError> {
+    with_conn!(conn, |c| diesel::update(users::table.find(user_id)).set(users::password_hash.eq(hash)).execute(c))?;
+    Ok(())
+}
+
+pub fn password_hash(conn: &mut DbConn, user_id: i64) -> Result<Option<String>, DbError> {
+    Ok(with_conn!(conn, |c| users::table.find(user_id).select(users::password_hash).first::<Option<String>>(c))?)
+}
+
+/// Records a newsletter choice: the current state on the member, the history of
+/// choices (when, and where it was made) beside it.
+pub fn set_newsletter(conn: &mut DbConn, user_id: i64, subscribed: bool, source: &str) -> Result<bool, DbError> {
+    let now = now();
+    let changed = with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+        let current: bool = users::table.find(user_id).select(users::newsletter).first(c)?;
+        if current == subscribed {
+            return Ok(false);
+        }
+        diesel::update(users::table.find(user_id)).set(users::newsletter.eq(subscribed)).execute(c)?;
+        diesel::insert_into(newsletter_events::table)
+            .values((
+                newsletter_events::user_id.eq(user_id),
+                newsletter_events::subscribed.eq(subscribed),
+                newsletter_events::source.eq(source),
+                newsletter_events::created_at.eq(now),
+            ))
+            .execute(c)?;
+        Ok(true)
+    }))?;
+    Ok(changed)
+}
+
+#[derive(Debug, Queryable)]
+pub struct NewsletterEvent {
+    pub subscribed: bool,
+    pub source: String,
+    pub created_at: i64,
+}
+
+pub fn newsletter_events(conn: &mut DbConn, user_id: i64) -> Result<Vec<NewsletterEvent>, DbError> {
+    Ok(with_conn!(conn, |c| newsletter_events::table
+        .filter(newsletter_events::user_id.eq(user_id))
+        .order(newsletter_events::id)
+        .select((newsletter_events::subscribed, newsletter_events::source, newsletter_events::created_at))
+        .load(c))?)
+}
+
+pub fn email_taken(conn: &mut DbConn, email: &str) -> Result<bool, DbError> {
+    Ok(with_conn!(conn, |c| diesel::select(diesel::dsl::exists(users::table.filter(users::email.eq(email))))
+        .get_result(c))?)
+}
+
+/// Marks the member's current address as confirmed.
+pub fn confirm_email(conn: &mut DbConn, user_id: i64) -> Result<(), DbError> {
+    with_conn!(conn, |c| diesel::update(users::table.find(user_id)).set(users::email_verified.eq(true)).execute(c))?;
+    Ok(())
+}
+
+/// Switches to a confirmed new address; the old one is noted in the ledger.
+/// `false` when another member took the address in the meantime.
+pub fn change_email(conn: &mut DbConn, user_id: i64, new_email: &str) -> Result<bool, DbError> {
+    let now = now();
+    let changed = with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+        let taken = diesel::select(diesel::dsl::exists(
+            users::table.filter(users::email.eq(new_email)).filter(users::id.ne(user_id)),
+        ))
+        .get_result::<bool>(c)?;
+        if taken {
+            return Ok(false);
+        }
+        record_erasure!(c, user_id, "email", "changed by member", now)?;
+        diesel::update(users::table.find(user_id))
+            .set((users::email.eq(new_email), users::email_verified.eq(true)))
+            .execute(c)?;
+        Ok(true)
+    }));
+    match changed {
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        other => Ok(other?),
+    }
+}
+
+/// The member with this address, for password resets.
+pub fn member_by_email(conn: &mut DbConn, email: &str) -> Result<Option<(i64, String)>, DbError> {
+    Ok(with_conn!(conn, |c| users::table
+        .filter(users::email.eq(email))
+        .select((users::id, users::username))
+        .first(c)
+        .optional())?)
+}
+
+/// The member with this username (any case), for the operator's commands.
+pub fn member_by_username(conn: &mut DbConn, username: &str) -> Result<Option<i64>, DbError> {
+    let key = username.trim().to_ascii_lowercase();
+    Ok(with_conn!(conn, |c| users::table
+        .filter(users::username_key.eq(&key))
+        .filter(users::role.ne("system"))
+        .select(users::id)
         .first(c)
         .optional())?)
 }

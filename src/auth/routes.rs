@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::account::policy::POLICY_VERSION;
+use crate::account::{mails, policy, tokens};
 use crate::auth::domain::{Email, NewPassword, Username};
 use crate::auth::store::{self, NewMember, RegisterError};
 use crate::auth::{password, sessions};
@@ -14,7 +14,7 @@ use crate::web::client_ip::ClientIp;
 use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
 use crate::web::visitor::Visitor;
-use crate::web::{render, render_with, safe_next, see_other};
+use crate::web::{filters, render, render_with, safe_next, see_other};
 use crate::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -52,12 +52,14 @@ pub struct RegisterForm {
     password: String,
     age_confirmed: Option<String>,
     accept_policy: Option<String>,
+    newsletter: Option<String>,
     next: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    done: Option<String>,
 }
 
 async fn register_form(
@@ -98,23 +100,38 @@ async fn register(
     let password_hash = hash_off_executor(password).await?;
     let user_agent = user_agent(&req);
     let remote_ip = ip.to_string();
+    let newsletter = form.newsletter.is_some();
+    let address = email.as_str().to_string();
+    let name = username.as_str().to_string();
     let created = state
         .db
-        .run(move |conn| -> Result<_, RegisterError> {
-            let user_id = store::create_member(
-                conn,
-                NewMember {
-                    username: &username,
-                    email: &email,
-                    password_hash: &password_hash,
-                    policy_version: POLICY_VERSION,
-                },
-            )?;
-            Ok(sessions::create(conn, user_id, false, &remote_ip, &user_agent)?)
+        .run(move |conn| {
+            conn.in_transaction(|conn| -> Result<_, RegisterError> {
+                let version = policy::current_version(conn)?;
+                let user_id = store::create_member(
+                    conn,
+                    NewMember {
+                        username: &username,
+                        email: &email,
+                        password_hash: &password_hash,
+                        policy_version: &version,
+                    },
+                )?;
+                if newsletter {
+                    crate::account::store::set_newsletter(conn, user_id, true, "registration")?;
+                }
+                let confirmation = tokens::issue(conn, user_id, tokens::Purpose::ConfirmEmail, None)?;
+                let session = sessions::create(conn, user_id, false, &remote_ip, &user_agent)?;
+                Ok((session, confirmation))
+            })
         })
         .await;
     let token = match created {
-        Ok(token) => token,
+        Ok((token, confirmation)) => {
+            let mail = mails::confirm_address(&state.config.public_url, &address, &name, &confirmation);
+            state.mailer.send_or_log(mail).await;
+            token
+        }
         Err(RegisterError::Db(e)) => return Err(e.into()),
         Err(taken) => {
             let message = match taken {
@@ -167,6 +184,7 @@ struct LoginPage {
     next_path: String,
     error: Option<String>,
     github_enabled: bool,
+    notice: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -195,6 +213,8 @@ async fn login_form(
         next_path: next,
         error: None,
         github_enabled: state.github.is_some(),
+        notice: (query.done.as_deref() == Some("password-reset"))
+            .then_some("Your new password is saved and you are signed out everywhere. Sign in with it."),
     })
 }
 
@@ -223,6 +243,7 @@ async fn login(
             next_path: next,
             error: Some("Wrong username, e-mail or password.".into()),
             github_enabled: state.github.is_some(),
+            notice: None,
         };
         return render_with(StatusCode::UNAUTHORIZED, &page);
     };

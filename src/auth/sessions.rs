@@ -110,3 +110,20 @@ pub fn delete(conn: &mut DbConn, session_id: i64) -> Result<(), DbError> {
     with_conn!(conn, |c| diesel::delete(sessions::table.find(session_id)).execute(c))?;
     Ok(())
 }
+
+/// When this session last re-proved who the member is (deletion asks for it).
+pub fn reauthenticated_at(conn: &mut DbConn, session_id: i64) -> Result<Option<i64>, DbError> {
+    Ok(with_conn!(conn, |c| sessions::table
+        .find(session_id)
+        .select(sessions::reauthenticated_at)
+        .first::<Option<i64>>(c)
+        .optional())?
+    .flatten())
+}
+
+pub fn mark_reauthenticated(conn: &mut DbConn, session_id: i64) -> Result<(), DbError> {
+    with_conn!(conn, |c| diesel::update(sessions::table.find(session_id))
+        .set(sessions::reauthenticated_at.eq(Some(now())))
+        .execute(c))?;
+    Ok(())
+}

@@ -5,6 +5,7 @@
 //! whichever connection the pool hands out.
 
 pub mod schema;
+pub mod settings;
 
 use std::time::Duration;
 
@@ -20,6 +21,35 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 pub enum DbConn {
     Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
     Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+}
+
+impl DbConn {
+    /// Runs several store functions as one transaction: all of their writes, or none.
+    /// (Their own transactions become savepoints inside it.) On SQLite the write lock
+    /// is taken at the start, so two writers queue instead of failing halfway.
+    pub fn in_transaction<T, E>(&mut self, work: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<DbError>,
+    {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        let begun = match self {
+            DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(&mut **c, "BEGIN IMMEDIATE"),
+            DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(&mut **c),
+        };
+        begun.map_err(|e| E::from(DbError::Query(e)))?;
+        let outcome = work(self);
+        let finished = match (&outcome, &mut *self) {
+            (Ok(_), DbConn::Sqlite(c)) => AnsiTransactionManager::commit_transaction(&mut **c),
+            (Ok(_), DbConn::Postgres(c)) => AnsiTransactionManager::commit_transaction(&mut **c),
+            (Err(_), DbConn::Sqlite(c)) => AnsiTransactionManager::rollback_transaction(&mut **c),
+            (Err(_), DbConn::Postgres(c)) => AnsiTransactionManager::rollback_transaction(&mut **c),
+        };
+        match (outcome, finished) {
+            (Ok(value), Ok(())) => Ok(value),
+            (Ok(_), Err(e)) => Err(E::from(DbError::Query(e))),
+            (Err(e), _) => Err(e),
+        }
+    }
 }
 
 /// Runs `$body` with `$c` bound to the concrete connection, compiling it once per backend.

@@ -4,6 +4,7 @@ pub mod client_ip;
 pub mod csrf;
 pub mod errors;
 pub mod request_log;
+pub mod signing;
 pub mod visitor;
 
 use std::future::Future;

@@ -15,6 +15,8 @@ pub struct Visitor {
     pub csrf_token: String,
     /// The path and query of this request, for "sign in and come back here" links.
     pub path: String,
+    /// A published privacy-policy change not yet in effect: its version and date.
+    pub policy_change: Option<(String, i64)>,
 }
 
 impl Visitor {
@@ -39,11 +41,10 @@ impl FromRequest for Visitor {
             if let Some(visitor) = req.extensions().get::<Visitor>() {
                 return Ok(visitor.clone());
             }
+            let state =
+                req.app_data::<web::Data<AppState>>().ok_or_else(|| anyhow::anyhow!("application state missing"))?;
             let user = match req.cookie(sessions::COOKIE) {
                 Some(cookie) if !cookie.value().is_empty() => {
-                    let state = req
-                        .app_data::<web::Data<AppState>>()
-                        .ok_or_else(|| anyhow::anyhow!("application state missing"))?;
                     let token = cookie.value().to_string();
                     state.db.run(move |conn| sessions::find(conn, &token)).await?
                 }
@@ -53,7 +54,8 @@ impl FromRequest for Visitor {
                 "" => req.path().to_string(),
                 q => format!("{}?{}", req.path(), q),
             };
-            let visitor = Visitor { user, csrf_token: crate::web::csrf::token_of(&req), path };
+            let policy_change = state.upcoming_policy.get(&state.db).await;
+            let visitor = Visitor { user, csrf_token: crate::web::csrf::token_of(&req), path, policy_change };
             req.extensions_mut().insert(visitor.clone());
             Ok(visitor)
         })

@@ -40,7 +40,7 @@ async fn register_stores_member_consent_and_signs_in(app: TestApp) {
     .unwrap();
     assert_eq!(username, "Alice");
     assert_eq!(email.as_deref(), Some("alice@example.org"));
-    assert_eq!(policy.as_deref(), Some(agora::account::policy::POLICY_VERSION));
+    assert_eq!(policy.as_deref(), Some(agora::account::policy::BUNDLED_POLICY_VERSION));
     let now = agora::db::now();
     assert!(accepted.is_some_and(|t| (now - t).abs() < 60));
     assert!(age.is_some_and(|t| (now - t).abs() < 60));
@@ -49,7 +49,9 @@ async fn register_stores_member_consent_and_signs_in(app: TestApp) {
 async fn p4_passwords_are_stored_only_as_argon2id_hashes(app: TestApp) {
     let password = app.register("hasher").await;
     let mut conn = app.db.get().unwrap();
-    let hash: Option<String> = with_conn!(&mut conn, |c| users::table.filter(users::role.ne("system")).select(users::password_hash).first(c)).unwrap();
+    let hash: Option<String> =
+        with_conn!(&mut conn, |c| users::table.filter(users::role.ne("system")).select(users::password_hash).first(c))
+            .unwrap();
     let hash = hash.unwrap();
     assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
     assert!(!hash.contains(&password));
@@ -70,7 +72,8 @@ async fn p17_registration_requires_the_age_and_policy_boxes(app: TestApp) {
     assert_eq!(page.field("email").as_deref(), Some("young@example.org"));
     assert_eq!(page.field("password").as_deref(), Some(""));
     let mut conn = app.db.get().unwrap();
-    let count: i64 = with_conn!(&mut conn, |c| users::table.filter(users::role.ne("system")).count().get_result(c)).unwrap();
+    let count: i64 =
+        with_conn!(&mut conn, |c| users::table.filter(users::role.ne("system")).count().get_result(c)).unwrap();
     assert_eq!(count, 0, "no account without both boxes");
 }
 

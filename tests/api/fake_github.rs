@@ -215,7 +215,9 @@ fn check_authorize(state: &FakeState, q: &AuthorizeQuery) -> Result<String, Box<
     let redirect_uri = q.redirect_uri.clone().unwrap_or_default();
     if let Some(callback) = &state.callback_url {
         if !redirect_uri.starts_with(callback.as_str()) {
-            return Err(Box::new(HttpResponse::BadRequest().body("The redirect_uri is not associated with this application.")));
+            return Err(Box::new(
+                HttpResponse::BadRequest().body("The redirect_uri is not associated with this application."),
+            ));
         }
     }
     let scopes: Vec<&str> = q.scope.as_deref().unwrap_or("").split([' ', ',']).collect();

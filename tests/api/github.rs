@@ -164,7 +164,10 @@ async fn returning_member_signs_in_without_overwriting_local_changes(app: TestAp
     github.sign_in_as(583231);
     assert_eq!(app.github_join().await.status, 303);
     let mut conn = app.db.get().unwrap();
-    with_conn!(&mut conn, |c| diesel::update(users::table.filter(users::role.ne("system"))).set(users::first_name.eq("Mona")).execute(c)).unwrap();
+    with_conn!(&mut conn, |c| diesel::update(users::table.filter(users::role.ne("system")))
+        .set(users::first_name.eq("Mona"))
+        .execute(c))
+    .unwrap();
     assert_eq!(app.post_form("/logout", &[]).await.status, 303);
 
     github.update_user(583231, |u| u.name = Some("Someone Else".into()));
@@ -172,8 +175,11 @@ async fn returning_member_signs_in_without_overwriting_local_changes(app: TestAp
     assert_eq!(again.status, 303);
     assert_eq!(again.location.as_deref(), Some("/"));
     assert_eq!(app.get("/").await.texts(".signed-in-as strong"), vec!["octocat"]);
-    let names: Vec<(Option<String>, Option<String>)> =
-        with_conn!(&mut conn, |c| users::table.filter(users::role.ne("system")).select((users::first_name, users::last_name)).load(c)).unwrap();
+    let names: Vec<(Option<String>, Option<String>)> = with_conn!(&mut conn, |c| users::table
+        .filter(users::role.ne("system"))
+        .select((users::first_name, users::last_name))
+        .load(c))
+    .unwrap();
     assert_eq!(names, vec![(Some("Mona".into()), Some("Octocat".into()))]);
 }
 
@@ -187,8 +193,11 @@ async fn renamed_github_login_still_finds_the_same_account(app: TestApp, github:
     let again = app.github_sign_in().await;
     assert_eq!(again.location.as_deref(), Some("/"));
     let mut conn = app.db.get().unwrap();
-    let rows: Vec<(String, Option<String>)> =
-        with_conn!(&mut conn, |c| users::table.filter(users::role.ne("system")).select((users::username, users::github_login)).load(c)).unwrap();
+    let rows: Vec<(String, Option<String>)> = with_conn!(&mut conn, |c| users::table
+        .filter(users::role.ne("system"))
+        .select((users::username, users::github_login))
+        .load(c))
+    .unwrap();
     assert_eq!(rows, vec![("octocat".to_string(), Some("octo-renamed".to_string()))]);
 }
 
@@ -327,7 +336,12 @@ async fn oversized_or_non_image_avatar_gives_the_default_picture(app: TestApp, g
     }
     assert_eq!(counts(&app).avatars, 0);
     let mut conn = app.db.get().unwrap();
-    let ids: Vec<i64> = with_conn!(&mut conn, |c| users::table.filter(users::role.ne("system")).select(users::id).order(users::id).load(c)).unwrap();
+    let ids: Vec<i64> = with_conn!(&mut conn, |c| users::table
+        .filter(users::role.ne("system"))
+        .select(users::id)
+        .order(users::id)
+        .load(c))
+    .unwrap();
     for id in ids {
         let picture = app.client.get(app.url(&format!("/avatars/{id}"))).send().await.unwrap();
         assert_eq!(picture.status(), 200);
@@ -392,8 +406,11 @@ async fn github_email_matching_a_local_account_is_not_merged(app: TestApp, githu
     assert_eq!(page.status, 409);
     assert!(page.body.contains("Sign in with its password, then link GitHub"));
     let mut conn = app.db.get().unwrap();
-    let rows: Vec<(String, Option<i64>)> =
-        with_conn!(&mut conn, |c| users::table.filter(users::role.ne("system")).select((users::username, users::github_id)).load(c)).unwrap();
+    let rows: Vec<(String, Option<i64>)> = with_conn!(&mut conn, |c| users::table
+        .filter(users::role.ne("system"))
+        .select((users::username, users::github_id))
+        .load(c))
+    .unwrap();
     assert_eq!(rows, vec![("mona".to_string(), None)]);
     assert!(app.get("/").await.texts(".signed-in-as").is_empty(), "not signed in as anyone");
 }

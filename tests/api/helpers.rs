@@ -23,7 +23,11 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The same database the server uses, for asserting what was stored.
     pub db: Database,
+    /// The settings the server runs with (ports resolved), for library calls a test makes.
+    pub config: Config,
     csrf_token: Mutex<Option<String>>,
+    /// Holds the mail folder and the backup folder.
+    scratch: std::sync::Arc<tempfile::TempDir>,
     _sqlite_dir: Option<tempfile::TempDir>,
     _postgres: Option<PostgresScratch>,
 }
@@ -81,18 +85,18 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Config
         }
     };
 
-    let mut config = Config {
-        database_url: database_url.clone(),
-        database_pool_size: 4,
-        bind: "127.0.0.1:0".into(),
-        // Port 0 here follows the port the server binds.
-        public_url: "http://127.0.0.1:0".into(),
-        trusted_proxies: Vec::new(),
-        log_dir: None,
-        github: None,
-    };
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let mut config = Config::from_lookup(|_| None).expect("default settings");
+    config.database_url = database_url.clone();
+    config.database_pool_size = 4;
+    config.bind = "127.0.0.1:0".into();
+    // Port 0 here follows the port the server binds.
+    config.public_url = "http://127.0.0.1:0".into();
+    config.mail = agora::mail::MailSettings::Files(scratch.path().join("mail"));
+    config.backup_dir = scratch.path().join("backups");
+    config.daily_maintenance = false;
     customise(&mut config);
-    let app = agora::App::build(config).expect("Agora starts");
+    let app = agora::App::build(config.clone()).expect("Agora starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
 
@@ -102,7 +106,48 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Config
         .build()
         .expect("HTTP client");
     let db = Database::connect(&database_url, 2).expect("test database connection");
-    Some(TestApp { address, client, db, csrf_token: Mutex::new(None), _sqlite_dir: sqlite_dir, _postgres: postgres })
+    config.public_url = address.clone();
+    Some(TestApp {
+        address,
+        client,
+        db,
+        config,
+        csrf_token: Mutex::new(None),
+        scratch: std::sync::Arc::new(scratch),
+        _sqlite_dir: sqlite_dir,
+        _postgres: postgres,
+    })
+}
+
+/// A mail as written to the mail folder.
+#[derive(Debug, Clone)]
+pub struct SentMail {
+    pub to: String,
+    pub subject: String,
+    pub headers: String,
+    pub body: String,
+}
+
+impl SentMail {
+    fn parse(raw: &str) -> SentMail {
+        let (headers, body) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
+        let header = |name: &str| {
+            headers.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).map(str::to_string).unwrap_or_default()
+        };
+        SentMail {
+            to: header("To"),
+            subject: header("Subject"),
+            headers: headers.to_string(),
+            body: body.replace("\r\n", "\n"),
+        }
+    }
+
+    /// The path (and query) of the first link in the body that starts with `prefix`.
+    pub fn link(&self, prefix: &str) -> String {
+        let start = self.body.find(prefix).unwrap_or_else(|| panic!("no {prefix} link in: {}", self.body));
+        let url: String = self.body[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+        url.split_once("://").map(|(_, rest)| rest[rest.find('/').unwrap()..].to_string()).unwrap_or(url)
+    }
 }
 
 pub struct Page {
@@ -223,6 +268,27 @@ impl TestApp {
         Some(bytes)
     }
 
+    /// Every mail sent so far, oldest first.
+    pub fn mails(&self) -> Vec<SentMail> {
+        let dir = self.scratch.path().join("mail");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect()
+            })
+            .unwrap_or_default();
+        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files.iter().map(|p| SentMail::parse(&std::fs::read_to_string(p).unwrap())).collect()
+    }
+
+    /// The newest mail to `address`.
+    pub fn last_mail_to(&self, address: &str) -> SentMail {
+        self.mails()
+            .into_iter()
+            .rev()
+            .find(|m| m.to.contains(address))
+            .unwrap_or_else(|| panic!("no mail to {address}"))
+    }
+
     /// A second browser: its own cookie jar, same server and database.
     pub fn another_browser(&self) -> TestApp {
         TestApp {
@@ -233,7 +299,9 @@ impl TestApp {
                 .build()
                 .unwrap(),
             db: self.db.clone(),
+            config: self.config.clone(),
             csrf_token: Mutex::new(None),
+            scratch: self.scratch.clone(),
             _sqlite_dir: None,
             _postgres: None,
         }

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::account::policy::POLICY_VERSION;
+use crate::account::policy;
 use crate::auth::domain::Username;
 use crate::auth::github::client::{Avatar, GithubClient, GithubError, GithubProfile};
 use crate::auth::github::store::{self, LinkError, Purpose, SignupError};
@@ -18,7 +18,7 @@ use crate::web::client_ip::ClientIp;
 use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
 use crate::web::visitor::Visitor;
-use crate::web::{render_with, safe_next, see_other};
+use crate::web::{filters, render_with, safe_next, see_other};
 use crate::AppState;
 
 const STATE_COOKIE: &str = "agora_github_state";
@@ -32,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/account/github/link", web::post().to(start_link))
         .route("/account/github/reimport", web::post().to(start_reimport))
         .route("/account/github/unlink", web::post().to(unlink))
+        .route("/account/github/reauth", web::post().to(start_reauth))
         .route("/avatars/{user_id}", web::get().to(avatar));
 }
 
@@ -110,6 +111,15 @@ async fn start_reimport(
 ) -> Result<HttpResponse, AppError> {
     let user_id = visitor.member()?.user_id;
     redirect_to_github(&state, Purpose::Reimport, Some(user_id), "/account".into()).await
+}
+
+async fn start_reauth(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    _: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = visitor.member()?.user_id;
+    redirect_to_github(&state, Purpose::Reauth, Some(user_id), "/account/delete".into()).await
 }
 
 #[derive(Deserialize)]
@@ -191,39 +201,50 @@ async fn callback(
 
     let mut response = match flow.purpose {
         Purpose::SignIn => sign_in(&state, client, &req, ip, profile, email, flow.next_path).await?,
-        Purpose::Link | Purpose::Reimport => {
-            let member = visitor.member()?;
+        Purpose::Link | Purpose::Reimport | Purpose::Reauth => {
+            let member = visitor.member()?.clone();
             if flow.user_id != Some(member.user_id) {
                 return Err(AppError::Forbidden("This GitHub round trip was started by another account.".into()));
             }
-            let user_id = member.user_id;
-            if flow.purpose == Purpose::Link {
-                let (github_id, login) = (profile.id, profile.login.clone());
-                let linked = state.db.run(move |c| store::link(c, user_id, github_id, &login)).await;
-                match linked {
-                    Ok(()) => {}
-                    Err(LinkError::LinkedElsewhere) => {
-                        return Err(AppError::Conflict(
-                            "That GitHub account is already linked to another member of this forum.".into(),
-                        ))
-                    }
-                    Err(LinkError::Db(e)) => return Err(e.into()),
-                }
-            } else {
-                let linked_id = state.db.run(move |c| store::github_id_of(c, user_id)).await?;
-                if linked_id != Some(profile.id) {
-                    return Err(AppError::Conflict(
-                        "You signed in to a different GitHub account than the one linked here.".into(),
-                    ));
-                }
-                let avatar = fetch_avatar(client, &profile).await;
-                state.db.run(move |c| store::reimport(c, user_id, &profile, avatar.as_ref())).await?;
-            }
-            see_other("/account")
+            account_round_trip(&state, client, member, flow.purpose, profile).await?;
+            see_other(&flow.next_path)
         }
     };
     response.add_cookie(&removal(STATE_COOKIE))?;
     Ok(response)
+}
+
+/// Finishes a round trip a signed-in member started from their account page.
+async fn account_round_trip(
+    state: &AppState,
+    client: &GithubClient,
+    member: crate::auth::sessions::SessionUser,
+    purpose: Purpose,
+    profile: GithubProfile,
+) -> Result<(), AppError> {
+    let user_id = member.user_id;
+    if purpose == Purpose::Link {
+        let (github_id, login) = (profile.id, profile.login.clone());
+        return match state.db.run(move |c| store::link(c, user_id, github_id, &login)).await {
+            Ok(()) => Ok(()),
+            Err(LinkError::LinkedElsewhere) => {
+                Err(AppError::Conflict("That GitHub account is already linked to another member of this forum.".into()))
+            }
+            Err(LinkError::Db(e)) => Err(e.into()),
+        };
+    }
+    let linked_id = state.db.run(move |c| store::github_id_of(c, user_id)).await?;
+    if linked_id != Some(profile.id) {
+        return Err(AppError::Conflict("You signed in to a different GitHub account than the one linked here.".into()));
+    }
+    if purpose == Purpose::Reauth {
+        let session_id = member.session_id;
+        state.db.run(move |c| sessions::mark_reauthenticated(c, session_id)).await?;
+    } else {
+        let avatar = fetch_avatar(client, &profile).await;
+        state.db.run(move |c| store::reimport(c, user_id, &profile, avatar.as_ref())).await?;
+    }
+    Ok(())
 }
 
 async fn sign_in(
@@ -286,6 +307,7 @@ struct FinishPage {
     username: String,
     age_confirmed: bool,
     accept_policy: bool,
+    newsletter: bool,
     errors: Vec<String>,
 }
 
@@ -324,6 +346,7 @@ async fn finish_page(
         username: form.as_ref().map(|f| f.username.clone()).unwrap_or(free_username),
         age_confirmed: form.as_ref().is_some_and(|f| f.age_confirmed.is_some()),
         accept_policy: form.as_ref().is_some_and(|f| f.accept_policy.is_some()),
+        newsletter: form.as_ref().is_some_and(|f| f.newsletter.is_some()),
         errors,
     };
     render_with(status, &page)
@@ -340,6 +363,7 @@ pub struct FinishForm {
     username: String,
     age_confirmed: Option<String>,
     accept_policy: Option<String>,
+    newsletter: Option<String>,
 }
 
 async fn finish(
@@ -363,12 +387,19 @@ async fn finish(
     };
     let lookup = token_hash.clone();
     let (remote_ip, agent) = (ip.to_string(), user_agent(&req));
+    let newsletter = form.newsletter.is_some();
     let created = state
         .db
-        .run(move |c| -> Result<_, SignupError> {
-            let (user_id, next) = store::complete_signup(c, &lookup, &username, POLICY_VERSION)?;
-            let token = sessions::create(c, user_id, false, &remote_ip, &agent)?;
-            Ok((token, next))
+        .run(move |c| {
+            c.in_transaction(|c| -> Result<_, SignupError> {
+                let version = policy::current_version(c)?;
+                let (user_id, next) = store::complete_signup(c, &lookup, &username, &version)?;
+                if newsletter {
+                    crate::account::store::set_newsletter(c, user_id, true, "registration with GitHub")?;
+                }
+                let token = sessions::create(c, user_id, false, &remote_ip, &agent)?;
+                Ok((token, next))
+            })
         })
         .await;
     match created {

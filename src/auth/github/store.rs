@@ -20,6 +20,8 @@ pub enum Purpose {
     SignIn,
     Link,
     Reimport,
+    /// Re-proving identity before deleting the account.
+    Reauth,
 }
 
 impl Purpose {
@@ -28,11 +30,12 @@ impl Purpose {
             Purpose::SignIn => "sign-in",
             Purpose::Link => "link",
             Purpose::Reimport => "reimport",
+            Purpose::Reauth => "reauth",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [Purpose::SignIn, Purpose::Link, Purpose::Reimport].into_iter().find(|p| p.as_str() == s)
+        [Purpose::SignIn, Purpose::Link, Purpose::Reimport, Purpose::Reauth].into_iter().find(|p| p.as_str() == s)
     }
 }
 
@@ -340,6 +343,10 @@ pub fn reimport(
 ) -> Result<(), DbError> {
     let now = now();
     with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+        // What is replaced counts as removed: a backup must not bring it back.
+        for field in ["first_name", "last_name", "avatar"] {
+            crate::record_erasure!(c, user_id, field, "re-imported from GitHub", now)?;
+        }
         diesel::update(users::table.find(user_id))
             .set((
                 users::first_name.eq(&profile.first_name),

@@ -1,0 +1,198 @@
+//! Deleting an account: immediate, irreversible, one transaction. Personal data is
+//! erased; public posts stay where they are, attributed to the shared Anonymous
+//! account, so what remains cannot be grouped back into one person's history.
+
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use crate::account::{ledger, mails, store};
+use crate::auth::{password, sessions};
+use crate::db::schema::{
+    avatars, email_tokens, github_signups, likes, newsletter_events, oauth_states, post_edits, posts, topics, users,
+};
+use crate::db::{now, DbConn, DbError};
+use crate::web::csrf::CsrfForm;
+use crate::web::errors::AppError;
+use crate::web::visitor::Visitor;
+use crate::web::{filters, render, render_with, see_other};
+use crate::{record_erasure, with_conn, AppState};
+
+/// A GitHub-only member proves who they are by signing in to GitHub again; that
+/// proof is good for ten minutes.
+pub const REAUTH_SECONDS: i64 = 600;
+
+/// What is left of a deleted account in memory, just long enough to send the notice.
+pub struct Deleted {
+    pub username: String,
+    pub email: Option<String>,
+}
+
+/// Deletes an account. `reason` goes to the ledger (e.g. "deleted by member",
+/// "under 13"), never anything about the person. `None` when there is no such member.
+pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: &str) -> Result<Option<Deleted>, DbError> {
+    let now = now();
+    Ok(with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+        let found = users::table
+            .find(user_id)
+            .filter(users::role.ne("system"))
+            .select((users::username, users::email, users::github_id))
+            .first::<(String, Option<String>, Option<i64>)>(c)
+            .optional()?;
+        let Some((username, email, github_id)) = found else { return Ok(None) };
+        let anonymous: i64 = users::table.filter(users::username_key.eq("anonymous")).select(users::id).first(c)?;
+
+        // Likes they gave disappear, and the counts with them.
+        let liked = likes::table.filter(likes::user_id.eq(user_id)).select(likes::post_id);
+        diesel::update(posts::table.filter(posts::id.eq_any(liked)))
+            .set(posts::like_count.eq(posts::like_count - 1))
+            .execute(c)?;
+        diesel::delete(likes::table.filter(likes::user_id.eq(user_id))).execute(c)?;
+
+        // Public posts and topics stay, now by Anonymous, without the IPs they came from.
+        diesel::update(posts::table.filter(posts::user_id.eq(user_id)))
+            .set((posts::user_id.eq(anonymous), posts::posted_from_ip.eq("")))
+            .execute(c)?;
+        diesel::update(topics::table.filter(topics::user_id.eq(user_id)))
+            .set(topics::user_id.eq(anonymous))
+            .execute(c)?;
+        // Their edit history (earlier wording, IPs) goes.
+        diesel::delete(post_edits::table.filter(post_edits::user_id.eq(user_id))).execute(c)?;
+
+        if let Some(github_id) = github_id {
+            diesel::delete(github_signups::table.filter(github_signups::github_id.eq(github_id))).execute(c)?;
+        }
+        diesel::delete(crate::db::schema::sessions::table.filter(crate::db::schema::sessions::user_id.eq(user_id)))
+            .execute(c)?;
+        diesel::delete(email_tokens::table.filter(email_tokens::user_id.eq(user_id))).execute(c)?;
+        diesel::delete(oauth_states::table.filter(oauth_states::user_id.eq(user_id))).execute(c)?;
+        diesel::delete(newsletter_events::table.filter(newsletter_events::user_id.eq(user_id))).execute(c)?;
+        diesel::delete(avatars::table.filter(avatars::user_id.eq(user_id))).execute(c)?;
+        record_erasure!(c, user_id, "account", reason, now)?;
+        diesel::delete(users::table.find(user_id)).execute(c)?;
+        Ok(Some(Deleted { username, email }))
+    }))?)
+}
+
+/// Deletes, sends the notice to the address captured before it was erased, and
+/// updates the ledger copy beside the backups.
+pub async fn delete_and_notify(state: &AppState, user_id: i64, reason: &'static str) -> Result<bool, AppError> {
+    let deleted = state.db.run(move |c| delete_account(c, user_id, reason)).await?;
+    let Some(deleted) = deleted else { return Ok(false) };
+    if let Some(email) = &deleted.email {
+        state.mailer.send_or_log(mails::account_deleted(email, &deleted.username)).await;
+    }
+    let dir = state.config.backup_dir.clone();
+    let written = state.db.run(move |c| ledger::write_file(c, &dir).map_err(AppError::Internal)).await;
+    if let Err(error) = written {
+        tracing::error!(%error, "deletion ledger file not updated");
+    }
+    Ok(true)
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/account/delete", web::get().to(delete_form)).route("/account/delete", web::post().to(delete));
+}
+
+#[derive(Template)]
+#[template(path = "account/delete.html")]
+struct DeletePage {
+    visitor: Visitor,
+    username: String,
+    has_password: bool,
+    github_confirmed: bool,
+    errors: Vec<String>,
+}
+
+fn recently_reauthenticated(reauthenticated_at: Option<i64>) -> bool {
+    reauthenticated_at.is_some_and(|at| now() - at <= REAUTH_SECONDS)
+}
+
+async fn page(state: &AppState, visitor: Visitor, errors: Vec<String>) -> Result<HttpResponse, AppError> {
+    let member = visitor.member()?.clone();
+    let (profile, reauthenticated_at) = state
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let profile = store::profile(c, member.user_id)?.ok_or(AppError::NotFound)?;
+            Ok((profile, sessions::reauthenticated_at(c, member.session_id)?))
+        })
+        .await?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = DeletePage {
+        visitor,
+        username: profile.username.clone(),
+        has_password: profile.has_password(),
+        github_confirmed: recently_reauthenticated(reauthenticated_at),
+        errors,
+    };
+    render_with(status, &page)
+}
+
+async fn delete_form(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
+    page(&state, visitor, Vec::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm_username: String,
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    CsrfForm(form): CsrfForm<DeleteForm>,
+) -> Result<HttpResponse, AppError> {
+    let member = visitor.member()?.clone();
+    let (profile, reauthenticated_at) = state
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let profile = store::profile(c, member.user_id)?.ok_or(AppError::NotFound)?;
+            Ok((profile, sessions::reauthenticated_at(c, member.session_id)?))
+        })
+        .await?;
+    let mut errors = Vec::new();
+    if form.confirm_username.trim() != profile.username {
+        errors.push("Type your username exactly as shown to confirm.".to_string());
+    }
+    let proven = match profile.password_hash.clone() {
+        Some(hash) => {
+            let attempt = form.password;
+            web::block(move || password::verify(&attempt, Some(&hash)))
+                .await
+                .map_err(|e| anyhow::anyhow!("verification worker failed: {e}"))?
+        }
+        None => recently_reauthenticated(reauthenticated_at),
+    };
+    if !proven {
+        errors.push(if profile.has_password() {
+            "That password is not right.".to_string()
+        } else {
+            "Confirm with GitHub first (the confirmation lasts ten minutes).".to_string()
+        });
+    }
+    if !errors.is_empty() {
+        return page(&state, visitor, errors).await;
+    }
+    delete_and_notify(&state, member.user_id, "deleted by member").await?;
+    let mut response = see_other("/account/deleted");
+    let mut gone = Cookie::build(sessions::COOKIE, "").path("/").finish();
+    gone.make_removal();
+    response.add_cookie(&gone)?;
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "account/deleted.html")]
+struct DeletedPage {
+    visitor: Visitor,
+}
+
+pub async fn deleted_page(visitor: Visitor) -> Result<HttpResponse, AppError> {
+    render(&DeletedPage { visitor })
+}

@@ -1,0 +1,156 @@
+//! "Download my data": everything Agora holds about the member, as one JSON
+//! document made on request and never stored. The picture is inside, base64-encoded.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use crate::account::store;
+use crate::db::schema::{avatars, likes, post_edits, posts, sessions, topics};
+use crate::db::{DbConn, DbError};
+use crate::web::errors::AppError;
+use crate::web::visitor::Visitor;
+use crate::with_conn;
+use crate::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/account/export", web::get().to(download));
+}
+
+type PostRow = (i64, i64, i64, String, String, i64, Option<i64>, String, i64);
+type EditRow = (i64, String, i64, String);
+type SessionRow = (bool, i64, i64, i64, String, String);
+
+/// Builds the export document for one member.
+pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Result<Option<Value>, DbError> {
+    let Some(profile) = store::profile(conn, user_id)? else { return Ok(None) };
+    let newsletter = store::newsletter_events(conn, user_id)?;
+    let (posts, edits, liked, sessions, picture, topics) = with_conn!(conn, |c| {
+        let posts: Vec<PostRow> = posts::table
+            .filter(posts::user_id.eq(user_id))
+            .order(posts::id)
+            .select((
+                posts::id,
+                posts::topic_id,
+                posts::post_number,
+                posts::body_markdown,
+                posts::posted_from_ip,
+                posts::created_at,
+                posts::edited_at,
+                posts::body_html,
+                posts::like_count,
+            ))
+            .load(c)?;
+        let edits: Vec<EditRow> = post_edits::table
+            .filter(post_edits::user_id.eq(user_id))
+            .order(post_edits::id)
+            .select((
+                post_edits::post_id,
+                post_edits::previous_markdown,
+                post_edits::edited_at,
+                post_edits::edited_from_ip,
+            ))
+            .load(c)?;
+        let liked: Vec<(i64, i64)> = likes::table
+            .filter(likes::user_id.eq(user_id))
+            .order(likes::created_at)
+            .select((likes::post_id, likes::created_at))
+            .load(c)?;
+        let sessions: Vec<SessionRow> = sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .select((
+                sessions::persistent,
+                sessions::created_at,
+                sessions::last_seen_at,
+                sessions::expires_at,
+                sessions::ip,
+                sessions::user_agent,
+            ))
+            .load(c)?;
+        let picture: Option<(String, Vec<u8>)> =
+            avatars::table.find(user_id).select((avatars::content_type, avatars::image)).first(c).optional()?;
+        let topics: Vec<(i64, String, i64)> = topics::table
+            .filter(topics::user_id.eq(user_id))
+            .order(topics::id)
+            .select((topics::id, topics::title, topics::created_at))
+            .load(c)?;
+        Ok::<_, diesel::result::Error>((posts, edits, liked, sessions, picture, topics))
+    })?;
+
+    let mut sign_in_methods = Vec::new();
+    if profile.has_password() {
+        sign_in_methods
+            .push(json!({"method": "password", "stored_as": "argon2id hash (the hash itself is not exported)"}));
+    }
+    if let Some(login) = &profile.github_login {
+        sign_in_methods.push(json!({"method": "github", "github_id": profile.github_id, "github_login": login}));
+    }
+    Ok(Some(json!({
+        "format": "agora-data-export-1",
+        "generated_at": crate::db::now(),
+        "timestamps": "Unix seconds (UTC)",
+        "profile": {
+            "id": profile.id,
+            "username": profile.username,
+            "first_name": profile.first_name,
+            "last_name": profile.last_name,
+            "role": profile.role,
+            "created_at": profile.created_at,
+            "picture": picture.map(|(content_type, bytes)| json!({
+                "content_type": content_type,
+                "base64": STANDARD.encode(bytes),
+            })),
+        },
+        "emails": [{
+            "address": profile.email,
+            "verified": profile.email_verified,
+        }],
+        "sign_in_methods": sign_in_methods,
+        "consents": {
+            "at_least_13_confirmed_at": profile.age_confirmed_at,
+            "privacy_policy": {"version": profile.policy_version, "accepted_at": profile.policy_accepted_at},
+            "newsletter": {"subscribed": profile.newsletter},
+        },
+        "newsletter_events": newsletter.iter().map(|e| json!({
+            "subscribed": e.subscribed, "source": e.source, "at": e.created_at,
+        })).collect::<Vec<_>>(),
+        "sessions": sessions.iter().map(|(persistent, created_at, last_seen_at, expires_at, ip, user_agent)| json!({
+            "keep_signed_in": persistent, "created_at": created_at, "last_seen_at": last_seen_at,
+            "expires_at": expires_at, "ip": ip, "user_agent": user_agent,
+        })).collect::<Vec<_>>(),
+        "topics": topics.iter().map(|(id, title, created_at)| json!({
+            "id": id, "title": title, "created_at": created_at,
+        })).collect::<Vec<_>>(),
+        "posts": posts.iter().map(|(id, topic_id, number, markdown, ip, created_at, edited_at, html, like_count)| json!({
+            "id": id, "topic_id": topic_id, "number": number, "markdown": markdown, "html": html,
+            "posted_from_ip": ip, "created_at": created_at, "edited_at": edited_at, "likes": like_count,
+        })).collect::<Vec<_>>(),
+        "edits": edits.iter().map(|(post_id, previous, edited_at, ip)| json!({
+            "post_id": post_id, "previous_markdown": previous, "edited_at": edited_at, "edited_from_ip": ip,
+        })).collect::<Vec<_>>(),
+        "likes_given": liked.iter().map(|(post_id, at)| json!({"post_id": post_id, "at": at})).collect::<Vec<_>>(),
+        "third_parties": {
+            "categories_shared_with": third_parties,
+            "note": if third_parties.is_empty() {
+                "This forum shares personal information with no third party."
+            } else {
+                "The categories of third parties this forum shares personal information with."
+            },
+        },
+    })))
+}
+
+async fn download(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
+    let user_id = visitor.member()?.user_id;
+    let third_parties = state.config.third_parties.clone();
+    let document = state.db.run(move |c| export(c, user_id, &third_parties)).await?.ok_or(AppError::NotFound)?;
+    let body = serde_json::to_vec_pretty(&document).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"agora-my-data.json\""))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}

@@ -1,0 +1,160 @@
+//! The registry of personal data: every column of every table, and what it means for
+//! a member's privacy. A test walks the live schema of both backends and fails when a
+//! column is missing here, so a new column cannot be added without deciding what
+//! export and deletion do with it; other tests prove each decision.
+
+/// What deletion of the member's account does to a column's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDeletion {
+    /// The member's rows are deleted.
+    RowDeleted,
+    /// The value is erased (blanked) in rows that stay.
+    Erased,
+    /// Public content that stays: its author becomes the shared Anonymous account.
+    Reattributed,
+    /// Not about the member: nothing to do.
+    Kept,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub table: &'static str,
+    pub column: &'static str,
+    /// Identifies or describes a person, or records what they did.
+    pub personal: bool,
+    /// In "Download my data".
+    pub exported: bool,
+    pub on_deletion: OnDeletion,
+}
+
+const fn personal(table: &'static str, column: &'static str, exported: bool, on_deletion: OnDeletion) -> Column {
+    Column { table, column, personal: true, exported, on_deletion }
+}
+
+const fn not_personal(table: &'static str, column: &'static str) -> Column {
+    Column { table, column, personal: false, exported: false, on_deletion: OnDeletion::Kept }
+}
+
+use OnDeletion::*;
+
+pub const REGISTRY: &[Column] = &[
+    // The member.
+    not_personal("users", "id"),
+    personal("users", "username", true, RowDeleted),
+    personal("users", "username_key", false, RowDeleted), // the lower-case copy of username
+    personal("users", "email", true, RowDeleted),
+    personal("users", "email_verified", true, RowDeleted),
+    personal("users", "password_hash", false, RowDeleted), // exported as "a password is set", never the hash
+    personal("users", "role", true, RowDeleted),
+    personal("users", "created_at", true, RowDeleted),
+    personal("users", "age_confirmed_at", true, RowDeleted),
+    personal("users", "policy_version", true, RowDeleted),
+    personal("users", "policy_accepted_at", true, RowDeleted),
+    personal("users", "first_name", true, RowDeleted),
+    personal("users", "last_name", true, RowDeleted),
+    personal("users", "github_id", true, RowDeleted),
+    personal("users", "github_login", true, RowDeleted),
+    personal("users", "newsletter", true, RowDeleted),
+    // Sign-in sessions.
+    not_personal("sessions", "id"),
+    personal("sessions", "token_hash", false, RowDeleted), // a hash of a secret: useless to the member
+    personal("sessions", "user_id", false, RowDeleted),
+    personal("sessions", "persistent", true, RowDeleted),
+    personal("sessions", "created_at", true, RowDeleted),
+    personal("sessions", "last_seen_at", true, RowDeleted),
+    personal("sessions", "expires_at", true, RowDeleted),
+    personal("sessions", "ip", true, RowDeleted),
+    personal("sessions", "user_agent", true, RowDeleted),
+    personal("sessions", "reauthenticated_at", false, RowDeleted),
+    // The forum's structure.
+    not_personal("categories", "id"),
+    not_personal("categories", "slug"),
+    not_personal("categories", "name"),
+    not_personal("categories", "description"),
+    not_personal("categories", "position"),
+    not_personal("categories", "topic_count"),
+    not_personal("categories", "post_count"),
+    // Public content: stays, by Anonymous.
+    not_personal("topics", "id"),
+    not_personal("topics", "category_id"),
+    personal("topics", "user_id", false, Reattributed),
+    personal("topics", "title", true, Kept),
+    not_personal("topics", "slug"),
+    personal("topics", "created_at", true, Kept),
+    not_personal("topics", "last_post_at"),
+    not_personal("topics", "post_count"),
+    not_personal("posts", "id"),
+    not_personal("posts", "topic_id"),
+    not_personal("posts", "post_number"),
+    personal("posts", "user_id", false, Reattributed),
+    personal("posts", "body_markdown", true, Kept),
+    personal("posts", "body_html", true, Kept),
+    personal("posts", "created_at", true, Kept),
+    personal("posts", "edited_at", true, Kept),
+    personal("posts", "posted_from_ip", true, Erased),
+    not_personal("posts", "like_count"),
+    // The member's edits: earlier wording and where the edit came from.
+    not_personal("post_edits", "id"),
+    personal("post_edits", "post_id", true, RowDeleted),
+    personal("post_edits", "user_id", false, RowDeleted),
+    personal("post_edits", "previous_markdown", true, RowDeleted),
+    personal("post_edits", "edited_at", true, RowDeleted),
+    personal("post_edits", "edited_from_ip", true, RowDeleted),
+    personal("likes", "post_id", true, RowDeleted),
+    personal("likes", "user_id", false, RowDeleted),
+    personal("likes", "created_at", true, RowDeleted),
+    // GitHub sign-in.
+    personal("avatars", "user_id", false, RowDeleted),
+    personal("avatars", "content_type", true, RowDeleted),
+    personal("avatars", "image", true, RowDeleted),
+    not_personal("avatars", "updated_at"),
+    // A round trip to GitHub in progress (ten minutes at most).
+    not_personal("oauth_states", "state"),
+    not_personal("oauth_states", "pkce_verifier"),
+    not_personal("oauth_states", "purpose"),
+    personal("oauth_states", "user_id", false, RowDeleted),
+    not_personal("oauth_states", "next_path"),
+    not_personal("oauth_states", "created_at"),
+    // What GitHub said about someone who has not finished joining (thirty minutes at
+    // most): no account exists yet, so there is nothing to export it with.
+    not_personal("github_signups", "token_hash"),
+    personal("github_signups", "github_id", false, RowDeleted),
+    personal("github_signups", "github_login", false, RowDeleted),
+    personal("github_signups", "first_name", false, RowDeleted),
+    personal("github_signups", "last_name", false, RowDeleted),
+    personal("github_signups", "email", false, RowDeleted),
+    personal("github_signups", "avatar_type", false, RowDeleted),
+    personal("github_signups", "avatar", false, RowDeleted),
+    not_personal("github_signups", "next_path"),
+    not_personal("github_signups", "created_at"),
+    // Links sent by e-mail.
+    not_personal("email_tokens", "token_hash"),
+    personal("email_tokens", "user_id", false, RowDeleted),
+    not_personal("email_tokens", "purpose"),
+    personal("email_tokens", "new_email", false, RowDeleted), // shown on "Your data" while pending
+    not_personal("email_tokens", "created_at"),
+    not_personal("email_tokens", "expires_at"),
+    not_personal("newsletter_events", "id"),
+    personal("newsletter_events", "user_id", false, RowDeleted),
+    personal("newsletter_events", "subscribed", true, RowDeleted),
+    personal("newsletter_events", "source", true, RowDeleted),
+    personal("newsletter_events", "created_at", true, RowDeleted),
+    // Account ids and field names only: what makes erasures survive a restore.
+    not_personal("deletion_ledger", "id"),
+    not_personal("deletion_ledger", "user_id"),
+    not_personal("deletion_ledger", "erased"),
+    not_personal("deletion_ledger", "reason"),
+    not_personal("deletion_ledger", "erased_at"),
+    not_personal("policy_versions", "version"),
+    not_personal("policy_versions", "markdown"),
+    not_personal("policy_versions", "published_at"),
+    not_personal("policy_versions", "effective_at"),
+    not_personal("settings", "name"),
+    not_personal("settings", "value"),
+    not_personal("__diesel_schema_migrations", "version"),
+    not_personal("__diesel_schema_migrations", "run_on"),
+];
+
+pub fn find(table: &str, column: &str) -> Option<&'static Column> {
+    REGISTRY.iter().find(|c| c.table == table && c.column == column)
+}

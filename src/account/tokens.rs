@@ -1,0 +1,87 @@
+//! Single-use links sent by e-mail (confirm an address, reset a password, change an
+//! address). The link carries a random token; the database keeps only its hash.
+
+use diesel::prelude::*;
+
+use crate::auth::sessions::{hash_token, random_token};
+use crate::db::schema::email_tokens;
+use crate::db::{now, DbConn, DbError};
+use crate::with_conn;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    ConfirmEmail,
+    ResetPassword,
+    ChangeEmail,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::ConfirmEmail => "confirm-email",
+            Purpose::ResetPassword => "reset-password",
+            Purpose::ChangeEmail => "change-email",
+        }
+    }
+
+    /// How long a link stays valid.
+    fn lifetime_seconds(self) -> i64 {
+        match self {
+            Purpose::ConfirmEmail => 7 * 86400,
+            Purpose::ResetPassword => 3600,
+            Purpose::ChangeEmail => 86400,
+        }
+    }
+}
+
+/// Makes a link token, replacing any earlier one for the same member and purpose.
+pub fn issue(conn: &mut DbConn, user_id: i64, purpose: Purpose, new_email: Option<&str>) -> Result<String, DbError> {
+    let token = random_token();
+    let token_hash = hash_token(&token);
+    let now = now();
+    with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+        diesel::delete(
+            email_tokens::table
+                .filter(email_tokens::user_id.eq(user_id))
+                .filter(email_tokens::purpose.eq(purpose.as_str())),
+        )
+        .execute(c)?;
+        diesel::delete(email_tokens::table.filter(email_tokens::expires_at.lt(now))).execute(c)?;
+        diesel::insert_into(email_tokens::table)
+            .values((
+                email_tokens::token_hash.eq(&token_hash),
+                email_tokens::user_id.eq(user_id),
+                email_tokens::purpose.eq(purpose.as_str()),
+                email_tokens::new_email.eq(new_email),
+                email_tokens::created_at.eq(now),
+                email_tokens::expires_at.eq(now + purpose.lifetime_seconds()),
+            ))
+            .execute(c)?;
+        Ok(())
+    }))?;
+    Ok(token)
+}
+
+/// The member (and new address) behind a valid, unexpired token, without using it up.
+pub fn peek(conn: &mut DbConn, token: &str, purpose: Purpose) -> Result<Option<(i64, Option<String>)>, DbError> {
+    let token_hash = hash_token(token);
+    Ok(with_conn!(conn, |c| email_tokens::table
+        .find(&token_hash)
+        .filter(email_tokens::purpose.eq(purpose.as_str()))
+        .filter(email_tokens::expires_at.gt(now()))
+        .select((email_tokens::user_id, email_tokens::new_email))
+        .first(c)
+        .optional())?)
+}
+
+/// Uses a token up: it is deleted whether or not it was still valid.
+pub fn take(conn: &mut DbConn, token: &str, purpose: Purpose) -> Result<Option<(i64, Option<String>)>, DbError> {
+    let token_hash = hash_token(token);
+    let row = with_conn!(conn, |c| diesel::delete(
+        email_tokens::table.find(&token_hash).filter(email_tokens::purpose.eq(purpose.as_str()))
+    )
+    .returning((email_tokens::user_id, email_tokens::new_email, email_tokens::expires_at))
+    .get_result::<(i64, Option<String>, i64)>(c)
+    .optional())?;
+    Ok(row.filter(|(_, _, expires_at)| *expires_at > now()).map(|(user_id, email, _)| (user_id, email)))
+}

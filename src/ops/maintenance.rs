@@ -1,0 +1,51 @@
+//! The daily work the running server does itself: a backup, pruning backups past
+//! their retention, and deleting request-log files past theirs. Failures are logged
+//! as errors; the next day tries again.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use crate::config::Config;
+use crate::db::Database;
+use crate::ops::backup;
+
+pub fn spawn_daily(db: Database, config: Config) {
+    actix_web::rt::spawn(async move {
+        let mut every_day = actix_web::rt::time::interval(Duration::from_secs(24 * 3600));
+        loop {
+            every_day.tick().await;
+            let (db, config) = (db.clone(), config.clone());
+            match actix_web::web::block(move || run_once(&db, &config)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::error!(error = %format!("{error:#}"), "daily maintenance failed"),
+                Err(error) => tracing::error!(%error, "daily maintenance did not run"),
+            }
+        }
+    });
+}
+
+pub fn run_once(db: &Database, config: &Config) -> anyhow::Result<()> {
+    backup::create(db, &config.backup_dir)?;
+    let pruned = backup::prune(&config.backup_dir, config.backup_retention_days)?;
+    let logs = match &config.log_dir {
+        Some(dir) => prune_logs(dir, config.log_retention_days)?,
+        None => 0,
+    };
+    tracing::info!(backups_pruned = pruned.len(), log_files_pruned = logs, "daily maintenance done");
+    Ok(())
+}
+
+/// Deletes `agora.log.*` files not written to for `retention_days`.
+pub fn prune_logs(dir: &Path, retention_days: u32) -> anyhow::Result<usize> {
+    let cutoff = SystemTime::now() - Duration::from_secs(u64::from(retention_days) * 86400);
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let is_log = entry.file_name().to_str().is_some_and(|n| n.starts_with("agora.log."));
+        let modified = entry.metadata().and_then(|m| m.modified())?;
+        if is_log && modified < cutoff {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}

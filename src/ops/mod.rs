@@ -1,0 +1,4 @@
+//! The operator's tasks: backups that honour deletions, and the daily maintenance.
+
+pub mod backup;
+pub mod maintenance;
