@@ -151,14 +151,17 @@ pub fn change_notice(public_url: &str, to: String, version: &PolicyVersion) -> M
     }
 }
 
+/// A coming change: its version and when it takes effect.
+pub type Upcoming = (String, i64);
+
 /// The banner about an upcoming change, looked up at most once a minute per instance.
 #[derive(Default)]
 pub struct UpcomingCache {
-    cached: Mutex<Option<(Instant, Option<(String, i64)>)>>,
+    cached: Mutex<Option<(Instant, Option<Upcoming>)>>,
 }
 
 impl UpcomingCache {
-    pub async fn get(&self, db: &Database) -> Option<(String, i64)> {
+    pub async fn get(&self, db: &Database) -> Option<Upcoming> {
         if let Some((at, value)) = self.cached.lock().ok()?.as_ref() {
             if at.elapsed() < Duration::from_secs(60) {
                 return value.clone();

@@ -131,7 +131,7 @@ pub fn recorded_ips(conn: &mut DbConn, user_id: i64) -> Result<Vec<RecordedIp>, 
             None => from_posts.push(edit),
         }
     }
-    from_posts.sort_by(|a, b| b.last_at.cmp(&a.last_at));
+    from_posts.sort_by_key(|r| std::cmp::Reverse(r.last_at));
     Ok(from_posts)
 }
 
