@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -63,9 +63,8 @@ impl Mailer {
                     "List-Unsubscribe=One-Click".into(),
                 ));
         }
-        // 8-bit text keeps links whole (quoted-printable would fold long lines).
-        let body = Body::new_with_encoding(mail.body, ContentTransferEncoding::EightBit)
-            .map_err(|_| anyhow::anyhow!("mail body has a line longer than 998 bytes"))?;
+        // lettre picks the encoding (7-bit, or quoted-printable for long lines and links).
+        let body = Body::new(mail.body);
         let message = builder.header(ContentType::TEXT_PLAIN).body(body)?;
         match &self.transport {
             Transport::Files(files) => {

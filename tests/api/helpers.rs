@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use agora::config::{Config, GithubConfig};
 use agora::db::Database;
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use rand::RngCore;
 
 use crate::fake_github::FakeGithub;
@@ -36,12 +36,17 @@ pub struct TestApp {
 struct PostgresScratch {
     admin_url: String,
     name: String,
+    /// More databases made for this test (restore targets), dropped with it.
+    extra: Mutex<Vec<String>>,
 }
 
 impl Drop for PostgresScratch {
     fn drop(&mut self) {
         if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
             let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
+            for extra in self.extra.lock().unwrap().iter() {
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{extra}\" WITH (FORCE)"));
+            }
         }
     }
 }
@@ -62,6 +67,10 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 
 /// Like `spawn_app`, letting the test change settings first.
 pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Config)) -> Option<TestApp> {
+    // AGORA_TEST_LOG=debug shows the server's log in a failing test's output.
+    if let Ok(level) = std::env::var("AGORA_TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(level).with_test_writer().try_init();
+    }
     let mut suffix = [0u8; 8];
     rand::rng().fill_bytes(&mut suffix);
     let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
@@ -81,7 +90,7 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Config
             let admin_url = format!("{base}/postgres");
             let mut admin = PgConnection::establish(&admin_url).expect("PostgreSQL answers at AGORA_TEST_POSTGRES_URL");
             admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create test database");
-            (format!("{base}/{name}"), None, Some(PostgresScratch { admin_url, name }))
+            (format!("{base}/{name}"), None, Some(PostgresScratch { admin_url, name, extra: Mutex::new(Vec::new()) }))
         }
     };
 
@@ -134,6 +143,11 @@ impl SentMail {
         let header = |name: &str| {
             headers.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).map(str::to_string).unwrap_or_default()
         };
+        let body = if header("Content-Transfer-Encoding").eq_ignore_ascii_case("quoted-printable") {
+            decode_quoted_printable(body)
+        } else {
+            body.to_string()
+        };
         SentMail {
             to: header("To"),
             subject: header("Subject"),
@@ -142,12 +156,36 @@ impl SentMail {
         }
     }
 
-    /// The path (and query) of the first link in the body that starts with `prefix`.
-    pub fn link(&self, prefix: &str) -> String {
-        let start = self.body.find(prefix).unwrap_or_else(|| panic!("no {prefix} link in: {}", self.body));
-        let url: String = self.body[start..].chars().take_while(|c| !c.is_whitespace()).collect();
-        url.split_once("://").map(|(_, rest)| rest[rest.find('/').unwrap()..].to_string()).unwrap_or(url)
+    /// The first link in the body whose path starts with `path` (e.g. `/password/reset`),
+    /// as a path and query the test client can follow.
+    pub fn link(&self, path: &str) -> String {
+        let start = self.body.find(path).unwrap_or_else(|| panic!("no {path} link in: {}", self.body));
+        self.body[start..].chars().take_while(|c| !c.is_whitespace()).collect()
     }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).map(str::to_string)
+    }
+}
+
+/// Undoes quoted-printable (RFC 2045): soft line breaks and `=XX` bytes.
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 3 <= bytes.len() {
+            if let Ok(byte) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                out.push(byte);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 pub struct Page {
@@ -291,10 +329,22 @@ impl TestApp {
 
     /// A second browser: its own cookie jar, same server and database.
     pub fn another_browser(&self) -> TestApp {
+        self.browser_with(reqwest::header::HeaderMap::new())
+    }
+
+    /// A browser behind a proxy that reports it as `ip` (the app must trust 127.0.0.1).
+    pub fn browser_from(&self, ip: &str) -> TestApp {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", ip.parse().unwrap());
+        self.browser_with(headers)
+    }
+
+    fn browser_with(&self, headers: reqwest::header::HeaderMap) -> TestApp {
         TestApp {
             address: self.address.clone(),
             client: reqwest::Client::builder()
                 .cookie_store(true)
+                .default_headers(headers)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
@@ -365,6 +415,176 @@ impl TestApp {
             &[("username", &username), ("age_confirmed", "yes"), ("accept_policy", "yes")],
         )
         .await
+    }
+}
+
+/// Where a needle was found: table, column.
+pub type Finding = (String, String);
+
+impl TestApp {
+    /// Reads every column of every table (the live schema, whatever it holds) and
+    /// reports where any of `needles` occurs. Values are compared as bytes, in hex, so
+    /// text, numbers and pictures are all covered.
+    pub fn find_anywhere(&self, needles: &[&[u8]]) -> Vec<(Finding, usize)> {
+        use diesel::sql_types::{Nullable, Text};
+        #[derive(diesel::QueryableByName)]
+        struct Name {
+            #[diesel(sql_type = Text)]
+            name: String,
+        }
+        #[derive(diesel::QueryableByName)]
+        struct Cell {
+            #[diesel(sql_type = Nullable<Text>)]
+            value: Option<String>,
+        }
+        let hex_needles: Vec<String> = needles.iter().map(|n| n.iter().map(|b| format!("{b:02x}")).collect()).collect();
+        let mut found = Vec::new();
+        let mut conn = self.db.get().unwrap();
+        let columns: Vec<(String, String, String)> = match &mut conn {
+            agora::db::DbConn::Sqlite(c) => {
+                let tables: Vec<Name> =
+                    diesel::sql_query("SELECT name FROM sqlite_master WHERE type = 'table'").load(&mut **c).unwrap();
+                tables
+                    .into_iter()
+                    .flat_map(|t| {
+                        let columns: Vec<Name> =
+                            diesel::sql_query(format!("SELECT name FROM pragma_table_info('{}')", t.name))
+                                .load(&mut **c)
+                                .unwrap();
+                        columns.into_iter().map(move |col| (t.name.clone(), col.name, String::new()))
+                    })
+                    .collect::<Vec<_>>()
+            }
+            agora::db::DbConn::Postgres(c) => {
+                #[derive(diesel::QueryableByName)]
+                struct Col {
+                    #[diesel(sql_type = Text)]
+                    table_name: String,
+                    #[diesel(sql_type = Text)]
+                    column_name: String,
+                    #[diesel(sql_type = Text)]
+                    data_type: String,
+                }
+                let cols: Vec<Col> = diesel::sql_query(
+                    "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns WHERE table_schema = 'public'",
+                )
+                .load(&mut **c)
+                .unwrap();
+                cols.into_iter().map(|c| (c.table_name, c.column_name, c.data_type)).collect()
+            }
+        };
+        for (table, column, data_type) in columns {
+            let sql = match &conn {
+                agora::db::DbConn::Sqlite(_) => format!("SELECT lower(hex(\"{column}\")) AS value FROM \"{table}\""),
+                agora::db::DbConn::Postgres(_) if data_type == "bytea" => {
+                    format!("SELECT encode(\"{column}\", 'hex') AS value FROM \"{table}\"")
+                }
+                agora::db::DbConn::Postgres(_) => {
+                    format!("SELECT encode(convert_to(\"{column}\"::text, 'UTF8'), 'hex') AS value FROM \"{table}\"")
+                }
+            };
+            let cells: Vec<Cell> = match &mut conn {
+                agora::db::DbConn::Sqlite(c) => diesel::sql_query(sql).load(&mut **c).unwrap(),
+                agora::db::DbConn::Postgres(c) => diesel::sql_query(sql).load(&mut **c).unwrap(),
+            };
+            for cell in cells.into_iter().filter_map(|cell| cell.value) {
+                for (i, needle) in hex_needles.iter().enumerate() {
+                    // Hex digits pair up: only matches on a byte boundary count.
+                    if cell.match_indices(needle.as_str()).any(|(at, _)| at % 2 == 0) {
+                        found.push(((table.clone(), column.clone()), i));
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// The non-null values of `table.column` in the rows where `owner` = `id`, as text
+    /// (pictures as base64, as the export has them).
+    pub fn column_values(&self, table: &str, column: &str, owner: &str, id: i64) -> Vec<String> {
+        use base64::Engine;
+        use diesel::sql_types::{Nullable, Text};
+        #[derive(diesel::QueryableByName)]
+        struct Cell {
+            #[diesel(sql_type = Nullable<Text>)]
+            value: Option<String>,
+        }
+        let mut conn = self.db.get().unwrap();
+        let cells: Vec<Cell> = match &mut conn {
+            agora::db::DbConn::Sqlite(c) => diesel::sql_query(format!(
+                "SELECT lower(hex({column})) AS value FROM {table} WHERE {owner} = {id} AND {column} IS NOT NULL"
+            ))
+            .load(&mut **c)
+            .unwrap(),
+            agora::db::DbConn::Postgres(c) => {
+                let bytes =
+                    if column == "image" { column.to_string() } else { format!("convert_to({column}::text, 'UTF8')") };
+                diesel::sql_query(format!(
+                    "SELECT encode({bytes}, 'hex') AS value FROM {table} WHERE {owner} = {id} AND {column} IS NOT NULL"
+                ))
+                .load(&mut **c)
+                .unwrap()
+            }
+        };
+        cells
+            .into_iter()
+            .filter_map(|cell| cell.value)
+            .map(|hex| {
+                let bytes: Vec<u8> =
+                    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+                if column == "image" {
+                    base64::engine::general_purpose::STANDARD.encode(bytes)
+                } else {
+                    String::from_utf8(bytes).unwrap()
+                }
+            })
+            .collect()
+    }
+
+    /// Every column of the live schema, as (table, column).
+    pub fn live_columns(&self) -> Vec<(String, String)> {
+        use diesel::sql_types::Text;
+        #[derive(diesel::QueryableByName)]
+        struct Col {
+            #[diesel(sql_type = Text)]
+            t: String,
+            #[diesel(sql_type = Text)]
+            c: String,
+        }
+        let mut conn = self.db.get().unwrap();
+        let cols: Vec<Col> = match &mut conn {
+            agora::db::DbConn::Sqlite(c) => diesel::sql_query(
+                "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+            )
+            .load(&mut **c)
+            .unwrap(),
+            agora::db::DbConn::Postgres(c) => diesel::sql_query(
+                "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns WHERE table_schema = 'public'",
+            )
+            .load(&mut **c)
+            .unwrap(),
+        };
+        cols.into_iter().map(|c| (c.t, c.c)).collect()
+    }
+
+    /// A fresh, empty database URL of the same backend, to restore a backup into.
+    pub fn scratch_database_url(&self) -> String {
+        match &self._postgres {
+            None => {
+                format!("sqlite://{}", self.scratch.path().join(format!("restored-{}.db", agora::db::now())).display())
+            }
+            Some(pg) => {
+                let name = format!("{}_restored", pg.name);
+                let mut admin = PgConnection::establish(&pg.admin_url).unwrap();
+                admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).unwrap();
+                pg.extra.lock().unwrap().push(name.clone());
+                format!("{}/{name}", pg.admin_url.trim_end_matches("/postgres"))
+            }
+        }
+    }
+
+    pub fn backup_dir(&self) -> std::path::PathBuf {
+        self.config.backup_dir.clone()
     }
 }
 

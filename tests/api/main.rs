@@ -7,5 +7,6 @@ mod accounts;
 mod bad_input;
 mod github;
 mod posting;
+mod privacy;
 mod reading;
 mod security;

@@ -1,0 +1,399 @@
+//! The privacy promises P8–P10 and P15–P16: "Your data", editing, e-mail links,
+//! newsletter consent, the data export, and the registry of personal data.
+
+use agora::account::registry::{self, OnDeletion};
+use agora::db::schema::{deletion_ledger, email_tokens, newsletter_events, sessions, users};
+use agora::with_conn;
+use diesel::prelude::*;
+use serde_json::Value;
+
+use crate::fake_github::{FakeGithub, FakeUser};
+use crate::helpers::TestApp;
+use crate::{on_both_backends, on_both_backends_with_github};
+
+on_both_backends!(
+    registry_lists_every_column_of_the_live_schema,
+    p8_your_data_shows_everything_held_about_the_member,
+    p8_p9_editing_the_profile_really_removes_values,
+    p16_local_accounts_confirm_their_address_by_a_single_use_link,
+    p8_p16_email_change_takes_effect_only_after_confirmation,
+    password_change_needs_the_current_password,
+    p16_password_reset_link_is_single_use_and_expires,
+    p15_newsletter_only_after_opt_in_and_one_click_unsubscribe,
+    members_sign_out_other_sessions_and_everywhere,
+);
+
+on_both_backends_with_github!(p10_export_holds_every_exported_column_of_the_registry);
+
+fn user_id_of(app: &TestApp, username: &str) -> i64 {
+    let mut conn = app.db.get().unwrap();
+    let key = username.to_lowercase();
+    with_conn!(&mut conn, |c| users::table.filter(users::username_key.eq(&key)).select(users::id).first(c)).unwrap()
+}
+
+async fn registry_lists_every_column_of_the_live_schema(app: TestApp) {
+    let live = app.live_columns();
+    assert!(live.len() > 50, "the schema was read: {live:?}");
+    let missing: Vec<_> = live.iter().filter(|(t, c)| registry::find(t, c).is_none()).collect();
+    assert!(missing.is_empty(), "columns nobody decided about (add them to src/account/registry.rs): {missing:?}");
+    let stale: Vec<_> = registry::REGISTRY
+        .iter()
+        .filter(|entry| !live.iter().any(|(t, c)| t == entry.table && c == entry.column))
+        .map(|e| (e.table, e.column))
+        .collect();
+    assert!(stale.is_empty(), "registry entries for columns that do not exist: {stale:?}");
+}
+
+async fn p8_your_data_shows_everything_held_about_the_member(app: TestApp) {
+    assert_eq!(app.get("/account").await.location.as_deref(), Some("/login?next=%2Faccount"));
+    let page = app
+        .post_form(
+            "/register",
+            &[
+                ("username", "dana"),
+                ("email", "dana@example.org"),
+                ("password", "dana-has-a-long-password"),
+                ("age_confirmed", "yes"),
+                ("accept_policy", "yes"),
+                ("newsletter", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303);
+    app.create_topic("Hello", "first post").await;
+    let laptop = app.another_browser();
+    laptop.post_form("/login", &[("login", "dana"), ("password", "dana-has-a-long-password")]).await;
+
+    let account = app.get("/account").await;
+    assert_eq!(account.status, 200);
+    assert_eq!(account.texts("dd.username"), vec!["dana"]);
+    assert_eq!(account.texts("dd.email"), vec!["dana@example.org (not verified)"]);
+    assert!(account.texts("dd.policy")[0].contains(agora::account::policy::BUNDLED_POLICY_VERSION));
+    assert_eq!(account.texts("li.password"), vec!["Password: set"]);
+    assert!(account.body.contains("id=\"newsletter\" name=\"newsletter\" type=\"checkbox\" value=\"yes\" checked"));
+    assert!(account.texts(".newsletter-events li")[0].starts_with("Subscribed on"));
+    assert!(account.texts(".newsletter-events li")[0].ends_with("(registration)"));
+    assert_eq!(account.texts("tr.session").len(), 2, "both browsers are listed");
+    assert_eq!(account.texts("tr.session td.ip"), vec!["127.0.0.1", "127.0.0.1"]);
+    assert!(account.body.contains("(this browser)"));
+    let ips = account.texts(".post-ips li");
+    assert!(ips[0].starts_with("127.0.0.1") && ips[0].contains("1 post or edit"), "{ips:?}");
+}
+
+async fn p8_p9_editing_the_profile_really_removes_values(app: TestApp) {
+    app.register("erin").await;
+    let id = user_id_of(&app, "erin");
+    let saved = app
+        .post_form("/account/profile", &[("username", "Erin"), ("first_name", "Erin"), ("last_name", "Example")])
+        .await;
+    assert_eq!(saved.location.as_deref(), Some("/account?done=profile"));
+    let account = app.get("/account?done=profile").await;
+    assert_eq!(account.texts("dd.first-name"), vec!["Erin"]);
+    assert!(account.texts(".flash")[0].contains("saved"));
+
+    // Emptying a field removes the value from the database, and the ledger notes it
+    // so a restored backup cannot bring it back (P9).
+    app.post_form("/account/profile", &[("username", "erin-renamed"), ("first_name", ""), ("last_name", "Example")])
+        .await;
+    let mut conn = app.db.get().unwrap();
+    let (username, first, last): (String, Option<String>, Option<String>) = with_conn!(&mut conn, |c| users::table
+        .find(id)
+        .select((users::username, users::first_name, users::last_name))
+        .first(c))
+    .unwrap();
+    assert_eq!((username.as_str(), first, last.as_deref()), ("erin-renamed", None, Some("Example")));
+    let erased: Vec<String> = with_conn!(&mut conn, |c| deletion_ledger::table
+        .filter(deletion_ledger::user_id.eq(id))
+        .select(deletion_ledger::erased)
+        .load(c))
+    .unwrap();
+    assert!(erased.contains(&"first_name".to_string()) && erased.contains(&"username".to_string()), "{erased:?}");
+    assert!(std::fs::read_to_string(app.backup_dir().join("deletion-ledger.json")).unwrap().contains("first_name"));
+
+    // The old username is free again; a taken one is refused with the input kept.
+    let newcomer = app
+        .another_browser()
+        .post_form(
+            "/register",
+            &[
+                ("username", "erin"),
+                ("email", "another-erin@example.org"),
+                ("password", "a-long-enough-password"),
+                ("age_confirmed", "yes"),
+                ("accept_policy", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(newcomer.status, 303, "the old username is free again");
+    let taken =
+        app.post_form("/account/profile", &[("username", "ERIN"), ("first_name", "Typed"), ("last_name", "")]).await;
+    assert_eq!(taken.status, 422);
+    assert!(taken.body.contains("already taken"));
+    assert_eq!(taken.field("username").as_deref(), Some("ERIN"));
+    assert_eq!(taken.field("first_name").as_deref(), Some("Typed"));
+}
+
+async fn p16_local_accounts_confirm_their_address_by_a_single_use_link(app: TestApp) {
+    app.register("fay").await;
+    let mail = app.last_mail_to("fay@example.org");
+    assert_eq!(mail.subject, "Confirm your e-mail address");
+    let link = mail.link("/account/confirm-email?token=");
+    let page = app.get(&link).await;
+    assert_eq!(page.status, 200);
+    let token = page.field("token").unwrap();
+    let confirmed = app.post_form("/account/confirm-email", &[("token", &token)]).await;
+    assert_eq!(confirmed.location.as_deref(), Some("/account?done=email-confirmed"));
+    assert_eq!(app.get("/account").await.texts("dd.email"), vec!["fay@example.org (verified)"]);
+    // Used once, gone.
+    assert_eq!(app.get(&link).await.status, 400);
+    assert_eq!(app.post_form("/account/confirm-email", &[("token", &token)]).await.status, 400);
+    assert_eq!(app.get("/account/confirm-email?token=made-up").await.status, 400);
+}
+
+async fn p8_p16_email_change_takes_effect_only_after_confirmation(app: TestApp) {
+    app.another_browser().register("taken").await;
+    app.register("gus").await;
+    let id = user_id_of(&app, "gus");
+
+    let refused = app.post_form("/account/email", &[("email", "TAKEN@example.org")]).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("Another member uses that address"));
+    assert_eq!(refused.field("email").as_deref(), Some("TAKEN@example.org"));
+    let malformed = app.post_form("/account/email", &[("email", "nope")]).await;
+    assert_eq!(malformed.status, 422);
+
+    let asked = app.post_form("/account/email", &[("email", "gus@new.example")]).await;
+    assert_eq!(asked.location.as_deref(), Some("/account?done=email-sent"));
+    // Nothing changes until the new address proves it is the member's.
+    assert_eq!(app.get("/account").await.texts("dd.email"), vec!["gus@example.org (not verified)"]);
+    let told_old = app.last_mail_to("gus@example.org");
+    assert_eq!(told_old.subject, "Your e-mail address is being changed");
+    let to_new = app.last_mail_to("gus@new.example");
+    let link = to_new.link("/account/change-email?token=");
+    let token = app.get(&link).await.field("token").unwrap();
+    let done = app.post_form("/account/change-email", &[("token", &token)]).await;
+    assert_eq!(done.location.as_deref(), Some("/account?done=email-changed"));
+    assert_eq!(app.get("/account").await.texts("dd.email"), vec!["gus@new.example (verified)"]);
+    let mut conn = app.db.get().unwrap();
+    let pending: i64 = with_conn!(&mut conn, |c| email_tokens::table
+        .filter(email_tokens::user_id.eq(id))
+        .filter(email_tokens::purpose.eq("change-email"))
+        .count()
+        .get_result(c))
+    .unwrap();
+    assert_eq!(pending, 0);
+    assert_eq!(app.post_form("/account/change-email", &[("token", &token)]).await.status, 400);
+}
+
+async fn password_change_needs_the_current_password(app: TestApp) {
+    let old = app.register("hal").await;
+    let wrong = app
+        .post_form(
+            "/account/password",
+            &[("current_password", "not-it-at-all"), ("new_password", "a-brand-new-password")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("current password is not right"));
+    let weak = app.post_form("/account/password", &[("current_password", &old), ("new_password", "short")]).await;
+    assert_eq!(weak.status, 422);
+    let ok = app
+        .post_form("/account/password", &[("current_password", &old), ("new_password", "a-brand-new-password")])
+        .await;
+    assert_eq!(ok.location.as_deref(), Some("/account?done=password"));
+    let other = app.another_browser();
+    assert_eq!(other.post_form("/login", &[("login", "hal"), ("password", &old)]).await.status, 401);
+    assert_eq!(other.post_form("/login", &[("login", "hal"), ("password", "a-brand-new-password")]).await.status, 303);
+}
+
+async fn p16_password_reset_link_is_single_use_and_expires(app: TestApp) {
+    app.another_browser().register("ivy").await;
+    let id = user_id_of(&app, "ivy");
+    // Unsubscribed from everything, transactional mail still comes (P16).
+    let mut conn = app.db.get().unwrap();
+    assert!(!with_conn!(&mut conn, |c| users::table.find(id).select(users::newsletter).first::<bool>(c)).unwrap());
+
+    let before = app.mails().len();
+    let unknown = app.post_form("/password/forgot", &[("email", "nobody@example.org")]).await;
+    assert_eq!(unknown.status, 200);
+    assert_eq!(app.mails().len(), before, "no mail for an unknown address");
+    let asked = app.post_form("/password/forgot", &[("email", "IVY@example.org")]).await;
+    assert_eq!(asked.texts(".flash"), unknown.texts(".flash"), "the same answer either way");
+    let mail = app.last_mail_to("ivy@example.org");
+    assert_eq!(mail.subject, "Reset your password");
+    let link = mail.link("/password/reset?token=");
+    let token = app.get(&link).await.field("token").unwrap();
+
+    let weak = app.post_form("/password/reset", &[("token", &token), ("password", "ivy")]).await;
+    assert_eq!(weak.status, 422);
+    let done = app.post_form("/password/reset", &[("token", &token), ("password", "ivy-chose-a-new-one")]).await;
+    assert_eq!(done.location.as_deref(), Some("/login?done=password-reset"));
+    let left: i64 =
+        with_conn!(&mut conn, |c| sessions::table.filter(sessions::user_id.eq(id)).count().get_result(c)).unwrap();
+    assert_eq!(left, 0, "signed out everywhere");
+    assert_eq!(app.post_form("/login", &[("login", "ivy"), ("password", "ivy-chose-a-new-one")]).await.status, 303);
+    assert_eq!(
+        app.post_form("/password/reset", &[("token", &token), ("password", "yet-another-password")]).await.status,
+        400
+    );
+
+    // A link older than an hour no longer works.
+    app.post_form("/password/forgot", &[("email", "ivy@example.org")]).await;
+    let late = app.last_mail_to("ivy@example.org").link("/password/reset?token=");
+    with_conn!(&mut conn, |c| diesel::update(email_tokens::table)
+        .set(email_tokens::expires_at.eq(agora::db::now() - 1))
+        .execute(c))
+    .unwrap();
+    assert_eq!(app.get(&late).await.status, 400);
+}
+
+async fn p15_newsletter_only_after_opt_in_and_one_click_unsubscribe(app: TestApp) {
+    let form = app.get("/register").await;
+    assert!(
+        form.body.contains("id=\"newsletter\" name=\"newsletter\" type=\"checkbox\" value=\"yes\">"),
+        "unticked by default"
+    );
+    app.another_browser().register("quiet").await;
+    let fan = app.another_browser();
+    fan.register("fan").await;
+    assert_eq!(fan.post_form("/account/newsletter", &[("newsletter", "yes")]).await.status, 303);
+    let fan_id = user_id_of(&app, "fan");
+    // Newsletters go to confirmed addresses only.
+    let mut conn = app.db.get().unwrap();
+    with_conn!(&mut conn, |c| diesel::update(users::table).set(users::email_verified.eq(true)).execute(c)).unwrap();
+
+    let recipients = agora::account::newsletter::subscribers(&mut conn).unwrap();
+    assert_eq!(recipients, vec![(fan_id, "fan@example.org".to_string())]);
+    let mailer = agora::mail::Mailer::new(&app.config.mail, &app.config.mail_from).unwrap();
+    let signer = agora::web::signing::Signer::new(agora::db::settings::signing_key(&mut conn).unwrap());
+    let sent =
+        agora::account::newsletter::send(&mailer, &signer, &app.address, recipients, "News", "Hello **all**").await;
+    assert_eq!(sent, 1);
+    assert!(app.mails().iter().all(|m| !(m.to.contains("quiet@") && m.subject == "News")));
+    let news = app.last_mail_to("fan@example.org");
+    assert_eq!(news.subject, "News");
+    let header = news.header("List-Unsubscribe").unwrap();
+    assert_eq!(news.header("List-Unsubscribe-Post").as_deref(), Some("List-Unsubscribe=One-Click"));
+    let url = header.trim_start_matches('<').trim_end_matches('>').to_string();
+    assert!(news.body.contains(&url), "the link is in the text too");
+
+    // The link works without signing in; a mail program's one-click POST needs no cookie.
+    let stranger = reqwest::Client::new();
+    let page = stranger.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let tampered = stranger
+        .post(url.replace("signature=", "signature=00"))
+        .form(&[("List-Unsubscribe", "One-Click")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tampered.status(), 400);
+    let one_click = stranger.post(&url).form(&[("List-Unsubscribe", "One-Click")]).send().await.unwrap();
+    assert_eq!(one_click.status(), 200);
+    let events: Vec<(bool, String)> = with_conn!(&mut conn, |c| newsletter_events::table
+        .filter(newsletter_events::user_id.eq(fan_id))
+        .order(newsletter_events::id)
+        .select((newsletter_events::subscribed, newsletter_events::source))
+        .load(c))
+    .unwrap();
+    assert_eq!(events, vec![(true, "account page".to_string()), (false, "unsubscribe link".to_string())]);
+    assert!(agora::account::newsletter::subscribers(&mut conn).unwrap().is_empty());
+}
+
+async fn members_sign_out_other_sessions_and_everywhere(app: TestApp) {
+    let password = app.register("joe").await;
+    let phone = app.another_browser();
+    phone.post_form("/login", &[("login", "joe"), ("password", &password)]).await;
+    let account = app.get("/account").await;
+    let html = account.html();
+    let forms: Vec<String> = html
+        .select(&scraper::Selector::parse("tr.session form").unwrap())
+        .map(|f| f.value().attr("action").unwrap().to_string())
+        .collect();
+    let current = html
+        .select(&scraper::Selector::parse("tr.session").unwrap())
+        .find(|row| row.text().any(|t| t.contains("(this browser)")))
+        .unwrap()
+        .select(&scraper::Selector::parse("form").unwrap())
+        .next()
+        .unwrap()
+        .value()
+        .attr("action")
+        .unwrap()
+        .to_string();
+    let other = forms.iter().find(|f| **f != current).unwrap();
+    assert_eq!(app.post_form(other, &[]).await.location.as_deref(), Some("/account?done=session-ended"));
+    assert!(phone.get("/").await.texts(".signed-in-as").is_empty(), "the phone is signed out");
+    assert_eq!(app.get("/").await.texts(".signed-in-as strong"), vec!["joe"]);
+    // Someone else's session cannot be ended from here.
+    assert_eq!(app.post_form("/account/sessions/999999/end", &[]).await.status, 404);
+
+    phone.post_form("/login", &[("login", "joe"), ("password", &password)]).await;
+    assert_eq!(app.post_form("/account/sessions/end-all", &[]).await.location.as_deref(), Some("/login"));
+    assert!(app.get("/").await.texts(".signed-in-as").is_empty());
+    assert!(phone.get("/").await.texts(".signed-in-as").is_empty());
+}
+
+/// Every scalar in the document, as text (numbers, strings; booleans both ways).
+fn scalars(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Number(n) => out.push(n.to_string()),
+        Value::Bool(b) => out.extend([b.to_string(), (*b as u8).to_string()]),
+        Value::Array(items) => items.iter().for_each(|v| scalars(v, out)),
+        Value::Object(map) => map.values().for_each(|v| scalars(v, out)),
+        Value::Null => {}
+    }
+}
+
+async fn p10_export_holds_every_exported_column_of_the_registry(app: TestApp, github: FakeGithub) {
+    github.add_user(FakeUser::new(4242, "kim", Some("Kim Example")));
+    github.sign_in_as(4242);
+    assert_eq!(app.github_join().await.status, 303);
+    let id = user_id_of(&app, "kim");
+    app.post_form("/account/password", &[("new_password", "kim-sets-a-password")]).await;
+    app.post_form("/account/newsletter", &[("newsletter", "yes")]).await;
+    let topic = app.create_topic("Kim's topic", "kim wrote this").await;
+    let topic_id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    let mut conn = app.db.get().unwrap();
+    let post_id: i64 = with_conn!(&mut conn, |c| agora::db::schema::posts::table
+        .filter(agora::db::schema::posts::user_id.eq(id))
+        .select(agora::db::schema::posts::id)
+        .first(c))
+    .unwrap();
+    app.post_form(&format!("/p/{post_id}/edit"), &[("body", "kim rewrote this")]).await;
+    let other = app.another_browser();
+    other.register("lee").await;
+    other.post_form(&format!("/t/{topic_id}/reply"), &[("body", "lee's reply")]).await;
+    let lee_post: i64 = with_conn!(&mut conn, |c| agora::db::schema::posts::table
+        .filter(agora::db::schema::posts::user_id.ne(id))
+        .select(agora::db::schema::posts::id)
+        .first(c))
+    .unwrap();
+    app.post_form(&format!("/p/{lee_post}/like"), &[]).await;
+
+    let response = app.client.get(app.url("/account/export")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
+    let export: Value = response.json().await.unwrap();
+    assert_eq!(export["profile"]["username"], "kim");
+    assert_eq!(export["third_parties"]["categories_shared_with"], serde_json::json!([]));
+    assert_eq!(export["posts"][0]["posted_from_ip"], "127.0.0.1");
+
+    // Registry-driven: every value of every exported column about Kim is in the export.
+    let mut texts = Vec::new();
+    scalars(&export, &mut texts);
+    let owner = |table: &str| match table {
+        "users" => "id",
+        _ => "user_id",
+    };
+    for entry in registry::REGISTRY.iter().filter(|e| e.exported) {
+        assert!(entry.personal, "{}.{} is exported but not personal", entry.table, entry.column);
+        let values = app.column_values(entry.table, entry.column, owner(entry.table), id);
+        assert!(!values.is_empty(), "test data should fill {}.{}", entry.table, entry.column);
+        for value in values {
+            assert!(texts.contains(&value), "{}.{} = {value:?} is missing from the export", entry.table, entry.column);
+        }
+    }
+    assert!(registry::REGISTRY.iter().any(|e| e.on_deletion == OnDeletion::Erased));
+}
