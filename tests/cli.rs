@@ -129,3 +129,94 @@ fn serve_starts_on_a_fresh_directory_and_logs_every_request() {
     server.0.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
     assert!(log_line(&stdout), "stdout has the request too: {stdout}");
 }
+
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let mut command = agora(dir);
+    command.args(args);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), text)
+}
+
+/// A member with an e-mail address, written straight into the folder's database.
+fn add_member(dir: &Path, username: &str) {
+    use agora::db::schema::users;
+    use diesel::prelude::*;
+    let url = format!("sqlite://{}", dir.join("agora.db").display());
+    let db = agora::db::Database::connect(&url, 1).unwrap();
+    db.migrate().unwrap();
+    let mut conn = db.get().unwrap();
+    agora::with_conn!(&mut conn, |c| diesel::insert_into(users::table)
+        .values((
+            users::username.eq(username),
+            users::username_key.eq(username),
+            users::email.eq(format!("{username}@example.org")),
+            users::created_at.eq(0i64),
+        ))
+        .execute(c))
+    .unwrap();
+}
+
+fn mails_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir.join("mail"))
+        .map(|entries| entries.flatten().map(|e| std::fs::read_to_string(e.path()).unwrap()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn backup_commands_create_list_prune_and_refuse_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, said) = run(dir.path(), &["backup", "create"], &[]);
+    assert!(ok, "{said}");
+    assert!(said.contains("backups/agora-") && said.contains(".sqlite"), "{said}");
+    let (_, listed) = run(dir.path(), &["backup", "list"], &[]);
+    assert_eq!(listed.lines().filter(|l| l.contains("agora-")).count(), 1, "{listed}");
+    let (ok, said) = run(dir.path(), &["backup", "prune"], &[("AGORA_BACKUP_RETENTION_DAYS", "15")]);
+    assert!(!ok);
+    assert!(said.contains("more than 14"), "{said}");
+    std::fs::write(dir.path().join("bogus.db"), "nope").unwrap();
+    let (ok, said) = run(dir.path(), &["backup", "restore", "bogus.db"], &[]);
+    assert!(!ok);
+    assert!(said.contains("is not an Agora backup"), "{said}");
+}
+
+#[test]
+fn p18_policy_publish_needs_72_hours_and_notifies_every_member() {
+    let dir = tempfile::tempdir().unwrap();
+    add_member(dir.path(), "reader");
+    std::fs::write(dir.path().join("policy.md"), "# Privacy policy\n\nNew words.").unwrap();
+    let date = |days: i64| {
+        let at = time::OffsetDateTime::now_utc() + time::Duration::days(days);
+        format!("{:04}-{:02}-{:02}", at.year(), at.month() as u8, at.day())
+    };
+    let (ok, said) = run(dir.path(), &["policy", "publish", "policy.md", "--effective", &date(1)], &[]);
+    assert!(!ok);
+    assert!(said.contains("at least 72 hours"), "{said}");
+    assert!(mails_in(dir.path()).is_empty());
+    let (ok, said) = run(dir.path(), &["policy", "publish", "policy.md", "--effective", &date(5)], &[]);
+    assert!(ok, "{said}");
+    assert!(said.contains("1 member(s) notified"), "{said}");
+    let mails = mails_in(dir.path());
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].contains("To: reader@example.org") && mails[0].contains("Subject: Our privacy policy is changing")
+    );
+}
+
+#[test]
+fn p17_operators_erase_an_account_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    add_member(dir.path(), "child");
+    let (ok, said) = run(dir.path(), &["account", "erase", "child", "--reason", "under 13"], &[]);
+    assert!(ok, "{said}");
+    assert!(said.contains("erased (under 13)"));
+    assert!(mails_in(dir.path()).iter().any(|m| m.contains("Subject: Your account has been deleted")));
+    let ledger = std::fs::read_to_string(dir.path().join("backups").join("deletion-ledger.json")).unwrap();
+    assert!(ledger.contains("under 13") && !ledger.contains("child"));
+    let (ok, said) = run(dir.path(), &["account", "erase", "child", "--reason", "under 13"], &[]);
+    assert!(!ok);
+    assert!(said.contains("no member"), "{said}");
+}

@@ -226,10 +226,14 @@ fn restore_postgres(database_url: &str, file: &Path) -> anyhow::Result<()> {
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .filter(|d: &Value| d["format"] == PG_FORMAT)
         .ok_or_else(|| anyhow::anyhow!("{} is not an Agora PostgreSQL backup; nothing was changed", file.display()))?;
+    // The target gets this version's schema; the backup brings the rows (restore with
+    // the Agora version that made the backup).
+    Database::connect(database_url, 1)?.migrate()?;
+    let data_tables: Vec<&str> = TABLES.iter().copied().filter(|t| *t != "__diesel_schema_migrations").collect();
     let mut conn = PgConnection::establish(database_url)?;
     conn.transaction::<_, anyhow::Error, _>(|c| {
-        c.batch_execute(&format!("TRUNCATE {} RESTART IDENTITY CASCADE", TABLES.join(", ")))?;
-        for table in TABLES {
+        c.batch_execute(&format!("TRUNCATE {} RESTART IDENTITY CASCADE", data_tables.join(", ")))?;
+        for table in &data_tables {
             let rows = document["tables"][table].to_string();
             diesel::sql_query(format!("INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, $1::json)"))
                 .bind::<Text, _>(rows)

@@ -370,9 +370,18 @@ pub const GITHUB_CLIENT_SECRET: &str = "agora-test-secret";
 
 /// Agora with sign-in with GitHub pointed at a fake GitHub started for this test.
 pub async fn spawn_app_with_github(backend: Backend) -> Option<(TestApp, FakeGithub)> {
+    spawn_app_with_github_and(backend, |_| {}).await
+}
+
+/// Like `spawn_app_with_github`, letting the test change settings first.
+pub async fn spawn_app_with_github_and(
+    backend: Backend,
+    customise: impl FnOnce(&mut Config),
+) -> Option<(TestApp, FakeGithub)> {
     let fake = FakeGithub::start(GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET).await;
     let url = fake.url.clone();
     let app = spawn_app_with(backend, |config| {
+        customise(config);
         config.github = Some(GithubConfig {
             client_id: GITHUB_CLIENT_ID.into(),
             client_secret: GITHUB_CLIENT_SECRET.into(),

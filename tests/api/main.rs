@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod bad_input;
+mod deletion;
 mod github;
 mod posting;
 mod privacy;

@@ -1,0 +1,322 @@
+//! Account deletion and what outlives it: P11–P14 (erasure, Anonymous, no return),
+//! P9 and P12 (backups forget within 14 days, restores replay erasures), P17 (staff
+//! can erase an under-13 account at once), P18 (policy changes with notice).
+
+use agora::account::{deletion, policy};
+use agora::db::schema::{deletion_ledger, likes, posts, users};
+use agora::ops::backup;
+use agora::with_conn;
+use diesel::prelude::*;
+
+use crate::fake_github::{FakeEmail, FakeUser};
+use crate::helpers::{spawn_app, spawn_app_with_github_and, Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    p11_deletion_needs_the_password_and_the_typed_username,
+    p17_staff_can_erase_an_account_with_a_reason,
+    p9_p12_p14_a_restored_backup_never_brings_back_what_was_erased,
+    restore_refuses_a_file_that_is_not_a_backup,
+    backups_older_than_the_retention_are_pruned,
+    p18_policy_changes_need_72_hours_notice_and_show_a_banner,
+    p7_p9_daily_maintenance_backs_up_and_prunes_old_backups_and_logs,
+);
+
+fn user_id_of(app: &TestApp, username: &str) -> Option<i64> {
+    let mut conn = app.db.get().unwrap();
+    let key = username.to_lowercase();
+    with_conn!(&mut conn, |c| users::table.filter(users::username_key.eq(&key)).select(users::id).first(c).optional())
+        .unwrap()
+}
+
+const ZED_IP: &str = "198.51.100.77";
+const ZED_GITHUB_ID: i64 = 987_654_321;
+
+#[actix_web::test]
+async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymous() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let trust_local_proxy = |config: &mut agora::config::Config| {
+            config.trusted_proxies = agora::config::parse_proxies("127.0.0.1").unwrap();
+        };
+        let Some((app, github)) = spawn_app_with_github_and(backend, trust_local_proxy).await else { continue };
+        let mut zed_user = FakeUser::new(ZED_GITHUB_ID, "zedzebra-gh", Some("Zedediah Zebrowski"));
+        zed_user.emails =
+            vec![FakeEmail { email: "zed.zebrowski@users.example.com".into(), primary: true, verified: true }];
+        zed_user.avatar = Some(("image/png".into(), b"\x89PNG\r\n\x1a\nzed-picture-bytes-0451".to_vec()));
+        github.add_user(zed_user);
+        github.sign_in_as(ZED_GITHUB_ID);
+
+        // Zed joins with GitHub from one address, writes, edits, likes, changes e-mail.
+        let zed = app.browser_from(ZED_IP);
+        let start = zed.get("/auth/github").await;
+        assert_eq!(zed.github_round_trip(start).await.location.as_deref(), Some("/auth/github/finish"));
+        let joined = zed
+            .post_form(
+                "/auth/github/finish",
+                &[("username", "zedzebra"), ("age_confirmed", "yes"), ("accept_policy", "yes"), ("newsletter", "yes")],
+            )
+            .await;
+        assert_eq!(joined.status, 303, "{backend:?}");
+        let old_id = user_id_of(&app, "zedzebra").unwrap();
+        let topic = zed.create_topic("Zed's question", "How do I do this?").await;
+        let topic_id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+
+        let amy = app.another_browser();
+        amy.register("amy").await;
+        amy.post_form(&format!("/t/{topic_id}/reply"), &[("body", "Like this.")]).await;
+        zed.post_form(&format!("/t/{topic_id}/reply"), &[("body", "Thanks!")]).await;
+        let mut conn = app.db.get().unwrap();
+        let (zed_post, amy_post): (i64, i64) = with_conn!(&mut conn, |c| (
+            posts::table.filter(posts::user_id.eq(old_id)).select(posts::id).order(posts::id).first(c).unwrap(),
+            posts::table.filter(posts::user_id.ne(old_id)).select(posts::id).first(c).unwrap()
+        ));
+        zed.post_form(&format!("/p/{zed_post}/edit"), &[("body", "How do I do this, please?")]).await;
+        zed.post_form(&format!("/p/{amy_post}/like"), &[]).await;
+        amy.post_form(&format!("/p/{zed_post}/like"), &[]).await;
+        zed.post_form("/account/email", &[("email", "zed.new@example.org")]).await;
+        let link = app.last_mail_to("zed.new@example.org").link("/account/change-email?token=");
+        let token = zed.get(&link).await.field("token").unwrap();
+        assert_eq!(zed.post_form("/account/change-email", &[("token", &token)]).await.status, 303);
+
+        // A GitHub-only member re-proves who they are with GitHub before deleting.
+        let form = zed.get("/account/delete").await;
+        assert!(form.body.contains("Confirm with GitHub"));
+        let refused = zed.post_form("/account/delete", &[("confirm_username", "zedzebra")]).await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.body.contains("Confirm with GitHub first"));
+        let start = zed.post_form("/account/github/reauth", &[]).await;
+        assert_eq!(zed.github_round_trip(start).await.location.as_deref(), Some("/account/delete"));
+        let mistyped = zed.post_form("/account/delete", &[("confirm_username", "zedzebr")]).await;
+        assert_eq!(mistyped.status, 422);
+        assert!(mistyped.body.contains("Type your username exactly"));
+        assert!(user_id_of(&app, "zedzebra").is_some(), "nothing deleted yet");
+
+        let deleted = zed.post_form("/account/delete", &[("confirm_username", "zedzebra")]).await;
+        assert_eq!(deleted.location.as_deref(), Some("/account/deleted"), "{backend:?}: {}", deleted.body);
+        let notice = app.last_mail_to("zed.new@example.org");
+        assert_eq!(notice.subject, "Your account has been deleted");
+        assert!(zed.get("/").await.texts(".signed-in-as").is_empty(), "signed out");
+
+        // P12: not one trace of Zed in any column of any table.
+        let needles: Vec<&[u8]> = vec![
+            b"zed.zebrowski@users.example.com",
+            b"zed.new@example.org",
+            b"Zedediah",
+            b"Zebrowski",
+            b"zedzebra",
+            b"987654321",
+            b"zed-picture-bytes-0451",
+            ZED_IP.as_bytes(),
+        ];
+        // The scan itself works: it finds the member who stayed.
+        assert!(!app.find_anywhere(&[b"amy@example.org"]).is_empty(), "{backend:?}: the scanner reads the tables");
+        let found = app.find_anywhere(&needles);
+        assert!(found.is_empty(), "{backend:?}: personal data left behind: {found:?}");
+
+        // P13: the posts stay, by Anonymous; Zed's likes are gone, counts follow.
+        let page = app.get(&topic).await;
+        assert_eq!(page.texts(".post .author"), vec!["Anonymous", "amy", "Anonymous"]);
+        assert!(page.body.contains("How do I do this, please?") && page.body.contains("Thanks!"));
+        assert_eq!(page.texts(".post .likes"), vec!["1 like", "0 likes", "0 likes"]);
+        let zed_likes: i64 =
+            with_conn!(&mut conn, |c| likes::table.filter(likes::user_id.eq(old_id)).count().get_result(c)).unwrap();
+        assert_eq!(zed_likes, 0);
+        assert!(app.get("/c/1/general").await.body.contains("by Anonymous"));
+
+        // P14: the same GitHub account later gets a brand-new, empty account.
+        let again = app.browser_from("203.0.113.5");
+        let start = again.get("/auth/github").await;
+        assert_eq!(again.github_round_trip(start).await.location.as_deref(), Some("/auth/github/finish"));
+        let finish = again.get("/auth/github/finish").await;
+        assert_eq!(finish.field("username").as_deref(), Some("zedzebra-gh"));
+        again
+            .post_form(
+                "/auth/github/finish",
+                &[("username", "zedzebra"), ("age_confirmed", "yes"), ("accept_policy", "yes")],
+            )
+            .await;
+        let new_id = user_id_of(&app, "zedzebra").unwrap();
+        assert_ne!(new_id, old_id);
+        let export: serde_json::Value =
+            again.client.get(again.url("/account/export")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(export["posts"], serde_json::json!([]));
+        assert_eq!(export["profile"]["username"], "zedzebra");
+    }
+}
+
+async fn p11_deletion_needs_the_password_and_the_typed_username(app: TestApp) {
+    let password = app.register("pia").await;
+    let phone = app.another_browser();
+    phone.post_form("/login", &[("login", "pia"), ("password", &password)]).await;
+    let wrong =
+        app.post_form("/account/delete", &[("password", "not-her-password"), ("confirm_username", "pia")]).await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("That password is not right"));
+    assert!(user_id_of(&app, "pia").is_some());
+
+    let done = app.post_form("/account/delete", &[("password", &password), ("confirm_username", "pia")]).await;
+    assert_eq!(done.location.as_deref(), Some("/account/deleted"));
+    assert!(app.get("/account/deleted").await.body.contains("Your account has been deleted"));
+    assert_eq!(app.last_mail_to("pia@example.org").subject, "Your account has been deleted");
+    assert!(user_id_of(&app, "pia").is_none());
+    assert!(phone.get("/").await.texts(".signed-in-as").is_empty(), "signed out everywhere");
+    assert_eq!(
+        app.another_browser().post_form("/login", &[("login", "pia"), ("password", &password)]).await.status,
+        401
+    );
+}
+
+async fn p17_staff_can_erase_an_account_with_a_reason(app: TestApp) {
+    app.register("kiddo").await;
+    let id = user_id_of(&app, "kiddo").unwrap();
+    let mut conn = app.db.get().unwrap();
+    let deleted = deletion::delete_account(&mut conn, id, "under 13").unwrap().unwrap();
+    assert_eq!(deleted.email.as_deref(), Some("kiddo@example.org"));
+    assert!(user_id_of(&app, "kiddo").is_none());
+    let ledger: Vec<(i64, String, String)> = with_conn!(&mut conn, |c| deletion_ledger::table
+        .select((deletion_ledger::user_id, deletion_ledger::erased, deletion_ledger::reason))
+        .load(c))
+    .unwrap();
+    assert_eq!(ledger, vec![(id, "account".to_string(), "under 13".to_string())]);
+    assert!(deletion::delete_account(&mut conn, id, "again").unwrap().is_none());
+}
+
+async fn p9_p12_p14_a_restored_backup_never_brings_back_what_was_erased(app: TestApp) {
+    app.another_browser().register("leaver").await;
+    let stayer = app.another_browser();
+    stayer.register("stayer").await;
+    stayer
+        .post_form("/account/profile", &[("username", "stayer"), ("first_name", "Secretname"), ("last_name", "")])
+        .await;
+    let leaver_id = user_id_of(&app, "leaver").unwrap();
+    let stayer_id = user_id_of(&app, "stayer").unwrap();
+
+    let made = backup::create(&app.db, &app.backup_dir()).unwrap();
+    assert!(made.bytes > 0);
+    assert_eq!(backup::list(&app.backup_dir()).unwrap().len(), 1);
+
+    // After the backup: one member deletes their account, another removes a value.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let mut conn = app.db.get().unwrap();
+    deletion::delete_account(&mut conn, leaver_id, "deleted by member").unwrap().unwrap();
+    agora::account::ledger::write_file(&mut conn, &app.backup_dir()).unwrap();
+    stayer.post_form("/account/profile", &[("username", "stayer"), ("first_name", ""), ("last_name", "")]).await;
+
+    // Restore into a fresh database: the deletion and the removal are replayed.
+    let target = app.scratch_database_url();
+    let restored = backup::restore(&target, &made.path, &app.backup_dir()).unwrap();
+    assert!(restored.erasures_replayed >= 2, "{restored:?}");
+    let db = agora::db::Database::connect(&target, 1).unwrap();
+    let mut restored_conn = db.get().unwrap();
+    let (leaver, first_name): (Option<i64>, Option<String>) = with_conn!(&mut restored_conn, |c| (
+        users::table.filter(users::username_key.eq("leaver")).select(users::id).first(c).optional().unwrap(),
+        users::table.find(stayer_id).select(users::first_name).first::<Option<String>>(c).unwrap()
+    ));
+    assert_eq!(leaver, None, "a deleted account stays deleted");
+    assert_eq!(first_name, None, "a removed value stays removed");
+    let leaver_mail: i64 = with_conn!(&mut restored_conn, |c| users::table
+        .filter(users::email.eq("leaver@example.org"))
+        .count()
+        .get_result(c))
+    .unwrap();
+    assert_eq!(leaver_mail, 0);
+}
+
+async fn restore_refuses_a_file_that_is_not_a_backup(app: TestApp) {
+    let dir = app.backup_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = app.scratch_database_url();
+    let misnamed = dir.join("notes.txt");
+    std::fs::write(&misnamed, "hello").unwrap();
+    let error = backup::restore(&target, &misnamed, &dir).unwrap_err().to_string();
+    assert!(error.contains("is not an Agora backup"), "{error}");
+    let fake = dir.join(format!(
+        "agora-{}.{}",
+        agora::db::now(),
+        if target.starts_with("sqlite") { "sqlite" } else { "json" }
+    ));
+    std::fs::write(&fake, "not a backup at all").unwrap();
+    let error = backup::restore(&target, &fake, &dir).unwrap_err().to_string();
+    assert!(error.contains("nothing was changed"), "{error}");
+}
+
+async fn backups_older_than_the_retention_are_pruned(app: TestApp) {
+    let dir = app.backup_dir();
+    let fresh = backup::create(&app.db, &dir).unwrap();
+    let old = dir.join(format!("agora-{}.sqlite", agora::db::now() - 15 * 86400));
+    let recent = dir.join(format!("agora-{}.sqlite", agora::db::now() - 13 * 86400));
+    std::fs::write(&old, "x").unwrap();
+    std::fs::write(&recent, "x").unwrap();
+    let removed = backup::prune(&dir, 14).unwrap();
+    assert_eq!(removed, vec![old.clone()]);
+    assert!(!old.exists() && recent.exists() && fresh.path.exists());
+}
+
+async fn p18_policy_changes_need_72_hours_notice_and_show_a_banner(app: TestApp) {
+    let mut conn = app.db.get().unwrap();
+    let now = agora::db::now();
+    let too_soon = policy::publish(&mut conn, "2099-01-01", "# New", now + 71 * 3600).unwrap_err();
+    assert!(matches!(too_soon, policy::PublishError::TooSoon));
+    let recipients =
+        policy::publish(&mut conn, "next", "# Privacy policy\n\nThe new wording.", now + 4 * 86400).unwrap();
+    assert!(recipients.is_empty(), "no members yet");
+
+    let home = app.get("/").await;
+    assert!(home.texts(".policy-banner")[0].starts_with("Our privacy policy changes on"));
+    assert!(home.body.contains("href=\"/privacy/next\""));
+    let current = app.get("/privacy").await;
+    assert!(current.texts(".policy-version")[0].contains(policy::BUNDLED_POLICY_VERSION));
+    assert_eq!(current.texts(".policy-history li").len(), 2);
+    let upcoming = app.get("/privacy/next").await;
+    assert!(upcoming.body.contains("The new wording."));
+    assert_eq!(app.get("/privacy/nonexistent").await.status, 404);
+
+    // Registration still accepts the version in effect today.
+    app.register("newbie").await;
+    let accepted: Option<String> = with_conn!(&mut conn, |c| users::table
+        .filter(users::username_key.eq("newbie"))
+        .select(users::policy_version)
+        .first(c))
+    .unwrap();
+    assert_eq!(accepted.as_deref(), Some(policy::BUNDLED_POLICY_VERSION));
+    let recipients = policy::publish(&mut conn, "later", "# Again", now + 5 * 86400).unwrap();
+    assert_eq!(recipients, vec!["newbie@example.org".to_string()]);
+}
+
+#[actix_web::test]
+async fn an_app_without_members_has_only_the_anonymous_account() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let mut conn = app.db.get().unwrap();
+    let rows: Vec<(String, String)> =
+        with_conn!(&mut conn, |c| users::table.select((users::username, users::role)).load(c)).unwrap();
+    assert_eq!(rows, vec![("Anonymous".to_string(), "system".to_string())]);
+    assert_eq!(app.post_form("/login", &[("login", "anonymous"), ("password", "")]).await.status, 401);
+}
+
+async fn p7_p9_daily_maintenance_backs_up_and_prunes_old_backups_and_logs(app: TestApp) {
+    let logs = app.backup_dir().with_file_name("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let fortnight_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(15 * 86400);
+    for (name, modified) in
+        [("agora.log.old", Some(fortnight_ago)), ("agora.log.today", None), ("other.txt", Some(fortnight_ago))]
+    {
+        let file = std::fs::File::create(logs.join(name)).unwrap();
+        if let Some(modified) = modified {
+            file.set_modified(modified).unwrap();
+        }
+    }
+    std::fs::create_dir_all(app.backup_dir()).unwrap();
+    let stale = app.backup_dir().join(format!("agora-{}.sqlite", agora::db::now() - 20 * 86400));
+    std::fs::write(&stale, "x").unwrap();
+
+    let mut config = app.config.clone();
+    config.log_dir = Some(logs.clone());
+    agora::ops::maintenance::run_once(&app.db, &config).unwrap();
+
+    let backups = backup::list(&app.backup_dir()).unwrap();
+    assert_eq!(backups.len(), 1, "today's backup made, the 20-day-old one pruned");
+    assert!(!stale.exists());
+    assert!(!logs.join("agora.log.old").exists(), "request logs older than 14 days are deleted");
+    assert!(logs.join("agora.log.today").exists());
+    assert!(logs.join("other.txt").exists(), "only Agora's own log files are touched");
+}
