@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod forum;
 pub mod mail;
+pub mod moderation;
 pub mod ops;
 pub mod telemetry;
 pub mod web;
@@ -85,6 +86,7 @@ impl App {
                     .configure(forum::routes::routes)
                     .configure(auth::routes::routes)
                     .configure(auth::github::routes::routes)
+                    .configure(moderation::routes::routes)
                     .configure(account::policy::routes)
                     .configure(account::routes::routes)
                     .configure(account::email::routes)

@@ -44,6 +44,23 @@ enum Command {
         #[command(subcommand)]
         action: AccountAction,
     },
+    /// Staff roles.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Make USERNAME a moderator or an admin.
+    Grant {
+        username: String,
+        #[arg(value_parser = ["moderator", "admin"])]
+        role: String,
+    },
+    /// Make USERNAME an ordinary member again.
+    Revoke { username: String },
 }
 
 #[derive(Subcommand)]
@@ -109,6 +126,19 @@ fn main() -> anyhow::Result<()> {
         Command::Policy { action: PolicyAction::Publish { file, effective } } => publish_policy(&config, &file, &effective)?,
         Command::Newsletter { action: NewsletterAction::Send { file, subject } } => send_newsletter(&config, &file, &subject)?,
         Command::Account { action: AccountAction::Erase { username, reason } } => erase_account(&config, &username, &reason)?,
+        Command::Admin { action } => {
+            let (username, role) = match action {
+                AdminAction::Grant { username, role } => (username, role),
+                AdminAction::Revoke { username } => (username, "member".to_string()),
+            };
+            let db = open(&config)?;
+            let mut conn = db.get()?;
+            let user_id =
+                store::member_by_username(&mut conn, &username)?.with_context(|| format!("no member {username:?}"))?;
+            // Account 0 in the audit log is the command line.
+            agora::moderation::store::set_role(&mut conn, 0, user_id, &role).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{username} is now {role}");
+        }
     }
     Ok(())
 }

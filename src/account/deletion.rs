@@ -12,7 +12,8 @@ use serde::Deserialize;
 use crate::account::{ledger, mails, store};
 use crate::auth::{password, sessions};
 use crate::db::schema::{
-    avatars, email_tokens, github_signups, likes, newsletter_events, oauth_states, post_edits, posts, topics, users,
+    audit_log, avatars, email_tokens, flags, github_signups, likes, newsletter_events, notices, oauth_states,
+    post_edits, posts, privacy_requests, topics, users,
 };
 use crate::db::{now, DbConn, DbError};
 use crate::web::csrf::CsrfForm;
@@ -71,6 +72,25 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: &str) -> Result<O
         diesel::delete(oauth_states::table.filter(oauth_states::user_id.eq(user_id))).execute(c)?;
         diesel::delete(newsletter_events::table.filter(newsletter_events::user_id.eq(user_id))).execute(c)?;
         diesel::delete(avatars::table.filter(avatars::user_id.eq(user_id))).execute(c)?;
+        diesel::delete(flags::table.filter(flags::user_id.eq(user_id))).execute(c)?;
+        diesel::delete(notices::table.filter(notices::user_id.eq(user_id))).execute(c)?;
+        // Staff records about them keep only the account id.
+        diesel::update(
+            audit_log::table.filter(audit_log::target_type.eq("member")).filter(audit_log::target_id.eq(user_id)),
+        )
+        .set(audit_log::reason.eq(""))
+        .execute(c)?;
+        let their_requests =
+            privacy_requests::user_id.eq(Some(user_id)).or(privacy_requests::email.nullable().eq(email.clone()));
+        diesel::update(privacy_requests::table.filter(their_requests))
+            .set((
+                privacy_requests::email.eq(""),
+                privacy_requests::message.eq(""),
+                privacy_requests::staff_note.eq(""),
+                privacy_requests::refusal_reason.eq(None::<String>),
+                privacy_requests::user_id.eq(None::<i64>),
+            ))
+            .execute(c)?;
         record_erasure!(c, user_id, "account", reason, now)?;
         diesel::delete(users::table.find(user_id)).execute(c)?;
         Ok(Some(Deleted { username, email }))

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use crate::account::store;
-use crate::db::schema::{avatars, likes, post_edits, posts, sessions, topics};
+use crate::db::schema::{avatars, flags, likes, notices, post_edits, posts, privacy_requests, sessions, topics, users};
 use crate::db::{DbConn, DbError};
 use crate::web::errors::AppError;
 use crate::web::visitor::Visitor;
@@ -22,12 +22,53 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 type PostRow = (i64, i64, i64, String, String, i64, Option<i64>, String, i64);
 type EditRow = (i64, String, i64, String);
+type FlagRow = (i64, String, String, i64, Option<i64>, Option<String>);
+type RequestRow = (String, String, String, String, Option<String>, i64);
 type SessionRow = (bool, i64, i64, i64, String, String);
 
 /// Builds the export document for one member.
 pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Result<Option<Value>, DbError> {
     let Some(profile) = store::profile(conn, user_id)? else { return Ok(None) };
     let newsletter = store::newsletter_events(conn, user_id)?;
+    let email = profile.email.clone();
+    let (flags_filed, notices, requests, standing) = with_conn!(conn, |c| {
+        let flags_filed: Vec<FlagRow> = flags::table
+            .filter(flags::user_id.eq(user_id))
+            .order(flags::id)
+            .select((
+                flags::post_id,
+                flags::reason,
+                flags::details,
+                flags::created_at,
+                flags::resolved_at,
+                flags::outcome,
+            ))
+            .load(c)?;
+        let notices: Vec<(String, i64)> = notices::table
+            .filter(notices::user_id.eq(user_id))
+            .order(notices::id)
+            .select((notices::message, notices::created_at))
+            .load(c)?;
+        let requests: Vec<RequestRow> = privacy_requests::table
+            .filter(
+                privacy_requests::user_id.eq(Some(user_id)).or(privacy_requests::email.nullable().eq(email.clone())),
+            )
+            .order(privacy_requests::id)
+            .select((
+                privacy_requests::email,
+                privacy_requests::kind,
+                privacy_requests::message,
+                privacy_requests::status,
+                privacy_requests::refusal_reason,
+                privacy_requests::created_at,
+            ))
+            .load(c)?;
+        let standing: (bool, Option<i64>, Option<String>) = users::table
+            .find(user_id)
+            .select((users::banned, users::suspended_until, users::suspension_reason))
+            .first(c)?;
+        Ok::<_, diesel::result::Error>((flags_filed, notices, requests, standing))
+    })?;
     let (posts, edits, liked, sessions, picture, topics) = with_conn!(conn, |c| {
         let posts: Vec<PostRow> = posts::table
             .filter(posts::user_id.eq(user_id))
@@ -130,6 +171,16 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
         })).collect::<Vec<_>>(),
         "edits": edits.iter().map(|(post_id, previous, edited_at, ip)| json!({
             "post_id": post_id, "previous_markdown": previous, "edited_at": edited_at, "edited_from_ip": ip,
+        })).collect::<Vec<_>>(),
+        "standing": {"banned": standing.0, "suspended_until": standing.1, "reason": standing.2},
+        "flags_filed": flags_filed.iter().map(|(post_id, reason, details, at, resolved_at, outcome)| json!({
+            "post_id": post_id, "reason": reason, "details": details, "at": at,
+            "resolved_at": resolved_at, "outcome": outcome,
+        })).collect::<Vec<_>>(),
+        "notices": notices.iter().map(|(message, at)| json!({"message": message, "at": at})).collect::<Vec<_>>(),
+        "privacy_requests": requests.iter().map(|(email, kind, message, status, refusal, at)| json!({
+            "email": email, "kind": kind, "message": message, "status": status,
+            "refusal_reason": refusal, "created_at": at,
         })).collect::<Vec<_>>(),
         "likes_given": liked.iter().map(|(post_id, at)| json!({"post_id": post_id, "at": at})).collect::<Vec<_>>(),
         "third_parties": {

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::db::schema::{sessions, users};
+use crate::db::schema::{notices, sessions, users};
 use crate::db::{now, DbConn, DbError};
 use crate::with_conn;
 
@@ -17,6 +17,8 @@ pub const PERSISTENT_DAYS: i64 = 30;
 pub const IDLE_SECONDS: i64 = 24 * 3600;
 /// `last_seen_at` is refreshed at most this often, so reading pages rarely writes.
 const TOUCH_EVERY_SECONDS: i64 = 300;
+
+type SessionRow = ((i64, bool, i64), (i64, String, String, bool, Option<i64>, Option<String>));
 
 /// 32 random bytes, URL-safe base64: 43 characters.
 pub fn random_token() -> String {
@@ -37,6 +39,35 @@ pub struct SessionUser {
     pub user_id: i64,
     pub username: String,
     pub role: String,
+    /// Why the member may not write now (ban or suspension), if they may not.
+    pub restriction: Option<String>,
+    /// Unread in-app notices (e.g. the outcome of a flag).
+    pub unread_notices: i64,
+}
+
+impl SessionUser {
+    pub fn is_staff(&self) -> bool {
+        self.role == "moderator" || self.role == "admin"
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == "admin"
+    }
+}
+
+/// The words a banned or suspended member sees.
+pub fn restriction(banned: bool, suspended_until: Option<i64>, reason: Option<&str>, now: i64) -> Option<String> {
+    let reason = reason.unwrap_or("no reason given");
+    if banned {
+        return Some(format!("Your account is banned: {reason}."));
+    }
+    match suspended_until {
+        Some(until) if until > now => {
+            let when = crate::web::filters::when(until, askama::NO_VALUES).unwrap_or_default();
+            Some(format!("Your account is suspended until {when}: {reason}."))
+        }
+        _ => None,
+    }
 }
 
 #[derive(Insertable)]
@@ -87,10 +118,15 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<SessionUser>, DbErr
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(&token_hash))
         .filter(sessions::expires_at.gt(now))
-        .select((sessions::id, sessions::persistent, sessions::last_seen_at, users::id, users::username, users::role,))
-        .first::<(i64, bool, i64, i64, String, String)>(c)
+        .select((
+            (sessions::id, sessions::persistent, sessions::last_seen_at),
+            (users::id, users::username, users::role, users::banned, users::suspended_until, users::suspension_reason),
+        ))
+        .first::<SessionRow>(c)
         .optional())?;
-    let Some((session_id, persistent, last_seen_at, user_id, username, role)) = found else {
+    let Some(((session_id, persistent, last_seen_at), (user_id, username, role, banned, suspended_until, reason))) =
+        found
+    else {
         return Ok(None);
     };
     if now - last_seen_at >= TOUCH_EVERY_SECONDS {
@@ -103,7 +139,13 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<SessionUser>, DbErr
                 .execute(c))?;
         }
     }
-    Ok(Some(SessionUser { session_id, user_id, username, role }))
+    let unread_notices: i64 = with_conn!(conn, |c| notices::table
+        .filter(notices::user_id.eq(user_id))
+        .filter(notices::read_at.is_null())
+        .count()
+        .get_result(c))?;
+    let restriction = restriction(banned, suspended_until, reason.as_deref(), now);
+    Ok(Some(SessionUser { session_id, user_id, username, role, restriction, unread_notices }))
 }
 
 pub fn delete(conn: &mut DbConn, session_id: i64) -> Result<(), DbError> {

@@ -18,6 +18,9 @@ diesel::table! {
         github_id -> Nullable<BigInt>,
         github_login -> Nullable<Text>,
         newsletter -> Bool,
+        banned -> Bool,
+        suspended_until -> Nullable<BigInt>,
+        suspension_reason -> Nullable<Text>,
     }
 }
 
@@ -93,6 +96,8 @@ diesel::table! {
         created_at -> BigInt,
         last_post_at -> BigInt,
         post_count -> BigInt,
+        locked -> Bool,
+        pinned -> Bool,
     }
 }
 
@@ -108,6 +113,9 @@ diesel::table! {
         edited_at -> Nullable<BigInt>,
         posted_from_ip -> Text,
         like_count -> BigInt,
+        hidden -> Bool,
+        deleted_at -> Nullable<BigInt>,
+        moderation_reason -> Nullable<Text>,
     }
 }
 
@@ -177,6 +185,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    flags (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        user_id -> BigInt,
+        reason -> Text,
+        details -> Text,
+        created_at -> BigInt,
+        resolved_at -> Nullable<BigInt>,
+        outcome -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    notices (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        message -> Text,
+        created_at -> BigInt,
+        read_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor_id -> BigInt,
+        action -> Text,
+        target_type -> Text,
+        target_id -> BigInt,
+        reason -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    privacy_requests (id) {
+        id -> BigInt,
+        email -> Text,
+        user_id -> Nullable<BigInt>,
+        kind -> Text,
+        message -> Text,
+        status -> Text,
+        staff_note -> Text,
+        refusal_reason -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::joinable!(flags -> posts (post_id));
+diesel::joinable!(notices -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(newsletter_events -> users (user_id));
@@ -203,5 +263,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     newsletter_events,
     deletion_ledger,
     policy_versions,
-    settings
+    settings,
+    flags,
+    notices,
+    audit_log,
+    privacy_requests
 );

@@ -90,6 +90,7 @@ pub fn list_topics(
         let mut query = topics::table
             .inner_join(users::table)
             .filter(topics::category_id.eq(category_id))
+            .filter(topics::pinned.eq(false))
             .select((
                 topics::id,
                 topics::title,
@@ -120,12 +121,33 @@ pub fn list_topics(
     Ok((rows, next))
 }
 
+/// A category's pinned topics, shown above the others on its first page.
+pub fn pinned_topics(conn: &mut DbConn, category_id: i64) -> Result<Vec<TopicSummary>, DbError> {
+    Ok(with_conn!(conn, |c| topics::table
+        .inner_join(users::table)
+        .filter(topics::category_id.eq(category_id))
+        .filter(topics::pinned.eq(true))
+        .select((
+            topics::id,
+            topics::title,
+            topics::slug,
+            users::username,
+            topics::created_at,
+            topics::last_post_at,
+            topics::post_count,
+        ))
+        .order((topics::last_post_at.desc(), topics::id.desc()))
+        .load(c))?)
+}
+
 #[derive(Debug, Queryable)]
 pub struct TopicHeader {
     pub id: i64,
     pub title: String,
     pub slug: String,
     pub post_count: i64,
+    pub locked: bool,
+    pub pinned: bool,
     pub category_id: i64,
     pub category_name: String,
     pub category_slug: String,
@@ -140,6 +162,8 @@ pub fn find_topic(conn: &mut DbConn, id: i64) -> Result<Option<TopicHeader>, DbE
             topics::title,
             topics::slug,
             topics::post_count,
+            topics::locked,
+            topics::pinned,
             categories::id,
             categories::name,
             categories::slug,
@@ -160,6 +184,9 @@ pub struct PostView {
     pub like_count: i64,
     /// Set when the member reading the page has liked this post.
     pub viewer_like: Option<i64>,
+    pub hidden: bool,
+    pub deleted_at: Option<i64>,
+    pub moderation_reason: Option<String>,
 }
 
 /// The posts numbered `first..first + POSTS_PER_PAGE` of a topic, with whether the
@@ -187,6 +214,9 @@ pub fn page_of_posts(
             posts::edited_at,
             posts::like_count,
             likes::user_id.nullable(),
+            posts::hidden,
+            posts::deleted_at,
+            posts::moderation_reason,
         ))
         .order(posts::post_number)
         .load(c))?)
@@ -266,19 +296,26 @@ pub fn create_topic(
     }))?)
 }
 
-/// Appends a reply and returns its number, or `None` when the topic does not exist.
-pub fn create_reply(conn: &mut DbConn, topic_id: i64, post: NewPost<'_>) -> Result<Option<i64>, DbError> {
+pub enum ReplyOutcome {
+    Posted(i64),
+    NoSuchTopic,
+    Locked,
+}
+
+/// Appends a reply to an open topic and returns its number.
+pub fn create_reply(conn: &mut DbConn, topic_id: i64, post: NewPost<'_>) -> Result<ReplyOutcome, DbError> {
     let now = now();
     Ok(with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
         // Taking the number by incrementing the counter first locks the topic row, so
         // concurrent replies queue up instead of claiming the same number.
-        let claimed = diesel::update(topics::table.find(topic_id))
+        let claimed = diesel::update(topics::table.find(topic_id).filter(topics::locked.eq(false)))
             .set((topics::post_count.eq(topics::post_count + 1), topics::last_post_at.eq(now)))
             .returning((topics::post_count, topics::category_id))
             .get_result::<(i64, i64)>(c)
             .optional()?;
         let Some((post_number, category_id)) = claimed else {
-            return Ok(None);
+            let exists = diesel::select(diesel::dsl::exists(topics::table.find(topic_id))).get_result::<bool>(c)?;
+            return Ok(if exists { ReplyOutcome::Locked } else { ReplyOutcome::NoSuchTopic });
         };
         diesel::insert_into(posts::table)
             .values(&PostRow {
@@ -294,7 +331,7 @@ pub fn create_reply(conn: &mut DbConn, topic_id: i64, post: NewPost<'_>) -> Resu
         diesel::update(categories::table.find(category_id))
             .set(categories::post_count.eq(categories::post_count + 1))
             .execute(c)?;
-        Ok(Some(post_number))
+        Ok(ReplyOutcome::Posted(post_number))
     }))?)
 }
 

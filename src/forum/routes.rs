@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::forum::domain::{slugify, PostBody, Title};
 use crate::forum::markdown;
-use crate::forum::queries::{self, Category, NewPost, PostView, TopicCursor, TopicHeader, TopicSummary};
+use crate::forum::queries::{self, Category, NewPost, PostView, ReplyOutcome, TopicCursor, TopicHeader, TopicSummary};
 use crate::web::client_ip::ClientIp;
 use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
@@ -67,6 +67,7 @@ async fn index(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpRespo
 struct CategoryPage {
     visitor: Visitor,
     category: Category,
+    pinned: Vec<TopicSummary>,
     topics: Vec<TopicSummary>,
     next_page: Option<String>,
     is_first_page: bool,
@@ -96,12 +97,13 @@ async fn category(
             Some(TopicCursor::parse(raw).ok_or_else(|| AppError::BadRequest("That page link is malformed.".into()))?)
         }
     };
-    let (category, topics, next) = state
+    let (category, pinned, topics, next) = state
         .db
         .run(move |c| -> Result<_, AppError> {
             let category = queries::find_category(c, id)?.ok_or(AppError::NotFound)?;
             let (topics, next) = queries::list_topics(c, id, after)?;
-            Ok((category, topics, next))
+            let pinned = if after.is_none() { queries::pinned_topics(c, id)? } else { Vec::new() };
+            Ok((category, pinned, topics, next))
         })
         .await?;
     if category.slug != slug {
@@ -112,7 +114,7 @@ async fn category(
         return Err(AppError::NotFound);
     }
     let next_page = next.map(|cursor| format!("/c/{}/{}?after={}", category.id, category.slug, cursor.encode()));
-    render(&CategoryPage { visitor, category, topics, next_page, is_first_page: after.is_none() })
+    render(&CategoryPage { visitor, category, pinned, topics, next_page, is_first_page: after.is_none() })
 }
 
 #[derive(Template)]
@@ -248,7 +250,7 @@ async fn create_topic(
     path: web::Path<i64>,
     CsrfForm(form): CsrfForm<TopicForm>,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = visitor.member()?.user_id;
+    let user_id = visitor.active_member()?.user_id;
     let category_id = path.into_inner();
     let category = state.db.run(move |c| queries::find_category(c, category_id)).await?.ok_or(AppError::NotFound)?;
     let mut errors = Vec::new();
@@ -305,7 +307,7 @@ async fn reply(
     path: web::Path<i64>,
     CsrfForm(form): CsrfForm<ReplyForm>,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = visitor.member()?.user_id;
+    let user_id = visitor.active_member()?.user_id;
     let topic_id = path.into_inner();
     let body = match PostBody::parse(&form.body) {
         Ok(body) => body,
@@ -321,7 +323,13 @@ async fn reply(
         .db
         .run(move |c| -> Result<_, AppError> {
             let post = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip };
-            let number = queries::create_reply(c, topic_id, post)?.ok_or(AppError::NotFound)?;
+            let number = match queries::create_reply(c, topic_id, post)? {
+                ReplyOutcome::Posted(number) => number,
+                ReplyOutcome::NoSuchTopic => return Err(AppError::NotFound),
+                ReplyOutcome::Locked => {
+                    return Err(AppError::Forbidden("This topic is locked: it takes no more replies.".into()))
+                }
+            };
             let topic = queries::find_topic(c, topic_id)?.ok_or(AppError::NotFound)?;
             Ok((number, topic))
         })
@@ -340,7 +348,7 @@ struct EditPage {
 
 /// The post, if it exists and belongs to the member asking.
 async fn own_post(state: &AppState, visitor: &Visitor, post_id: i64) -> Result<queries::EditablePost, AppError> {
-    let member = visitor.member()?;
+    let member = visitor.active_member()?;
     let post = state.db.run(move |c| queries::find_post(c, post_id)).await?.ok_or(AppError::NotFound)?;
     if post.user_id != member.user_id {
         return Err(AppError::Forbidden("You can only edit your own posts.".into()));
@@ -410,7 +418,7 @@ async fn set_like(
     post_id: i64,
     like: bool,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = visitor.member()?.user_id;
+    let user_id = visitor.active_member()?.user_id;
     let post = state
         .db
         .run(move |c| -> Result<_, AppError> {

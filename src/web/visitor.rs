@@ -25,6 +25,38 @@ impl Visitor {
         self.user.as_ref().ok_or_else(|| AppError::SignInRequired { next: self.path.clone() })
     }
 
+    /// The signed-in member, if they may write (not banned or suspended).
+    pub fn active_member(&self) -> Result<&SessionUser, AppError> {
+        let member = self.member()?;
+        match &member.restriction {
+            Some(why) => Err(AppError::Forbidden(why.clone())),
+            None => Ok(member),
+        }
+    }
+
+    /// A moderator or admin; members get a 403 page, visitors the sign-in page.
+    pub fn staff(&self) -> Result<&SessionUser, AppError> {
+        let member = self.member()?;
+        if member.is_staff() {
+            Ok(member)
+        } else {
+            Err(AppError::Forbidden("This page is for the forum's moderators.".into()))
+        }
+    }
+
+    pub fn admin(&self) -> Result<&SessionUser, AppError> {
+        let member = self.member()?;
+        if member.is_admin() {
+            Ok(member)
+        } else {
+            Err(AppError::Forbidden("This page is for the forum's administrators.".into()))
+        }
+    }
+
+    pub fn is_staff(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.is_staff())
+    }
+
     pub fn user_id(&self) -> Option<i64> {
         self.user.as_ref().map(|u| u.user_id)
     }

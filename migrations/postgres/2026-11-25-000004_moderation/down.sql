@@ -1,0 +1,12 @@
+DROP TABLE privacy_requests;
+DROP TABLE audit_log;
+DROP TABLE notices;
+DROP TABLE flags;
+ALTER TABLE topics DROP COLUMN pinned;
+ALTER TABLE topics DROP COLUMN locked;
+ALTER TABLE posts DROP COLUMN moderation_reason;
+ALTER TABLE posts DROP COLUMN deleted_at;
+ALTER TABLE posts DROP COLUMN hidden;
+ALTER TABLE users DROP COLUMN suspension_reason;
+ALTER TABLE users DROP COLUMN suspended_until;
+ALTER TABLE users DROP COLUMN banned;
