@@ -618,7 +618,7 @@ async fn member_role(
 struct IpPage {
     visitor: Visitor,
     ip: String,
-    posts: Vec<(i64, String, i64, i64, String, String, i64)>,
+    posts: Vec<store::IpPost>,
 }
 
 async fn ip_lookup(

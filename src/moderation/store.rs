@@ -461,26 +461,27 @@ pub fn audit_erasure(conn: &mut DbConn, actor: i64, member_id: i64, reason: &str
     Ok(())
 }
 
+/// A post found by IP lookup, with its author.
+#[derive(Debug, Queryable)]
+pub struct IpPost {
+    pub user_id: i64,
+    pub username: String,
+    pub topic_id: i64,
+    pub post_number: i64,
+    pub topic_slug: String,
+    pub topic_title: String,
+    pub created_at: i64,
+}
+
 /// Accounts that posted from `ip`, and those posts.
-pub fn posts_from_ip(
-    conn: &mut DbConn,
-    ip: &str,
-) -> Result<Vec<(i64, String, i64, i64, String, String, i64)>, DbError> {
+pub fn posts_from_ip(conn: &mut DbConn, ip: &str) -> Result<Vec<IpPost>, DbError> {
     Ok(with_conn!(conn, |c| posts::table
         .inner_join(users::table)
         .inner_join(topics::table)
         .filter(posts::posted_from_ip.eq(ip))
         .order(posts::id.desc())
         .limit(200)
-        .select((
-            users::id,
-            users::username,
-            posts::topic_id,
-            posts::post_number,
-            topics::slug,
-            topics::title,
-            posts::created_at
-        ))
+        .select((users::id, users::username, posts::topic_id, posts::post_number, topics::slug, topics::title, posts::created_at))
         .load(c))?)
 }
 
