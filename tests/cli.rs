@@ -220,3 +220,30 @@ fn p17_operators_erase_an_account_from_the_command_line() {
     assert!(!ok);
     assert!(said.contains("no member"), "{said}");
 }
+
+#[test]
+fn the_first_admin_is_made_from_the_command_line() {
+    use agora::db::schema::users;
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    add_member(dir.path(), "founder");
+    let role = || {
+        let url = format!("sqlite://{}", dir.path().join("agora.db").display());
+        let db = agora::db::Database::connect(&url, 1).unwrap();
+        let mut conn = db.get().unwrap();
+        agora::with_conn!(&mut conn, |c| users::table
+            .filter(users::username_key.eq("founder"))
+            .select(users::role)
+            .first::<String>(c))
+        .unwrap()
+    };
+    let (ok, said) = run(dir.path(), &["admin", "grant", "founder", "admin"], &[]);
+    assert!(ok, "{said}");
+    assert_eq!(role(), "admin");
+    let (ok, _) = run(dir.path(), &["admin", "grant", "founder", "emperor"], &[]);
+    assert!(!ok, "only moderator or admin");
+    run(dir.path(), &["admin", "revoke", "founder"], &[]);
+    assert_eq!(role(), "member");
+    let (ok, said) = run(dir.path(), &["admin", "grant", "nobody", "moderator"], &[]);
+    assert!(!ok && said.contains("no member"), "{said}");
+}

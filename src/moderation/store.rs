@@ -481,7 +481,15 @@ pub fn posts_from_ip(conn: &mut DbConn, ip: &str) -> Result<Vec<IpPost>, DbError
         .filter(posts::posted_from_ip.eq(ip))
         .order(posts::id.desc())
         .limit(200)
-        .select((users::id, users::username, posts::topic_id, posts::post_number, topics::slug, topics::title, posts::created_at))
+        .select((
+            users::id,
+            users::username,
+            posts::topic_id,
+            posts::post_number,
+            topics::slug,
+            topics::title,
+            posts::created_at
+        ))
         .load(c))?)
 }
 

@@ -7,6 +7,7 @@ mod accounts;
 mod bad_input;
 mod deletion;
 mod github;
+mod moderation;
 mod posting;
 mod privacy;
 mod reading;
