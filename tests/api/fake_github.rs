@@ -60,14 +60,49 @@ impl FakeUser {
     }
 }
 
-/// Bytes that begin with PNG's signature (all Agora sniffs), differing by `shade` so
-/// tests can tell pictures apart.
+/// A valid 8×8 grey PNG whose shade depends on `shade`, so tests can tell pictures
+/// apart and a browser can draw it.
 pub fn tiny_png(shade: u8) -> Vec<u8> {
-    let mut png =
-        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00\x00:~\x9bU".to_vec();
-    png.extend_from_slice(b"\x00\x00\x00\nIDAT\x08\xd7c");
-    png.push(shade);
-    png.extend_from_slice(b"\x00\x00\x00\x02\x00\x01\x00\x00\x00\x00IEND\xaeB`\x82");
+    fn chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = png.len();
+        png.extend_from_slice(kind);
+        png.extend_from_slice(data);
+        let crc = crc32(&png[start..]);
+        png.extend_from_slice(&crc.to_be_bytes());
+    }
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for byte in bytes {
+            crc ^= u32::from(*byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+    const SIDE: usize = 8;
+    // Each row: filter byte 0, then SIDE grey pixels.
+    let raw: Vec<u8> = (0..SIDE).flat_map(|_| std::iter::once(0).chain(std::iter::repeat_n(shade, SIDE))).collect();
+    // zlib with one stored (uncompressed) block, then the Adler-32 of the data.
+    let mut zlib = vec![0x78, 0x01, 0x01];
+    zlib.extend_from_slice(&(raw.len() as u16).to_le_bytes());
+    zlib.extend_from_slice(&(!(raw.len() as u16)).to_le_bytes());
+    zlib.extend_from_slice(&raw);
+    let (mut a, mut b) = (1u32, 0u32);
+    for byte in &raw {
+        a = (a + u32::from(*byte)) % 65521;
+        b = (b + a) % 65521;
+    }
+    zlib.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut header = Vec::new();
+    header.extend_from_slice(&(SIDE as u32).to_be_bytes());
+    header.extend_from_slice(&(SIDE as u32).to_be_bytes());
+    header.extend_from_slice(&[8, 0, 0, 0, 0]); // 8-bit greyscale
+    chunk(&mut png, b"IHDR", &header);
+    chunk(&mut png, b"IDAT", &zlib);
+    chunk(&mut png, b"IEND", &[]);
     png
 }
 

@@ -443,3 +443,11 @@ async fn without_a_client_id_github_sign_in_is_hidden_and_says_so() {
     assert_eq!(page.status, 404);
     assert!(page.body.contains("Sign-in with GitHub is not configured"));
 }
+
+#[test]
+fn the_fake_serves_real_png_pictures() {
+    let png = tiny_png(200);
+    assert_eq!(agora::auth::github::client::sniff_image(&png), Some("image/png"));
+    assert_eq!(&png[12..16], b"IHDR");
+    assert!(png.ends_with(&[0xAE, 0x42, 0x60, 0x82]), "IEND's CRC is the well-known AE426082");
+}

@@ -1,0 +1,289 @@
+// The forum as members and moderators meet it, in Debian's Chromium. Every page a
+// journey visits passes axe-core (WCAG 2.1 A/AA), the Nu HTML checker, and loads
+// nothing from another origin. Screenshots land in target/e2e-screenshots/.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Forum, HttpMember, SCREENSHOTS } from './harness.mjs';
+
+let forum;
+let seeder;
+let longTopic;
+let newcomer; // journey 2's browser, reused by journeys 6 and 7
+let octocat; // journey 3's browser, reused by journeys 4 and 5
+
+/** One phone-sized screenshot of a journey's key page, with the same cookies. */
+async function phoneShot(context, path, name) {
+  const phone = await forum.browser.newContext({
+    storageState: await context.storageState(),
+    viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+  });
+  const page = await phone.newPage();
+  await page.goto(forum.origin + path);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 375, `${path} fits a 375px screen (content is ${width}px wide)`);
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}-phone.png`), fullPage: true });
+  await phone.close();
+}
+
+before(async () => {
+  forum = await Forum.start();
+  seeder = await new HttpMember(forum).register('seeder');
+  longTopic = await seeder.request('/c/1/new', { title: 'A long conversation', body: 'Post number 1' });
+  const id = longTopic.split('/')[2];
+  for (let n = 2; n <= 24; n++) await seeder.request(`/t/${id}/reply`, { body: `Post number ${n}` });
+});
+
+after(async () => {
+  await forum?.stop();
+  // Keep-alive sockets must not hold the run open once the journeys are done.
+  setTimeout(() => process.exit(), 500).unref();
+});
+
+test('1. a visitor browses categories, a topic and its second page, and follows a permalink', async () => {
+  const { context, page } = await forum.browserContext();
+  await page.goto(forum.origin + '/');
+  await forum.check(page, 'j1-home');
+  await page.getByRole('link', { name: 'General' }).click();
+  await forum.check(page, 'j1-category');
+  await page.getByRole('link', { name: 'A long conversation' }).click();
+  assert.equal(await page.locator('article.post').count(), 20);
+  await forum.check(page, 'j1-topic');
+  await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: '2' }).click();
+  assert.match(page.url(), /\?page=2$/);
+  assert.equal(await page.locator('article.post').count(), 4);
+  await forum.check(page, 'j1-topic-page-2');
+  await page.locator('#post-23 a.permalink').click();
+  await page.waitForURL(/\?page=2#post-23$/);
+  assert.match(await page.locator('#post-23 .post-body').innerText(), /Post number 23/);
+  await phoneShot(context, longTopic, 'j1-topic');
+  await context.close();
+});
+
+test('2. a visitor registers, confirms the address, writes Markdown, replies, edits and likes', async () => {
+  const { context, page } = await forum.browserContext();
+  newcomer = { context, page };
+  await page.goto(forum.origin + '/register');
+  await forum.check(page, 'j2-register');
+  await page.getByLabel('Username').fill('newcomer');
+  await page.getByLabel('E-mail address').fill('newcomer@example.org');
+  await page.getByLabel('Password').fill('a-long-enough-password');
+  await page.getByLabel('I am at least 13 years old').check();
+  await page.getByLabel('I have read and accept the privacy policy').check();
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(forum.origin + '/');
+  assert.equal(await page.locator('.signed-in-as strong').innerText(), 'newcomer');
+
+  const mail = forum.mailTo('newcomer@example.org');
+  const link = /(http\S+\/account\/confirm-email\?token=\S+)/.exec(mail.body)[1];
+  await page.goto(link);
+  await forum.check(page, 'j2-confirm');
+  await page.getByRole('button', { name: 'Confirm my address' }).click();
+  await page.waitForURL(/\/account\?done=email-confirmed/);
+  assert.match(await page.locator('dd.email').innerText(), /\(verified\)/);
+  await forum.check(page, 'j2-account');
+
+  await page.goto(forum.origin + '/c/1/general');
+  await page.getByRole('link', { name: 'New topic' }).click();
+  await forum.check(page, 'j2-new-topic');
+  await page.getByLabel('Title').fill('Markdown in the browser');
+  await page.getByLabel('Post (Markdown)').fill('This is **bold**, a [link](https://example.org) and code:\n\n```\nfn main() {}\n```');
+  await page.getByRole('button', { name: 'Create topic' }).click();
+  await page.waitForURL(/\/t\/\d+\/markdown-in-the-browser$/);
+  const body = page.locator('#post-1 .post-body');
+  assert.equal(await body.locator('strong').innerText(), 'bold');
+  assert.equal(await body.locator('a').getAttribute('rel'), 'nofollow ugc noopener');
+  assert.equal(await body.locator('pre code').innerText(), 'fn main() {}\n');
+  await forum.check(page, 'j2-topic');
+
+  await page.getByLabel('Your reply (Markdown)').fill('A reply from the browser.');
+  await page.getByRole('button', { name: 'Post reply' }).click();
+  await page.waitForURL(/#post-2$/);
+  assert.match(await page.locator('#post-2 .post-body').innerText(), /A reply from the browser/);
+
+  await page.locator('#post-1').getByRole('link', { name: 'Edit' }).click();
+  await forum.check(page, 'j2-edit');
+  await page.getByLabel('Post (Markdown)').fill('This is **bold**, edited.');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.waitForURL(/#post-1$/);
+  assert.equal(await page.locator('#post-1 .edited').innerText(), 'edited');
+
+  await page.goto(forum.origin + longTopic);
+  await page.locator('#post-1').getByRole('button', { name: 'Like' }).click();
+  await page.waitForURL(/#post-1$/);
+  assert.equal(await page.locator('#post-1 .likes').innerText(), '1 like');
+  assert.equal(await page.locator('#post-1').getByRole('button', { name: 'Unlike' }).count(), 1);
+  await forum.check(page, 'j2-liked');
+  await phoneShot(context, longTopic, 'j2-topic');
+});
+
+test('3. a member signs in with GitHub and sees the stored picture and names', async () => {
+  const { context, page } = await forum.browserContext();
+  octocat = { context, page };
+  await page.goto(forum.origin + '/login');
+  await forum.check(page, 'j3-login');
+  await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
+  await page.getByRole('link', { name: 'octocat (Mona Lisa Octocat)' }).click();
+  await page.waitForURL(forum.origin + '/auth/github/finish');
+  await forum.check(page, 'j3-finish');
+  await page.getByLabel('I am at least 13 years old').check();
+  await page.getByLabel('I have read and accept the privacy policy').check();
+  await page.getByRole('button', { name: 'Create my account' }).click();
+  await page.goto(forum.origin + '/account');
+  await forum.check(page, 'j3-account');
+  const picture = page.locator('img.avatar');
+  assert.match(await picture.getAttribute('src'), /^\/avatars\/\d+$/);
+  assert.ok(await picture.evaluate((img) => img.complete && img.naturalWidth > 0), 'the picture is drawn');
+  assert.equal(await page.locator('dd.username').innerText(), 'octocat');
+  assert.equal(await page.locator('dd.first-name').innerText(), 'Mona Lisa');
+  assert.equal(await page.locator('dd.last-name').innerText(), 'Octocat');
+  assert.match(await page.locator('dd.email').innerText(), /octocat@users\.example\.com \(verified\)/);
+  await phoneShot(context, '/account', 'j3-account');
+});
+
+test('4. on Your data: a new first name, a new address, the export, another session signed out', async () => {
+  const { context, page } = octocat;
+  await page.goto(forum.origin + '/account');
+  await page.getByLabel('First name (leave empty to remove)').fill('Mona');
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  await page.waitForURL(/done=profile/);
+  assert.equal(await page.locator('dd.first-name').innerText(), 'Mona');
+
+  await page.getByLabel('New e-mail address').fill('mona@new.example');
+  await page.getByRole('button', { name: 'Change e-mail address' }).click();
+  await page.waitForURL(/done=email-sent/);
+  const link = /(http\S+\/account\/change-email\?token=\S+)/.exec(forum.mailTo('mona@new.example').body)[1];
+  await page.goto(link);
+  await page.getByRole('button', { name: 'Use this address' }).click();
+  await page.waitForURL(/done=email-changed/);
+  assert.match(await page.locator('dd.email').innerText(), /mona@new\.example \(verified\)/);
+
+  await page.goto(forum.origin + '/c/1/new');
+  await page.getByLabel('Title').fill('Octocat was here');
+  await page.getByLabel('Post (Markdown)').fill('A post to export and outlive me.');
+  await page.getByRole('button', { name: 'Create topic' }).click();
+  await page.waitForURL(/octocat-was-here/);
+
+  await page.goto(forum.origin + '/account');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'download all of it' }).click()]);
+  const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  const post = exported.posts.find((p) => p.markdown === 'A post to export and outlive me.');
+  assert.ok(post, 'the post is in the export');
+  assert.equal(post.posted_from_ip, '127.0.0.1');
+
+  const laptop = await forum.browserContext();
+  await laptop.page.goto(forum.origin + '/auth/github');
+  await laptop.page.getByRole('link', { name: 'octocat (Mona Lisa Octocat)' }).click();
+  await laptop.page.waitForURL(forum.origin + '/');
+  assert.equal(await laptop.page.locator('.signed-in-as strong').innerText(), 'octocat');
+  await page.goto(forum.origin + '/account');
+  assert.equal(await page.locator('tr.session').count(), 2);
+  await forum.check(page, 'j4-account-two-sessions');
+  await page.locator('tr.session', { hasNotText: 'this browser' }).getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/done=session-ended/);
+  await laptop.page.reload();
+  assert.equal(await laptop.page.locator('.signed-in-as').count(), 0, 'the other session is signed out');
+  await laptop.context.close();
+  await phoneShot(context, '/account', 'j4-account');
+});
+
+test('5. the member deletes the account; the topic stays, by Anonymous; GitHub sign-in starts afresh', async () => {
+  const { context, page } = octocat;
+  await page.goto(forum.origin + '/account/delete');
+  await forum.check(page, 'j5-delete');
+  await page.getByRole('button', { name: 'Confirm with GitHub' }).click();
+  await page.getByRole('link', { name: 'octocat (Mona Lisa Octocat)' }).click();
+  await page.waitForURL(forum.origin + '/account/delete');
+  await forum.check(page, 'j5-delete-confirmed');
+  await page.getByLabel('Type your username').fill('octocat');
+  await page.getByRole('button', { name: 'Delete my account for good' }).click();
+  await page.waitForURL(forum.origin + '/account/deleted');
+  await forum.check(page, 'j5-deleted');
+
+  await page.goto(forum.origin + '/c/1/general');
+  await page.getByRole('link', { name: 'Octocat was here' }).click();
+  assert.equal(await page.locator('#post-1 .author').innerText(), 'Anonymous');
+  await forum.check(page, 'j5-anonymous-topic');
+  await phoneShot(context, new URL(page.url()).pathname, 'j5-anonymous-topic');
+
+  await page.goto(forum.origin + '/auth/github');
+  await page.getByRole('link', { name: 'octocat (Mona Lisa Octocat)' }).click();
+  await page.waitForURL(forum.origin + '/auth/github/finish');
+  await page.getByLabel('I am at least 13 years old').check();
+  await page.getByLabel('I have read and accept the privacy policy').check();
+  await page.getByRole('button', { name: 'Create my account' }).click();
+  await page.goto(forum.origin + '/account');
+  assert.equal(await page.locator('.post-ips').count(), 0, 'a new account with no posts');
+  assert.match(await page.locator('dd.email').innerText(), /octocat@users\.example\.com/);
+});
+
+test('6. a member flags a post; a moderator hides it; the member sees the placeholder; the audit log shows it', async () => {
+  const { page } = newcomer;
+  await page.goto(forum.origin + longTopic + '?page=2');
+  const post = page.locator('#post-22');
+  await post.locator('summary', { hasText: 'Flag' }).click();
+  await post.getByLabel('Why?').selectOption('spam');
+  await post.getByRole('button', { name: 'Flag this post' }).click();
+  await page.waitForURL(/#post-22$/);
+
+  await new HttpMember(forum).register('boss');
+  forum.cli('admin', 'grant', 'boss', 'admin');
+  const boss = await forum.browserContext();
+  await boss.page.goto(forum.origin + '/login');
+  await boss.page.getByLabel('Username or e-mail address').fill('boss');
+  await boss.page.getByLabel('Password').fill('boss-long-password');
+  await boss.page.getByRole('button', { name: 'Sign in' }).click();
+  await boss.page.getByRole('link', { name: 'Moderation' }).click();
+  await forum.check(boss.page, 'j6-dashboard');
+  await boss.page.getByRole('link', { name: 'Flags' }).first().click();
+  await forum.check(boss.page, 'j6-flags');
+  const flagged = boss.page.locator('section.flagged').first();
+  await flagged.getByLabel('Decision').selectOption('hide');
+  await flagged.getByLabel('Reason').fill('advertising');
+  await flagged.getByRole('button', { name: 'Decide' }).click();
+  await boss.page.waitForURL(forum.origin + '/admin/flags');
+
+  await page.goto(forum.origin + longTopic + '?page=2');
+  assert.match(await page.locator('#post-22 .placeholder').innerText(), /hidden by a moderator/);
+  await forum.check(page, 'j6-placeholder');
+  await boss.page.goto(forum.origin + '/admin/audit');
+  assert.ok((await boss.page.locator('.audit-entry .action').allInnerTexts()).includes('hide post'));
+  await forum.check(boss.page, 'j6-audit');
+  await phoneShot(boss.context, '/admin/flags', 'j6-flags');
+  await boss.context.close();
+});
+
+test('7. bad input re-renders the form with a message and the typed text kept', async () => {
+  const { context, page } = newcomer;
+  await page.goto(forum.origin + '/c/1/new');
+  await page.getByLabel('Title').fill('   ');
+  await page.getByLabel('Post (Markdown)').fill('Words I do not want to lose.');
+  await page.getByRole('button', { name: 'Create topic' }).click();
+  assert.match(await page.locator('[role=alert]').innerText(), /Give your topic a title/);
+  assert.equal(await page.getByLabel('Post (Markdown)').inputValue(), 'Words I do not want to lose.');
+  await forum.check(page, 'j7-empty-title');
+
+  const stranger = await forum.browserContext();
+  await stranger.page.goto(forum.origin + '/register');
+  await stranger.page.getByLabel('Username').fill('newcomer');
+  await stranger.page.getByLabel('E-mail address').fill('someone-else@example.org');
+  await stranger.page.getByLabel('Password').fill('another-long-password');
+  await stranger.page.getByLabel('I am at least 13 years old').check();
+  await stranger.page.getByLabel('I have read and accept the privacy policy').check();
+  await stranger.page.getByRole('button', { name: 'Create account' }).click();
+  assert.match(await stranger.page.locator('[role=alert]').innerText(), /already taken/);
+  assert.equal(await stranger.page.getByLabel('Username').inputValue(), 'newcomer');
+  assert.equal(await stranger.page.getByLabel('E-mail address').inputValue(), 'someone-else@example.org');
+  await forum.check(stranger.page, 'j7-duplicate-username');
+  await phoneShot(stranger.context, '/register', 'j7-register');
+  await stranger.context.close();
+  await context.close();
+});
+
+test('every page was valid HTML and nothing came from another origin', () => {
+  assert.deepEqual(forum.thirdParty, []);
+  assert.ok(forum.pagesChecked > 20, `pages checked: ${forum.pagesChecked}`);
+  forum.validateHtml();
+});
