@@ -60,6 +60,25 @@ pub struct TopicSummary {
     pub post_count: i64,
 }
 
+type TopicSummaryColumns = (
+    topics::id,
+    topics::title,
+    topics::slug,
+    users::username,
+    topics::created_at,
+    topics::last_post_at,
+    topics::post_count,
+);
+const TOPIC_SUMMARY_COLUMNS: TopicSummaryColumns = (
+    topics::id,
+    topics::title,
+    topics::slug,
+    users::username,
+    topics::created_at,
+    topics::last_post_at,
+    topics::post_count,
+);
+
 /// Where a page of a category's topic list starts: just after this topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TopicCursor {
@@ -91,15 +110,7 @@ pub fn list_topics(
             .inner_join(users::table)
             .filter(topics::category_id.eq(category_id))
             .filter(topics::pinned.eq(false))
-            .select((
-                topics::id,
-                topics::title,
-                topics::slug,
-                users::username,
-                topics::created_at,
-                topics::last_post_at,
-                topics::post_count,
-            ))
+            .select(TOPIC_SUMMARY_COLUMNS)
             .order((topics::last_post_at.desc(), topics::id.desc()))
             .limit(TOPICS_PER_PAGE + 1)
             .into_boxed();
@@ -127,15 +138,7 @@ pub fn pinned_topics(conn: &mut DbConn, category_id: i64) -> Result<Vec<TopicSum
         .inner_join(users::table)
         .filter(topics::category_id.eq(category_id))
         .filter(topics::pinned.eq(true))
-        .select((
-            topics::id,
-            topics::title,
-            topics::slug,
-            users::username,
-            topics::created_at,
-            topics::last_post_at,
-            topics::post_count,
-        ))
+        .select(TOPIC_SUMMARY_COLUMNS)
         .order((topics::last_post_at.desc(), topics::id.desc()))
         .load(c))?)
 }
