@@ -120,3 +120,44 @@ async fn category_lists_thirty_topics_a_page_by_latest_activity(app: TestApp) {
     assert_eq!(second.texts("table.topics tbody td a"), vec!["Topic 03", "Topic 02"]);
     assert!(!second.body.contains("rel=\"next\""));
 }
+
+/// Deep pages cost what the first page costs: both lists are read through an index in
+/// order, never sorted or skipped through with OFFSET (checked on SQLite's query plan).
+#[actix_web::test]
+async fn pagination_walks_indexes_without_sorting_or_offset() {
+    use diesel::sql_types::Text;
+    #[derive(diesel::QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await.unwrap();
+    let mut conn = app.db.get().unwrap();
+    let agora::db::DbConn::Sqlite(c) = &mut conn else { unreachable!() };
+    let mut plan = |sql: &str| -> String {
+        let steps: Vec<Step> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(&mut **c).unwrap();
+        steps.into_iter().map(|s| s.detail).collect::<Vec<_>>().join(" | ")
+    };
+    let topics = plan(
+        "SELECT topics.id FROM topics INNER JOIN users ON users.id = topics.user_id \
+         WHERE topics.category_id = 1 AND topics.pinned = 0 \
+         AND (topics.last_post_at < 5000 OR (topics.last_post_at = 5000 AND topics.id < 5000)) \
+         ORDER BY topics.last_post_at DESC, topics.id DESC LIMIT 31",
+    );
+    assert!(topics.contains("USING INDEX topics_by_activity") && !topics.contains("TEMP B-TREE"), "{topics}");
+    let pinned = plan("SELECT id FROM topics WHERE category_id = 1 AND pinned = 1 ORDER BY last_post_at DESC, id DESC");
+    assert!(
+        pinned.contains("INDEX topics_by_activity (category_id=? AND pinned=?)") && !pinned.contains("TEMP B-TREE"),
+        "{pinned}"
+    );
+    let posts = plan(
+        "SELECT posts.id FROM posts INNER JOIN users ON users.id = posts.user_id \
+         WHERE posts.topic_id = 1 AND posts.post_number >= 4981 AND posts.post_number < 5001 ORDER BY posts.post_number",
+    );
+    assert!(
+        posts.contains("USING INDEX")
+            && posts.contains("post_number>? AND post_number<?")
+            && !posts.contains("TEMP B-TREE"),
+        "{posts}"
+    );
+}
