@@ -102,8 +102,9 @@ pub enum Database {
     Postgres(Pool<ConnectionManager<PgConnection>>),
 }
 
-/// Every SQLite connection: foreign keys enforced, and a busy timeout instead of an
-/// instant "database is locked". (Write-ahead logging is set once, on the file.)
+/// Every SQLite connection: foreign keys enforced, a busy timeout instead of an instant
+/// "database is locked", and secure_delete, so erased personal data is overwritten in the
+/// file rather than left in free pages. (Write-ahead logging is set once, on the file.)
 #[derive(Debug)]
 struct SqlitePragmas;
 

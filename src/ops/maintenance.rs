@@ -25,14 +25,41 @@ pub fn spawn_daily(db: Database, config: Config) {
 }
 
 pub fn run_once(db: &Database, config: &Config) -> anyhow::Result<()> {
+    let purged = purge_expired(db)?;
     backup::create(db, &config.backup_dir)?;
     let pruned = backup::prune(&config.backup_dir, config.backup_retention_days)?;
     let logs = match &config.log_dir {
         Some(dir) => prune_logs(dir, config.log_retention_days)?,
         None => 0,
     };
-    tracing::info!(backups_pruned = pruned.len(), log_files_pruned = logs, "daily maintenance done");
+    tracing::info!(
+        expired_rows_purged = purged,
+        backups_pruned = pruned.len(),
+        log_files_pruned = logs,
+        "daily maintenance done"
+    );
     Ok(())
+}
+
+/// Deletes what has outlived its purpose: expired sessions and e-mail links, sign-in
+/// round trips nobody finished, and GitHub sign-ups nobody completed (personal data
+/// that must not wait for the next sign-up to be cleared).
+pub fn purge_expired(db: &Database) -> anyhow::Result<usize> {
+    use crate::auth::github::store::{SIGNUP_LIFETIME_SECONDS, STATE_LIFETIME_SECONDS};
+    use crate::db::schema::{email_tokens, github_signups, oauth_states, sessions};
+    use diesel::prelude::*;
+    let now = crate::db::now();
+    let mut conn = db.get()?;
+    Ok(crate::with_conn!(&mut conn, |c| {
+        let mut purged = diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(c)?;
+        purged += diesel::delete(email_tokens::table.filter(email_tokens::expires_at.le(now))).execute(c)?;
+        purged += diesel::delete(oauth_states::table.filter(oauth_states::created_at.lt(now - STATE_LIFETIME_SECONDS)))
+            .execute(c)?;
+        purged +=
+            diesel::delete(github_signups::table.filter(github_signups::created_at.lt(now - SIGNUP_LIFETIME_SECONDS)))
+                .execute(c)?;
+        Ok::<_, diesel::result::Error>(purged)
+    })?)
 }
 
 /// Deletes `agora.log.*` files not written to for `retention_days`.

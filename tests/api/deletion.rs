@@ -309,9 +309,24 @@ async fn p7_p9_daily_maintenance_backs_up_and_prunes_old_backups_and_logs(app: T
     let stale = app.backup_dir().join(format!("agora-{}.sqlite", agora::db::now() - 20 * 86400));
     std::fs::write(&stale, "x").unwrap();
 
+    // An abandoned GitHub sign-up (personal data) and an expired session.
+    let mut conn = app.db.get().unwrap();
+    with_conn!(&mut conn, |c| diesel::insert_into(agora::db::schema::github_signups::table)
+        .values((
+            agora::db::schema::github_signups::token_hash.eq("abandoned"),
+            agora::db::schema::github_signups::github_id.eq(5i64),
+            agora::db::schema::github_signups::github_login.eq("gone-away"),
+            agora::db::schema::github_signups::email.eq("gone-away@example.org"),
+            agora::db::schema::github_signups::next_path.eq("/"),
+            agora::db::schema::github_signups::created_at.eq(agora::db::now() - 3600),
+        ))
+        .execute(c))
+    .unwrap();
+
     let mut config = app.config.clone();
     config.log_dir = Some(logs.clone());
     agora::ops::maintenance::run_once(&app.db, &config).unwrap();
+    assert!(app.find_anywhere(&[b"gone-away@example.org"]).is_empty(), "abandoned sign-ups are purged");
 
     let backups = backup::list(&app.backup_dir()).unwrap();
     assert_eq!(backups.len(), 1, "today's backup made, the 20-day-old one pruned");
