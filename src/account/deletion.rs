@@ -46,6 +46,10 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: &str) -> Result<O
         let Some((username, email, github_id)) = found else { return Ok(None) };
         let anonymous: i64 = users::table.filter(users::username_key.eq("anonymous")).select(users::id).first(c)?;
 
+        // What they wrote, noted before it is re-attributed (for the audit clean-up below).
+        let their_posts: Vec<i64> = posts::table.filter(posts::user_id.eq(user_id)).select(posts::id).load(c)?;
+        let their_topics: Vec<i64> = topics::table.filter(topics::user_id.eq(user_id)).select(topics::id).load(c)?;
+
         // Likes they gave disappear, and the counts with them.
         let liked = likes::table.filter(likes::user_id.eq(user_id)).select(likes::post_id);
         diesel::update(posts::table.filter(posts::id.eq_any(liked)))
@@ -74,12 +78,28 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: &str) -> Result<O
         diesel::delete(avatars::table.filter(avatars::user_id.eq(user_id))).execute(c)?;
         diesel::delete(flags::table.filter(flags::user_id.eq(user_id))).execute(c)?;
         diesel::delete(notices::table.filter(notices::user_id.eq(user_id))).execute(c)?;
-        // Staff records about them keep only the account id.
-        diesel::update(
-            audit_log::table.filter(audit_log::target_type.eq("member")).filter(audit_log::target_id.eq(user_id)),
-        )
-        .set(audit_log::reason.eq(""))
-        .execute(c)?;
+        // Staff records about them, their posts, topics and requests keep only the ids.
+        let their_request_ids: Vec<i64> = privacy_requests::table
+            .filter(
+                privacy_requests::user_id.eq(Some(user_id)).or(privacy_requests::email.nullable().eq(email.clone())),
+            )
+            .select(privacy_requests::id)
+            .load(c)?;
+        let about_them = [
+            ("member", vec![user_id]),
+            ("post", their_posts),
+            ("topic", their_topics),
+            ("privacy request", their_request_ids),
+        ];
+        for (target_type, ids) in about_them {
+            diesel::update(
+                audit_log::table
+                    .filter(audit_log::target_type.eq(target_type))
+                    .filter(audit_log::target_id.eq_any(ids)),
+            )
+            .set(audit_log::reason.eq(""))
+            .execute(c)?;
+        }
         let their_requests =
             privacy_requests::user_id.eq(Some(user_id)).or(privacy_requests::email.nullable().eq(email.clone()));
         diesel::update(privacy_requests::table.filter(their_requests))
@@ -127,7 +147,7 @@ struct DeletePage {
     errors: Vec<String>,
 }
 
-fn recently_reauthenticated(reauthenticated_at: Option<i64>) -> bool {
+pub(crate) fn recently_reauthenticated(reauthenticated_at: Option<i64>) -> bool {
     reauthenticated_at.is_some_and(|at| now() - at <= REAUTH_SECONDS)
 }
 

@@ -76,10 +76,12 @@ pub struct TokenForm {
 async fn confirm(state: web::Data<AppState>, CsrfForm(form): CsrfForm<TokenForm>) -> Result<HttpResponse, AppError> {
     state
         .db
-        .run(move |c| -> Result<_, AppError> {
-            let (user_id, _) = tokens::take(c, &form.token, Purpose::ConfirmEmail)?.ok_or_else(used_or_expired)?;
-            store::confirm_email(c, user_id)?;
-            Ok(())
+        .run(move |c| {
+            c.in_transaction(|c| -> Result<_, AppError> {
+                let (user_id, _) = tokens::take(c, &form.token, Purpose::ConfirmEmail)?.ok_or_else(used_or_expired)?;
+                store::confirm_email(c, user_id)?;
+                Ok(())
+            })
         })
         .await?;
     Ok(see_other("/account?done=email-confirmed"))
@@ -107,13 +109,17 @@ async fn change_form(
 async fn change(state: web::Data<AppState>, CsrfForm(form): CsrfForm<TokenForm>) -> Result<HttpResponse, AppError> {
     let changed = state
         .db
-        .run(move |c| -> Result<_, AppError> {
-            let (user_id, new_email) =
-                tokens::take(c, &form.token, Purpose::ChangeEmail)?.ok_or_else(used_or_expired)?;
-            let new_email = new_email.ok_or_else(used_or_expired)?;
-            Ok(store::change_email(c, user_id, &new_email)?)
+        .run(move |c| {
+            c.in_transaction(|c| -> Result<_, AppError> {
+                let (user_id, new_email) =
+                    tokens::take(c, &form.token, Purpose::ChangeEmail)?.ok_or_else(used_or_expired)?;
+                let new_email = new_email.ok_or_else(used_or_expired)?;
+                Ok(store::change_email(c, user_id, &new_email)?)
+            })
         })
         .await?;
+    // The old address is a removed value: the ledger copy beside the backups must know.
+    crate::account::routes::sync_ledger_file(&state).await;
     if !changed {
         return Err(AppError::Conflict(
             "Another member started using this address in the meantime, so your address was not changed.".into(),
@@ -222,13 +228,18 @@ async fn reset(
     let token = form.token;
     state
         .db
-        .run(move |c| -> Result<_, AppError> {
-            // Using the token up is what authorises the change: a second use finds nothing.
-            let (owner, _) = tokens::take(c, &token, Purpose::ResetPassword)?.ok_or_else(used_or_expired)?;
-            store::set_password_hash(c, owner, &hash)?;
-            // Whoever knew the old password is signed out everywhere.
-            store::end_all_sessions(c, owner)?;
-            Ok(())
+        .run(move |c| {
+            c.in_transaction(|c| -> Result<_, AppError> {
+                // Using the token up is what authorises the change: a second use finds nothing.
+                let (owner, _) = tokens::take(c, &token, Purpose::ResetPassword)?.ok_or_else(used_or_expired)?;
+                store::set_password_hash(c, owner, &hash)?;
+                // The link proved control of the address; anything attached to the account
+                // before that proof (a GitHub link made by whoever registered) goes.
+                store::take_back_unverified_account(c, owner)?;
+                // Whoever knew the old password is signed out everywhere.
+                store::end_all_sessions(c, owner)?;
+                Ok(())
+            })
         })
         .await?;
     Ok(see_other("/login?done=password-reset"))

@@ -188,7 +188,7 @@ async fn update_profile(
 }
 
 /// Keeps the ledger copy beside the backups in step after a removal.
-async fn sync_ledger_file(state: &AppState) {
+pub(crate) async fn sync_ledger_file(state: &AppState) {
     let dir = state.config.backup_dir.clone();
     if let Err(error) = state.db.run(move |c| ledger::write_file(c, &dir).map_err(AppError::Internal)).await {
         tracing::error!(%error, "deletion ledger file not updated");
@@ -223,7 +223,17 @@ async fn change_password(
     let user_id = member.user_id;
     let profile = state.db.run(move |c| store::profile(c, user_id)).await?.ok_or(AppError::NotFound)?;
     let mut errors = Vec::new();
-    // Members who sign in only with GitHub may set a first password without one.
+    // Members who sign in only with GitHub set a first password after re-proving who they
+    // are with GitHub, as deletion asks: a stolen session must not be able to add one.
+    if profile.password_hash.is_none() {
+        let session_id = member.session_id;
+        let at = state.db.run(move |c| sessions::reauthenticated_at(c, session_id)).await?;
+        if !deletion::recently_reauthenticated(at) {
+            errors.push(
+                "Confirm with GitHub first (the button is on the account deletion page), then set a password.".into(),
+            );
+        }
+    }
     if let Some(hash) = profile.password_hash.clone() {
         let attempt = form.current_password;
         let valid = web::block(move || password::verify(&attempt, Some(&hash)))
@@ -243,7 +253,18 @@ async fn change_password(
     let hash = web::block(move || password::hash(new_password.expose()))
         .await
         .map_err(|e| anyhow::anyhow!("hashing worker failed: {e}"))??;
-    state.db.run(move |c| store::set_password_hash(c, user_id, &hash)).await?;
+    let keep = member.session_id;
+    state
+        .db
+        .run(move |c| {
+            c.in_transaction(|c| -> Result<_, AppError> {
+                store::set_password_hash(c, user_id, &hash)?;
+                // Whoever else was signed in (perhaps with the old password) is signed out.
+                store::end_other_sessions(c, user_id, keep)?;
+                Ok(())
+            })
+        })
+        .await?;
     Ok(see_other("/account?done=password"))
 }
 

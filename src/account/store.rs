@@ -94,6 +94,33 @@ pub fn end_session(conn: &mut DbConn, user_id: i64, session_id: i64) -> Result<b
     Ok(deleted == 1)
 }
 
+/// Ends every session of the member but `keep`.
+pub fn end_other_sessions(conn: &mut DbConn, user_id: i64, keep: i64) -> Result<usize, DbError> {
+    Ok(with_conn!(conn, |c| diesel::delete(
+        sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::id.ne(keep))
+    )
+    .execute(c))?)
+}
+
+/// After a password reset proves control of an address that was never confirmed, the
+/// address counts as confirmed and any GitHub link made before that proof is removed.
+pub fn take_back_unverified_account(conn: &mut DbConn, user_id: i64) -> Result<(), DbError> {
+    with_conn!(conn, |c| {
+        let verified: bool = users::table.find(user_id).select(users::email_verified).first(c)?;
+        if !verified {
+            diesel::update(users::table.find(user_id))
+                .set((
+                    users::email_verified.eq(true),
+                    users::github_id.eq(None::<i64>),
+                    users::github_login.eq(None::<String>),
+                ))
+                .execute(c)?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    Ok(())
+}
+
 /// Ends every session of the member.
 pub fn end_all_sessions(conn: &mut DbConn, user_id: i64) -> Result<usize, DbError> {
     Ok(with_conn!(conn, |c| diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(c))?)

@@ -347,6 +347,8 @@ pub struct EditablePost {
     pub body_markdown: String,
     pub topic_title: String,
     pub topic_slug: String,
+    /// Hidden or deleted by a moderator.
+    pub moderated: bool,
 }
 
 pub fn find_post(conn: &mut DbConn, post_id: i64) -> Result<Option<EditablePost>, DbError> {
@@ -361,6 +363,7 @@ pub fn find_post(conn: &mut DbConn, post_id: i64) -> Result<Option<EditablePost>
             posts::body_markdown,
             topics::title,
             topics::slug,
+            posts::hidden.or(posts::deleted_at.is_not_null()),
         ))
         .first(c)
         .optional())?)

@@ -175,7 +175,8 @@ async fn topic(
 ) -> Result<HttpResponse, AppError> {
     let (id, slug) = path.into_inner();
     let page = query.page.unwrap_or(1);
-    if page < 1 {
+    // No topic has a billion pages; this also keeps the arithmetic below from overflowing.
+    if !(1..=1_000_000_000).contains(&page) {
         return Err(AppError::NotFound);
     }
     let viewer = visitor.user_id();
@@ -353,6 +354,9 @@ async fn own_post(state: &AppState, visitor: &Visitor, post_id: i64) -> Result<q
     if post.user_id != member.user_id {
         return Err(AppError::Forbidden("You can only edit your own posts.".into()));
     }
+    if post.moderated {
+        return Err(AppError::Forbidden("A moderator hid or deleted this post; it can no longer be edited.".into()));
+    }
     Ok(post)
 }
 
@@ -425,6 +429,9 @@ async fn set_like(
             let post = queries::find_post(c, post_id)?.ok_or(AppError::NotFound)?;
             if post.user_id == user_id {
                 return Err(AppError::BadRequest("You cannot like your own post.".into()));
+            }
+            if post.moderated && like {
+                return Err(AppError::Forbidden("A moderator hid or deleted this post.".into()));
             }
             queries::set_like(c, post_id, user_id, like)?;
             Ok(post)

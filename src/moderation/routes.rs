@@ -586,12 +586,13 @@ async fn erase_member(
     if member.role == "admin" && !staff.is_admin() {
         return Err(AppError::Conflict("Moderators cannot act on administrators.".into()));
     }
-    let audit_reason = reason.clone();
-    state.db.run(move |c| store::audit_erasure(c, staff.user_id, id, &audit_reason)).await?;
-    // The ledger records the reason (e.g. "under 13"), never anything about the person.
+    // The ledger and the audit log record the kind of reason (e.g. "under 13"), never the
+    // staff's free text, which could describe the person.
     let ledger_reason: &'static str =
         if reason.to_lowercase().contains("13") { "erased by staff: under 13" } else { "erased by staff" };
-    deletion::delete_and_notify(&state, id, ledger_reason).await?;
+    if deletion::delete_and_notify(&state, id, ledger_reason).await? {
+        state.db.run(move |c| store::audit_erasure(c, staff.user_id, id, ledger_reason)).await?;
+    }
     Ok(see_other("/admin/members"))
 }
 

@@ -326,13 +326,20 @@ const MEMBER_COLUMNS: MemberColumns = (
 
 /// Members whose username or e-mail contains `query`, or who posted from that IP.
 pub fn search_members(conn: &mut DbConn, query: &str) -> Result<Vec<MemberRow>, DbError> {
-    let pattern = format!("%{}%", query.to_lowercase().replace('%', "").replace('_', "\\\\_"));
+    let escaped = query.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let pattern = format!("%{escaped}%");
     let exact_ip = query.trim().to_string();
     Ok(with_conn!(conn, |c| {
         let by_ip = posts::table.filter(posts::posted_from_ip.eq(&exact_ip)).select(posts::user_id);
         users::table
             .filter(users::role.ne("system"))
-            .filter(users::username_key.like(&pattern).or(users::email.like(&pattern)).or(users::id.eq_any(by_ip)))
+            .filter(
+                users::username_key
+                    .like(&pattern)
+                    .escape('\\')
+                    .or(users::email.like(&pattern).escape('\\'))
+                    .or(users::id.eq_any(by_ip)),
+            )
             .order(users::username_key)
             .limit(100)
             .select(MEMBER_COLUMNS)

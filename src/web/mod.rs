@@ -42,7 +42,15 @@ pub fn url_encode(value: &str) -> String {
 /// Only same-site paths are followed after sign-in, never another origin.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_string(),
+        // Browsers drop tabs and newlines from Location and treat `\` as `/`, so any of
+        // those could turn a path into `//other.site`.
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.chars().any(|c| c == '\\' || c.is_whitespace() || c.is_control()) =>
+        {
+            p.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -108,4 +116,20 @@ pub async fn stylesheet() -> HttpResponse {
 /// Requests no route matched.
 pub async fn not_found(_req: HttpRequest) -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_targets_stay_on_this_site() {
+        assert_eq!(safe_next(Some("/t/1/x?page=2")), "/t/1/x?page=2");
+        for hostile in
+            ["//evil.example", "/\t/evil.example", "/\\evil.example", "https://evil.example", "/\n/evil", "/ /x"]
+        {
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }

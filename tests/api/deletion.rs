@@ -20,7 +20,17 @@ on_both_backends!(
     backups_older_than_the_retention_are_pruned,
     p18_policy_changes_need_72_hours_notice_and_show_a_banner,
     p7_p9_daily_maintenance_backs_up_and_prunes_old_backups_and_logs,
+    backups_hold_every_table_of_the_live_schema,
 );
+
+async fn backups_hold_every_table_of_the_live_schema(app: TestApp) {
+    let mut tables: Vec<String> = app.live_columns().into_iter().map(|(t, _)| t).collect();
+    tables.sort();
+    tables.dedup();
+    let mut backed_up: Vec<String> = backup::backed_up_tables().iter().map(|t| t.to_string()).collect();
+    backed_up.sort();
+    assert_eq!(backed_up, tables);
+}
 
 fn user_id_of(app: &TestApp, username: &str) -> Option<i64> {
     let mut conn = app.db.get().unwrap();

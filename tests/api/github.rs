@@ -354,6 +354,11 @@ async fn local_member_links_and_unlinks_github(app: TestApp, github: FakeGithub)
     let password = app.register("mona").await;
     github.add_user(octocat());
     github.sign_in_as(583231);
+    // Only a confirmed address may link GitHub (no pre-hijacking with someone else's address).
+    assert_eq!(app.post_form("/account/github/link", &[]).await.status, 409);
+    let link = app.last_mail_to("mona@example.org").link("/account/confirm-email?token=");
+    let token = app.get(&link).await.field("token").unwrap();
+    app.post_form("/account/confirm-email", &[("token", &token)]).await;
     let account = app.get("/account").await;
     assert!(account.body.contains("Link your GitHub account"));
 
@@ -371,12 +376,16 @@ async fn local_member_links_and_unlinks_github(app: TestApp, github: FakeGithub)
     // The same GitHub account cannot be linked to a second member.
     let other = app.another_browser();
     other.register("someone").await;
+    let mut conn = app.db.get().unwrap();
+    with_conn!(&mut conn, |c| diesel::update(users::table.filter(users::username_key.eq("someone")))
+        .set(users::email_verified.eq(true))
+        .execute(c))
+    .unwrap();
     let start = other.post_form("/account/github/link", &[]).await;
     let refused = other.github_round_trip(start).await;
     assert_eq!(refused.status, 409);
 
     assert_eq!(app.post_form("/account/github/unlink", &[]).await.status, 303);
-    let mut conn = app.db.get().unwrap();
     let linked: Vec<Option<i64>> =
         with_conn!(&mut conn, |c| users::table.filter(users::username.eq("mona")).select(users::github_id).load(c))
             .unwrap();
@@ -450,4 +459,30 @@ fn the_fake_serves_real_png_pictures() {
     assert_eq!(agora::auth::github::client::sniff_image(&png), Some("image/png"));
     assert_eq!(&png[12..16], b"IHDR");
     assert!(png.ends_with(&[0xAE, 0x42, 0x60, 0x82]), "IEND's CRC is the well-known AE426082");
+}
+
+#[actix_web::test]
+async fn a_password_reset_takes_back_an_account_someone_else_linked_before_confirming() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some((app, github)) = crate::helpers::spawn_app_with_github(backend).await else { continue };
+        // Someone registers with the victim's address and (were it allowed) links their GitHub.
+        app.register("victim").await;
+        let mut conn = app.db.get().unwrap();
+        with_conn!(&mut conn, |c| diesel::update(users::table.filter(users::username_key.eq("victim")))
+            .set((users::github_id.eq(Some(777i64)), users::github_login.eq(Some("intruder"))))
+            .execute(c))
+        .unwrap();
+        let owner = app.another_browser();
+        owner.post_form("/password/forgot", &[("email", "victim@example.org")]).await;
+        let link = app.last_mail_to("victim@example.org").link("/password/reset?token=");
+        let token = owner.get(&link).await.field("token").unwrap();
+        owner.post_form("/password/reset", &[("token", &token), ("password", "the-real-owner-password")]).await;
+        let (github_id, verified): (Option<i64>, bool) = with_conn!(&mut conn, |c| users::table
+            .filter(users::username_key.eq("victim"))
+            .select((users::github_id, users::email_verified))
+            .first(c))
+        .unwrap();
+        assert_eq!((github_id, verified), (None, true), "{backend:?}");
+        let _ = github;
+    }
 }

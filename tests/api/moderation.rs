@@ -20,7 +20,34 @@ on_both_backends!(
     p10_privacy_requests_are_filed_signed_out_and_answered_within_30_days,
     admins_manage_categories,
     p17_staff_erase_an_account_and_the_audit_keeps_only_its_id,
+    search_finds_names_with_underscores_and_wildcards_are_literal,
+    moderated_posts_can_no_longer_be_edited_or_liked,
 );
+
+async fn search_finds_names_with_underscores_and_wildcards_are_literal(app: TestApp) {
+    let (_member, moderator, _admin, _topic, _post) = cast(&app).await;
+    app.another_browser().register("a_b").await;
+    app.another_browser().register("axb").await;
+    assert_eq!(moderator.get("/admin/members?q=a_b").await.texts("ul.members a"), vec!["a_b"]);
+    assert!(
+        moderator.get("/admin/members?q=%25").await.texts("ul.members a").is_empty(),
+        "% is a character, not a wildcard"
+    );
+}
+
+async fn moderated_posts_can_no_longer_be_edited_or_liked(app: TestApp) {
+    let (member, moderator, _admin, _topic, post_id) = cast(&app).await;
+    moderator.post_form(&format!("/admin/posts/{post_id}/hide"), &[("reason", "spam")]).await;
+    let edit = member.post_form(&format!("/p/{post_id}/edit"), &[("body", "sneaky rewrite")]).await;
+    assert_eq!(edit.status, 403);
+    let liker = app.another_browser();
+    liker.register("liker").await;
+    assert_eq!(liker.post_form(&format!("/p/{post_id}/like"), &[]).await.status, 403);
+    let mut conn = app.db.get().unwrap();
+    let body: String =
+        with_conn!(&mut conn, |c| posts::table.find(post_id).select(posts::body_markdown).first(c)).unwrap();
+    assert_eq!(body, "Something to moderate");
+}
 
 fn set_role(app: &TestApp, username: &str, role: &str) -> i64 {
     let mut conn = app.db.get().unwrap();
@@ -456,7 +483,10 @@ async fn p17_staff_erase_an_account_and_the_audit_keeps_only_its_id(app: TestApp
         .collect();
     assert_eq!(
         about_child,
-        vec![("suspend member".to_string(), String::new()), ("erase account".to_string(), String::new())]
+        vec![
+            ("suspend member".to_string(), String::new()),
+            ("erase account".to_string(), "erased by staff: under 13".to_string())
+        ]
     );
     assert!(app.find_anywhere(&[b"kiddo"]).is_empty(), "nothing about the child remains");
     assert_eq!(admin.get("/admin/audit").await.status, 200);

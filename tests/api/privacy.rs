@@ -15,6 +15,7 @@ on_both_backends!(
     registry_lists_every_column_of_the_live_schema,
     p8_your_data_shows_everything_held_about_the_member,
     p8_p9_editing_the_profile_really_removes_values,
+    a_password_change_signs_out_every_other_session,
     p16_local_accounts_confirm_their_address_by_a_single_use_link,
     p8_p16_email_change_takes_effect_only_after_confirmation,
     password_change_needs_the_current_password,
@@ -131,6 +132,15 @@ async fn p8_p9_editing_the_profile_really_removes_values(app: TestApp) {
     assert!(taken.body.contains("already taken"));
     assert_eq!(taken.field("username").as_deref(), Some("ERIN"));
     assert_eq!(taken.field("first_name").as_deref(), Some("Typed"));
+}
+
+async fn a_password_change_signs_out_every_other_session(app: TestApp) {
+    let old = app.register("kit").await;
+    let phone = app.another_browser();
+    phone.post_form("/login", &[("login", "kit"), ("password", &old)]).await;
+    app.post_form("/account/password", &[("current_password", &old), ("new_password", "kit-new-long-password")]).await;
+    assert!(phone.get("/").await.texts(".signed-in-as").is_empty(), "the other session is signed out");
+    assert_eq!(app.get("/").await.texts(".signed-in-as strong"), vec!["kit"], "this one stays");
 }
 
 async fn p16_local_accounts_confirm_their_address_by_a_single_use_link(app: TestApp) {
@@ -351,7 +361,12 @@ async fn p10_export_holds_every_exported_column_of_the_registry(app: TestApp, gi
     github.sign_in_as(4242);
     assert_eq!(app.github_join().await.status, 303);
     let id = user_id_of(&app, "kim");
-    app.post_form("/account/password", &[("new_password", "kim-sets-a-password")]).await;
+    // A first password needs a fresh GitHub confirmation.
+    let refused = app.post_form("/account/password", &[("new_password", "kim-sets-a-password")]).await;
+    assert_eq!(refused.status, 422);
+    let start = app.post_form("/account/github/reauth", &[]).await;
+    assert_eq!(app.github_round_trip(start).await.location.as_deref(), Some("/account/delete"));
+    assert_eq!(app.post_form("/account/password", &[("new_password", "kim-sets-a-password")]).await.status, 303);
     app.post_form("/account/newsletter", &[("newsletter", "yes")]).await;
     let topic = app.create_topic("Kim's topic", "kim wrote this").await;
     let topic_id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();

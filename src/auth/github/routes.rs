@@ -101,6 +101,14 @@ async fn start_link(
     _: CsrfForm<EmptyForm>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = visitor.member()?.user_id;
+    // Otherwise someone could register with another person's address, link their own
+    // GitHub, and keep a way in after the address's owner takes the account back.
+    let profile = state.db.run(move |c| crate::account::store::profile(c, user_id)).await?.ok_or(AppError::NotFound)?;
+    if !profile.email_verified {
+        return Err(AppError::Conflict(
+            "Confirm your e-mail address first (see your account page), then link GitHub.".into(),
+        ));
+    }
     redirect_to_github(&state, Purpose::Link, Some(user_id), "/account".into()).await
 }
 
@@ -243,6 +251,7 @@ async fn account_round_trip(
     } else {
         let avatar = fetch_avatar(client, &profile).await;
         state.db.run(move |c| store::reimport(c, user_id, &profile, avatar.as_ref())).await?;
+        crate::account::routes::sync_ledger_file(state).await;
     }
     Ok(())
 }
