@@ -184,3 +184,32 @@ async fn secure_cookies_when_the_public_url_is_https() {
     let cookie = page.set_cookies.iter().find(|c| c.starts_with("agora_csrf=")).unwrap();
     assert!(cookie.contains("Secure"), "{cookie}");
 }
+
+/// Several instances share one PostgreSQL database and no memory: a member signed in
+/// through one instance is signed in on the other, and a form from one is accepted by the
+/// other (sessions are rows, CSRF tokens are cookies).
+#[actix_web::test]
+async fn two_instances_share_sessions_and_forms_through_postgres() {
+    let Some(first) = crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await else { return };
+    let mut config = first.config.clone();
+    config.bind = "127.0.0.1:0".into();
+    config.public_url = "http://127.0.0.1:0".into();
+    let second = agora::App::build(config).expect("a second instance starts on the same database");
+    let second_address = format!("http://127.0.0.1:{}", second.port());
+    actix_web::rt::spawn(second.run_until_stopped());
+
+    first.register("roamer").await;
+    // The same browser (cookies belong to the host, not the port) reaches the other instance.
+    let page = first.get_absolute(&format!("{second_address}/")).await;
+    assert_eq!(page.texts(".signed-in-as strong"), vec!["roamer"]);
+    let token = first.csrf_token().await;
+    let posted = first
+        .client
+        .post(format!("{second_address}/c/1/new"))
+        .form(&[("csrf_token", token.as_str()), ("title", "Written on instance two"), ("body", "hello")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 303);
+    assert!(first.get("/c/1/general").await.body.contains("Written on instance two"), "instance one sees it");
+}
