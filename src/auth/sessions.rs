@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::db::schema::{notices, sessions, users};
+use crate::db::schema::{sessions, users};
 use crate::db::{now, DbConn, DbError};
 use crate::with_conn;
 
@@ -18,7 +18,7 @@ pub const IDLE_SECONDS: i64 = 24 * 3600;
 /// `last_seen_at` is refreshed at most this often, so reading pages rarely writes.
 const TOUCH_EVERY_SECONDS: i64 = 300;
 
-type SessionRow = ((i64, bool, i64), (i64, String, String, bool, Option<i64>, Option<String>));
+type SessionRow = ((i64, bool, i64), (i64, String, String, bool, Option<i64>, Option<String>), i64);
 
 /// 32 random bytes, URL-safe base64: 43 characters.
 pub fn random_token() -> String {
@@ -121,11 +121,18 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<SessionUser>, DbErr
         .select((
             (sessions::id, sessions::persistent, sessions::last_seen_at),
             (users::id, users::username, users::role, users::banned, users::suspended_until, users::suspension_reason),
+            // Counted in the same query: a signed-in page costs one lookup, not two.
+            diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "(SELECT COUNT(*) FROM notices WHERE notices.user_id = users.id AND notices.read_at IS NULL)",
+            ),
         ))
         .first::<SessionRow>(c)
         .optional())?;
-    let Some(((session_id, persistent, last_seen_at), (user_id, username, role, banned, suspended_until, reason))) =
-        found
+    let Some((
+        (session_id, persistent, last_seen_at),
+        (user_id, username, role, banned, suspended_until, reason),
+        unread_notices,
+    )) = found
     else {
         return Ok(None);
     };
@@ -139,11 +146,6 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<SessionUser>, DbErr
                 .execute(c))?;
         }
     }
-    let unread_notices: i64 = with_conn!(conn, |c| notices::table
-        .filter(notices::user_id.eq(user_id))
-        .filter(notices::read_at.is_null())
-        .count()
-        .get_result(c))?;
     let restriction = restriction(banned, suspended_until, reason.as_deref(), now);
     Ok(Some(SessionUser { session_id, user_id, username, role, restriction, unread_notices }))
 }
