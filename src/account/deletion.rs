@@ -2,7 +2,6 @@
 //! erased; public posts stay where they are, attributed to the shared Anonymous
 //! account, so what remains cannot be grouped back into one person's history.
 
-use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -19,7 +18,7 @@ use crate::db::{now, DbConn, DbError};
 use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
 use crate::web::visitor::Visitor;
-use crate::web::{filters, render, render_with, see_other};
+use crate::web::{filters, render, render_with};
 use crate::{record_erasure, with_conn, AppState};
 
 /// A GitHub-only member proves who they are by signing in to GitHub again; that
@@ -203,9 +202,7 @@ async fn delete(
     let proven = match profile.password_hash.clone() {
         Some(hash) => {
             let attempt = form.password;
-            web::block(move || password::verify(&attempt, Some(&hash)))
-                .await
-                .map_err(|e| anyhow::anyhow!("verification worker failed: {e}"))?
+            password::verify_off_executor(attempt, Some(hash)).await?
         }
         None => recently_reauthenticated(reauthenticated_at),
     };
@@ -220,11 +217,7 @@ async fn delete(
         return page(&state, visitor, errors).await;
     }
     delete_and_notify(&state, member.user_id, "deleted by member").await?;
-    let mut response = see_other("/account/deleted");
-    let mut gone = Cookie::build(sessions::COOKIE, "").path("/").finish();
-    gone.make_removal();
-    response.add_cookie(&gone)?;
-    Ok(response)
+    Ok(crate::auth::routes::signed_out("/account/deleted"))
 }
 
 #[derive(Template)]

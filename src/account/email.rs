@@ -222,9 +222,7 @@ async fn reset(
                 return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
             }
         };
-    let hash = web::block(move || password::hash(new_password.expose()))
-        .await
-        .map_err(|e| anyhow::anyhow!("hashing worker failed: {e}"))??;
+    let hash = password::hash_off_executor(new_password.expose().to_string()).await?;
     let token = form.token;
     state
         .db

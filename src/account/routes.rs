@@ -1,7 +1,6 @@
 //! "Your data" (`/account`): everything Agora holds about the signed-in member, and
 //! the forms that change it.
 
-use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -236,9 +235,7 @@ async fn change_password(
     }
     if let Some(hash) = profile.password_hash.clone() {
         let attempt = form.current_password;
-        let valid = web::block(move || password::verify(&attempt, Some(&hash)))
-            .await
-            .map_err(|e| anyhow::anyhow!("verification worker failed: {e}"))?;
+        let valid = password::verify_off_executor(attempt, Some(hash)).await?;
         if !valid {
             errors.push("Your current password is not right.".to_string());
         }
@@ -250,9 +247,7 @@ async fn change_password(
     let (Some(new_password), true) = (new_password, errors.is_empty()) else {
         return page(&state, visitor, None, refused(errors)).await;
     };
-    let hash = web::block(move || password::hash(new_password.expose()))
-        .await
-        .map_err(|e| anyhow::anyhow!("hashing worker failed: {e}"))??;
+    let hash = password::hash_off_executor(new_password.expose().to_string()).await?;
     let keep = member.session_id;
     state
         .db
@@ -366,7 +361,7 @@ async fn end_session(
         return Err(AppError::NotFound);
     }
     if session_id == member.session_id {
-        return Ok(signed_out("/"));
+        return Ok(crate::auth::routes::signed_out("/"));
     }
     Ok(see_other("/account?done=session-ended"))
 }
@@ -378,15 +373,7 @@ async fn end_all_sessions(
 ) -> Result<HttpResponse, AppError> {
     let user_id = visitor.member()?.user_id;
     state.db.run(move |c| store::end_all_sessions(c, user_id)).await?;
-    Ok(signed_out("/login"))
-}
-
-fn signed_out(location: &str) -> HttpResponse {
-    let mut response = see_other(location);
-    let mut gone = Cookie::build(sessions::COOKIE, "").path("/").finish();
-    gone.make_removal();
-    let _ = response.add_cookie(&gone);
-    response
+    Ok(crate::auth::routes::signed_out("/login"))
 }
 
 impl AccountPage {

@@ -33,6 +33,19 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
     ok && real
 }
 
+/// `hash` on actix's blocking pool: argon2 takes tens of milliseconds of CPU, which must
+/// not stall the async executor serving other requests.
+pub async fn hash_off_executor(password: String) -> anyhow::Result<String> {
+    actix_web::web::block(move || hash(&password)).await.map_err(|e| anyhow::anyhow!("hashing worker failed: {e}"))?
+}
+
+/// `verify` on actix's blocking pool, for the same reason.
+pub async fn verify_off_executor(password: String, stored: Option<String>) -> anyhow::Result<bool> {
+    actix_web::web::block(move || verify(&password, stored.as_deref()))
+        .await
+        .map_err(|e| anyhow::anyhow!("verification worker failed: {e}"))
+}
+
 fn dummy_hash() -> &'static String {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DUMMY.get_or_init(|| hash("agora-dummy-password").unwrap_or_default())

@@ -1,6 +1,6 @@
 //! Register, sign in, sign out.
 
-use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -97,7 +97,7 @@ async fn register(
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, &RegisterPage::new(&state, visitor, form, errors));
     };
 
-    let password_hash = hash_off_executor(password).await?;
+    let password_hash = password::hash_off_executor(password.expose().to_string()).await?;
     let user_agent = user_agent(&req);
     let remote_ip = ip.to_string();
     let newsletter = form.newsletter.is_some();
@@ -150,29 +150,21 @@ async fn register(
     Ok(response)
 }
 
-async fn hash_off_executor(password: NewPassword) -> Result<String, AppError> {
-    web::block(move || password::hash(password.expose()))
-        .await
-        .map_err(|e| anyhow::anyhow!("hashing worker failed: {e}"))?
-        .map_err(AppError::Internal)
-}
-
 pub(crate) fn user_agent(req: &HttpRequest) -> String {
     req.headers().get(actix_web::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
 }
 
 pub(crate) fn session_cookie(state: &AppState, token: String, persistent: bool) -> Cookie<'static> {
-    let mut cookie = Cookie::build(sessions::COOKIE, token)
-        .path("/")
-        .http_only(true)
-        .secure(state.config.secure_cookies())
-        .same_site(SameSite::Lax)
-        .finish();
-    // Without Max-Age the browser forgets the cookie when it closes.
-    if persistent {
-        cookie.set_max_age(CookieDuration::days(sessions::PERSISTENT_DAYS));
-    }
-    cookie
+    let max_age = persistent.then(|| CookieDuration::days(sessions::PERSISTENT_DAYS));
+    crate::web::cookie(sessions::COOKIE, token, state.config.secure_cookies(), max_age)
+}
+
+/// A redirect that also makes the browser forget its session cookie.
+pub(crate) fn signed_out(location: &str) -> HttpResponse {
+    let mut response = see_other(location);
+    // Adding a well-formed cookie cannot fail.
+    let _ = response.add_cookie(&crate::web::removal(sessions::COOKIE));
+    response
 }
 
 #[derive(Template)]
@@ -231,9 +223,7 @@ async fn login(
     let account = state.db.run(move |conn| store::find_login(conn, &login)).await?;
     let stored_hash = account.as_ref().and_then(|(_, h)| h.clone());
     let password = form.password;
-    let valid = web::block(move || password::verify(&password, stored_hash.as_deref()))
-        .await
-        .map_err(|e| anyhow::anyhow!("verification worker failed: {e}"))?;
+    let valid = password::verify_off_executor(password, stored_hash).await?;
     let Some((user_id, _)) = account.filter(|_| valid) else {
         // The same words whether the name or the password was wrong.
         let page = LoginPage {
@@ -270,9 +260,5 @@ async fn logout(
     if let Some(user) = visitor.user {
         state.db.run(move |conn| sessions::delete(conn, user.session_id)).await.map_err(AppError::Database)?;
     }
-    let mut response = see_other("/");
-    let mut gone = Cookie::build(sessions::COOKIE, "").path("/").finish();
-    gone.make_removal();
-    response.add_cookie(&gone)?;
-    Ok(response)
+    Ok(signed_out("/"))
 }

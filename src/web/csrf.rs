@@ -4,7 +4,6 @@
 
 use crate::web::LocalBoxFuture;
 use actix_web::body::MessageBody;
-use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
@@ -45,13 +44,7 @@ pub async fn ensure_token(
     req.extensions_mut().insert(token.clone());
     let mut res = next.call(req).await?;
     if token.fresh {
-        let cookie = Cookie::build(COOKIE, token.value)
-            .path("/")
-            .http_only(true)
-            .secure(secure)
-            .same_site(SameSite::Lax)
-            .finish();
-        res.response_mut().add_cookie(&cookie)?;
+        res.response_mut().add_cookie(&crate::web::cookie(COOKIE, token.value, secure, None))?;
     }
     Ok(res)
 }

@@ -10,6 +10,7 @@ pub mod visitor;
 use std::future::Future;
 use std::pin::Pin;
 
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpRequest, HttpResponse};
@@ -37,6 +38,24 @@ pub fn see_other(location: &str) -> HttpResponse {
 
 pub fn url_encode(value: &str) -> String {
     utf8_percent_encode(value, NON_ALPHANUMERIC).to_string()
+}
+
+/// Every cookie Agora sets: site-wide, HttpOnly, SameSite=Lax, and Secure when the forum
+/// is served over https. Without `max_age` the browser forgets it when it closes.
+pub fn cookie(name: &'static str, value: String, secure: bool, max_age: Option<CookieDuration>) -> Cookie<'static> {
+    let mut cookie =
+        Cookie::build(name, value).path("/").http_only(true).secure(secure).same_site(SameSite::Lax).finish();
+    if let Some(max_age) = max_age {
+        cookie.set_max_age(max_age);
+    }
+    cookie
+}
+
+/// The cookie that tells the browser to forget `name`.
+pub fn removal(name: &'static str) -> Cookie<'static> {
+    let mut gone = Cookie::build(name, "").path("/").finish();
+    gone.make_removal();
+    gone
 }
 
 /// Only same-site paths are followed after sign-in, never another origin.

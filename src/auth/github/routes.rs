@@ -1,7 +1,7 @@
 //! Sign in with GitHub: start, callback, the new member's consent page, linking,
 //! re-import, and the pictures served from our own origin.
 
-use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -44,21 +44,9 @@ fn github(state: &AppState) -> Result<&GithubClient, AppError> {
     })
 }
 
+/// A short-lived cookie for one step of the flow.
 fn cookie(state: &AppState, name: &'static str, value: String, max_age: i64) -> Cookie<'static> {
-    let mut cookie = Cookie::build(name, value)
-        .path("/")
-        .http_only(true)
-        .secure(state.config.secure_cookies())
-        .same_site(SameSite::Lax)
-        .finish();
-    cookie.set_max_age(CookieDuration::seconds(max_age));
-    cookie
-}
-
-fn removal(name: &'static str) -> Cookie<'static> {
-    let mut gone = Cookie::build(name, "").path("/").finish();
-    gone.make_removal();
-    gone
+    crate::web::cookie(name, value, state.config.secure_cookies(), Some(CookieDuration::seconds(max_age)))
 }
 
 /// Sends the browser to GitHub with a fresh state and PKCE challenge kept server-side;
@@ -218,7 +206,7 @@ async fn callback(
             see_other(&flow.next_path)
         }
     };
-    response.add_cookie(&removal(STATE_COOKIE))?;
+    response.add_cookie(&crate::web::removal(STATE_COOKIE))?;
     Ok(response)
 }
 
@@ -415,7 +403,7 @@ async fn finish(
         Ok((token, next)) => {
             let mut response = see_other(&next);
             response.add_cookie(&session_cookie(&state, token, false))?;
-            response.add_cookie(&removal(SIGNUP_COOKIE))?;
+            response.add_cookie(&crate::web::removal(SIGNUP_COOKIE))?;
             Ok(response)
         }
         Err(SignupError::UsernameTaken) => {
