@@ -9,7 +9,8 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::account::{ledger, mails, store};
-use crate::auth::{password, sessions};
+use crate::auth::password;
+use crate::auth::sessions::{self, SessionUser};
 use crate::db::schema::{
     audit_log, avatars, email_tokens, flags, github_signups, likes, newsletter_events, notices, oauth_states,
     post_edits, posts, privacy_requests, topics, users,
@@ -150,15 +151,21 @@ pub(crate) fn recently_reauthenticated(reauthenticated_at: Option<i64>) -> bool 
     reauthenticated_at.is_some_and(|at| now() - at <= REAUTH_SECONDS)
 }
 
-async fn page(state: &AppState, visitor: Visitor, errors: Vec<String>) -> Result<HttpResponse, AppError> {
-    let member = visitor.member()?.clone();
-    let (profile, reauthenticated_at) = state
+/// The member's profile and when this session last re-proved who they are.
+async fn profile_and_proof(state: &AppState, member: &SessionUser) -> Result<(store::Profile, Option<i64>), AppError> {
+    let (user_id, session_id) = (member.user_id, member.session_id);
+    state
         .db
         .run(move |c| -> Result<_, AppError> {
-            let profile = store::profile(c, member.user_id)?.ok_or(AppError::NotFound)?;
-            Ok((profile, sessions::reauthenticated_at(c, member.session_id)?))
+            let profile = store::profile(c, user_id)?.ok_or(AppError::NotFound)?;
+            Ok((profile, sessions::reauthenticated_at(c, session_id)?))
         })
-        .await?;
+        .await
+}
+
+async fn page(state: &AppState, visitor: Visitor, errors: Vec<String>) -> Result<HttpResponse, AppError> {
+    let member = visitor.member()?.clone();
+    let (profile, reauthenticated_at) = profile_and_proof(state, &member).await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = DeletePage {
         visitor,
@@ -188,13 +195,7 @@ async fn delete(
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> Result<HttpResponse, AppError> {
     let member = visitor.member()?.clone();
-    let (profile, reauthenticated_at) = state
-        .db
-        .run(move |c| -> Result<_, AppError> {
-            let profile = store::profile(c, member.user_id)?.ok_or(AppError::NotFound)?;
-            Ok((profile, sessions::reauthenticated_at(c, member.session_id)?))
-        })
-        .await?;
+    let (profile, reauthenticated_at) = profile_and_proof(&state, &member).await?;
     let mut errors = Vec::new();
     if form.confirm_username.trim() != profile.username {
         errors.push("Type your username exactly as shown to confirm.".to_string());

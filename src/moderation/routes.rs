@@ -742,21 +742,7 @@ async fn create_category(
     visitor: Visitor,
     CsrfForm(form): CsrfForm<CategoryForm>,
 ) -> Result<HttpResponse, AppError> {
-    let admin = visitor.admin()?.user_id;
-    let (name, slug, description) = category_fields(&form)?;
-    let position = form.position;
-    state
-        .db
-        .run(move |c| {
-            store::create_category(
-                c,
-                admin,
-                store::NewCategory { slug: &slug, name: &name, description: &description, position },
-            )
-        })
-        .await
-        .map_err(moderation_error)?;
-    Ok(see_other("/admin/categories"))
+    save_category(&state, &visitor, None, &form).await
 }
 
 async fn update_category(
@@ -765,19 +751,23 @@ async fn update_category(
     path: web::Path<i64>,
     CsrfForm(form): CsrfForm<CategoryForm>,
 ) -> Result<HttpResponse, AppError> {
+    save_category(&state, &visitor, Some(path.into_inner()), &form).await
+}
+
+async fn save_category(
+    state: &AppState,
+    visitor: &Visitor,
+    existing: Option<i64>,
+    form: &CategoryForm,
+) -> Result<HttpResponse, AppError> {
     let admin = visitor.admin()?.user_id;
-    let id = path.into_inner();
-    let (name, slug, description) = category_fields(&form)?;
+    let (name, slug, description) = category_fields(form)?;
     let position = form.position;
     state
         .db
         .run(move |c| {
-            store::update_category(
-                c,
-                admin,
-                id,
-                store::NewCategory { slug: &slug, name: &name, description: &description, position },
-            )
+            let new = store::NewCategory { slug: &slug, name: &name, description: &description, position };
+            store::save_category(c, admin, existing, new)
         })
         .await
         .map_err(moderation_error)?;

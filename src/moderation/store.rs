@@ -500,6 +500,8 @@ pub fn posts_from_ip(conn: &mut DbConn, ip: &str) -> Result<Vec<IpPost>, DbError
         .load(c))?)
 }
 
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = categories)]
 pub struct NewCategory<'a> {
     pub slug: &'a str,
     pub name: &'a str,
@@ -508,44 +510,32 @@ pub struct NewCategory<'a> {
 }
 
 pub fn create_category(conn: &mut DbConn, actor: i64, new: NewCategory<'_>) -> Result<i64, ModError> {
-    let now = now();
-    let result = with_conn!(conn, |c| c.transaction::<_, ModError, _>(|c| {
-        let id: i64 = diesel::insert_into(categories::table)
-            .values((
-                categories::slug.eq(new.slug),
-                categories::name.eq(new.name),
-                categories::description.eq(new.description),
-                categories::position.eq(new.position),
-            ))
-            .returning(categories::id)
-            .get_result(c)?;
-        record_audit!(c, actor, "create category", "category", id, new.name, now)?;
-        Ok(id)
-    }));
-    match result {
-        Err(ModError::Db(e)) if e.is_unique_violation() => {
-            Err(ModError::Refused("A category with that name exists.".into()))
-        }
-        other => other,
-    }
+    save_category(conn, actor, None, new)
 }
 
-pub fn update_category(conn: &mut DbConn, actor: i64, id: i64, new: NewCategory<'_>) -> Result<(), ModError> {
+/// Creates a category, or changes the one with id `existing`; names stay unique.
+pub fn save_category(
+    conn: &mut DbConn,
+    actor: i64,
+    existing: Option<i64>,
+    new: NewCategory<'_>,
+) -> Result<i64, ModError> {
     let now = now();
     let result = with_conn!(conn, |c| c.transaction::<_, ModError, _>(|c| {
-        let changed = diesel::update(categories::table.find(id))
-            .set((
-                categories::slug.eq(new.slug),
-                categories::name.eq(new.name),
-                categories::description.eq(new.description),
-                categories::position.eq(new.position),
-            ))
-            .execute(c)?;
-        if changed == 0 {
-            return Err(ModError::NotFound);
-        }
-        record_audit!(c, actor, "update category", "category", id, new.name, now)?;
-        Ok(())
+        let (id, action) = match existing {
+            None => {
+                let id = diesel::insert_into(categories::table).values(&new).returning(categories::id).get_result(c)?;
+                (id, "create category")
+            }
+            Some(id) => {
+                if diesel::update(categories::table.find(id)).set(&new).execute(c)? == 0 {
+                    return Err(ModError::NotFound);
+                }
+                (id, "update category")
+            }
+        };
+        record_audit!(c, actor, action, "category", id, new.name, now)?;
+        Ok(id)
     }));
     match result {
         Err(ModError::Db(e)) if e.is_unique_violation() => {
