@@ -32,13 +32,6 @@ async fn backups_hold_every_table_of_the_live_schema(app: TestApp) {
     assert_eq!(backed_up, tables);
 }
 
-fn user_id_of(app: &TestApp, username: &str) -> Option<i64> {
-    let mut conn = app.db.get().unwrap();
-    let key = username.to_lowercase();
-    with_conn!(&mut conn, |c| users::table.filter(users::username_key.eq(&key)).select(users::id).first(c).optional())
-        .unwrap()
-}
-
 const ZED_IP: &str = "198.51.100.77";
 const ZED_GITHUB_ID: i64 = 987_654_321;
 
@@ -67,7 +60,7 @@ async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymou
             )
             .await;
         assert_eq!(joined.status, 303, "{backend:?}");
-        let old_id = user_id_of(&app, "zedzebra").unwrap();
+        let old_id = app.user_id("zedzebra").unwrap();
         let topic = zed.create_topic("Zed's question", "How do I do this?").await;
         let topic_id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
 
@@ -99,7 +92,7 @@ async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymou
         let mistyped = zed.post_form("/account/delete", &[("confirm_username", "zedzebr")]).await;
         assert_eq!(mistyped.status, 422);
         assert!(mistyped.body.contains("Type your username exactly"));
-        assert!(user_id_of(&app, "zedzebra").is_some(), "nothing deleted yet");
+        assert!(app.user_id("zedzebra").is_some(), "nothing deleted yet");
 
         let deleted = zed.post_form("/account/delete", &[("confirm_username", "zedzebra")]).await;
         assert_eq!(deleted.location.as_deref(), Some("/account/deleted"), "{backend:?}: {}", deleted.body);
@@ -145,7 +138,7 @@ async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymou
                 &[("username", "zedzebra"), ("age_confirmed", "yes"), ("accept_policy", "yes")],
             )
             .await;
-        let new_id = user_id_of(&app, "zedzebra").unwrap();
+        let new_id = app.user_id("zedzebra").unwrap();
         assert_ne!(new_id, old_id);
         let export: serde_json::Value =
             again.client.get(again.url("/account/export")).send().await.unwrap().json().await.unwrap();
@@ -162,13 +155,13 @@ async fn p11_deletion_needs_the_password_and_the_typed_username(app: TestApp) {
         app.post_form("/account/delete", &[("password", "not-her-password"), ("confirm_username", "pia")]).await;
     assert_eq!(wrong.status, 422);
     assert!(wrong.body.contains("That password is not right"));
-    assert!(user_id_of(&app, "pia").is_some());
+    assert!(app.user_id("pia").is_some());
 
     let done = app.post_form("/account/delete", &[("password", &password), ("confirm_username", "pia")]).await;
     assert_eq!(done.location.as_deref(), Some("/account/deleted"));
     assert!(app.get("/account/deleted").await.body.contains("Your account has been deleted"));
     assert_eq!(app.last_mail_to("pia@example.org").subject, "Your account has been deleted");
-    assert!(user_id_of(&app, "pia").is_none());
+    assert!(app.user_id("pia").is_none());
     assert!(phone.get("/").await.texts(".signed-in-as").is_empty(), "signed out everywhere");
     assert_eq!(
         app.another_browser().post_form("/login", &[("login", "pia"), ("password", &password)]).await.status,
@@ -178,11 +171,11 @@ async fn p11_deletion_needs_the_password_and_the_typed_username(app: TestApp) {
 
 async fn p17_staff_can_erase_an_account_with_a_reason(app: TestApp) {
     app.register("kiddo").await;
-    let id = user_id_of(&app, "kiddo").unwrap();
+    let id = app.user_id("kiddo").unwrap();
     let mut conn = app.db.get().unwrap();
     let deleted = deletion::delete_account(&mut conn, id, "under 13").unwrap().unwrap();
     assert_eq!(deleted.email.as_deref(), Some("kiddo@example.org"));
-    assert!(user_id_of(&app, "kiddo").is_none());
+    assert!(app.user_id("kiddo").is_none());
     let ledger: Vec<(i64, String, String)> = with_conn!(&mut conn, |c| deletion_ledger::table
         .select((deletion_ledger::user_id, deletion_ledger::erased, deletion_ledger::reason))
         .load(c))
@@ -198,8 +191,8 @@ async fn p9_p12_p14_a_restored_backup_never_brings_back_what_was_erased(app: Tes
     stayer
         .post_form("/account/profile", &[("username", "stayer"), ("first_name", "Secretname"), ("last_name", "")])
         .await;
-    let leaver_id = user_id_of(&app, "leaver").unwrap();
-    let stayer_id = user_id_of(&app, "stayer").unwrap();
+    let leaver_id = app.user_id("leaver").unwrap();
+    let stayer_id = app.user_id("stayer").unwrap();
 
     let made = backup::create(&app.db, &app.backup_dir()).unwrap();
     assert!(made.bytes > 0);

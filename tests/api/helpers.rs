@@ -435,16 +435,11 @@ impl TestApp {
     /// reports where any of `needles` occurs. Values are compared as bytes, in hex, so
     /// text, numbers and pictures are all covered.
     pub fn find_anywhere(&self, needles: &[&[u8]]) -> Vec<(Finding, usize)> {
-        use diesel::sql_types::{Nullable, Text};
+        use diesel::sql_types::Text;
         #[derive(diesel::QueryableByName)]
         struct Name {
             #[diesel(sql_type = Text)]
             name: String,
-        }
-        #[derive(diesel::QueryableByName)]
-        struct Cell {
-            #[diesel(sql_type = Nullable<Text>)]
-            value: Option<String>,
         }
         let hex_needles: Vec<String> = needles.iter().map(|n| n.iter().map(|b| format!("{b:02x}")).collect()).collect();
         let mut found = Vec::new();
@@ -482,21 +477,10 @@ impl TestApp {
                 cols.into_iter().map(|c| (c.table_name, c.column_name, c.data_type)).collect()
             }
         };
+        drop(conn);
         for (table, column, data_type) in columns {
-            let sql = match &conn {
-                agora::db::DbConn::Sqlite(_) => format!("SELECT lower(hex(\"{column}\")) AS value FROM \"{table}\""),
-                agora::db::DbConn::Postgres(_) if data_type == "bytea" => {
-                    format!("SELECT encode(\"{column}\", 'hex') AS value FROM \"{table}\"")
-                }
-                agora::db::DbConn::Postgres(_) => {
-                    format!("SELECT encode(convert_to(\"{column}\"::text, 'UTF8'), 'hex') AS value FROM \"{table}\"")
-                }
-            };
-            let cells: Vec<Cell> = match &mut conn {
-                agora::db::DbConn::Sqlite(c) => diesel::sql_query(sql).load(&mut **c).unwrap(),
-                agora::db::DbConn::Postgres(c) => diesel::sql_query(sql).load(&mut **c).unwrap(),
-            };
-            for cell in cells.into_iter().filter_map(|cell| cell.value) {
+            let cells = self.hex_values(&table, &column, data_type == "bytea", "1 = 1");
+            for cell in cells {
                 for (i, needle) in hex_needles.iter().enumerate() {
                     // Hex digits pair up: only matches on a byte boundary count.
                     if cell.match_indices(needle.as_str()).any(|(at, _)| at % 2 == 0) {
@@ -512,42 +496,43 @@ impl TestApp {
     /// (pictures as base64, as the export has them).
     pub fn column_values(&self, table: &str, column: &str, owner: &str, id: i64) -> Vec<String> {
         use base64::Engine;
-        use diesel::sql_types::{Nullable, Text};
-        #[derive(diesel::QueryableByName)]
-        struct Cell {
-            #[diesel(sql_type = Nullable<Text>)]
-            value: Option<String>,
-        }
-        let mut conn = self.db.get().unwrap();
-        let cells: Vec<Cell> = match &mut conn {
-            agora::db::DbConn::Sqlite(c) => diesel::sql_query(format!(
-                "SELECT lower(hex({column})) AS value FROM {table} WHERE {owner} = {id} AND {column} IS NOT NULL"
-            ))
-            .load(&mut **c)
-            .unwrap(),
-            agora::db::DbConn::Postgres(c) => {
-                let bytes =
-                    if column == "image" { column.to_string() } else { format!("convert_to({column}::text, 'UTF8')") };
-                diesel::sql_query(format!(
-                    "SELECT encode({bytes}, 'hex') AS value FROM {table} WHERE {owner} = {id} AND {column} IS NOT NULL"
-                ))
-                .load(&mut **c)
-                .unwrap()
-            }
-        };
-        cells
+        let binary = column == "image";
+        self.hex_values(table, column, binary, &format!("\"{owner}\" = {id}"))
             .into_iter()
-            .filter_map(|cell| cell.value)
             .map(|hex| {
                 let bytes: Vec<u8> =
                     (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
-                if column == "image" {
+                if binary {
                     base64::engine::general_purpose::STANDARD.encode(bytes)
                 } else {
                     String::from_utf8(bytes).unwrap()
                 }
             })
             .collect()
+    }
+
+    /// The non-null values of `table.column` in the rows matching `filter`, as lower-case
+    /// hex of their bytes (text as UTF-8; `binary` columns as they are stored).
+    fn hex_values(&self, table: &str, column: &str, binary: bool, filter: &str) -> Vec<String> {
+        use diesel::sql_types::{Nullable, Text};
+        #[derive(diesel::QueryableByName)]
+        struct Cell {
+            #[diesel(sql_type = Nullable<Text>)]
+            value: Option<String>,
+        }
+        let rows = format!("FROM \"{table}\" WHERE {filter} AND \"{column}\" IS NOT NULL");
+        let mut conn = self.db.get().unwrap();
+        let cells: Vec<Cell> = match &mut conn {
+            agora::db::DbConn::Sqlite(c) => {
+                diesel::sql_query(format!("SELECT lower(hex(\"{column}\")) AS value {rows}")).load(&mut **c).unwrap()
+            }
+            agora::db::DbConn::Postgres(c) => {
+                let bytes =
+                    if binary { format!("\"{column}\"") } else { format!("convert_to(\"{column}\"::text, 'UTF8')") };
+                diesel::sql_query(format!("SELECT encode({bytes}, 'hex') AS value {rows}")).load(&mut **c).unwrap()
+            }
+        };
+        cells.into_iter().filter_map(|cell| cell.value).collect()
     }
 
     /// Every column of the live schema, as (table, column).
@@ -590,6 +575,20 @@ impl TestApp {
                 format!("{}/{name}", pg.admin_url.trim_end_matches("/postgres"))
             }
         }
+    }
+
+    /// The id of the member with this username (any case), if there is one.
+    pub fn user_id(&self, username: &str) -> Option<i64> {
+        use agora::db::schema::users;
+        use diesel::prelude::*;
+        let mut conn = self.db.get().unwrap();
+        let key = username.to_lowercase();
+        agora::with_conn!(&mut conn, |c| users::table
+            .filter(users::username_key.eq(&key))
+            .select(users::id)
+            .first(c)
+            .optional())
+        .unwrap()
     }
 
     pub fn backup_dir(&self) -> std::path::PathBuf {

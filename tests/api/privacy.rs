@@ -26,12 +26,6 @@ on_both_backends!(
 
 on_both_backends_with_github!(p10_export_holds_every_exported_column_of_the_registry);
 
-fn user_id_of(app: &TestApp, username: &str) -> i64 {
-    let mut conn = app.db.get().unwrap();
-    let key = username.to_lowercase();
-    with_conn!(&mut conn, |c| users::table.filter(users::username_key.eq(&key)).select(users::id).first(c)).unwrap()
-}
-
 async fn registry_lists_every_column_of_the_live_schema(app: TestApp) {
     let live = app.live_columns();
     assert!(live.len() > 50, "the schema was read: {live:?}");
@@ -83,7 +77,7 @@ async fn p8_your_data_shows_everything_held_about_the_member(app: TestApp) {
 
 async fn p8_p9_editing_the_profile_really_removes_values(app: TestApp) {
     app.register("erin").await;
-    let id = user_id_of(&app, "erin");
+    let id = app.user_id("erin").unwrap();
     let saved = app
         .post_form("/account/profile", &[("username", "Erin"), ("first_name", "Erin"), ("last_name", "Example")])
         .await;
@@ -163,7 +157,7 @@ async fn p16_local_accounts_confirm_their_address_by_a_single_use_link(app: Test
 async fn p8_p16_email_change_takes_effect_only_after_confirmation(app: TestApp) {
     app.another_browser().register("taken").await;
     app.register("gus").await;
-    let id = user_id_of(&app, "gus");
+    let id = app.user_id("gus").unwrap();
 
     let refused = app.post_form("/account/email", &[("email", "TAKEN@example.org")]).await;
     assert_eq!(refused.status, 422);
@@ -218,7 +212,7 @@ async fn password_change_needs_the_current_password(app: TestApp) {
 
 async fn p16_password_reset_link_is_single_use_and_expires(app: TestApp) {
     app.another_browser().register("ivy").await;
-    let id = user_id_of(&app, "ivy");
+    let id = app.user_id("ivy").unwrap();
     // Unsubscribed from everything, transactional mail still comes (P16).
     let mut conn = app.db.get().unwrap();
     assert!(!with_conn!(&mut conn, |c| users::table.find(id).select(users::newsletter).first::<bool>(c)).unwrap());
@@ -267,7 +261,7 @@ async fn p15_newsletter_only_after_opt_in_and_one_click_unsubscribe(app: TestApp
     let fan = app.another_browser();
     fan.register("fan").await;
     assert_eq!(fan.post_form("/account/newsletter", &[("newsletter", "yes")]).await.status, 303);
-    let fan_id = user_id_of(&app, "fan");
+    let fan_id = app.user_id("fan").unwrap();
     // Newsletters go to confirmed addresses only.
     let mut conn = app.db.get().unwrap();
     with_conn!(&mut conn, |c| diesel::update(users::table).set(users::email_verified.eq(true)).execute(c)).unwrap();
@@ -360,7 +354,7 @@ async fn p10_export_holds_every_exported_column_of_the_registry(app: TestApp, gi
     github.add_user(FakeUser::new(4242, "kim", Some("Kim Example")));
     github.sign_in_as(4242);
     assert_eq!(app.github_join().await.status, 303);
-    let id = user_id_of(&app, "kim");
+    let id = app.user_id("kim").unwrap();
     // A first password needs a fresh GitHub confirmation.
     let refused = app.post_form("/account/password", &[("new_password", "kim-sets-a-password")]).await;
     assert_eq!(refused.status, 422);
