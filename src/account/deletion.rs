@@ -15,6 +15,7 @@ use crate::db::schema::{
     audit_log, avatars, email_tokens, flags, github_signups, likes, newsletter_events, notices, oauth_states,
     post_edits, posts, privacy_requests, topics, users,
 };
+use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
 use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
@@ -36,7 +37,7 @@ pub struct Deleted {
 /// "under 13"), never anything about the person. `None` when there is no such member.
 pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: &str) -> Result<Option<Deleted>, DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+    Ok(with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         let found = users::table
             .find(user_id)
             .filter(users::role.ne("system"))

@@ -9,6 +9,7 @@ use askama::Template;
 use diesel::prelude::*;
 
 use crate::db::schema::{policy_versions, users};
+use crate::db::WriteTransaction;
 use crate::db::{now, Database, DbConn, DbError};
 use crate::mail::Mail;
 use crate::web::errors::AppError;
@@ -120,7 +121,7 @@ pub fn publish(
     if find(conn, version)?.is_some() {
         return Err(PublishError::Exists(version.to_string()));
     }
-    let recipients = with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+    let recipients = with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         diesel::insert_into(policy_versions::table)
             .values((
                 policy_versions::version.eq(version),

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::auth::domain::Username;
 use crate::db::schema::{avatars, newsletter_events, post_edits, posts, sessions, users};
+use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
 use crate::{record_erasure, with_conn};
 
@@ -187,7 +188,7 @@ pub fn update_profile(
 ) -> Result<(), ProfileError> {
     let now = now();
     let key = username.key();
-    let result = with_conn!(conn, |c| c.transaction::<_, ProfileError, _>(|c| {
+    let result = with_conn!(conn, |c| c.write_transaction::<_, ProfileError, _>(|c| {
         let (old_key, old_first, old_last): (String, Option<String>, Option<String>) =
             users::table.find(user_id).select((users::username_key, users::first_name, users::last_name)).first(c)?;
         if old_key != key {
@@ -223,7 +224,7 @@ pub fn update_profile(
 /// Removes the stored picture; the member gets the generated one.
 pub fn remove_picture(conn: &mut DbConn, user_id: i64) -> Result<(), DbError> {
     let now = now();
-    with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+    with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         if diesel::delete(avatars::table.find(user_id)).execute(c)? > 0 {
             record_erasure!(c, user_id, "avatar", "removed by member", now)?;
         }
@@ -245,7 +246,7 @@ pub fn password_hash(conn: &mut DbConn, user_id: i64) -> Result<Option<String>, 
 /// choices (when, and where it was made) beside it.
 pub fn set_newsletter(conn: &mut DbConn, user_id: i64, subscribed: bool, source: &str) -> Result<bool, DbError> {
     let now = now();
-    let changed = with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+    let changed = with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         let current: bool = users::table.find(user_id).select(users::newsletter).first(c)?;
         if current == subscribed {
             return Ok(false);
@@ -294,7 +295,7 @@ pub fn confirm_email(conn: &mut DbConn, user_id: i64) -> Result<(), DbError> {
 /// `false` when another member took the address in the meantime.
 pub fn change_email(conn: &mut DbConn, user_id: i64, new_email: &str) -> Result<bool, DbError> {
     let now = now();
-    let changed = with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+    let changed = with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         let taken = diesel::select(diesel::dsl::exists(
             users::table.filter(users::email.eq(new_email)).filter(users::id.ne(user_id)),
         ))

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::auth::sessions::{hash_token, random_token};
 use crate::db::schema::email_tokens;
+use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
 use crate::with_conn;
 
@@ -39,7 +40,7 @@ pub fn issue(conn: &mut DbConn, user_id: i64, purpose: Purpose, new_email: Optio
     let token = random_token();
     let token_hash = hash_token(&token);
     let now = now();
-    with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+    with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         diesel::delete(
             email_tokens::table
                 .filter(email_tokens::user_id.eq(user_id))

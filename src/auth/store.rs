@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::auth::domain::{Email, Username};
 use crate::db::schema::users;
+use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
 use crate::with_conn;
 
@@ -62,7 +63,7 @@ pub fn create_member(conn: &mut DbConn, member: NewMember<'_>) -> Result<i64, Re
         policy_accepted_at: Some(now),
     };
     let email = member.email.as_str();
-    let inserted = with_conn!(conn, |c| c.transaction(|c| {
+    let inserted = with_conn!(conn, |c| c.write_transaction(|c| {
         let name_taken = diesel::select(diesel::dsl::exists(users::table.filter(users::username_key.eq(&key))))
             .get_result::<bool>(c)?;
         if name_taken {

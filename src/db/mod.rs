@@ -52,6 +52,44 @@ impl DbConn {
     }
 }
 
+/// Write transactions on a concrete connection. On SQLite a deferred `BEGIN` takes the
+/// write lock only at the first write, and if another writer got there first SQLite
+/// answers "database is locked" at once instead of waiting: every write transaction
+/// therefore starts with `BEGIN IMMEDIATE`, so writers queue on the busy timeout.
+/// Inside an outer transaction it becomes a savepoint, as `transaction` does.
+pub trait WriteTransaction: Connection {
+    fn write_transaction<T, E, F>(&mut self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Self) -> Result<T, E>,
+        E: From<diesel::result::Error>;
+}
+
+impl WriteTransaction for SqliteConnection {
+    fn write_transaction<T, E, F>(&mut self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Self) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        let depth = AnsiTransactionManager::transaction_manager_status_mut(self).transaction_depth()?;
+        if depth.is_some() {
+            self.transaction(work)
+        } else {
+            self.immediate_transaction(work)
+        }
+    }
+}
+
+impl WriteTransaction for PgConnection {
+    fn write_transaction<T, E, F>(&mut self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Self) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        self.transaction(work)
+    }
+}
+
 /// Runs `$body` with `$c` bound to the concrete connection, compiling it once per backend.
 #[macro_export]
 macro_rules! with_conn {

@@ -5,6 +5,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::{categories, likes, post_edits, posts, topics, users};
+use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
 use crate::with_conn;
 
@@ -265,7 +266,7 @@ pub fn create_topic(
     post: NewPost<'_>,
 ) -> Result<i64, DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+    Ok(with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         let topic_id = diesel::insert_into(topics::table)
             .values(&TopicRow {
                 category_id,
@@ -308,7 +309,7 @@ pub enum ReplyOutcome {
 /// Appends a reply to an open topic and returns its number.
 pub fn create_reply(conn: &mut DbConn, topic_id: i64, post: NewPost<'_>) -> Result<ReplyOutcome, DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+    Ok(with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         // Taking the number by incrementing the counter first locks the topic row, so
         // concurrent replies queue up instead of claiming the same number.
         let claimed = diesel::update(topics::table.find(topic_id).filter(topics::locked.eq(false)))
@@ -382,7 +383,7 @@ struct PostEditRow<'a> {
 /// Replaces a post's text, keeping what it said before, who changed it and from where.
 pub fn edit_post(conn: &mut DbConn, post_id: i64, edit: NewPost<'_>) -> Result<(), DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+    Ok(with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         let previous: String = posts::table.find(post_id).select(posts::body_markdown).first(c)?;
         diesel::insert_into(post_edits::table)
             .values(&PostEditRow {
@@ -407,7 +408,7 @@ pub fn edit_post(conn: &mut DbConn, post_id: i64, edit: NewPost<'_>) -> Result<(
 /// Likes (or, with `like == false`, un-likes) a post. Liking twice counts once.
 pub fn set_like(conn: &mut DbConn, post_id: i64, user_id: i64, like: bool) -> Result<(), DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+    Ok(with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         let (changed, delta) = if like {
             let inserted = diesel::insert_into(likes::table)
                 .values((likes::post_id.eq(post_id), likes::user_id.eq(user_id), likes::created_at.eq(now)))

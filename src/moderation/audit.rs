@@ -4,6 +4,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::audit_log;
+use crate::db::WriteTransaction;
 use crate::db::{DbConn, DbError};
 use crate::with_conn;
 
@@ -58,7 +59,7 @@ pub fn entries(conn: &mut DbConn, before: Option<i64>) -> Result<Vec<AuditEntry>
 pub fn read_notices(conn: &mut DbConn, user_id: i64) -> Result<Vec<(String, i64, bool)>, DbError> {
     use crate::db::schema::notices;
     let now = crate::db::now();
-    Ok(with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+    Ok(with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         let list: Vec<(String, i64, Option<i64>)> = notices::table
             .filter(notices::user_id.eq(user_id))
             .order(notices::id.desc())

@@ -5,6 +5,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::{categories, flags, notices, posts, privacy_requests, topics, users};
+use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
 use crate::{record_audit, with_conn};
 
@@ -30,7 +31,7 @@ impl From<diesel::result::Error> for ModError {
 /// Files a flag; `false` when this member already flagged this post.
 pub fn flag_post(conn: &mut DbConn, post_id: i64, user_id: i64, reason: &str, details: &str) -> Result<bool, ModError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c.transaction::<_, ModError, _>(|c| {
+    Ok(with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
         let exists = diesel::select(diesel::dsl::exists(posts::table.find(post_id))).get_result::<bool>(c)?;
         if !exists {
             return Err(ModError::NotFound);
@@ -124,7 +125,7 @@ pub fn resolve_flags(
     reason: &str,
 ) -> Result<usize, ModError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c.transaction::<_, ModError, _>(|c| {
+    Ok(with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
         let flaggers: Vec<i64> = flags::table
             .filter(flags::post_id.eq(post_id))
             .filter(flags::resolved_at.is_null())
@@ -177,7 +178,7 @@ pub fn act_on_post(
     reason: &str,
 ) -> Result<(), ModError> {
     let now = now();
-    with_conn!(conn, |c| c.transaction::<_, ModError, _>(|c| {
+    with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
         let target = posts::table.find(post_id);
         let changed = match action {
             PostAction::Hide => diesel::update(target)
@@ -217,7 +218,7 @@ pub fn act_on_topic(
     reason: &str,
 ) -> Result<(), ModError> {
     let now = now();
-    with_conn!(conn, |c| c.transaction::<_, ModError, _>(|c| {
+    with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
         let (from_category, post_count): (i64, i64) = topics::table
             .find(topic_id)
             .select((topics::category_id, topics::post_count))
@@ -400,7 +401,7 @@ pub fn set_standing(
     reason: &str,
 ) -> Result<(), ModError> {
     let now = now();
-    with_conn!(conn, |c| c.transaction::<_, ModError, _>(|c| {
+    with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
         let role: String = users::table
             .find(member_id)
             .filter(users::role.ne("system"))
@@ -449,7 +450,7 @@ pub fn set_role(conn: &mut DbConn, actor: i64, member_id: i64, role: &str) -> Re
         return Err(ModError::Refused("A role is member, moderator or admin.".into()));
     }
     let now = now();
-    with_conn!(conn, |c| c.transaction::<_, ModError, _>(|c| {
+    with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
         let changed = diesel::update(users::table.find(member_id).filter(users::role.ne("system")))
             .set(users::role.eq(role))
             .execute(c)?;
@@ -521,7 +522,7 @@ pub fn save_category(
     new: NewCategory<'_>,
 ) -> Result<i64, ModError> {
     let now = now();
-    let result = with_conn!(conn, |c| c.transaction::<_, ModError, _>(|c| {
+    let result = with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
         let (id, action) = match existing {
             None => {
                 let id = diesel::insert_into(categories::table).values(&new).returning(categories::id).get_result(c)?;
@@ -548,7 +549,7 @@ pub fn save_category(
 /// Deletes a category that has no topics.
 pub fn delete_category(conn: &mut DbConn, actor: i64, id: i64) -> Result<(), ModError> {
     let now = now();
-    with_conn!(conn, |c| c.transaction::<_, ModError, _>(|c| {
+    with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
         let has_topics = diesel::select(diesel::dsl::exists(topics::table.filter(topics::category_id.eq(id))))
             .get_result::<bool>(c)?;
         if has_topics {
@@ -668,7 +669,7 @@ pub fn update_privacy_request(
         return Err(ModError::Refused("A refusal needs a reason the requester will read.".into()));
     }
     let now = now();
-    with_conn!(conn, |c| c.transaction::<_, ModError, _>(|c| {
+    with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
         let changed = diesel::update(privacy_requests::table.find(id))
             .set((
                 privacy_requests::status.eq(status),

@@ -16,6 +16,7 @@ use serde_json::Value;
 use crate::account::deletion::delete_account;
 use crate::account::ledger::{self, Entry};
 use crate::db::schema::{avatars, deletion_ledger, users};
+use crate::db::WriteTransaction;
 use crate::db::{now, Database, DbConn};
 use crate::{record_erasure, with_conn};
 
@@ -279,7 +280,7 @@ fn replay(conn: &mut DbConn, entry: &Entry) -> anyhow::Result<()> {
     }
     let now = entry.erased_at;
     let placeholder = format!("member{user_id}");
-    with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+    with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         let target = users::table.find(user_id);
         match entry.erased.as_str() {
             "first_name" => diesel::update(target).set(users::first_name.eq(None::<String>)).execute(c)?,

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::auth::domain::Username;
 use crate::auth::github::client::{Avatar, GithubProfile};
 use crate::db::schema::{avatars, github_signups, oauth_states, users};
+use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
 use crate::with_conn;
 
@@ -55,7 +56,7 @@ pub fn save_flow(
     next_path: &str,
 ) -> Result<(), DbError> {
     let now = now();
-    with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+    with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         // Abandoned flows are cleared as new ones start.
         diesel::delete(oauth_states::table.filter(oauth_states::created_at.lt(now - STATE_LIFETIME_SECONDS)))
             .execute(c)?;
@@ -159,7 +160,7 @@ pub fn save_signup(
     next_path: &str,
 ) -> Result<(), DbError> {
     let now = now();
-    with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+    with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         // Sign-ups nobody finished are personal data we no longer need.
         diesel::delete(github_signups::table.filter(github_signups::created_at.lt(now - SIGNUP_LIFETIME_SECONDS)))
             .execute(c)?;
@@ -240,7 +241,7 @@ pub fn complete_signup(
     let now = now();
     let key = username.key();
     let signup = find_signup(conn, token_hash)?.ok_or(SignupError::Expired)?;
-    let result = with_conn!(conn, |c| c.transaction::<_, SignupError, _>(|c| {
+    let result = with_conn!(conn, |c| c.write_transaction::<_, SignupError, _>(|c| {
         if diesel::select(diesel::dsl::exists(users::table.filter(users::github_id.eq(signup.github_id))))
             .get_result::<bool>(c)?
         {
@@ -342,7 +343,7 @@ pub fn reimport(
     avatar: Option<&Avatar>,
 ) -> Result<(), DbError> {
     let now = now();
-    with_conn!(conn, |c| c.transaction::<_, diesel::result::Error, _>(|c| {
+    with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         // What is replaced counts as removed: a backup must not bring it back.
         for field in ["first_name", "last_name", "avatar"] {
             crate::record_erasure!(c, user_id, field, "re-imported from GitHub", now)?;
