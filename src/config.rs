@@ -31,6 +31,16 @@ pub struct Config {
     pub daily_maintenance: bool,
     /// Categories of third parties personal data is shared with, for the data export.
     pub third_parties: Vec<String>,
+    /// How often things may be done (`AGORA_RATE_LIMITS`).
+    pub rate_limits: crate::web::rate_limit::RateLimits,
+    /// How long a member counts as new: tighter limits, fewer links (`AGORA_NEW_MEMBER_HOURS`).
+    pub new_member_seconds: i64,
+    /// The most links a new member's post may hold (`AGORA_NEW_MEMBER_MAX_LINKS`).
+    pub new_member_max_links: usize,
+    /// A new member's first this-many posts wait for a moderator (`AGORA_HOLD_FIRST_POSTS`, 0 = off).
+    pub hold_first_posts: i64,
+    /// How long a stopping server lets requests in flight finish (`AGORA_SHUTDOWN_GRACE_SECONDS`).
+    pub shutdown_grace_seconds: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -79,7 +89,17 @@ impl Config {
                 reason: "it must start with http:// or https://".into(),
             });
         }
+        let rate_limits = match var("AGORA_RATE_LIMITS") {
+            None => Default::default(),
+            Some(raw) => crate::web::rate_limit::RateLimits::parse(&raw)
+                .map_err(|reason| ConfigError::Invalid { name: "AGORA_RATE_LIMITS", reason })?,
+        };
         Ok(Config {
+            rate_limits,
+            new_member_seconds: number(&var, "AGORA_NEW_MEMBER_HOURS", 24)? * 3600,
+            new_member_max_links: number(&var, "AGORA_NEW_MEMBER_MAX_LINKS", 2)? as usize,
+            hold_first_posts: number(&var, "AGORA_HOLD_FIRST_POSTS", 0)?,
+            shutdown_grace_seconds: number(&var, "AGORA_SHUTDOWN_GRACE_SECONDS", 30)? as u64,
             database_url: var("AGORA_DATABASE_URL").unwrap_or_else(|| "sqlite://agora.db".into()),
             database_pool_size: pool_size,
             bind: var("AGORA_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
@@ -108,6 +128,15 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+/// A whole number, zero or more.
+fn number(var: &dyn Fn(&str) -> Option<String>, name: &'static str, default: i64) -> Result<i64, ConfigError> {
+    let Some(raw) = var(name) else { return Ok(default) };
+    raw.trim()
+        .parse::<u32>()
+        .map(i64::from)
+        .map_err(|_| ConfigError::Invalid { name, reason: format!("{raw:?} is not a whole number") })
 }
 
 /// A number of days between 1 and `max` (when there is one).

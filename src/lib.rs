@@ -9,6 +9,7 @@ pub mod mail;
 pub mod moderation;
 pub mod ops;
 pub mod telemetry;
+pub mod text;
 pub mod web;
 
 use std::net::TcpListener;
@@ -33,6 +34,17 @@ pub struct AppState {
     pub signer: web::signing::Signer,
     /// The banner about a coming privacy-policy change, refreshed once a minute.
     pub upcoming_policy: account::policy::UpcomingCache,
+}
+
+impl AppState {
+    /// Counts one `limit` event for `key` (an IP, an address, a member id); over the
+    /// limit it is `AppError::TooMany`, which handlers with a form turn into the form again.
+    pub async fn rate_limit(&self, limit: web::rate_limit::Limit, key: impl ToString) -> Result<(), AppError> {
+        let (signer, limits, key) = (self.signer.clone(), self.config.rate_limits.clone(), key.to_string());
+        let outcome =
+            self.db.run(move |c| web::rate_limit::hit(c, &signer, &limits, limit, &key).map_err(AppError::from)).await?;
+        outcome.map_err(AppError::TooMany)
+    }
 }
 
 /// A bound, migrated, ready-to-run Agora. `main` and every test start it this way.

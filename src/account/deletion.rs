@@ -81,9 +81,7 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: &str) -> Result<O
         diesel::delete(notices::table.filter(notices::user_id.eq(user_id))).execute(c)?;
         // Staff records about them, their posts, topics and requests keep only the ids.
         let their_request_ids: Vec<i64> = privacy_requests::table
-            .filter(
-                privacy_requests::user_id.eq(Some(user_id)).or(privacy_requests::email.nullable().eq(email.clone())),
-            )
+            .filter(privacy_requests::user_id.eq(Some(user_id)))
             .select(privacy_requests::id)
             .load(c)?;
         let about_them = [
@@ -101,9 +99,7 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: &str) -> Result<O
             .set(audit_log::reason.eq(""))
             .execute(c)?;
         }
-        let their_requests =
-            privacy_requests::user_id.eq(Some(user_id)).or(privacy_requests::email.nullable().eq(email.clone()));
-        diesel::update(privacy_requests::table.filter(their_requests))
+        diesel::update(privacy_requests::table.filter(privacy_requests::user_id.eq(Some(user_id))))
             .set((
                 privacy_requests::email.eq(""),
                 privacy_requests::message.eq(""),

@@ -11,10 +11,12 @@ use crate::account::tokens::{self, Purpose};
 use crate::account::{mails, store};
 use crate::auth::domain::{Email, NewPassword};
 use crate::auth::password;
+use crate::web::client_ip::ClientIp;
 use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
+use crate::web::rate_limit::Limit;
 use crate::web::visitor::Visitor;
-use crate::web::{filters, render, render_with, see_other};
+use crate::web::{filters, form_again, render, render_with, see_other};
 use crate::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -80,6 +82,7 @@ async fn confirm(state: web::Data<AppState>, CsrfForm(form): CsrfForm<TokenForm>
             c.in_transaction(|c| -> Result<_, AppError> {
                 let (user_id, _) = tokens::take(c, &form.token, Purpose::ConfirmEmail)?.ok_or_else(used_or_expired)?;
                 store::confirm_email(c, user_id)?;
+                store::claim_privacy_requests(c, user_id)?;
                 Ok(())
             })
         })
@@ -114,7 +117,13 @@ async fn change(state: web::Data<AppState>, CsrfForm(form): CsrfForm<TokenForm>)
                 let (user_id, new_email) =
                     tokens::take(c, &form.token, Purpose::ChangeEmail)?.ok_or_else(used_or_expired)?;
                 let new_email = new_email.ok_or_else(used_or_expired)?;
-                Ok(store::change_email(c, user_id, &new_email)?)
+                let changed = store::change_email(c, user_id, &new_email)?;
+                if changed {
+                    // A reset link sent to the old address must not outlive it.
+                    tokens::revoke(c, user_id, &[Purpose::ResetPassword])?;
+                    store::claim_privacy_requests(c, user_id)?;
+                }
+                Ok(changed)
             })
         })
         .await?;
@@ -150,6 +159,7 @@ pub struct ForgotForm {
 async fn forgot(
     state: web::Data<AppState>,
     visitor: Visitor,
+    ip: ClientIp,
     CsrfForm(form): CsrfForm<ForgotForm>,
 ) -> Result<HttpResponse, AppError> {
     let email = match Email::parse(&form.email) {
@@ -159,6 +169,14 @@ async fn forgot(
             return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
+    // Each request mails the address: limited per address and per sender, whether or
+    // not the address has an account (the answer must not differ).
+    for (limit, key) in [(Limit::MailPerIp, ip.to_string()), (Limit::MailPerAddress, email.as_str().to_string())] {
+        if let Err(refusal) = state.rate_limit(limit, key).await {
+            let typed = form.email;
+            return form_again(refusal, |error| ForgotPage { visitor, email: typed, sent: false, errors: vec![error] });
+        }
+    }
     let address = email.as_str().to_string();
     let found = state
         .db
@@ -169,10 +187,8 @@ async fn forgot(
         })
         .await?;
     if let Some((username, token)) = found {
-        state
-            .mailer
-            .send_or_log(mails::password_reset(&state.config.public_url, email.as_str(), &username, &token))
-            .await;
+        let mail = mails::password_reset(&state.config.public_url, email.as_str(), &username, &token);
+        state.mailer.send(mail).await.map_err(|e| crate::account::routes::mail_not_sent(e, email.as_str()))?;
     }
     // The same answer whether or not the address has an account.
     render(&ForgotPage { visitor, email: form.email, sent: true, errors: Vec::new() })

@@ -30,7 +30,6 @@ type SessionRow = (bool, i64, i64, i64, String, String);
 pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Result<Option<Value>, DbError> {
     let Some(profile) = store::profile(conn, user_id)? else { return Ok(None) };
     let newsletter = store::newsletter_events(conn, user_id)?;
-    let email = profile.email.clone();
     let (flags_filed, notices, requests, standing) = with_conn!(conn, |c| {
         let flags_filed: Vec<FlagRow> = flags::table
             .filter(flags::user_id.eq(user_id))
@@ -50,9 +49,9 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
             .select((notices::message, notices::created_at))
             .load(c)?;
         let requests: Vec<RequestRow> = privacy_requests::table
-            .filter(
-                privacy_requests::user_id.eq(Some(user_id)).or(privacy_requests::email.nullable().eq(email.clone())),
-            )
+            // Only requests that belong to the account: filed while signed in, or under an
+            // address once it was confirmed as theirs. A typed address proves nothing.
+            .filter(privacy_requests::user_id.eq(Some(user_id)))
             .order(privacy_requests::id)
             .select((
                 privacy_requests::email,

@@ -42,6 +42,21 @@ pub fn address_change_requested(public_url: &str, to: &str, username: &str) -> M
     }
 }
 
+/// Sent instead of saying on the page that an address is taken (which would let anyone
+/// test addresses): the owner learns of the attempt, the asker sees the usual answer.
+pub fn address_already_in_use(public_url: &str, to: &str) -> Mail {
+    Mail {
+        to: to.into(),
+        subject: "Someone tried to use your e-mail address".into(),
+        body: format!(
+            "Hello,\n\nsomeone signed in to another account on {public_url} asked to move it to this e-mail \
+             address, which already belongs to your account. Nothing was changed. If this was you, sign in \
+             with this address instead (or reset your password at {public_url}/password/forgot).\n"
+        ),
+        unsubscribe_url: None,
+    }
+}
+
 pub fn password_reset(public_url: &str, to: &str, username: &str, token: &str) -> Mail {
     Mail {
         to: to.into(),

@@ -203,7 +203,7 @@ async fn show(state: &AppState, visitor: Visitor, version: Option<String>) -> Re
             Ok((shown, current, history(c)?))
         })
         .await?;
-    let shown_html = crate::forum::markdown::render(&shown.markdown);
+    let shown_html = crate::forum::markdown::render_trusted(&shown.markdown);
     let is_current = shown.version == current.version;
     render(&PolicyPage { visitor, shown, shown_html, is_current, current_version: current.version, history })
 }

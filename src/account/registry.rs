@@ -88,6 +88,7 @@ pub const REGISTRY: &[Column] = &[
     not_personal("topics", "post_count"),
     not_personal("topics", "locked"),
     not_personal("topics", "pinned"),
+    not_personal("topics", "held"),
     not_personal("posts", "id"),
     not_personal("posts", "topic_id"),
     not_personal("posts", "post_number"),
@@ -101,6 +102,7 @@ pub const REGISTRY: &[Column] = &[
     not_personal("posts", "hidden"),
     not_personal("posts", "deleted_at"),
     not_personal("posts", "moderation_reason"),
+    not_personal("posts", "held"),
     // The member's edits: earlier wording and where the edit came from.
     not_personal("post_edits", "id"),
     personal("post_edits", "post_id", true, RowDeleted),
@@ -190,6 +192,11 @@ pub const REGISTRY: &[Column] = &[
     not_personal("policy_versions", "markdown"),
     not_personal("policy_versions", "published_at"),
     not_personal("policy_versions", "effective_at"),
+    // Rate-limit counters: the key (an IP, an address, an account id) is stored only as
+    // an HMAC with the forum's secret, and every row is purged within two days.
+    not_personal("rate_limits", "bucket"),
+    not_personal("rate_limits", "window_start"),
+    not_personal("rate_limits", "hits"),
     not_personal("settings", "name"),
     not_personal("settings", "value"),
     not_personal("__diesel_schema_migrations", "version"),

@@ -1,7 +1,7 @@
 //! "Your data" (`/account`): everything Agora holds about the signed-in member, and
 //! the forms that change it.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -12,8 +12,11 @@ use crate::account::{deletion, ledger, mails};
 use crate::auth::domain::{Email, NewPassword, Username};
 use crate::auth::routes::EmptyForm;
 use crate::auth::{password, sessions};
+use crate::web::client_ip::ClientIp;
 use crate::web::csrf::CsrfForm;
-use crate::web::errors::AppError;
+use crate::auth::sessions::SessionUser;
+use crate::web::errors::{too_many_message, AppError};
+use crate::web::rate_limit::{Limit, TooMany};
 use crate::web::visitor::Visitor;
 use crate::web::{filters, render_with, see_other};
 use crate::AppState;
@@ -98,6 +101,23 @@ async fn page(
     render_with(status, &page)
 }
 
+/// The account page again, refused by a rate limit: 429 with when to try again.
+async fn page_too_many(state: &AppState, visitor: Visitor, wait: TooMany, mut refill: Refill) -> Result<HttpResponse, AppError> {
+    refill.errors.push(too_many_message(&wait));
+    let mut response = page(state, visitor, None, refill).await?;
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(wait.retry_after_seconds));
+    Ok(response)
+}
+
+/// A transactional mail the mailer would not take: the member must know it is not coming.
+pub(crate) fn mail_not_sent(error: anyhow::Error, to: &str) -> AppError {
+    tracing::error!(error = %format!("{error:#}"), "transactional mail not sent");
+    AppError::Upstream(format!(
+        "We could not send the e-mail to {to}. Check the address, or try again in a few minutes."
+    ))
+}
+
 fn refused(errors: Vec<String>) -> Refill {
     Refill { errors, ..Default::default() }
 }
@@ -143,11 +163,11 @@ pub struct ProfileForm {
 
 /// A name as typed: trimmed, at most 100 characters, and empty means "remove it".
 fn optional_name(raw: &str, label: &str, errors: &mut Vec<String>) -> Option<String> {
-    let name = raw.trim();
+    let name = crate::text::plain_line(raw, label).map_err(|e| errors.push(e)).ok()?;
     if name.chars().count() > 100 {
         errors.push(format!("{label} is at most 100 characters."));
     }
-    (!name.is_empty()).then(|| name.to_string())
+    (!name.is_empty()).then_some(name)
 }
 
 async fn update_profile(
@@ -213,6 +233,32 @@ pub struct PasswordForm {
     new_password: String,
 }
 
+/// A stolen session must not be enough to take the account over: changing the password
+/// or the address asks for the current password, or, for members who sign in only with
+/// GitHub, a fresh confirmation with GitHub (as deletion does). Guesses count against
+/// the account's sign-in limit. Returns what to tell the member when the proof fails.
+async fn proof_of_identity(
+    state: &AppState,
+    member: &SessionUser,
+    current_password: String,
+    then: &str,
+) -> Result<Option<String>, AppError> {
+    let user_id = member.user_id;
+    match state.db.run(move |c| store::password_hash(c, user_id)).await? {
+        Some(hash) => {
+            state.rate_limit(Limit::LoginPerAccount, member.username.to_lowercase()).await?;
+            let valid = password::verify_off_executor(current_password, Some(hash)).await?;
+            Ok((!valid).then(|| "Your current password is not right.".to_string()))
+        }
+        None => {
+            let session_id = member.session_id;
+            let at = state.db.run(move |c| sessions::reauthenticated_at(c, session_id)).await?;
+            Ok((!deletion::recently_reauthenticated(at))
+                .then(|| format!("Confirm with GitHub first (the button is on the account deletion page), then {then}.")))
+        }
+    }
+}
+
 async fn change_password(
     state: web::Data<AppState>,
     visitor: Visitor,
@@ -222,23 +268,11 @@ async fn change_password(
     let user_id = member.user_id;
     let profile = state.db.run(move |c| store::profile(c, user_id)).await?.ok_or(AppError::NotFound)?;
     let mut errors = Vec::new();
-    // Members who sign in only with GitHub set a first password after re-proving who they
-    // are with GitHub, as deletion asks: a stolen session must not be able to add one.
-    if profile.password_hash.is_none() {
-        let session_id = member.session_id;
-        let at = state.db.run(move |c| sessions::reauthenticated_at(c, session_id)).await?;
-        if !deletion::recently_reauthenticated(at) {
-            errors.push(
-                "Confirm with GitHub first (the button is on the account deletion page), then set a password.".into(),
-            );
-        }
-    }
-    if let Some(hash) = profile.password_hash.clone() {
-        let attempt = form.current_password;
-        let valid = password::verify_off_executor(attempt, Some(hash)).await?;
-        if !valid {
-            errors.push("Your current password is not right.".to_string());
-        }
+    match proof_of_identity(&state, &member, form.current_password, "set a password").await {
+        Ok(None) => {}
+        Ok(Some(message)) => errors.push(message),
+        Err(AppError::TooMany(wait)) => return page_too_many(&state, visitor, wait, Refill::default()).await,
+        Err(other) => return Err(other),
     }
     let new_password =
         NewPassword::parse(&form.new_password, &profile.username, profile.email.as_deref().unwrap_or(""))
@@ -253,6 +287,7 @@ async fn change_password(
         .db
         .run(move |c| {
             c.in_transaction(|c| -> Result<_, AppError> {
+                // Pending reset links stop working too.
                 store::set_password_hash(c, user_id, &hash)?;
                 // Whoever else was signed in (perhaps with the old password) is signed out.
                 store::end_other_sessions(c, user_id, keep)?;
@@ -267,19 +302,34 @@ async fn change_password(
 pub struct EmailForm {
     #[serde(default)]
     email: String,
+    #[serde(default)]
+    current_password: String,
 }
 
+/// Asks for a new address. Whether the address belongs to another member is never said
+/// on the page (anyone could test addresses that way): its owner gets a mail about the
+/// attempt, and the member sees the same "we sent a link" either way.
 async fn change_email(
     state: web::Data<AppState>,
     visitor: Visitor,
     CsrfForm(form): CsrfForm<EmailForm>,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = visitor.member()?.user_id;
+    let member = visitor.member()?.clone();
+    let user_id = member.user_id;
     let refill = |errors: Vec<String>| Refill { errors, email: Some(form.email.clone()), ..Default::default() };
     let email = match Email::parse(&form.email) {
         Ok(email) => email,
         Err(message) => return page(&state, visitor, None, refill(vec![message])).await,
     };
+    if let Err(AppError::TooMany(wait)) = state.rate_limit(Limit::EmailChangePerMember, user_id).await {
+        return page_too_many(&state, visitor, wait, refill(Vec::new())).await;
+    }
+    match proof_of_identity(&state, &member, form.current_password.clone(), "change your address").await {
+        Ok(None) => {}
+        Ok(Some(message)) => return page(&state, visitor, None, refill(vec![message])).await,
+        Err(AppError::TooMany(wait)) => return page_too_many(&state, visitor, wait, refill(Vec::new())).await,
+        Err(other) => return Err(other),
+    }
     let address = email.as_str().to_string();
     let outcome = state
         .db
@@ -288,10 +338,10 @@ async fn change_email(
             if profile.email.as_deref() == Some(address.as_str()) {
                 return Ok(Err("That is already your address."));
             }
-            if store::email_taken(c, &address)? {
-                return Ok(Err("Another member uses that address."));
-            }
-            let token = tokens::issue(c, user_id, Purpose::ChangeEmail, Some(&address))?;
+            let token = match store::email_taken(c, &address)? {
+                true => None,
+                false => Some(tokens::issue(c, user_id, Purpose::ChangeEmail, Some(&address))?),
+            };
             Ok(Ok((profile, token)))
         })
         .await?;
@@ -300,7 +350,11 @@ async fn change_email(
         Err(message) => return page(&state, visitor, None, refill(vec![message.into()])).await,
     };
     let public_url = &state.config.public_url;
-    state.mailer.send_or_log(mails::confirm_new_address(public_url, email.as_str(), &profile.username, &token)).await;
+    let to_new_address = match &token {
+        Some(token) => mails::confirm_new_address(public_url, email.as_str(), &profile.username, token),
+        None => mails::address_already_in_use(public_url, email.as_str()),
+    };
+    state.mailer.send(to_new_address).await.map_err(|e| mail_not_sent(e, email.as_str()))?;
     if let Some(old) = &profile.email {
         state.mailer.send_or_log(mails::address_change_requested(public_url, old, &profile.username)).await;
     }
@@ -310,25 +364,22 @@ async fn change_email(
 async fn resend_confirmation(
     state: web::Data<AppState>,
     visitor: Visitor,
+    ip: ClientIp,
     _: CsrfForm<EmptyForm>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = visitor.member()?.user_id;
-    let found = state
-        .db
-        .run(move |c| -> Result<_, AppError> {
-            let profile = store::profile(c, user_id)?.ok_or(AppError::NotFound)?;
-            match profile.email.clone() {
-                Some(email) if !profile.email_verified => {
-                    let token = tokens::issue(c, user_id, Purpose::ConfirmEmail, None)?;
-                    Ok(Some((email, profile.username, token)))
-                }
-                _ => Ok(None),
-            }
-        })
-        .await?;
-    if let Some((email, username, token)) = found {
-        state.mailer.send_or_log(mails::confirm_address(&state.config.public_url, &email, &username, &token)).await;
+    let profile = state.db.run(move |c| store::profile(c, user_id)).await?.ok_or(AppError::NotFound)?;
+    let Some(email) = profile.email.clone().filter(|_| !profile.email_verified) else {
+        return Ok(see_other("/account"));
+    };
+    for (limit, key) in [(Limit::MailPerIp, ip.to_string()), (Limit::MailPerAddress, email.clone())] {
+        if let Err(AppError::TooMany(wait)) = state.rate_limit(limit, key).await {
+            return page_too_many(&state, visitor, wait, Refill::default()).await;
+        }
     }
+    let token = state.db.run(move |c| tokens::issue(c, user_id, Purpose::ConfirmEmail, None)).await?;
+    let mail = mails::confirm_address(&state.config.public_url, &email, &profile.username, &token);
+    state.mailer.send(mail).await.map_err(|e| mail_not_sent(e, &email))?;
     Ok(see_other("/account?done=confirmation-sent"))
 }
 

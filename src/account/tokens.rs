@@ -63,6 +63,16 @@ pub fn issue(conn: &mut DbConn, user_id: i64, purpose: Purpose, new_email: Optio
     Ok(token)
 }
 
+/// Voids every pending link of these kinds for the member (e.g. reset links once the
+/// password or the address changed).
+pub fn revoke(conn: &mut DbConn, user_id: i64, purposes: &[Purpose]) -> Result<usize, DbError> {
+    let purposes: Vec<&str> = purposes.iter().map(|p| p.as_str()).collect();
+    Ok(with_conn!(conn, |c| diesel::delete(
+        email_tokens::table.filter(email_tokens::user_id.eq(user_id)).filter(email_tokens::purpose.eq_any(&purposes))
+    )
+    .execute(c))?)
+}
+
 /// The member (and new address) behind a valid, unexpired token, without using it up.
 pub fn peek(conn: &mut DbConn, token: &str, purpose: Purpose) -> Result<Option<(i64, Option<String>)>, DbError> {
     let token_hash = hash_token(token);

@@ -4,6 +4,8 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
+use crate::web::errors::AppError;
+
 /// OWASP's recommended argon2id settings (m = 19 MiB, t = 2, p = 1).
 fn hasher() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("constant argon2 parameters are valid");
@@ -33,17 +35,37 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
     ok && real
 }
 
-/// `hash` on actix's blocking pool: argon2 takes tens of milliseconds of CPU, which must
-/// not stall the async executor serving other requests.
-pub async fn hash_off_executor(password: String) -> anyhow::Result<String> {
-    actix_web::web::block(move || hash(&password)).await.map_err(|e| anyhow::anyhow!("hashing worker failed: {e}"))?
+/// At most one argon2 computation per core at a time. Each takes 19 MiB and tens of
+/// milliseconds of CPU: without a bound, a flood of sign-ins fills actix's blocking pool
+/// (hundreds of threads) and the memory with them, and every other page waits.
+fn slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
+    })
 }
 
-/// `verify` on actix's blocking pool, for the same reason.
-pub async fn verify_off_executor(password: String, stored: Option<String>) -> anyhow::Result<bool> {
-    actix_web::web::block(move || verify(&password, stored.as_deref()))
+/// How long a request waits for a free slot before it is told to come back later.
+const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Runs argon2 work on the blocking pool once a slot is free; a request that waits
+/// longer than `SLOT_WAIT` gets the "busy" page (503, Retry-After) instead.
+async fn with_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    let _permit = tokio::time::timeout(SLOT_WAIT, slots().acquire())
         .await
-        .map_err(|e| anyhow::anyhow!("verification worker failed: {e}"))
+        .map_err(|_| AppError::Busy("The forum is very busy signing people in. Please try again in a few seconds.".into()))?
+        .map_err(|_| anyhow::anyhow!("password slots closed"))?;
+    actix_web::web::block(work).await.map_err(|e| AppError::Internal(anyhow::anyhow!("hashing worker failed: {e}")))
+}
+
+/// `hash` off the async executor, within the bound on concurrent hashes.
+pub async fn hash_off_executor(password: String) -> Result<String, AppError> {
+    Ok(with_slot(move || hash(&password)).await??)
+}
+
+/// `verify` off the async executor, within the bound on concurrent hashes.
+pub async fn verify_off_executor(password: String, stored: Option<String>) -> Result<bool, AppError> {
+    with_slot(move || verify(&password, stored.as_deref())).await
 }
 
 fn dummy_hash() -> &'static String {

@@ -12,9 +12,10 @@ use crate::auth::store::{self, NewMember, RegisterError};
 use crate::auth::{password, sessions};
 use crate::web::client_ip::ClientIp;
 use crate::web::csrf::CsrfForm;
-use crate::web::errors::AppError;
+use crate::web::errors::{too_many_message, AppError};
+use crate::web::rate_limit::Limit;
 use crate::web::visitor::Visitor;
-use crate::web::{filters, render, render_with, safe_next, see_other};
+use crate::web::{filters, render, render_too_many, render_with, safe_next, see_other};
 use crate::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -96,6 +97,13 @@ async fn register(
         form.password.clear();
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, &RegisterPage::new(&state, visitor, form, errors));
     };
+    // Counted before the database is asked whether the name or address is taken, so
+    // that question cannot be put at scale.
+    if let Err(refusal) = state.rate_limit(Limit::RegisterPerIp, ip).await {
+        let AppError::TooMany(wait) = refusal else { return Err(refusal) };
+        form.password.clear();
+        return render_too_many(wait, &RegisterPage::new(&state, visitor, form, vec![too_many_message(&wait)]));
+    }
 
     let password_hash = password::hash_off_executor(password.expose().to_string()).await?;
     let user_agent = user_agent(&req);
@@ -219,23 +227,30 @@ async fn login(
 ) -> Result<HttpResponse, AppError> {
     let next = safe_next(form.next.as_deref());
     let remember = form.remember.is_some();
+    let refused = |error: String| LoginPage {
+        visitor: visitor.clone(),
+        login: form.login.clone(),
+        remember,
+        next_path: next.clone(),
+        error: Some(error),
+        github_enabled: state.github.is_some(),
+        notice: None,
+    };
+    // Guessing is limited from each address and against each account, before any hashing.
+    let account_key = form.login.trim().to_lowercase();
+    for (limit, key) in [(Limit::LoginPerIp, ip.to_string()), (Limit::LoginPerAccount, account_key)] {
+        if let Err(refusal) = state.rate_limit(limit, key).await {
+            let AppError::TooMany(wait) = refusal else { return Err(refusal) };
+            return render_too_many(wait, &refused(too_many_message(&wait)));
+        }
+    }
     let login = form.login.clone();
     let account = state.db.run(move |conn| store::find_login(conn, &login)).await?;
     let stored_hash = account.as_ref().and_then(|(_, h)| h.clone());
-    let password = form.password;
-    let valid = password::verify_off_executor(password, stored_hash).await?;
+    let valid = password::verify_off_executor(form.password.clone(), stored_hash).await?;
     let Some((user_id, _)) = account.filter(|_| valid) else {
         // The same words whether the name or the password was wrong.
-        let page = LoginPage {
-            visitor,
-            login: form.login,
-            remember,
-            next_path: next,
-            error: Some("Wrong username, e-mail or password.".into()),
-            github_enabled: state.github.is_some(),
-            notice: None,
-        };
-        return render_with(StatusCode::UNAUTHORIZED, &page);
+        return render_with(StatusCode::UNAUTHORIZED, &refused("Wrong username, e-mail or password.".into()));
     };
     let user_agent = user_agent(&req);
     let remote_ip = ip.to_string();

@@ -18,7 +18,7 @@ pub const IDLE_SECONDS: i64 = 24 * 3600;
 /// `last_seen_at` is refreshed at most this often, so reading pages rarely writes.
 const TOUCH_EVERY_SECONDS: i64 = 300;
 
-type SessionRow = ((i64, bool, i64), (i64, String, String, bool, Option<i64>, Option<String>), i64);
+type SessionRow = ((i64, bool, i64), (i64, String, String, bool, Option<i64>, Option<String>), (i64, bool), i64);
 
 /// 32 random bytes, URL-safe base64: 43 characters.
 pub fn random_token() -> String {
@@ -43,6 +43,10 @@ pub struct SessionUser {
     pub restriction: Option<String>,
     /// Unread in-app notices (e.g. the outcome of a flag).
     pub unread_notices: i64,
+    /// When the account was made: new members have tighter limits.
+    pub joined_at: i64,
+    /// Whether the member's e-mail address is confirmed (GitHub's are): needed to post.
+    pub email_confirmed: bool,
 }
 
 impl SessionUser {
@@ -121,6 +125,7 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<SessionUser>, DbErr
         .select((
             (sessions::id, sessions::persistent, sessions::last_seen_at),
             (users::id, users::username, users::role, users::banned, users::suspended_until, users::suspension_reason),
+            (users::created_at, users::email_verified),
             // Counted in the same query: a signed-in page costs one lookup, not two.
             diesel::dsl::sql::<diesel::sql_types::BigInt>(
                 "(SELECT COUNT(*) FROM notices WHERE notices.user_id = users.id AND notices.read_at IS NULL)",
@@ -131,6 +136,7 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<SessionUser>, DbErr
     let Some((
         (session_id, persistent, last_seen_at),
         (user_id, username, role, banned, suspended_until, reason),
+        (joined_at, email_confirmed),
         unread_notices,
     )) = found
     else {
@@ -147,7 +153,16 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<SessionUser>, DbErr
         }
     }
     let restriction = restriction(banned, suspended_until, reason.as_deref(), now);
-    Ok(Some(SessionUser { session_id, user_id, username, role, restriction, unread_notices }))
+    Ok(Some(SessionUser {
+        session_id,
+        user_id,
+        username,
+        role,
+        restriction,
+        unread_notices,
+        joined_at,
+        email_confirmed,
+    }))
 }
 
 pub fn delete(conn: &mut DbConn, session_id: i64) -> Result<(), DbError> {

@@ -98,6 +98,7 @@ diesel::table! {
         post_count -> BigInt,
         locked -> Bool,
         pinned -> Bool,
+        held -> Bool,
     }
 }
 
@@ -116,6 +117,7 @@ diesel::table! {
         hidden -> Bool,
         deleted_at -> Nullable<BigInt>,
         moderation_reason -> Nullable<Text>,
+        held -> Bool,
     }
 }
 
@@ -232,6 +234,14 @@ diesel::table! {
         refusal_reason -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    rate_limits (bucket) {
+        bucket -> Text,
+        window_start -> BigInt,
+        hits -> BigInt,
     }
 }
 

@@ -9,7 +9,7 @@ impl Title {
     pub const MAX: usize = 150;
 
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let title = raw.trim();
+        let title = crate::text::plain_line(raw, "A title")?;
         let length = title.chars().count();
         if length == 0 {
             return Err("Give your topic a title.".into());

@@ -350,6 +350,8 @@ pub struct EditablePost {
     pub topic_slug: String,
     /// Hidden or deleted by a moderator.
     pub moderated: bool,
+    /// The topic takes no more replies, edits or likes from members.
+    pub topic_locked: bool,
 }
 
 pub fn find_post(conn: &mut DbConn, post_id: i64) -> Result<Option<EditablePost>, DbError> {
@@ -365,6 +367,7 @@ pub fn find_post(conn: &mut DbConn, post_id: i64) -> Result<Option<EditablePost>
             topics::title,
             topics::slug,
             posts::hidden.or(posts::deleted_at.is_not_null()),
+            topics::locked,
         ))
         .first(c)
         .optional())?)

@@ -10,9 +10,11 @@ use crate::forum::markdown;
 use crate::forum::queries::{self, Category, NewPost, PostView, ReplyOutcome, TopicCursor, TopicHeader, TopicSummary};
 use crate::web::client_ip::ClientIp;
 use crate::web::csrf::CsrfForm;
+use crate::auth::sessions::SessionUser;
 use crate::web::errors::AppError;
+use crate::web::rate_limit::Limit;
 use crate::web::visitor::Visitor;
-use crate::web::{filters, render, render_with, see_other};
+use crate::web::{filters, form_again, render, render_with, see_other};
 use crate::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -251,7 +253,8 @@ async fn create_topic(
     path: web::Path<i64>,
     CsrfForm(form): CsrfForm<TopicForm>,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = visitor.active_member()?.user_id;
+    let member = visitor.active_member()?.clone();
+    let user_id = member.user_id;
     let category_id = path.into_inner();
     let category = state.db.run(move |c| queries::find_category(c, category_id)).await?.ok_or(AppError::NotFound)?;
     let mut errors = Vec::new();
@@ -261,8 +264,14 @@ async fn create_topic(
         let page = NewTopicPage { visitor, category, title: form.title, body: form.body, errors };
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
+    let html = match checked_html(&state, &member, &body, Writing::Topic).await {
+        Ok(html) => html,
+        Err(refusal) => {
+            let (title, body) = (form.title, form.body);
+            return form_again(refusal, |message| NewTopicPage { visitor, category, title, body, errors: vec![message] });
+        }
+    };
     let slug = slugify(title.as_str());
-    let html = markdown::render(body.as_str());
     let ip = ip.to_string();
     let topic_slug = slug.clone();
     let topic_id = state
@@ -308,17 +317,21 @@ async fn reply(
     path: web::Path<i64>,
     CsrfForm(form): CsrfForm<ReplyForm>,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = visitor.active_member()?.user_id;
+    let member = visitor.active_member()?.clone();
+    let user_id = member.user_id;
     let topic_id = path.into_inner();
-    let body = match PostBody::parse(&form.body) {
-        Ok(body) => body,
-        Err(message) => {
+    let checked = match PostBody::parse(&form.body) {
+        Ok(body) => checked_html(&state, &member, &body, Writing::Reply).await.map(|html| (body, html)),
+        Err(message) => Err(AppError::BadRequest(message)),
+    };
+    let (body, html) = match checked {
+        Ok(checked) => checked,
+        Err(refusal) => {
             let topic = state.db.run(move |c| queries::find_topic(c, topic_id)).await?.ok_or(AppError::NotFound)?;
-            let page = ReplyPage { visitor, topic, body: form.body, errors: vec![message] };
-            return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            let body = form.body;
+            return form_again(refusal, |message| ReplyPage { visitor, topic, body, errors: vec![message] });
         }
     };
-    let html = markdown::render(body.as_str());
     let ip = ip.to_string();
     let (number, topic) = state
         .db
@@ -357,6 +370,9 @@ async fn own_post(state: &AppState, visitor: &Visitor, post_id: i64) -> Result<q
     if post.moderated {
         return Err(AppError::Forbidden("A moderator hid or deleted this post; it can no longer be edited.".into()));
     }
+    if post.topic_locked && !member.is_staff() {
+        return Err(AppError::Forbidden("This topic is locked: its posts can no longer be edited.".into()));
+    }
     Ok(post)
 }
 
@@ -378,14 +394,18 @@ async fn edit(
     CsrfForm(form): CsrfForm<ReplyForm>,
 ) -> Result<HttpResponse, AppError> {
     let post = own_post(&state, &visitor, path.into_inner()).await?;
-    let body = match PostBody::parse(&form.body) {
-        Ok(body) => body,
-        Err(message) => {
-            let page = EditPage { visitor, post, body: form.body, errors: vec![message] };
-            return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    let member = visitor.active_member()?.clone();
+    let checked = match PostBody::parse(&form.body) {
+        Ok(body) => checked_html(&state, &member, &body, Writing::Edit).await.map(|html| (body, html)),
+        Err(message) => Err(AppError::BadRequest(message)),
+    };
+    let (body, html) = match checked {
+        Ok(checked) => checked,
+        Err(refusal) => {
+            let body = form.body;
+            return form_again(refusal, |message| EditPage { visitor, post, body, errors: vec![message] });
         }
     };
-    let html = markdown::render(body.as_str());
     let ip = ip.to_string();
     let (post_id, user_id) = (post.id, post.user_id);
     state
@@ -422,11 +442,16 @@ async fn set_like(
     post_id: i64,
     like: bool,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = visitor.active_member()?.user_id;
+    let member = visitor.active_member()?;
+    let (user_id, staff) = (member.user_id, member.is_staff());
+    state.rate_limit(Limit::LikePerMember, user_id).await?;
     let post = state
         .db
         .run(move |c| -> Result<_, AppError> {
             let post = queries::find_post(c, post_id)?.ok_or(AppError::NotFound)?;
+            if post.topic_locked && !staff {
+                return Err(AppError::Forbidden("This topic is locked: its posts can no longer be liked.".into()));
+            }
             if post.user_id == user_id {
                 return Err(AppError::BadRequest("You cannot like your own post.".into()));
             }
@@ -438,4 +463,50 @@ async fn set_like(
         })
         .await?;
     Ok(see_other(&post_url(post.topic_id, &post.topic_slug, post.post_number)))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writing {
+    Topic,
+    Reply,
+    Edit,
+}
+
+/// What every post goes through before it is stored: a confirmed address, the rate
+/// limits (tighter in a member's first day), a bounded render off the async workers,
+/// and for new members a cap on links. Returns the post's HTML.
+async fn checked_html(
+    state: &AppState,
+    member: &SessionUser,
+    body: &PostBody,
+    writing: Writing,
+) -> Result<String, AppError> {
+    if !member.email_confirmed {
+        return Err(AppError::Forbidden(
+            "Confirm your e-mail address before you post: open the link we sent you \
+             (your account page sends a new one)."
+                .into(),
+        ));
+    }
+    let new_member = crate::db::now() - member.joined_at < state.config.new_member_seconds;
+    state.rate_limit(Limit::PostPerMember, member.user_id).await?;
+    if new_member {
+        state.rate_limit(Limit::PostPerNewMember, member.user_id).await?;
+        if writing == Writing::Topic {
+            state.rate_limit(Limit::TopicPerNewMember, member.user_id).await?;
+        }
+    }
+    let markdown = body.as_str().to_string();
+    let html = web::block(move || markdown::render(&markdown))
+        .await
+        .map_err(|e| anyhow::anyhow!("rendering worker failed: {e}"))?
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let links = markdown::count_links(&html);
+    let max_links = state.config.new_member_max_links;
+    if new_member && links > max_links {
+        return Err(AppError::BadRequest(format!(
+            "In their first day, members may put at most {max_links} links in a post; this one has {links}."
+        )));
+    }
+    Ok(html)
 }

@@ -22,7 +22,8 @@ use crate::moderation::store::{
 use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
 use crate::web::visitor::Visitor;
-use crate::web::{filters, render, render_with, see_other};
+use crate::web::rate_limit::Limit;
+use crate::web::{filters, form_again, render, render_with, see_other};
 use crate::AppState;
 
 /// Who may use an admin route.
@@ -205,6 +206,7 @@ pub struct RequestForm {
 async fn file_request(
     state: web::Data<AppState>,
     visitor: Visitor,
+    ip: crate::web::client_ip::ClientIp,
     CsrfForm(form): CsrfForm<RequestForm>,
 ) -> Result<HttpResponse, AppError> {
     let mut errors = Vec::new();
@@ -227,9 +229,35 @@ async fn file_request(
         };
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let user_id = visitor.user_id();
+    // Each request mails the address it names: limited per address and per sender.
+    for (limit, key) in [(Limit::PrivacyRequestPerIp, ip.to_string()), (Limit::PrivacyRequestPerAddress, email.as_str().into())] {
+        if let Err(refusal) = state.rate_limit(limit, key).await {
+            let (address, kind, message) = (form.email, form.kind, form.message);
+            return form_again(refusal, |error| RequestPage {
+                visitor,
+                kinds: REQUEST_KINDS,
+                email: address,
+                kind,
+                message,
+                errors: vec![error],
+                filed: None,
+            });
+        }
+    }
+    let signed_in = visitor.user_id();
     let (address, kind, message) = (email.as_str().to_string(), form.kind.clone(), form.message.trim().to_string());
-    let id = state.db.run(move |c| store::file_privacy_request(c, &address, user_id, &kind, &message)).await?;
+    let id = state
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            // The request belongs to whoever filed it signed in, or else to the account
+            // whose *confirmed* address it names; a merely typed address claims nothing.
+            let owner = match signed_in {
+                Some(id) => Some(id),
+                None => crate::account::store::member_with_confirmed_email(c, &address)?,
+            };
+            Ok(store::file_privacy_request(c, &address, owner, &kind, &message)?)
+        })
+        .await?;
     let when = filters::when(now() + REQUEST_DEADLINE_SECONDS, askama::NO_VALUES).unwrap_or_default();
     state
         .mailer

@@ -44,6 +44,7 @@ const TABLES: &[&str] = &[
     "notices",
     "audit_log",
     "privacy_requests",
+    "rate_limits",
 ];
 
 /// Tables whose `id` comes from an identity sequence on PostgreSQL.

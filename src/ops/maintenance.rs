@@ -59,7 +59,7 @@ pub fn purge_expired(db: &Database) -> anyhow::Result<usize> {
             diesel::delete(github_signups::table.filter(github_signups::created_at.lt(now - SIGNUP_LIFETIME_SECONDS)))
                 .execute(c)?;
         Ok::<_, diesel::result::Error>(purged)
-    })?)
+    })? + crate::web::rate_limit::purge(&mut conn)?)
 }
 
 /// Deletes `agora.log.*` files not written to for `retention_days`.

@@ -24,6 +24,12 @@ pub enum AppError {
     Upstream(String),
     #[error("request body too large")]
     PayloadTooLarge,
+    /// A rate limit refused the request.
+    #[error("too many requests")]
+    TooMany(crate::web::rate_limit::TooMany),
+    /// The server is shedding load (e.g. every password-hashing slot is busy).
+    #[error("busy: {0}")]
+    Busy(String),
     /// The page needs a signed-in member; carries where to return after signing in.
     #[error("sign-in required")]
     SignInRequired { next: String },
@@ -52,6 +58,8 @@ impl AppError {
             AppError::Upstream(msg) => ("Please try again later", msg.clone()),
             AppError::PayloadTooLarge => ("Too large", "What you sent is larger than the forum accepts. Shorten it and try again.".into()),
             AppError::SignInRequired { .. } => ("Sign-in required", "Please sign in to continue.".into()),
+            AppError::TooMany(wait) => ("Slow down", too_many_message(wait)),
+            AppError::Busy(msg) => ("Busy", msg.clone()),
             AppError::Database(_) | AppError::Internal(_) => (
                 "Something went wrong",
                 "The forum could not complete this request. Nothing you sent was half-saved; please try again in a moment.".into(),
@@ -71,6 +79,8 @@ impl ResponseError for AppError {
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -81,13 +91,30 @@ impl ResponseError for AppError {
             return HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();
         }
         let status = self.status_code();
-        if status.is_server_error() && status != StatusCode::BAD_GATEWAY {
+        if status.is_server_error() && !matches!(status, StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE) {
             // The cause chain goes to the log; the page says nothing about internals.
             tracing::error!(error = %ErrorChain(self), "request failed");
         }
         let (title, message) = self.title_and_message();
-        render_error_page(status, title, &message)
+        let mut response = render_error_page(status, title, &message);
+        let retry_after = match self {
+            AppError::TooMany(wait) => Some(wait.retry_after_seconds),
+            AppError::Busy(_) => Some(BUSY_RETRY_AFTER_SECONDS),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        response
     }
+}
+
+/// How long a shed request is told to wait.
+pub const BUSY_RETRY_AFTER_SECONDS: i64 = 5;
+
+/// What a member reads when a rate limit stops them.
+pub fn too_many_message(wait: &crate::web::rate_limit::TooMany) -> String {
+    format!("You have done this too often for now. Please try again {}.", wait.wait_in_words())
 }
 
 impl From<actix_web::error::HttpError> for AppError {

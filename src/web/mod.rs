@@ -3,6 +3,7 @@
 pub mod client_ip;
 pub mod csrf;
 pub mod errors;
+pub mod rate_limit;
 pub mod request_log;
 pub mod signing;
 pub mod visitor;
@@ -25,6 +26,27 @@ pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 pub fn render_with(status: actix_web::http::StatusCode, page: &impl Template) -> Result<HttpResponse, AppError> {
     let html = page.render().map_err(|e| anyhow::anyhow!("template failed: {e}"))?;
     Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html))
+}
+
+/// A form refused by a rate limit: the page (with its input and a message) as 429,
+/// and when to try again.
+pub fn render_too_many(wait: rate_limit::TooMany, page: &impl Template) -> Result<HttpResponse, AppError> {
+    let mut response = render_with(actix_web::http::StatusCode::TOO_MANY_REQUESTS, page)?;
+    response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(wait.retry_after_seconds));
+    Ok(response)
+}
+
+/// A refusal the person can act on (a mistake, a rule, a rate limit) becomes the form
+/// again, with the message and their input; anything else stays an error page.
+pub fn form_again<P: Template>(error: AppError, page: impl FnOnce(String) -> P) -> Result<HttpResponse, AppError> {
+    use actix_web::http::StatusCode;
+    let (status, message) = match &error {
+        AppError::BadRequest(message) => (StatusCode::UNPROCESSABLE_ENTITY, message.clone()),
+        AppError::Forbidden(message) => (StatusCode::FORBIDDEN, message.clone()),
+        AppError::TooMany(wait) => return render_too_many(*wait, &page(errors::too_many_message(wait))),
+        _ => return Err(error),
+    };
+    render_with(status, &page(message))
 }
 
 pub fn render(page: &impl Template) -> Result<HttpResponse, AppError> {

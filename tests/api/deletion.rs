@@ -76,12 +76,8 @@ async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymou
         zed.post_form(&format!("/p/{zed_post}/edit"), &[("body", "How do I do this, please?")]).await;
         zed.post_form(&format!("/p/{amy_post}/like"), &[]).await;
         amy.post_form(&format!("/p/{zed_post}/like"), &[]).await;
-        zed.post_form("/account/email", &[("email", "zed.new@example.org")]).await;
-        let link = app.last_mail_to("zed.new@example.org").link("/account/change-email?token=");
-        let token = zed.get(&link).await.field("token").unwrap();
-        assert_eq!(zed.post_form("/account/change-email", &[("token", &token)]).await.status, 303);
-
-        // A GitHub-only member re-proves who they are with GitHub before deleting.
+        // A GitHub-only member re-proves who they are with GitHub before changing the
+        // address or deleting.
         let form = zed.get("/account/delete").await;
         assert!(form.body.contains("Confirm with GitHub"));
         let refused = zed.post_form("/account/delete", &[("confirm_username", "zedzebra")]).await;
@@ -89,6 +85,10 @@ async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymou
         assert!(refused.body.contains("Confirm with GitHub first"));
         let start = zed.post_form("/account/github/reauth", &[]).await;
         assert_eq!(zed.github_round_trip(start).await.location.as_deref(), Some("/account/delete"));
+        zed.post_form("/account/email", &[("email", "zed.new@example.org")]).await;
+        let link = app.last_mail_to("zed.new@example.org").link("/account/change-email?token=");
+        let token = zed.get(&link).await.field("token").unwrap();
+        assert_eq!(zed.post_form("/account/change-email", &[("token", &token)]).await.status, 303);
         let mistyped = zed.post_form("/account/delete", &[("confirm_username", "zedzebr")]).await;
         assert_eq!(mistyped.status, 422);
         assert!(mistyped.body.contains("Type your username exactly"));

@@ -351,7 +351,7 @@ async fn oversized_or_non_image_avatar_gives_the_default_picture(app: TestApp, g
 }
 
 async fn local_member_links_and_unlinks_github(app: TestApp, github: FakeGithub) {
-    let password = app.register("mona").await;
+    let password = app.register_unconfirmed("mona").await;
     github.add_user(octocat());
     github.sign_in_as(583231);
     // Only a confirmed address may link GitHub (no pre-hijacking with someone else's address).
@@ -466,7 +466,7 @@ async fn a_password_reset_takes_back_an_account_someone_else_linked_before_confi
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let Some((app, github)) = crate::helpers::spawn_app_with_github(backend).await else { continue };
         // Someone registers with the victim's address and (were it allowed) links their GitHub.
-        app.register("victim").await;
+        app.register_unconfirmed("victim").await;
         let mut conn = app.db.get().unwrap();
         with_conn!(&mut conn, |c| diesel::update(users::table.filter(users::username_key.eq("victim")))
             .set((users::github_id.eq(Some(777i64)), users::github_login.eq(Some("intruder"))))
@@ -476,7 +476,8 @@ async fn a_password_reset_takes_back_an_account_someone_else_linked_before_confi
         owner.post_form("/password/forgot", &[("email", "victim@example.org")]).await;
         let link = app.last_mail_to("victim@example.org").link("/password/reset?token=");
         let token = owner.get(&link).await.field("token").unwrap();
-        owner.post_form("/password/reset", &[("token", &token), ("password", "the-real-owner-password")]).await;
+        let reset = owner.post_form("/password/reset", &[("token", &token), ("password", "the-real-owner-password")]).await;
+        assert_eq!(reset.status, 303, "{}", reset.body);
         let (github_id, verified): (Option<i64>, bool) = with_conn!(&mut conn, |c| users::table
             .filter(users::username_key.eq("victim"))
             .select((users::github_id, users::email_verified))

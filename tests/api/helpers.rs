@@ -104,6 +104,9 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Config
     config.mail = agora::mail::MailSettings::Files(scratch.path().join("mail"));
     config.backup_dir = scratch.path().join("backups");
     config.daily_maintenance = false;
+    // Every member a test makes comes from 127.0.0.1: the limits stay on, a hundred times
+    // wider. The rate-limit tests set the real defaults back.
+    config.rate_limits = agora::web::rate_limit::RateLimits::default().scaled(100);
     customise(&mut config);
     let app = agora::App::build(config.clone()).expect("Agora starts");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -275,8 +278,25 @@ impl TestApp {
         Self::page(request.send().await.expect("POST")).await
     }
 
-    /// Registers and signs in a member with a valid password; returns the password.
+    /// Registers and signs in a member with a valid password and confirms their address
+    /// through the link mailed to it; returns the password.
     pub async fn register(&self, username: &str) -> String {
+        let password = self.register_unconfirmed(username).await;
+        self.confirm_address(&format!("{}@example.org", username.to_lowercase())).await;
+        password
+    }
+
+    /// Opens the newest confirmation link mailed to `email` and presses its button.
+    pub async fn confirm_address(&self, email: &str) {
+        let link = self.last_mail_to(email).link("/account/confirm-email");
+        let page = self.get(&link).await;
+        let token = page.field("token").expect("the confirmation page carries the token");
+        let confirmed = self.post_form("/account/confirm-email", &[("token", &token)]).await;
+        assert_eq!(confirmed.status, 303, "confirming {email} failed: {}", confirmed.body);
+    }
+
+    /// Registers and signs in a member whose address is not confirmed yet.
+    pub async fn register_unconfirmed(&self, username: &str) -> String {
         let password = format!("{username}-has-a-long-password");
         let email = format!("{}@example.org", username.to_lowercase());
         let page = self

@@ -268,7 +268,8 @@ pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
 /// GitHub has one free-form `name`. The last word is the last name and everything
 /// before it the first name; a single word is a first name; no name leaves both empty.
 pub fn split_name(name: Option<&str>) -> (Option<String>, Option<String>) {
-    let words: Vec<&str> = name.unwrap_or("").split_whitespace().collect();
+    let name = crate::text::strip_misleading(name.unwrap_or(""));
+    let words: Vec<&str> = name.split_whitespace().collect();
     match words.as_slice() {
         [] => (None, None),
         [only] => (Some(only.to_string()), None),
