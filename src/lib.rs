@@ -41,8 +41,10 @@ impl AppState {
     /// limit it is `AppError::TooMany`, which handlers with a form turn into the form again.
     pub async fn rate_limit(&self, limit: web::rate_limit::Limit, key: impl ToString) -> Result<(), AppError> {
         let (signer, limits, key) = (self.signer.clone(), self.config.rate_limits.clone(), key.to_string());
-        let outcome =
-            self.db.run(move |c| web::rate_limit::hit(c, &signer, &limits, limit, &key).map_err(AppError::from)).await?;
+        let outcome = self
+            .db
+            .run(move |c| web::rate_limit::hit(c, &signer, &limits, limit, &key).map_err(AppError::from))
+            .await?;
         outcome.map_err(AppError::TooMany)
     }
 }
@@ -77,6 +79,7 @@ impl App {
         if config.daily_maintenance {
             ops::maintenance::spawn_daily(db.clone(), config.clone());
         }
+        let shutdown_grace = config.shutdown_grace_seconds;
         let state =
             aweb::Data::new(AppState { db, config, github, mailer, signer, upcoming_policy: Default::default() });
         let server =
@@ -94,6 +97,7 @@ impl App {
                     .wrap(web::security_headers())
                     .wrap(Compress::default())
                     .wrap(from_fn(web::request_log::log_request))
+                    .wrap(from_fn(web::response_policy))
                     .route("/static/agora.css", aweb::get().to(web::stylesheet))
                     .configure(forum::routes::routes)
                     .configure(auth::routes::routes)
@@ -107,6 +111,9 @@ impl App {
                     .configure(account::newsletter::routes)
                     .default_service(aweb::to(web::not_found))
             })
+            // On SIGTERM or SIGINT: stop accepting, let requests in flight finish within
+            // the grace period, then exit.
+            .shutdown_timeout(shutdown_grace)
             .listen(listener)?
             .run();
         Ok(App { port, server })

@@ -247,3 +247,54 @@ fn the_first_admin_is_made_from_the_command_line() {
     let (ok, said) = run(dir.path(), &["admin", "grant", "nobody", "moderator"], &[]);
     assert!(!ok && said.contains("no member"), "{said}");
 }
+
+/// Hole 18: SIGTERM lets a request in flight finish, then the server exits.
+#[test]
+fn sigterm_finishes_requests_in_flight_then_exits() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = agora(dir.path())
+        .env("AGORA_BIND", format!("127.0.0.1:{port}"))
+        .env("AGORA_DAILY_MAINTENANCE", "off")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    wait_for("the server to answer", || http_get(port, "/").is_some());
+
+    // A request whose body is still arriving when the signal comes.
+    let body = "csrf_token=x&login=someone&password=whatever";
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{}",
+        body.len(),
+        &body[..10]
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    std::thread::sleep(Duration::from_millis(300));
+    // New connections are no longer accepted…
+    assert!(http_get(port, "/").is_none(), "the server stopped accepting");
+    // …but the request in flight gets its whole answer (a 403: its CSRF token is made up).
+    stream.write_all(&body.as_bytes()[10..]).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 403"), "{response}");
+    assert!(response.contains("did not come from this site"));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "the server exits once idle");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "a graceful stop exits cleanly: {status:?}");
+}

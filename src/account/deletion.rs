@@ -215,7 +215,7 @@ async fn delete(
         return page(&state, visitor, errors).await;
     }
     delete_and_notify(&state, member.user_id, "deleted by member").await?;
-    Ok(crate::auth::routes::signed_out("/account/deleted"))
+    Ok(crate::auth::routes::signed_out(&state, "/account/deleted"))
 }
 
 #[derive(Template)]

@@ -11,10 +11,10 @@ use crate::account::tokens::{self, Purpose};
 use crate::account::{deletion, ledger, mails};
 use crate::auth::domain::{Email, NewPassword, Username};
 use crate::auth::routes::EmptyForm;
+use crate::auth::sessions::SessionUser;
 use crate::auth::{password, sessions};
 use crate::web::client_ip::ClientIp;
 use crate::web::csrf::CsrfForm;
-use crate::auth::sessions::SessionUser;
 use crate::web::errors::{too_many_message, AppError};
 use crate::web::rate_limit::{Limit, TooMany};
 use crate::web::visitor::Visitor;
@@ -102,7 +102,12 @@ async fn page(
 }
 
 /// The account page again, refused by a rate limit: 429 with when to try again.
-async fn page_too_many(state: &AppState, visitor: Visitor, wait: TooMany, mut refill: Refill) -> Result<HttpResponse, AppError> {
+async fn page_too_many(
+    state: &AppState,
+    visitor: Visitor,
+    wait: TooMany,
+    mut refill: Refill,
+) -> Result<HttpResponse, AppError> {
     refill.errors.push(too_many_message(&wait));
     let mut response = page(state, visitor, None, refill).await?;
     *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
@@ -237,7 +242,7 @@ pub struct PasswordForm {
 /// or the address asks for the current password, or, for members who sign in only with
 /// GitHub, a fresh confirmation with GitHub (as deletion does). Guesses count against
 /// the account's sign-in limit. Returns what to tell the member when the proof fails.
-async fn proof_of_identity(
+pub(crate) async fn proof_of_identity(
     state: &AppState,
     member: &SessionUser,
     current_password: String,
@@ -253,8 +258,9 @@ async fn proof_of_identity(
         None => {
             let session_id = member.session_id;
             let at = state.db.run(move |c| sessions::reauthenticated_at(c, session_id)).await?;
-            Ok((!deletion::recently_reauthenticated(at))
-                .then(|| format!("Confirm with GitHub first (the button is on the account deletion page), then {then}.")))
+            Ok((!deletion::recently_reauthenticated(at)).then(|| {
+                format!("Confirm with GitHub first (the button is on the account deletion page), then {then}.")
+            }))
         }
     }
 }
@@ -412,7 +418,7 @@ async fn end_session(
         return Err(AppError::NotFound);
     }
     if session_id == member.session_id {
-        return Ok(crate::auth::routes::signed_out("/"));
+        return Ok(crate::auth::routes::signed_out(&state, "/"));
     }
     Ok(see_other("/account?done=session-ended"))
 }
@@ -424,7 +430,7 @@ async fn end_all_sessions(
 ) -> Result<HttpResponse, AppError> {
     let user_id = visitor.member()?.user_id;
     state.db.run(move |c| store::end_all_sessions(c, user_id)).await?;
-    Ok(crate::auth::routes::signed_out("/login"))
+    Ok(crate::auth::routes::signed_out(&state, "/login"))
 }
 
 impl AccountPage {

@@ -141,7 +141,17 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(Email::parse(" Ann@Example.ORG ").unwrap().as_str(), "ann@example.org");
-        for bad in ["", "plain", "a@b", "@example.org", "a@.org", "a b@example.org", "a@example..org", "a(b@example.org", "a\"b@example.org"] {
+        for bad in [
+            "",
+            "plain",
+            "a@b",
+            "@example.org",
+            "a@.org",
+            "a b@example.org",
+            "a@example..org",
+            "a(b@example.org",
+            "a\"b@example.org",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
         }
     }

@@ -40,9 +40,8 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
 /// (hundreds of threads) and the memory with them, and every other page waits.
 fn slots() -> &'static tokio::sync::Semaphore {
     static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    SLOTS.get_or_init(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
-    })
+    SLOTS
+        .get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)))
 }
 
 /// How long a request waits for a free slot before it is told to come back later.
@@ -53,7 +52,9 @@ const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 async fn with_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
     let _permit = tokio::time::timeout(SLOT_WAIT, slots().acquire())
         .await
-        .map_err(|_| AppError::Busy("The forum is very busy signing people in. Please try again in a few seconds.".into()))?
+        .map_err(|_| {
+            AppError::Busy("The forum is very busy signing people in. Please try again in a few seconds.".into())
+        })?
         .map_err(|_| anyhow::anyhow!("password slots closed"))?;
     actix_web::web::block(work).await.map_err(|e| AppError::Internal(anyhow::anyhow!("hashing worker failed: {e}")))
 }

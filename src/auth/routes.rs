@@ -168,10 +168,10 @@ pub(crate) fn session_cookie(state: &AppState, token: String, persistent: bool) 
 }
 
 /// A redirect that also makes the browser forget its session cookie.
-pub(crate) fn signed_out(location: &str) -> HttpResponse {
+pub(crate) fn signed_out(state: &AppState, location: &str) -> HttpResponse {
     let mut response = see_other(location);
     // Adding a well-formed cookie cannot fail.
-    let _ = response.add_cookie(&crate::web::removal(sessions::COOKIE));
+    let _ = response.add_cookie(&crate::web::removal(sessions::COOKIE, state.config.secure_cookies()));
     response
 }
 
@@ -275,5 +275,5 @@ async fn logout(
     if let Some(user) = visitor.user {
         state.db.run(move |conn| sessions::delete(conn, user.session_id)).await.map_err(AppError::Database)?;
     }
-    Ok(signed_out("/"))
+    Ok(signed_out(&state, "/"))
 }

@@ -49,6 +49,18 @@ pub struct SessionUser {
     pub email_confirmed: bool,
 }
 
+/// Who may act on whom: admins on moderators and members, moderators on members only.
+pub fn outranks(actor_role: &str, target_role: &str) -> bool {
+    fn rank(role: &str) -> u8 {
+        match role {
+            "admin" => 2,
+            "moderator" => 1,
+            _ => 0,
+        }
+    }
+    rank(actor_role) > rank(target_role)
+}
+
 impl SessionUser {
     pub fn is_staff(&self) -> bool {
         self.role == "moderator" || self.role == "admin"

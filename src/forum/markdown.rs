@@ -20,7 +20,9 @@ pub const MAX_NESTING: usize = 24;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
-    #[error("This post nests quotes and lists more than {MAX_NESTING} levels deep. Flatten it a little and try again.")]
+    #[error(
+        "This post nests quotes and lists more than {MAX_NESTING} levels deep. Flatten it a little and try again."
+    )]
     TooDeep,
 }
 

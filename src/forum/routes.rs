@@ -5,12 +5,12 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::auth::sessions::SessionUser;
 use crate::forum::domain::{slugify, PostBody, Title};
 use crate::forum::markdown;
 use crate::forum::queries::{self, Category, NewPost, PostView, ReplyOutcome, TopicCursor, TopicHeader, TopicSummary};
 use crate::web::client_ip::ClientIp;
 use crate::web::csrf::CsrfForm;
-use crate::auth::sessions::SessionUser;
 use crate::web::errors::AppError;
 use crate::web::rate_limit::Limit;
 use crate::web::visitor::Visitor;
@@ -268,7 +268,13 @@ async fn create_topic(
         Ok(html) => html,
         Err(refusal) => {
             let (title, body) = (form.title, form.body);
-            return form_again(refusal, |message| NewTopicPage { visitor, category, title, body, errors: vec![message] });
+            return form_again(refusal, |message| NewTopicPage {
+                visitor,
+                category,
+                title,
+                body,
+                errors: vec![message],
+            });
         }
     };
     let slug = slugify(title.as_str());

@@ -4,7 +4,6 @@
 use diesel::prelude::*;
 
 use crate::db::schema::audit_log;
-use crate::db::WriteTransaction;
 use crate::db::{DbConn, DbError};
 use crate::with_conn;
 
@@ -55,20 +54,25 @@ pub fn entries(conn: &mut DbConn, before: Option<i64>) -> Result<Vec<AuditEntry>
         .load(c))?)
 }
 
-/// A member's notices, newest first, marking them read.
-pub fn read_notices(conn: &mut DbConn, user_id: i64) -> Result<Vec<(String, i64, bool)>, DbError> {
+/// A member's notices, newest first, with whether each is unread. Reading changes
+/// nothing: they are marked read by a POST (`mark_notices_read`).
+pub fn notices_of(conn: &mut DbConn, user_id: i64) -> Result<Vec<(String, i64, bool)>, DbError> {
+    use crate::db::schema::notices;
+    let list: Vec<(String, i64, Option<i64>)> = with_conn!(conn, |c| notices::table
+        .filter(notices::user_id.eq(user_id))
+        .order(notices::id.desc())
+        .limit(100)
+        .select((notices::message, notices::created_at, notices::read_at))
+        .load(c))?;
+    Ok(list.into_iter().map(|(m, at, read)| (m, at, read.is_none())).collect())
+}
+
+pub fn mark_notices_read(conn: &mut DbConn, user_id: i64) -> Result<usize, DbError> {
     use crate::db::schema::notices;
     let now = crate::db::now();
-    Ok(with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
-        let list: Vec<(String, i64, Option<i64>)> = notices::table
-            .filter(notices::user_id.eq(user_id))
-            .order(notices::id.desc())
-            .limit(100)
-            .select((notices::message, notices::created_at, notices::read_at))
-            .load(c)?;
-        diesel::update(notices::table.filter(notices::user_id.eq(user_id)).filter(notices::read_at.is_null()))
-            .set(notices::read_at.eq(Some(now)))
-            .execute(c)?;
-        Ok(list.into_iter().map(|(m, at, read)| (m, at, read.is_none())).collect())
-    }))?)
+    Ok(with_conn!(conn, |c| diesel::update(
+        notices::table.filter(notices::user_id.eq(user_id)).filter(notices::read_at.is_null())
+    )
+    .set(notices::read_at.eq(Some(now)))
+    .execute(c))?)
 }

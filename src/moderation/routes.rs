@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::account::deletion;
 use crate::auth::domain::Email;
 use crate::auth::routes::EmptyForm;
+use crate::auth::sessions::outranks;
 use crate::db::now;
 use crate::forum::domain::{slugify, Title};
 use crate::forum::queries::{self as forum, Category};
@@ -21,8 +22,8 @@ use crate::moderation::store::{
 };
 use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
-use crate::web::visitor::Visitor;
 use crate::web::rate_limit::Limit;
+use crate::web::visitor::Visitor;
 use crate::web::{filters, form_again, render, render_with, see_other};
 use crate::AppState;
 
@@ -62,6 +63,7 @@ pub const ADMIN_ROUTES: &[(&str, &str, Access)] = &[
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/p/{id}/flag", web::post().to(flag))
         .route("/notices", web::get().to(notices))
+        .route("/notices/read", web::post().to(mark_notices_read))
         .route("/privacy/request", web::get().to(request_form))
         .route("/privacy/request", web::post().to(file_request))
         .route("/admin", web::get().to(dashboard))
@@ -146,12 +148,25 @@ async fn flag(
 struct NoticesPage {
     visitor: Visitor,
     notices: Vec<(String, i64, bool)>,
+    has_unread: bool,
 }
 
 async fn notices(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
     let user_id = visitor.member()?.user_id;
-    let notices = state.db.run(move |c| crate::moderation::audit::read_notices(c, user_id)).await?;
-    render(&NoticesPage { visitor, notices })
+    let notices = state.db.run(move |c| crate::moderation::audit::notices_of(c, user_id)).await?;
+    let has_unread = notices.iter().any(|(_, _, unread)| *unread);
+    render(&NoticesPage { visitor, notices, has_unread })
+}
+
+/// "Mark all read": a POST, so no prefetch, crawler or image tag can do it.
+async fn mark_notices_read(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    _: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = visitor.member()?.user_id;
+    state.db.run(move |c| crate::moderation::audit::mark_notices_read(c, user_id)).await?;
+    Ok(see_other("/notices"))
 }
 
 #[derive(Template)]
@@ -230,7 +245,9 @@ async fn file_request(
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     // Each request mails the address it names: limited per address and per sender.
-    for (limit, key) in [(Limit::PrivacyRequestPerIp, ip.to_string()), (Limit::PrivacyRequestPerAddress, email.as_str().into())] {
+    for (limit, key) in
+        [(Limit::PrivacyRequestPerIp, ip.to_string()), (Limit::PrivacyRequestPerAddress, email.as_str().into())]
+    {
         if let Err(refusal) = state.rate_limit(limit, key).await {
             let (address, kind, message) = (form.email, form.kind, form.message);
             return form_again(refusal, |error| RequestPage {
@@ -373,6 +390,9 @@ pub struct ResolveForm {
     reason: String,
     #[serde(default)]
     until: String,
+    /// Asked when erasing a member of staff.
+    #[serde(default)]
+    current_password: String,
 }
 
 /// A date `YYYY-MM-DD` as the Unix time it begins (UTC).
@@ -400,11 +420,11 @@ async fn resolve_flags(
                 let outcome = match action.as_str() {
                     "dismiss" => "dismissed, no action taken",
                     "hide" => {
-                        store::act_on_post(c, staff.user_id, post_id, PostAction::Hide, &reason)?;
+                        store::act_on_post(c, staff.user_id, &staff.role, post_id, PostAction::Hide, &reason)?;
                         "the post was hidden"
                     }
                     "delete" => {
-                        store::act_on_post(c, staff.user_id, post_id, PostAction::Delete, &reason)?;
+                        store::act_on_post(c, staff.user_id, &staff.role, post_id, PostAction::Delete, &reason)?;
                         "the post was deleted"
                     }
                     "suspend" => {
@@ -413,7 +433,7 @@ async fn resolve_flags(
                         store::set_standing(
                             c,
                             staff.user_id,
-                            staff.is_admin(),
+                            &staff.role,
                             author,
                             Standing::SuspendUntil(until),
                             &reason,
@@ -448,7 +468,7 @@ async fn post_action(
     path: web::Path<(i64, String)>,
     CsrfForm(form): CsrfForm<ReasonForm>,
 ) -> Result<HttpResponse, AppError> {
-    let staff = visitor.staff()?.user_id;
+    let staff = visitor.staff()?.clone();
     let (post_id, action) = path.into_inner();
     let action = match action.as_str() {
         "hide" => PostAction::Hide,
@@ -458,7 +478,11 @@ async fn post_action(
         _ => return Err(AppError::NotFound),
     };
     let reason = required_reason(&form.reason)?;
-    state.db.run(move |c| store::act_on_post(c, staff, post_id, action, &reason)).await.map_err(moderation_error)?;
+    state
+        .db
+        .run(move |c| store::act_on_post(c, staff.user_id, &staff.role, post_id, action, &reason))
+        .await
+        .map_err(moderation_error)?;
     let post = state.db.run(move |c| forum::find_post(c, post_id)).await?.ok_or(AppError::NotFound)?;
     Ok(see_other(&format!("/t/{}/{}/{}", post.topic_id, post.topic_slug, post.post_number)))
 }
@@ -595,7 +619,7 @@ async fn member_standing(
     };
     state
         .db
-        .run(move |c| store::set_standing(c, staff.user_id, staff.is_admin(), id, standing, &reason))
+        .run(move |c| store::set_standing(c, staff.user_id, &staff.role, id, standing, &reason))
         .await
         .map_err(moderation_error)?;
     Ok(see_other(&format!("/admin/members/{id}")))
@@ -611,8 +635,18 @@ async fn erase_member(
     let id = path.into_inner();
     let reason = required_reason(&form.reason)?;
     let member = state.db.run(move |c| store::member(c, id)).await?.ok_or(AppError::NotFound)?;
-    if member.role == "admin" && !staff.is_admin() {
-        return Err(AppError::Conflict("Moderators cannot act on administrators.".into()));
+    if !outranks(&staff.role, &member.role) {
+        return Err(AppError::Conflict(
+            "Moderators act on members only; erasing a moderator takes an administrator.".into(),
+        ));
+    }
+    // Erasing staff cannot be undone: the administrator proves who they are again.
+    if member.role != "member" {
+        let proof =
+            crate::account::routes::proof_of_identity(&state, &staff, form.current_password.clone(), "erase").await?;
+        if let Some(message) = proof {
+            return Err(AppError::Forbidden(message));
+        }
     }
     // The ledger and the audit log record the kind of reason (e.g. "under 13"), never the
     // staff's free text, which could describe the person.

@@ -4,6 +4,7 @@
 
 use diesel::prelude::*;
 
+use crate::auth::sessions::outranks;
 use crate::db::schema::{categories, flags, notices, posts, privacy_requests, topics, users};
 use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
@@ -170,15 +171,30 @@ impl PostAction {
     }
 }
 
+/// Hides, deletes or restores a post. Moderators act on members' posts; an admin's
+/// or another moderator's post needs someone who outranks its author.
 pub fn act_on_post(
     conn: &mut DbConn,
     actor: i64,
+    actor_role: &str,
     post_id: i64,
     action: PostAction,
     reason: &str,
 ) -> Result<(), ModError> {
     let now = now();
     with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
+        let (author, author_role): (i64, String) = posts::table
+            .inner_join(users::table)
+            .filter(posts::id.eq(post_id))
+            .select((users::id, users::role))
+            .first(c)
+            .optional()?
+            .ok_or(ModError::NotFound)?;
+        if author != actor && !outranks(actor_role, &author_role) {
+            return Err(ModError::Refused(
+                "This post is by a member of staff: only someone who outranks them can act on it.".into(),
+            ));
+        }
         let target = posts::table.find(post_id);
         let changed = match action {
             PostAction::Hide => diesel::update(target)
@@ -395,7 +411,7 @@ pub enum Standing {
 pub fn set_standing(
     conn: &mut DbConn,
     actor: i64,
-    actor_is_admin: bool,
+    actor_role: &str,
     member_id: i64,
     standing: Standing,
     reason: &str,
@@ -409,8 +425,10 @@ pub fn set_standing(
             .first(c)
             .optional()?
             .ok_or(ModError::NotFound)?;
-        if role == "admin" && !actor_is_admin {
-            return Err(ModError::Refused("Moderators cannot act on administrators.".into()));
+        if !outranks(actor_role, &role) {
+            return Err(ModError::Refused(
+                "Moderators act on members only, and administrators on moderators and members.".into(),
+            ));
         }
         let target = users::table.find(member_id);
         let name = match standing {

@@ -1,5 +1,11 @@
-//! CSRF protection by double submit: a random token lives in an HttpOnly cookie and
-//! in a hidden field of every form; a POST is accepted only when both agree.
+//! CSRF protection. Every form carries a token in a hidden field; a POST is accepted
+//! only when it matches what the server expects for this browser:
+//! - signed in: an HMAC of the session cookie with the forum's secret key, so the token
+//!   is bound to the session, cannot be chosen by the client, and changes with every
+//!   sign-in;
+//! - signed out (sign-in and registration forms): a random token that must also be in
+//!   an HttpOnly cookie (double submit), named `__Host-agora_csrf` over https so no
+//!   other subdomain can set it. It is dropped whenever a session starts or ends.
 //! Nothing is kept in process memory, so any instance can check any form.
 
 use crate::web::LocalBoxFuture;
@@ -15,6 +21,18 @@ use crate::web::errors::AppError;
 use crate::AppState;
 
 pub const COOKIE: &str = "agora_csrf";
+/// The same cookie over https: the `__Host-` prefix makes browsers refuse it unless it
+/// is Secure, for the whole site, and set by this host itself.
+pub const SECURE_COOKIE: &str = "__Host-agora_csrf";
+
+/// The name of the signed-out token cookie for this forum.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_COOKIE
+    } else {
+        COOKIE
+    }
+}
 pub const FIELD: &str = "csrf_token";
 /// The largest form body accepted; posts are limited well below this by characters.
 pub const FORM_LIMIT: usize = 256 * 1024;
@@ -27,26 +45,46 @@ pub struct CsrfToken {
     fresh: bool,
 }
 
-/// Makes sure every visitor has a token cookie before any form is shown.
+/// Works out this request's token, and makes sure a signed-out visitor has a token
+/// cookie before any form is shown.
 pub async fn ensure_token(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let existing = req
-        .cookie(COOKIE)
-        .map(|c| c.value().to_string())
-        .filter(|v| v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-    let token = match existing {
-        Some(value) => CsrfToken { value, fresh: false },
-        None => CsrfToken { value: crate::auth::sessions::random_token(), fresh: true },
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let secure = state.as_ref().is_some_and(|s| s.config.secure_cookies());
+    let name = cookie_name(secure);
+    let session = req.cookie(crate::auth::sessions::COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty());
+    let token = match (session, &state) {
+        (Some(session), Some(state)) => CsrfToken { value: session_token(&state.signer, &session), fresh: false },
+        _ => match req.cookie(name).map(|c| c.value().to_string()).filter(|v| is_well_formed(v)) {
+            Some(value) => CsrfToken { value, fresh: false },
+            None => CsrfToken { value: crate::auth::sessions::random_token(), fresh: true },
+        },
     };
-    let secure = req.app_data::<web::Data<AppState>>().map(|s| s.config.secure_cookies()).unwrap_or(false);
+    let anonymous_cookie_sent = req.cookie(name).is_some();
     req.extensions_mut().insert(token.clone());
     let mut res = next.call(req).await?;
-    if token.fresh {
-        res.response_mut().add_cookie(&crate::web::cookie(COOKIE, token.value, secure, None))?;
+    let session_changed = res.response().cookies().any(|c| c.name() == crate::auth::sessions::COOKIE);
+    if session_changed {
+        // A sign-in or sign-out: the signed-out token of before must not live on.
+        if anonymous_cookie_sent {
+            res.response_mut().add_cookie(&crate::web::removal(name, secure))?;
+        }
+    } else if token.fresh {
+        res.response_mut().add_cookie(&crate::web::cookie(name, token.value, secure, None))?;
     }
     Ok(res)
+}
+
+/// A signed-in member's token: bound to their session by the forum's secret key.
+fn session_token(signer: &crate::web::signing::Signer, session_cookie: &str) -> String {
+    signer.sign(&format!("csrf:{session_cookie}"))
+}
+
+/// 32 random bytes in URL-safe base64, as `random_token` makes them.
+fn is_well_formed(value: &str) -> bool {
+    value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 pub fn token_of(req: &HttpRequest) -> String {

@@ -73,9 +73,10 @@ pub fn cookie(name: &'static str, value: String, secure: bool, max_age: Option<C
     cookie
 }
 
-/// The cookie that tells the browser to forget `name`.
-pub fn removal(name: &'static str) -> Cookie<'static> {
-    let mut gone = Cookie::build(name, "").path("/").finish();
+/// The cookie that tells the browser to forget `name` (with the attributes it was
+/// set with: browsers ignore a `__Host-` cookie without `Secure`).
+pub fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
+    let mut gone = Cookie::build(name, "").path("/").http_only(true).secure(secure).same_site(SameSite::Lax).finish();
     gone.make_removal();
     gone
 }
@@ -107,6 +108,32 @@ pub fn security_headers() -> DefaultHeaders {
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::REFERRER_POLICY, "same-origin"))
+}
+
+/// What every response owes the browser beyond its content:
+/// - `HEAD` is answered like `GET` without the body (monitors and link checkers use it;
+///   the HTTP layer drops the body because the request said HEAD);
+/// - `Cache-Control: no-store` unless the route chose otherwise (the stylesheet and
+///   avatars do): pages carry personal data, forms and tokens, and nothing here is worth
+///   the risk of a shared cache keeping one member's page for another;
+/// - `Strict-Transport-Security` when the forum is served over https.
+pub async fn response_policy(
+    mut req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    let https = req.app_data::<actix_web::web::Data<crate::AppState>>().is_some_and(|s| s.config.secure_cookies());
+    let mut res = next.call(req).await?;
+    let headers = res.headers_mut();
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    }
+    if https {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, header::HeaderValue::from_static("max-age=31536000"));
+    }
+    Ok(res)
 }
 
 /// Filters the page templates use; each area's routes bring this module into scope.

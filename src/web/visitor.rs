@@ -34,27 +34,34 @@ impl Visitor {
         }
     }
 
-    /// A moderator or admin; members get a 403 page, visitors the sign-in page.
+    /// A moderator or admin in good standing; members get a 403 page, visitors the
+    /// sign-in page. A banned or suspended moderator has no powers until it is lifted.
     pub fn staff(&self) -> Result<&SessionUser, AppError> {
         let member = self.member()?;
-        if member.is_staff() {
-            Ok(member)
-        } else {
-            Err(AppError::Forbidden("This page is for the forum's moderators.".into()))
+        if !member.is_staff() {
+            return Err(AppError::Forbidden("This page is for the forum's moderators.".into()));
         }
+        Self::in_good_standing(member)
     }
 
     pub fn admin(&self) -> Result<&SessionUser, AppError> {
         let member = self.member()?;
-        if member.is_admin() {
-            Ok(member)
-        } else {
-            Err(AppError::Forbidden("This page is for the forum's administrators.".into()))
+        if !member.is_admin() {
+            return Err(AppError::Forbidden("This page is for the forum's administrators.".into()));
+        }
+        Self::in_good_standing(member)
+    }
+
+    fn in_good_standing(member: &SessionUser) -> Result<&SessionUser, AppError> {
+        match &member.restriction {
+            Some(why) => Err(AppError::Forbidden(format!("{why} Staff powers are paused until it is lifted."))),
+            None => Ok(member),
         }
     }
 
+    /// Whether staff controls are shown (the handlers check again).
     pub fn is_staff(&self) -> bool {
-        self.user.as_ref().is_some_and(|u| u.is_staff())
+        self.user.as_ref().is_some_and(|u| u.is_staff() && u.restriction.is_none())
     }
 
     pub fn user_id(&self) -> Option<i64> {

@@ -180,9 +180,14 @@ async fn secure_cookies_when_the_public_url_is_https() {
     })
     .await
     .unwrap();
-    let page = app.get("/").await;
-    let cookie = page.set_cookies.iter().find(|c| c.starts_with("agora_csrf=")).unwrap();
-    assert!(cookie.contains("Secure"), "{cookie}");
+    let response = app.client.get(app.url("/")).send().await.unwrap();
+    // Hole 10: browsers are told to use https only from now on.
+    assert_eq!(response.headers()["strict-transport-security"], "max-age=31536000");
+    // Hole 12: the `__Host-` prefix, which browsers accept only when Secure, site-wide.
+    let set_cookies: Vec<String> =
+        response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    let cookie = set_cookies.iter().find(|c| c.starts_with("__Host-agora_csrf=")).expect("a token cookie");
+    assert!(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"), "{cookie}");
 }
 
 /// Several instances share one PostgreSQL database and no memory: a member signed in

@@ -51,7 +51,7 @@ async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymou
 
         // Zed joins with GitHub from one address, writes, edits, likes, changes e-mail.
         let zed = app.browser_from(ZED_IP);
-        let start = zed.get("/auth/github").await;
+        let start = zed.post_form("/auth/github", &[]).await;
         assert_eq!(zed.github_round_trip(start).await.location.as_deref(), Some("/auth/github/finish"));
         let joined = zed
             .post_form(
@@ -128,7 +128,7 @@ async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymou
 
         // P14: the same GitHub account later gets a brand-new, empty account.
         let again = app.browser_from("203.0.113.5");
-        let start = again.get("/auth/github").await;
+        let start = again.post_form("/auth/github", &[]).await;
         assert_eq!(again.github_round_trip(start).await.location.as_deref(), Some("/auth/github/finish"));
         let finish = again.get("/auth/github/finish").await;
         assert_eq!(finish.field("username").as_deref(), Some("zedzebra-gh"));

@@ -57,7 +57,7 @@ async fn p2_p3_new_member_joins_with_github_and_only_the_policy_fields_are_store
     github.sign_in_as(583231);
 
     let login = app.get("/login").await;
-    assert!(login.texts("a.github").contains(&"Sign in with GitHub".to_string()));
+    assert!(login.texts("button.github").contains(&"Sign in with GitHub".to_string()));
 
     let callback = app.github_sign_in().await;
     assert_eq!(callback.location.as_deref(), Some("/auth/github/finish"));
@@ -258,7 +258,7 @@ async fn denied_consent_creates_nothing(app: TestApp, github: FakeGithub) {
 async fn state_mismatch_and_other_browser_are_refused(app: TestApp, github: FakeGithub) {
     github.add_user(octocat());
     github.sign_in_as(583231);
-    let start = app.get("/auth/github").await;
+    let start = app.post_form("/auth/github", &[]).await;
     let at_github = app.get_absolute(start.location.as_deref().unwrap()).await;
     let callback = at_github.location.unwrap();
 
@@ -277,7 +277,7 @@ async fn state_mismatch_and_other_browser_are_refused(app: TestApp, github: Fake
 async fn replayed_callback_and_replayed_code_are_refused(app: TestApp, github: FakeGithub) {
     github.add_user(octocat());
     github.sign_in_as(583231);
-    let start = app.get("/auth/github").await;
+    let start = app.post_form("/auth/github", &[]).await;
     let at_github = app.get_absolute(start.location.as_deref().unwrap()).await;
     let callback = at_github.location.unwrap();
     assert_eq!(app.get_absolute(&callback).await.status, 303);
@@ -288,7 +288,7 @@ async fn replayed_callback_and_replayed_code_are_refused(app: TestApp, github: F
 
     // The old code with a fresh state: GitHub refuses a code used once.
     let old_code = callback.split("code=").nth(1).unwrap().split('&').next().unwrap().to_string();
-    let fresh = app.get("/auth/github").await;
+    let fresh = app.post_form("/auth/github", &[]).await;
     let fresh_state =
         fresh.location.as_deref().unwrap().split("state=").nth(1).unwrap().split('&').next().unwrap().to_string();
     let reused = app.get(&format!("/auth/github/callback?code={old_code}&state={fresh_state}")).await;
@@ -446,9 +446,9 @@ async fn reimport_refreshes_names_and_picture_on_request(app: TestApp, github: F
 #[actix_web::test]
 async fn without_a_client_id_github_sign_in_is_hidden_and_says_so() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    assert!(app.get("/login").await.texts("a.github").is_empty());
-    assert!(app.get("/register").await.texts("a.github").is_empty());
-    let page = app.get("/auth/github").await;
+    assert!(app.get("/login").await.texts(".github").is_empty());
+    assert!(app.get("/register").await.texts(".github").is_empty());
+    let page = app.post_form("/auth/github", &[]).await;
     assert_eq!(page.status, 404);
     assert!(page.body.contains("Sign-in with GitHub is not configured"));
 }
@@ -476,7 +476,8 @@ async fn a_password_reset_takes_back_an_account_someone_else_linked_before_confi
         owner.post_form("/password/forgot", &[("email", "victim@example.org")]).await;
         let link = app.last_mail_to("victim@example.org").link("/password/reset?token=");
         let token = owner.get(&link).await.field("token").unwrap();
-        let reset = owner.post_form("/password/reset", &[("token", &token), ("password", "the-real-owner-password")]).await;
+        let reset =
+            owner.post_form("/password/reset", &[("token", &token), ("password", "the-real-owner-password")]).await;
         assert_eq!(reset.status, 303, "{}", reset.body);
         let (github_id, verified): (Option<i64>, bool) = with_conn!(&mut conn, |c| users::table
             .filter(users::username_key.eq("victim"))

@@ -25,7 +25,6 @@ pub struct TestApp {
     pub db: Database,
     /// The settings the server runs with (ports resolved), for library calls a test makes.
     pub config: Config,
-    csrf_token: Mutex<Option<String>>,
     /// Holds the mail folder and the backup folder.
     scratch: std::sync::Arc<tempfile::TempDir>,
     _sqlite_dir: Option<tempfile::TempDir>,
@@ -124,7 +123,6 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Config
         client,
         db,
         config,
-        csrf_token: Mutex::new(None),
         scratch: std::sync::Arc::new(scratch),
         _sqlite_dir: sqlite_dir,
         _postgres: postgres,
@@ -251,15 +249,16 @@ impl TestApp {
         Self::page(self.client.get(url).send().await.expect("GET")).await
     }
 
-    /// The CSRF token this client's pages carry (read from a page, as a browser's form would).
+    /// The CSRF token this client's pages carry now (read from a page, as a browser's
+    /// form would). It changes when the browser signs in or out, so it is read afresh.
     pub async fn csrf_token(&self) -> String {
-        if let Some(token) = self.csrf_token.lock().unwrap().clone() {
-            return token;
-        }
-        let page = self.get("/login").await;
-        let token = page.field("csrf_token").expect("pages carry a CSRF token");
-        *self.csrf_token.lock().unwrap() = Some(token.clone());
-        token
+        // Signed in: the header's sign-out form; signed out: the sign-in form.
+        let page = self.get("/account").await;
+        let token = match page.status {
+            200 => page.field("csrf_token"),
+            _ => self.get("/login").await.field("csrf_token"),
+        };
+        token.expect("pages carry a CSRF token")
     }
 
     /// Submits a form the way a browser does, CSRF token included.
@@ -370,7 +369,6 @@ impl TestApp {
                 .unwrap(),
             db: self.db.clone(),
             config: self.config.clone(),
-            csrf_token: Mutex::new(None),
             scratch: self.scratch.clone(),
             _sqlite_dir: None,
             _postgres: None,
@@ -429,7 +427,7 @@ impl TestApp {
     }
 
     pub async fn github_sign_in(&self) -> Page {
-        let start = self.get("/auth/github").await;
+        let start = self.post_form("/auth/github", &[]).await;
         self.github_round_trip(start).await
     }
 

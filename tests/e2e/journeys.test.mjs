@@ -124,7 +124,7 @@ test('3. a member signs in with GitHub and sees the stored picture and names', a
   octocat = { context, page };
   await page.goto(forum.origin + '/login');
   await forum.check(page, 'j3-login');
-  await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
+  await page.getByRole('button', { name: 'Sign in with GitHub' }).click();
   await page.getByRole('link', { name: 'octocat (Mona Lisa Octocat)' }).click();
   await page.waitForURL(forum.origin + '/auth/github/finish');
   await forum.check(page, 'j3-finish');
@@ -151,6 +151,12 @@ test('4. on Your data: a new first name, a new address, the export, another sess
   await page.waitForURL(/done=profile/);
   assert.equal(await page.locator('dd.first-name').innerText(), 'Mona');
 
+  // Changing the address of a GitHub-only account asks for a fresh GitHub confirmation.
+  await page.goto(forum.origin + '/account/delete');
+  await page.getByRole('button', { name: 'Confirm with GitHub' }).click();
+  await page.getByRole('link', { name: 'octocat (Mona Lisa Octocat)' }).click();
+  await page.waitForURL(forum.origin + '/account/delete');
+  await page.goto(forum.origin + '/account');
   await page.getByLabel('New e-mail address').fill('mona@new.example');
   await page.getByRole('button', { name: 'Change e-mail address' }).click();
   await page.waitForURL(/done=email-sent/);
@@ -174,7 +180,8 @@ test('4. on Your data: a new first name, a new address, the export, another sess
   assert.equal(post.posted_from_ip, '127.0.0.1');
 
   const laptop = await forum.browserContext();
-  await laptop.page.goto(forum.origin + '/auth/github');
+  await laptop.page.goto(forum.origin + '/login');
+  await laptop.page.getByRole('button', { name: 'Sign in with GitHub' }).click();
   await laptop.page.getByRole('link', { name: 'octocat (Mona Lisa Octocat)' }).click();
   await laptop.page.waitForURL(forum.origin + '/');
   assert.equal(await laptop.page.locator('.signed-in-as strong').innerText(), 'octocat');
@@ -208,7 +215,8 @@ test('5. the member deletes the account; the topic stays, by Anonymous; GitHub s
   await forum.check(page, 'j5-anonymous-topic');
   await phoneShot(context, new URL(page.url()).pathname, 'j5-anonymous-topic');
 
-  await page.goto(forum.origin + '/auth/github');
+  await page.goto(forum.origin + '/login');
+  await page.getByRole('button', { name: 'Sign in with GitHub' }).click();
   await page.getByRole('link', { name: 'octocat (Mona Lisa Octocat)' }).click();
   await page.waitForURL(forum.origin + '/auth/github/finish');
   await page.getByLabel('I am at least 13 years old').check();

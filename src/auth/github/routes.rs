@@ -25,7 +25,7 @@ const STATE_COOKIE: &str = "agora_github_state";
 const SIGNUP_COOKIE: &str = "agora_github_signup";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/auth/github", web::get().to(start_sign_in))
+    cfg.route("/auth/github", web::post().to(start_sign_in))
         .route("/auth/github/callback", web::get().to(callback))
         .route("/auth/github/finish", web::get().to(finish_form))
         .route("/auth/github/finish", web::post().to(finish))
@@ -71,15 +71,20 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
+/// "Sign in with GitHub" is a form button: a POST with a CSRF token, limited per IP,
+/// so only a real start of a sign-in writes the state row (a link or a crawler writes nothing).
 async fn start_sign_in(
     state: web::Data<AppState>,
     visitor: Visitor,
-    query: web::Query<NextQuery>,
+    ip: crate::web::client_ip::ClientIp,
+    CsrfForm(form): CsrfForm<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let next = safe_next(query.next.as_deref());
+    let next = safe_next(form.next.as_deref());
     if visitor.user.is_some() {
         return Ok(see_other(&next));
     }
+    github(&state)?;
+    state.rate_limit(crate::web::rate_limit::Limit::GithubStartPerIp, ip).await?;
     redirect_to_github(&state, Purpose::SignIn, None, next).await
 }
 
@@ -206,7 +211,7 @@ async fn callback(
             see_other(&flow.next_path)
         }
     };
-    response.add_cookie(&crate::web::removal(STATE_COOKIE))?;
+    response.add_cookie(&crate::web::removal(STATE_COOKIE, state.config.secure_cookies()))?;
     Ok(response)
 }
 
@@ -405,7 +410,7 @@ async fn finish(
         Ok((token, next)) => {
             let mut response = see_other(&next);
             response.add_cookie(&session_cookie(&state, token, false))?;
-            response.add_cookie(&crate::web::removal(SIGNUP_COOKIE))?;
+            response.add_cookie(&crate::web::removal(SIGNUP_COOKIE, state.config.secure_cookies()))?;
             Ok(response)
         }
         Err(SignupError::UsernameTaken) => {
