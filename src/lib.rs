@@ -103,6 +103,7 @@ impl App {
                     .configure(auth::routes::routes)
                     .configure(auth::github::routes::routes)
                     .configure(moderation::routes::routes)
+                    .configure(moderation::review::routes)
                     .configure(account::policy::routes)
                     .configure(account::routes::routes)
                     .configure(account::email::routes)

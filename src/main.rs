@@ -44,6 +44,11 @@ enum Command {
         #[command(subcommand)]
         action: AccountAction,
     },
+    /// The deletion ledger's copy beside the backups.
+    Ledger {
+        #[command(subcommand)]
+        action: LedgerAction,
+    },
     /// Staff roles.
     Admin {
         #[command(subcommand)]
@@ -61,6 +66,12 @@ enum AdminAction {
     },
     /// Make USERNAME an ordinary member again.
     Revoke { username: String },
+}
+
+#[derive(Subcommand)]
+enum LedgerAction {
+    /// Write deletion-ledger.json afresh from the database (if it was lost or damaged).
+    Rewrite,
 }
 
 #[derive(Subcommand)]
@@ -126,6 +137,11 @@ fn main() -> anyhow::Result<()> {
         Command::Policy { action: PolicyAction::Publish { file, effective } } => publish_policy(&config, &file, &effective)?,
         Command::Newsletter { action: NewsletterAction::Send { file, subject } } => send_newsletter(&config, &file, &subject)?,
         Command::Account { action: AccountAction::Erase { username, reason } } => erase_account(&config, &username, &reason)?,
+        Command::Ledger { action: LedgerAction::Rewrite } => {
+            let db = open(&config)?;
+            let written = ledger::rewrite_file(&mut db.get()?, &config.backup_dir)?;
+            println!("{} written with {written} entr(y/ies)", config.backup_dir.join(ledger::FILE_NAME).display());
+        }
         Command::Admin { action } => {
             let (username, role) = match action {
                 AdminAction::Grant { username, role } => (username, role),

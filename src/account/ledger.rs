@@ -50,18 +50,59 @@ pub fn entries(conn: &mut DbConn) -> Result<Vec<Entry>, DbError> {
         .load(c))?)
 }
 
-/// Rewrites the copy beside the backups from the database's ledger.
+/// Rewrites the copy beside the backups from the database's ledger (plus any entry
+/// only the old copy has). Safe with any number of writers, in this process or others
+/// (server instances, the `agora` command): they take turns on an exclusive lock on
+/// `deletion-ledger.json.lock`, and each writes a private temporary file, syncs it and
+/// renames it over the copy, so a reader sees the old file or the new one, never half.
+/// A copy that does not parse is kept aside and replaced from the table.
 pub fn write_file(conn: &mut DbConn, dir: &Path) -> anyhow::Result<()> {
-    let mut all = read_file(dir)?;
+    std::fs::create_dir_all(dir)?;
+    let lock = std::fs::File::options().create(true).truncate(false).write(true).open(dir.join(LOCK_NAME))?;
+    lock.lock()?;
+    let mut all = match read_file(dir) {
+        Ok(entries) => entries,
+        Err(error) => {
+            let aside = dir.join(format!("{FILE_NAME}.unreadable-{}", crate::db::now()));
+            tracing::error!(%error, aside = %aside.display(), "deletion ledger copy unreadable; rewriting it from the database");
+            std::fs::rename(dir.join(FILE_NAME), aside)?;
+            Vec::new()
+        }
+    };
     for entry in entries(conn)? {
         if !all.contains(&entry) {
             all.push(entry);
         }
     }
+    replace(dir, &all)
+}
+
+/// Writes the copy from the database's ledger alone (`agora ledger rewrite`), for when
+/// the copy is lost or damaged: the table holds every erasure, restores included.
+pub fn rewrite_file(conn: &mut DbConn, dir: &Path) -> anyhow::Result<usize> {
     std::fs::create_dir_all(dir)?;
-    let temporary = dir.join(format!("{FILE_NAME}.tmp"));
-    std::fs::write(&temporary, serde_json::to_vec_pretty(&all)?)?;
-    std::fs::rename(temporary, dir.join(FILE_NAME))?;
+    let lock = std::fs::File::options().create(true).truncate(false).write(true).open(dir.join(LOCK_NAME))?;
+    lock.lock()?;
+    let all = entries(conn)?;
+    replace(dir, &all)?;
+    Ok(all.len())
+}
+
+const LOCK_NAME: &str = "deletion-ledger.json.lock";
+
+/// Atomically replaces the copy (the caller holds the lock).
+fn replace(dir: &Path, all: &[Entry]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut suffix = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut suffix);
+    let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+    let temporary = dir.join(format!("{FILE_NAME}.{}-{suffix}.tmp", std::process::id()));
+    let mut file = std::fs::File::create(&temporary)?;
+    file.write_all(&serde_json::to_vec_pretty(all)?)?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, dir.join(FILE_NAME))?;
+    // The rename itself must reach the disk too.
+    std::fs::File::open(dir)?.sync_all()?;
     Ok(())
 }
 

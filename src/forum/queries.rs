@@ -111,6 +111,7 @@ pub fn list_topics(
             .inner_join(users::table)
             .filter(topics::category_id.eq(category_id))
             .filter(topics::pinned.eq(false))
+            .filter(topics::held.eq(false))
             .select(TOPIC_SUMMARY_COLUMNS)
             .order((topics::last_post_at.desc(), topics::id.desc()))
             .limit(TOPICS_PER_PAGE + 1)
@@ -139,6 +140,7 @@ pub fn pinned_topics(conn: &mut DbConn, category_id: i64) -> Result<Vec<TopicSum
         .inner_join(users::table)
         .filter(topics::category_id.eq(category_id))
         .filter(topics::pinned.eq(true))
+        .filter(topics::held.eq(false))
         .select(TOPIC_SUMMARY_COLUMNS)
         .order((topics::last_post_at.desc(), topics::id.desc()))
         .load(c))?)
@@ -155,6 +157,9 @@ pub struct TopicHeader {
     pub category_id: i64,
     pub category_name: String,
     pub category_slug: String,
+    /// Its first post waits for review: only its author and staff see it.
+    pub held: bool,
+    pub user_id: i64,
 }
 
 pub fn find_topic(conn: &mut DbConn, id: i64) -> Result<Option<TopicHeader>, DbError> {
@@ -171,6 +176,8 @@ pub fn find_topic(conn: &mut DbConn, id: i64) -> Result<Option<TopicHeader>, DbE
             categories::id,
             categories::name,
             categories::slug,
+            topics::held,
+            topics::user_id,
         ))
         .first(c)
         .optional())?)
@@ -191,6 +198,8 @@ pub struct PostView {
     pub hidden: bool,
     pub deleted_at: Option<i64>,
     pub moderation_reason: Option<String>,
+    /// Waits for a moderator's review: shown to its author and staff only.
+    pub held: bool,
 }
 
 /// The posts numbered `first..first + POSTS_PER_PAGE` of a topic, with whether the
@@ -221,6 +230,7 @@ pub fn page_of_posts(
             posts::hidden,
             posts::deleted_at,
             posts::moderation_reason,
+            posts::held,
         ))
         .order(posts::post_number)
         .load(c))?)
@@ -231,6 +241,8 @@ pub struct NewPost<'a> {
     pub markdown: &'a str,
     pub html: &'a str,
     pub ip: &'a str,
+    /// Held for a moderator's review (a new member's first posts, when the forum asks).
+    pub held: bool,
 }
 
 #[derive(Insertable)]
@@ -243,6 +255,7 @@ struct PostRow<'a> {
     body_html: &'a str,
     created_at: i64,
     posted_from_ip: &'a str,
+    held: bool,
 }
 
 #[derive(Insertable)]
@@ -255,6 +268,7 @@ struct TopicRow<'a> {
     created_at: i64,
     last_post_at: i64,
     post_count: i64,
+    held: bool,
 }
 
 /// Creates a topic and its first post together: both or neither.
@@ -276,6 +290,7 @@ pub fn create_topic(
                 created_at: now,
                 last_post_at: now,
                 post_count: 1,
+                held: post.held,
             })
             .returning(topics::id)
             .get_result::<i64>(c)?;
@@ -288,6 +303,7 @@ pub fn create_topic(
                 body_html: post.html,
                 created_at: now,
                 posted_from_ip: post.ip,
+                held: post.held,
             })
             .execute(c)?;
         diesel::update(categories::table.find(category_id))
@@ -330,6 +346,7 @@ pub fn create_reply(conn: &mut DbConn, topic_id: i64, post: NewPost<'_>) -> Resu
                 body_html: post.html,
                 created_at: now,
                 posted_from_ip: post.ip,
+                held: post.held,
             })
             .execute(c)?;
         diesel::update(categories::table.find(category_id))
@@ -337,6 +354,22 @@ pub fn create_reply(conn: &mut DbConn, topic_id: i64, post: NewPost<'_>) -> Resu
             .execute(c)?;
         Ok(ReplyOutcome::Posted(post_number))
     }))?)
+}
+
+/// Whether a member's next post waits for review: while fewer than `first_posts` of
+/// their posts have been let through (0 turns holding off). Counts at most
+/// `first_posts` rows, whatever the member has written.
+pub fn must_hold(conn: &mut DbConn, user_id: i64, first_posts: i64) -> Result<bool, DbError> {
+    if first_posts <= 0 {
+        return Ok(false);
+    }
+    let approved: Vec<i64> = with_conn!(conn, |c| posts::table
+        .filter(posts::user_id.eq(user_id))
+        .filter(posts::held.eq(false))
+        .select(posts::id)
+        .limit(first_posts)
+        .load(c))?;
+    Ok((approved.len() as i64) < first_posts)
 }
 
 #[derive(Debug, Queryable)]

@@ -130,6 +130,13 @@ struct TopicPage {
 }
 
 impl TopicPage {
+    /// A post waiting for review is readable by its author and staff only.
+    fn may_read_held(&self, post: &PostView) -> bool {
+        self.visitor.is_staff() || self.visitor.user_id() == Some(post.user_id)
+    }
+}
+
+impl TopicPage {
     /// First, last, and the pages around the current one: a short list however long the topic.
     fn nearby_pages(&self) -> Vec<i64> {
         let mut pages: Vec<i64> = (self.page - 2..=self.page + 2).filter(|p| *p >= 1 && *p <= self.pages).collect();
@@ -182,11 +189,18 @@ async fn topic(
         return Err(AppError::NotFound);
     }
     let viewer = visitor.user_id();
+    let may_see_held = visitor.is_staff();
     let first = (page - 1) * queries::POSTS_PER_PAGE + 1;
     let (topic, posts) = state
         .db
         .run(move |c| -> Result<_, AppError> {
             let topic = queries::find_topic(c, id)?.ok_or(AppError::NotFound)?;
+            // A topic held for review exists only for its author and staff.
+            if topic.held && !may_see_held {
+                if viewer != Some(topic.user_id) {
+                    return Err(AppError::NotFound);
+                }
+            }
             if page > page_count(topic.post_count) {
                 return Err(AppError::NotFound);
             }
@@ -254,7 +268,7 @@ async fn create_topic(
     CsrfForm(form): CsrfForm<TopicForm>,
 ) -> Result<HttpResponse, AppError> {
     let member = visitor.active_member()?.clone();
-    let user_id = member.user_id;
+    let (user_id, staff, hold_first_posts) = (member.user_id, member.is_staff(), state.config.hold_first_posts);
     let category_id = path.into_inner();
     let category = state.db.run(move |c| queries::find_category(c, category_id)).await?.ok_or(AppError::NotFound)?;
     let mut errors = Vec::new();
@@ -283,7 +297,8 @@ async fn create_topic(
     let topic_id = state
         .db
         .run(move |c| {
-            let post = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip };
+            let held = !staff && queries::must_hold(c, user_id, hold_first_posts)?;
+            let post = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip, held };
             queries::create_topic(c, category_id, title.as_str(), &topic_slug, post)
         })
         .await?;
@@ -324,7 +339,7 @@ async fn reply(
     CsrfForm(form): CsrfForm<ReplyForm>,
 ) -> Result<HttpResponse, AppError> {
     let member = visitor.active_member()?.clone();
-    let user_id = member.user_id;
+    let (user_id, staff, hold_first_posts) = (member.user_id, member.is_staff(), state.config.hold_first_posts);
     let topic_id = path.into_inner();
     let checked = match PostBody::parse(&form.body) {
         Ok(body) => checked_html(&state, &member, &body, Writing::Reply).await.map(|html| (body, html)),
@@ -342,7 +357,8 @@ async fn reply(
     let (number, topic) = state
         .db
         .run(move |c| -> Result<_, AppError> {
-            let post = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip };
+            let held = !staff && queries::must_hold(c, user_id, hold_first_posts)?;
+            let post = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip, held };
             let number = match queries::create_reply(c, topic_id, post)? {
                 ReplyOutcome::Posted(number) => number,
                 ReplyOutcome::NoSuchTopic => return Err(AppError::NotFound),
@@ -417,7 +433,7 @@ async fn edit(
     state
         .db
         .run(move |c| {
-            let edit = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip };
+            let edit = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip, held: false };
             queries::edit_post(c, post_id, edit)
         })
         .await?;

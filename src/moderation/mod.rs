@@ -2,5 +2,6 @@
 //! privacy requests, categories and the audit log, under `/admin`.
 
 pub mod audit;
+pub mod review;
 pub mod routes;
 pub mod store;

@@ -58,6 +58,9 @@ pub const ADMIN_ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/categories/{category}", Access::Admin),
     ("POST", "/admin/categories/{category}/delete", Access::Admin),
     ("GET", "/admin/audit", Access::Admin),
+    ("GET", "/admin/review", Access::Staff),
+    ("POST", "/admin/review/{post}/{action}", Access::Staff),
+    ("POST", "/admin/members/{member}/delete-posts", Access::Staff),
 ];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -88,15 +91,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn moderation_error(error: ModError) -> AppError {
-    match error {
-        ModError::NotFound => AppError::NotFound,
-        ModError::Refused(message) => AppError::Conflict(message),
-        ModError::Db(e) => e.into(),
-    }
+    error.into()
 }
 
 /// Staff actions say why; an empty reason is refused before anything changes.
-fn required_reason(reason: &str) -> Result<String, AppError> {
+pub(crate) fn required_reason(reason: &str) -> Result<String, AppError> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(AppError::BadRequest(

@@ -23,6 +23,17 @@ pub enum ModError {
     Db(#[from] DbError),
 }
 
+impl From<ModError> for crate::web::errors::AppError {
+    fn from(error: ModError) -> Self {
+        use crate::web::errors::AppError;
+        match error {
+            ModError::NotFound => AppError::NotFound,
+            ModError::Refused(message) => AppError::Conflict(message),
+            ModError::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for ModError {
     fn from(e: diesel::result::Error) -> Self {
         ModError::Db(e.into())
