@@ -250,7 +250,7 @@ fn the_first_admin_is_made_from_the_command_line() {
 
 /// Hole 18: SIGTERM lets a request in flight finish, then the server exits.
 #[test]
-fn sigterm_finishes_requests_in_flight_then_exits() {
+fn hole_18_sigterm_finishes_requests_in_flight_then_exits() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

@@ -196,10 +196,8 @@ async fn topic(
         .run(move |c| -> Result<_, AppError> {
             let topic = queries::find_topic(c, id)?.ok_or(AppError::NotFound)?;
             // A topic held for review exists only for its author and staff.
-            if topic.held && !may_see_held {
-                if viewer != Some(topic.user_id) {
-                    return Err(AppError::NotFound);
-                }
+            if topic.held && !may_see_held && viewer != Some(topic.user_id) {
+                return Err(AppError::NotFound);
             }
             if page > page_count(topic.post_count) {
                 return Err(AppError::NotFound);

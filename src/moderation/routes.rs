@@ -129,6 +129,7 @@ async fn flag(
     if form.reason == "other" && form.details.trim().is_empty() {
         return Err(AppError::BadRequest("Say what is wrong with the post.".into()));
     }
+    state.rate_limit(Limit::FlagPerMember, user_id).await?;
     let details: String = form.details.trim().chars().take(1000).collect();
     let filed = state
         .db

@@ -6,6 +6,7 @@
 //! - signed out (sign-in and registration forms): a random token that must also be in
 //!   an HttpOnly cookie (double submit), named `__Host-agora_csrf` over https so no
 //!   other subdomain can set it. It is dropped whenever a session starts or ends.
+//!
 //! Nothing is kept in process memory, so any instance can check any form.
 
 use crate::web::LocalBoxFuture;

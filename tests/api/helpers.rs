@@ -609,6 +609,19 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Gives a member a role directly in the database (as `agora admin grant` would).
+    pub fn set_role(&self, username: &str, role: &str) -> i64 {
+        use agora::db::schema::users;
+        use diesel::prelude::*;
+        let mut conn = self.db.get().unwrap();
+        let key = username.to_lowercase();
+        agora::with_conn!(&mut conn, |c| diesel::update(users::table.filter(users::username_key.eq(&key)))
+            .set(users::role.eq(role))
+            .returning(users::id)
+            .get_result(c))
+        .unwrap()
+    }
+
     pub fn backup_dir(&self) -> std::path::PathBuf {
         self.config.backup_dir.clone()
     }

@@ -3,10 +3,12 @@
 pub mod fake_github;
 mod helpers;
 
+mod abuse;
 mod accounts;
 mod bad_input;
 mod deletion;
 mod github;
+mod holes;
 mod moderation;
 mod posting;
 mod privacy;
