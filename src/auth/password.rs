@@ -50,7 +50,15 @@ const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 /// Runs argon2 work on the blocking pool once a slot is free; a request that waits
 /// longer than `SLOT_WAIT` gets the "busy" page (503, Retry-After) instead.
 async fn with_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-    let _permit = tokio::time::timeout(SLOT_WAIT, slots().acquire())
+    with_slot_within(slots(), SLOT_WAIT, work).await
+}
+
+async fn with_slot_within<T: Send + 'static>(
+    slots: &tokio::sync::Semaphore,
+    wait: std::time::Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let _permit = tokio::time::timeout(wait, slots.acquire())
         .await
         .map_err(|_| {
             AppError::Busy("The forum is very busy signing people in. Please try again in a few seconds.".into())
@@ -86,5 +94,18 @@ mod tests {
         assert!(verify("correct horse battery", Some(&h)));
         assert!(!verify("wrong horse battery", Some(&h)));
         assert!(!verify("agora-dummy-password", None));
+    }
+
+    #[actix_web::test]
+    async fn hashing_waits_for_a_free_slot_then_sheds_with_a_busy_page() {
+        use actix_web::ResponseError;
+        let slots = tokio::sync::Semaphore::new(1);
+        let wait = std::time::Duration::from_millis(50);
+        assert_eq!(with_slot_within(&slots, wait, || 7).await.unwrap(), 7);
+        let _taken = slots.acquire().await.unwrap();
+        let shed = with_slot_within(&slots, wait, || 7).await.unwrap_err();
+        assert_eq!(shed.status_code(), actix_web::http::StatusCode::SERVICE_UNAVAILABLE);
+        let page = shed.error_response();
+        assert_eq!(page.headers().get("retry-after").unwrap(), "5");
     }
 }
