@@ -1,84 +1,167 @@
 //! Password hashing with argon2id. Only the PHC-format hash is ever stored.
+//!
+//! Argon2 is memory-hard on purpose: each computation fills 19 MiB. Two things keep a
+//! flood of sign-ins from taking the server down with it:
+//! - at most one computation per core runs at a time (`Slots`); a request that waits
+//!   longer than `SLOT_WAIT` for a free slot gets the "busy" page (503, Retry-After);
+//! - each slot owns its 19 MiB working memory, allocated once and reused. Allocating it
+//!   per hash looked harmless, but glibc's malloc then keeps the freed blocks in its
+//!   per-thread arenas: 192 wrong passwords, never more than two at once, left the
+//!   process at 1.2 GB of RSS. With reused memory it stays near 60 MB (bench/abuse.sh).
+
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use subtle::ConstantTimeEq;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::web::errors::AppError;
 
 /// OWASP's recommended argon2id settings (m = 19 MiB, t = 2, p = 1).
-fn hasher() -> Argon2<'static> {
-    let params = Params::new(19 * 1024, 2, 1, None).expect("constant argon2 parameters are valid");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+fn params() -> Params {
+    Params::new(19 * 1024, 2, 1, None).expect("constant argon2 parameters are valid")
+}
+
+/// Working memory for one argon2 computation with our parameters.
+fn workspace() -> Vec<Block> {
+    vec![Block::default(); params().block_count()]
+}
+
+/// A new PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) for `password`.
+fn hash_with(password: &str, memory: &mut Vec<Block>) -> anyhow::Result<String> {
+    let params = params();
+    let salt = SaltString::generate(&mut OsRng);
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.as_salt().decode_b64(&mut salt_bytes).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    grow(memory, params.block_count());
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(password.as_bytes(), salt_bytes, &mut out, &mut memory[..params.block_count()])
+        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| anyhow::anyhow!("params: {e}"))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| anyhow::anyhow!("output: {e}"))?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` matches a PHC string, computed with the parameters recorded in it.
+fn matches(password: &str, stored: &str, memory: &mut Vec<Block>) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else { return false };
+    let (Ok(params), Ok(algorithm)) = (Params::try_from(&parsed), Algorithm::try_from(parsed.algorithm)) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let (Some(expected), Some(salt)) = (parsed.hash, parsed.salt) else { return false };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else { return false };
+    let mut out = vec![0u8; expected.len()];
+    grow(memory, params.block_count());
+    let blocks = params.block_count();
+    let computed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password.as_bytes(),
+        salt_bytes,
+        &mut out,
+        &mut memory[..blocks],
+    );
+    computed.is_ok() && bool::from(expected.as_bytes().ct_eq(&out))
+}
+
+/// A hash made with larger parameters than ours (e.g. raised later) needs more memory.
+fn grow(memory: &mut Vec<Block>, blocks: usize) {
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
 }
 
 pub fn hash(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    let hash =
-        hasher().hash_password(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
-    Ok(hash.to_string())
+    hash_with(password, &mut workspace())
 }
 
 /// Checks a password against a stored hash; with no hash (unknown member), it checks
 /// against a dummy so that a wrong username takes as long as a wrong password.
 pub fn verify(password: &str, stored: Option<&str>) -> bool {
-    let dummy = dummy_hash();
-    let (candidate, real) = match stored {
-        Some(h) => (h, true),
-        None => (dummy.as_str(), false),
-    };
-    let Ok(parsed) = PasswordHash::new(candidate) else {
-        return false;
-    };
-    // Verification uses the parameters recorded in the hash itself.
-    let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
-    ok && real
+    verify_with(password, stored, &mut workspace())
 }
 
-/// At most one argon2 computation per core at a time. Each takes 19 MiB and tens of
-/// milliseconds of CPU: without a bound, a flood of sign-ins fills actix's blocking pool
-/// (hundreds of threads) and the memory with them, and every other page waits.
-fn slots() -> &'static tokio::sync::Semaphore {
-    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    SLOTS
-        .get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)))
+fn verify_with(password: &str, stored: Option<&str>, memory: &mut Vec<Block>) -> bool {
+    match stored {
+        Some(hash) => matches(password, hash, memory),
+        None => {
+            matches(password, dummy_hash(), memory);
+            false
+        }
+    }
+}
+
+/// One permit and one working memory per core.
+struct Slots {
+    permits: Semaphore,
+    memory: Mutex<Vec<Vec<Block>>>,
+}
+
+fn slots() -> &'static Slots {
+    static SLOTS: OnceLock<Slots> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Slots { permits: Semaphore::new(cores), memory: Mutex::new(Vec::new()) }
+    })
 }
 
 /// How long a request waits for a free slot before it is told to come back later.
-const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+const SLOT_WAIT: Duration = Duration::from_secs(3);
 
-/// Runs argon2 work on the blocking pool once a slot is free; a request that waits
-/// longer than `SLOT_WAIT` gets the "busy" page (503, Retry-After) instead.
-async fn with_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-    with_slot_within(slots(), SLOT_WAIT, work).await
-}
-
-async fn with_slot_within<T: Send + 'static>(
-    slots: &tokio::sync::Semaphore,
-    wait: std::time::Duration,
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, AppError> {
-    let _permit = tokio::time::timeout(wait, slots.acquire())
+/// A slot within `wait`, or the "busy" page.
+async fn acquire_within(permits: &Semaphore, wait: Duration) -> Result<SemaphorePermit<'_>, AppError> {
+    tokio::time::timeout(wait, permits.acquire())
         .await
         .map_err(|_| {
             AppError::Busy("The forum is very busy signing people in. Please try again in a few seconds.".into())
         })?
-        .map_err(|_| anyhow::anyhow!("password slots closed"))?;
-    actix_web::web::block(work).await.map_err(|e| AppError::Internal(anyhow::anyhow!("hashing worker failed: {e}")))
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("password slots closed")))
+}
+
+/// Runs argon2 work on the blocking pool once a slot is free, with that slot's memory.
+async fn with_slot<T: Send + 'static>(
+    work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let slots = slots();
+    let _permit = acquire_within(&slots.permits, SLOT_WAIT).await?;
+    // A slot's memory is made on its first use (sign-ins may never come) and kept.
+    let mut memory = slots.memory.lock().map_err(|_| anyhow::anyhow!("password slots poisoned"))?.pop();
+    let (result, memory) = actix_web::web::block(move || {
+        let mut memory = memory.take().unwrap_or_else(workspace);
+        let result = work(&mut memory);
+        (result, memory)
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing worker failed: {e}")))?;
+    slots.memory.lock().map_err(|_| anyhow::anyhow!("password slots poisoned"))?.push(memory);
+    Ok(result)
 }
 
 /// `hash` off the async executor, within the bound on concurrent hashes.
 pub async fn hash_off_executor(password: String) -> Result<String, AppError> {
-    Ok(with_slot(move || hash(&password)).await??)
+    Ok(with_slot(move |memory| hash_with(&password, memory)).await??)
 }
 
 /// `verify` off the async executor, within the bound on concurrent hashes.
 pub async fn verify_off_executor(password: String, stored: Option<String>) -> Result<bool, AppError> {
-    with_slot(move || verify(&password, stored.as_deref())).await
+    with_slot(move |memory| verify_with(&password, stored.as_deref(), memory)).await
 }
 
-fn dummy_hash() -> &'static String {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| hash("agora-dummy-password").unwrap_or_default())
 }
 
@@ -94,18 +177,37 @@ mod tests {
         assert!(verify("correct horse battery", Some(&h)));
         assert!(!verify("wrong horse battery", Some(&h)));
         assert!(!verify("agora-dummy-password", None));
+        assert!(!verify("anything", Some("not a phc string")));
+    }
+
+    #[test]
+    fn hashes_from_the_argon2_crate_itself_verify_and_ours_verify_there() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
+            .hash_password(b"shared secret words", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        assert!(verify("shared secret words", Some(&theirs)));
+        let ours = hash("shared secret words").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default().verify_password(b"shared secret words", &parsed).is_ok());
+        // A stored hash with heavier parameters than today's still verifies.
+        let heavier = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(32 * 1024, 3, 1, None).unwrap())
+            .hash_password(b"older words", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        assert!(verify("older words", Some(&heavier)));
     }
 
     #[actix_web::test]
-    async fn hashing_waits_for_a_free_slot_then_sheds_with_a_busy_page() {
+    async fn a_request_waits_for_a_free_slot_then_gets_a_busy_page() {
         use actix_web::ResponseError;
-        let slots = tokio::sync::Semaphore::new(1);
-        let wait = std::time::Duration::from_millis(50);
-        assert_eq!(with_slot_within(&slots, wait, || 7).await.unwrap(), 7);
-        let _taken = slots.acquire().await.unwrap();
-        let shed = with_slot_within(&slots, wait, || 7).await.unwrap_err();
+        let permits = Semaphore::new(1);
+        let wait = Duration::from_millis(50);
+        drop(acquire_within(&permits, wait).await.unwrap());
+        let _taken = permits.acquire().await.unwrap();
+        let shed = acquire_within(&permits, wait).await.unwrap_err();
         assert_eq!(shed.status_code(), actix_web::http::StatusCode::SERVICE_UNAVAILABLE);
-        let page = shed.error_response();
-        assert_eq!(page.headers().get("retry-after").unwrap(), "5");
+        assert_eq!(shed.error_response().headers().get("retry-after").unwrap(), "5");
     }
 }

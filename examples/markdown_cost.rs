@@ -1,3 +1,6 @@
+//! What rendering costs for the worst post shapes we know (release build):
+//! `cargo run --release --example markdown_cost`.
+
 fn main() {
     let cases = [
         ("- > x 8000", "- > ".repeat(8000)),
