@@ -199,10 +199,8 @@ test('4. on Your data: a new first name, a new address, the export, another sess
 test('5. the member deletes the account; the topic stays, by Anonymous; GitHub sign-in starts afresh', async () => {
   const { context, page } = octocat;
   await page.goto(forum.origin + '/account/delete');
-  await forum.check(page, 'j5-delete');
-  await page.getByRole('button', { name: 'Confirm with GitHub' }).click();
-  await page.getByRole('link', { name: 'octocat (Mona Lisa Octocat)' }).click();
-  await page.waitForURL(forum.origin + '/account/delete');
+  // Journey 4 confirmed with GitHub minutes ago (to change the address): that still counts.
+  assert.equal(await page.getByRole('button', { name: 'Confirm with GitHub' }).count(), 0);
   await forum.check(page, 'j5-delete-confirmed');
   await page.getByLabel('Type your username').fill('octocat');
   await page.getByRole('button', { name: 'Delete my account for good' }).click();
@@ -242,7 +240,7 @@ test('6. a member flags a post; a moderator hides it; the member sees the placeh
   await boss.page.goto(forum.origin + '/login');
   await boss.page.getByLabel('Username or e-mail address').fill('boss');
   await boss.page.getByLabel('Password').fill('boss-long-password');
-  await boss.page.getByRole('button', { name: 'Sign in' }).click();
+  await boss.page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await boss.page.getByRole('link', { name: 'Moderation' }).click();
   await forum.check(boss.page, 'j6-dashboard');
   await boss.page.getByRole('link', { name: 'Flags' }).first().click();
@@ -259,6 +257,12 @@ test('6. a member flags a post; a moderator hides it; the member sees the placeh
   await boss.page.goto(forum.origin + '/admin/audit');
   assert.ok((await boss.page.locator('.audit-entry .action').allInnerTexts()).includes('hide post'));
   await forum.check(boss.page, 'j6-audit');
+  await boss.page.getByRole('link', { name: 'Review queue' }).click();
+  await forum.check(boss.page, 'j6-review');
+  await boss.page.goto(forum.origin + '/admin/members?q=newcomer');
+  await boss.page.getByRole('link', { name: 'newcomer' }).click();
+  await forum.check(boss.page, 'j6-member');
+  await phoneShot(boss.context, new URL(boss.page.url()).pathname, 'j6-member');
   await phoneShot(boss.context, '/admin/flags', 'j6-flags');
   await boss.context.close();
 });
