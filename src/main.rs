@@ -109,11 +109,11 @@ enum NewsletterAction {
 
 #[derive(Subcommand)]
 enum AccountAction {
-    /// Delete an account at once, as the member could (e.g. --reason "under 13").
+    /// Delete an account at once, as the member could. The ledger records only the category.
     Erase {
         username: String,
-        #[arg(long)]
-        reason: String,
+        #[arg(long, value_parser = ["under-13", "staff-other"])]
+        category: String,
     },
 }
 
@@ -136,7 +136,10 @@ fn main() -> anyhow::Result<()> {
         Command::Backup { action } => run_backup(&config, action)?,
         Command::Policy { action: PolicyAction::Publish { file, effective } } => publish_policy(&config, &file, &effective)?,
         Command::Newsletter { action: NewsletterAction::Send { file, subject } } => send_newsletter(&config, &file, &subject)?,
-        Command::Account { action: AccountAction::Erase { username, reason } } => erase_account(&config, &username, &reason)?,
+        Command::Account { action: AccountAction::Erase { username, category } } => {
+            let reason = deletion::ErasureReason::parse_staff_choice(&category).context("unknown category")?;
+            erase_account(&config, &username, reason)?
+        }
         Command::Ledger { action: LedgerAction::Rewrite } => {
             let db = open(&config)?;
             let written = ledger::rewrite_file(&mut db.get()?, &config.backup_dir)?;
@@ -229,17 +232,19 @@ fn send_newsletter(config: &Config, file: &PathBuf, subject: &str) -> anyhow::Re
     Ok(())
 }
 
-fn erase_account(config: &Config, username: &str, reason: &str) -> anyhow::Result<()> {
+fn erase_account(config: &Config, username: &str, reason: deletion::ErasureReason) -> anyhow::Result<()> {
     let db = open(config)?;
     let mut conn = db.get()?;
     let user_id = store::member_by_username(&mut conn, username)?.with_context(|| format!("no member {username:?}"))?;
     let deleted = deletion::delete_account(&mut conn, user_id, reason)?.context("the account was already gone")?;
-    ledger::write_file(&mut conn, &config.backup_dir)?;
+    drop(conn);
+    let forget = agora::account::erasure::Forget { email: deleted.email.as_deref(), username: &deleted.username };
+    agora::account::erasure::settle(&db, config, Some(forget))?;
     let mailer = Mailer::new(&config.mail, &config.mail_from)?;
     if let Some(email) = &deleted.email {
         actix_web::rt::System::new()
             .block_on(mailer.send_or_log(agora::account::mails::account_deleted(email, &deleted.username)));
     }
-    println!("account {user_id} erased ({reason})");
+    println!("account {user_id} erased ({})", reason.as_str());
     Ok(())
 }

@@ -210,13 +210,16 @@ fn p18_policy_publish_needs_72_hours_and_notifies_every_member() {
 fn p17_operators_erase_an_account_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     add_member(dir.path(), "child");
-    let (ok, said) = run(dir.path(), &["account", "erase", "child", "--reason", "under 13"], &[]);
+    // Free text is refused: the ledger records only a fixed category.
+    let (ok, said) = run(dir.path(), &["account", "erase", "child", "--category", "kid named Tim"], &[]);
+    assert!(!ok, "{said}");
+    let (ok, said) = run(dir.path(), &["account", "erase", "child", "--category", "under-13"], &[]);
     assert!(ok, "{said}");
-    assert!(said.contains("erased (under 13)"));
+    assert!(said.contains("erased (under-13)"));
     assert!(mails_in(dir.path()).iter().any(|m| m.contains("Subject: Your account has been deleted")));
     let ledger = std::fs::read_to_string(dir.path().join("backups").join("deletion-ledger.json")).unwrap();
-    assert!(ledger.contains("under 13") && !ledger.contains("child"));
-    let (ok, said) = run(dir.path(), &["account", "erase", "child", "--reason", "under 13"], &[]);
+    assert!(ledger.contains("under-13") && !ledger.contains("child"));
+    let (ok, said) = run(dir.path(), &["account", "erase", "child", "--category", "under-13"], &[]);
     assert!(!ok);
     assert!(said.contains("no member"), "{said}");
 }

@@ -8,7 +8,7 @@ use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use crate::account::{ledger, mails, store};
+use crate::account::{mails, store};
 use crate::auth::password;
 use crate::auth::sessions::{self, SessionUser};
 use crate::db::schema::{
@@ -33,9 +33,49 @@ pub struct Deleted {
     pub email: Option<String>,
 }
 
-/// Deletes an account. `reason` goes to the ledger (e.g. "deleted by member",
-/// "under 13"), never anything about the person. `None` when there is no such member.
-pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: &str) -> Result<Option<Deleted>, DbError> {
+/// Why an account was erased, as the ledger and the audit log record it: a fixed
+/// category, never free text (which could describe the person).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErasureReason {
+    /// The member deleted their account.
+    SelfService,
+    /// Staff or the operator erased it: the member is under 13.
+    Under13,
+    /// Staff or the operator erased it for another reason.
+    StaffOther,
+}
+
+impl ErasureReason {
+    pub const STAFF_CHOICES: [ErasureReason; 2] = [ErasureReason::Under13, ErasureReason::StaffOther];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErasureReason::SelfService => "self-service",
+            ErasureReason::Under13 => "under-13",
+            ErasureReason::StaffOther => "staff-other",
+        }
+    }
+
+    /// The category of a ledger entry, including those written before categories were
+    /// fixed (their free text is not carried over).
+    pub fn from_ledger(raw: &str) -> Self {
+        match raw {
+            "self-service" | "deleted by member" => ErasureReason::SelfService,
+            "under-13" | "under 13" | "erased by staff: under 13" => ErasureReason::Under13,
+            _ => ErasureReason::StaffOther,
+        }
+    }
+
+    /// A staff member's or operator's choice (members delete through their own page).
+    pub fn parse_staff_choice(raw: &str) -> Option<Self> {
+        Self::STAFF_CHOICES.into_iter().find(|r| r.as_str() == raw.trim())
+    }
+}
+
+/// Deletes an account; the ledger records `reason`'s category. `None` when there is no
+/// such member.
+pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: ErasureReason) -> Result<Option<Deleted>, DbError> {
+    let reason = reason.as_str();
     let now = now();
     Ok(with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         let found = users::table
@@ -116,16 +156,14 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: &str) -> Result<O
 
 /// Deletes, sends the notice to the address captured before it was erased, and
 /// updates the ledger copy beside the backups.
-pub async fn delete_and_notify(state: &AppState, user_id: i64, reason: &'static str) -> Result<bool, AppError> {
+pub async fn delete_and_notify(state: &AppState, user_id: i64, reason: ErasureReason) -> Result<bool, AppError> {
     let deleted = state.db.run(move |c| delete_account(c, user_id, reason)).await?;
     let Some(deleted) = deleted else { return Ok(false) };
+    // The ledger copy, the write-ahead log and their mail files first; the notice below
+    // is then the only mail left about them, gone with the mail folder's retention.
+    crate::account::erasure::settle_async(state, Some((deleted.email.clone(), deleted.username.clone()))).await;
     if let Some(email) = &deleted.email {
         state.mailer.send_or_log(mails::account_deleted(email, &deleted.username)).await;
-    }
-    let dir = state.config.backup_dir.clone();
-    let written = state.db.run(move |c| ledger::write_file(c, &dir).map_err(AppError::Internal)).await;
-    if let Err(error) = written {
-        tracing::error!(%error, "deletion ledger file not updated");
     }
     Ok(true)
 }
@@ -214,7 +252,7 @@ async fn delete(
     if !errors.is_empty() {
         return page(&state, visitor, errors).await;
     }
-    delete_and_notify(&state, member.user_id, "deleted by member").await?;
+    delete_and_notify(&state, member.user_id, ErasureReason::SelfService).await?;
     Ok(crate::auth::routes::signed_out(&state, "/account/deleted"))
 }
 

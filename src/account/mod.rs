@@ -3,6 +3,7 @@
 
 pub mod deletion;
 pub mod email;
+pub mod erasure;
 pub mod export;
 pub mod ledger;
 pub mod mails;

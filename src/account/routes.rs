@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::account::store::{self, NewsletterEvent, Profile, ProfileError, RecordedIp, SessionRow};
 use crate::account::tokens::{self, Purpose};
-use crate::account::{deletion, ledger, mails};
+use crate::account::{deletion, mails};
 use crate::auth::domain::{Email, NewPassword, Username};
 use crate::auth::routes::EmptyForm;
 use crate::auth::sessions::SessionUser;
@@ -211,12 +211,9 @@ async fn update_profile(
     }
 }
 
-/// Keeps the ledger copy beside the backups in step after a removal.
+/// Keeps every copy in step after a removal (the ledger copy, the write-ahead log).
 pub(crate) async fn sync_ledger_file(state: &AppState) {
-    let dir = state.config.backup_dir.clone();
-    if let Err(error) = state.db.run(move |c| ledger::write_file(c, &dir).map_err(AppError::Internal)).await {
-        tracing::error!(%error, "deletion ledger file not updated");
-    }
+    crate::account::erasure::settle_async(state, None).await;
 }
 
 async fn remove_picture(

@@ -132,9 +132,7 @@ async fn acquire_within(permits: &Semaphore, wait: Duration) -> Result<Semaphore
 }
 
 /// Runs argon2 work on the blocking pool once a slot is free, with that slot's memory.
-async fn with_slot<T: Send + 'static>(
-    work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
-) -> Result<T, AppError> {
+async fn with_slot<T: Send + 'static>(work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static) -> Result<T, AppError> {
     let slots = slots();
     let _permit = acquire_within(&slots.permits, SLOT_WAIT).await?;
     // A slot's memory is made on its first use (sign-ins may never come) and kept.

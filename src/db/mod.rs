@@ -209,6 +209,17 @@ impl Database {
         }
     }
 
+    /// After an erasure commits: on SQLite, copies the write-ahead log into the main file
+    /// (where `secure_delete` overwrites freed pages) and truncates the log to nothing, so
+    /// the erased rows' old versions do not linger in `-wal`. Nothing to do on PostgreSQL,
+    /// whose files Agora does not manage (see the README).
+    pub fn checkpoint_after_erasure(&self) -> Result<(), DbError> {
+        if let DbConn::Sqlite(mut conn) = self.get()? {
+            conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")?;
+        }
+        Ok(())
+    }
+
     /// Runs blocking diesel work on actix's thread pool, off the async executor.
     pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where

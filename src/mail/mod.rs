@@ -24,6 +24,44 @@ enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
 }
 
+/// Mail files (the default transport) hold addresses, names and links: they are kept no
+/// longer than backups (daily maintenance calls this), and a deleted member's go at once.
+pub fn prune_files(dir: &std::path::Path, older_than: std::time::Duration) -> std::io::Result<usize> {
+    let cutoff = std::time::SystemTime::now() - older_than;
+    remove_files(dir, |path, _| std::fs::metadata(path).and_then(|m| m.modified()).is_ok_and(|at| at < cutoff))
+}
+
+/// Removes every mail file to `address`, or greeting `username` by name.
+pub fn forget_files(dir: &std::path::Path, address: Option<&str>, username: &str) -> std::io::Result<usize> {
+    let greeting = format!("Hello {username},");
+    let address = address.map(str::to_lowercase);
+    remove_files(dir, |_, text| {
+        address.as_deref().is_some_and(|a| text.to_lowercase().contains(a)) || text.contains(&greeting)
+    })
+}
+
+fn remove_files(dir: &std::path::Path, doomed: impl Fn(&std::path::Path, &str) -> bool) -> std::io::Result<usize> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|x| x != "eml") {
+            continue;
+        }
+        // Quoted-printable may fold a long address; compare without soft line breaks.
+        let text = std::fs::read_to_string(&path).unwrap_or_default().replace("=\r\n", "").replace("=\n", "");
+        if doomed(&path, &text) {
+            std::fs::remove_file(&path)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// One plain-text message to one person.
 pub struct Mail {
     pub to: String,

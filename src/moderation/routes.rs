@@ -393,6 +393,9 @@ pub struct ResolveForm {
     /// Asked when erasing a member of staff.
     #[serde(default)]
     current_password: String,
+    /// Why an account is erased: `under-13` or `staff-other`.
+    #[serde(default)]
+    category: String,
 }
 
 /// A date `YYYY-MM-DD` as the Unix time it begins (UTC).
@@ -633,7 +636,10 @@ async fn erase_member(
 ) -> Result<HttpResponse, AppError> {
     let staff = visitor.staff()?.clone();
     let id = path.into_inner();
-    let reason = required_reason(&form.reason)?;
+    // The ledger and the audit log record a fixed category, never the staff's free
+    // text, which could describe the person.
+    let reason = deletion::ErasureReason::parse_staff_choice(&form.category)
+        .ok_or_else(|| AppError::BadRequest("Choose why the account is erased.".into()))?;
     let member = state.db.run(move |c| store::member(c, id)).await?.ok_or(AppError::NotFound)?;
     if !outranks(&staff.role, &member.role) {
         return Err(AppError::Conflict(
@@ -648,12 +654,8 @@ async fn erase_member(
             return Err(AppError::Forbidden(message));
         }
     }
-    // The ledger and the audit log record the kind of reason (e.g. "under 13"), never the
-    // staff's free text, which could describe the person.
-    let ledger_reason: &'static str =
-        if reason.to_lowercase().contains("13") { "erased by staff: under 13" } else { "erased by staff" };
-    if deletion::delete_and_notify(&state, id, ledger_reason).await? {
-        state.db.run(move |c| store::audit_erasure(c, staff.user_id, id, ledger_reason)).await?;
+    if deletion::delete_and_notify(&state, id, reason).await? {
+        state.db.run(move |c| store::audit_erasure(c, staff.user_id, id, reason.as_str())).await?;
     }
     Ok(see_other("/admin/members"))
 }

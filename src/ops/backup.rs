@@ -276,7 +276,7 @@ fn restore_postgres(database_url: &str, file: &Path) -> anyhow::Result<()> {
 fn replay(conn: &mut DbConn, entry: &Entry) -> anyhow::Result<()> {
     let user_id = entry.user_id;
     if entry.erased == "account" {
-        delete_account(conn, user_id, &entry.reason)?;
+        delete_account(conn, user_id, crate::account::deletion::ErasureReason::from_ledger(&entry.reason))?;
         return Ok(());
     }
     let now = entry.erased_at;

@@ -32,10 +32,18 @@ pub fn run_once(db: &Database, config: &Config) -> anyhow::Result<()> {
         Some(dir) => prune_logs(dir, config.log_retention_days)?,
         None => 0,
     };
+    // Mail files hold addresses and names: kept no longer than backups.
+    let mails = match &config.mail {
+        crate::mail::MailSettings::Files(dir) => {
+            crate::mail::prune_files(dir, Duration::from_secs(u64::from(config.backup_retention_days) * 86400))?
+        }
+        crate::mail::MailSettings::Smtp(_) => 0,
+    };
     tracing::info!(
         expired_rows_purged = purged,
         backups_pruned = pruned.len(),
         log_files_pruned = logs,
+        mail_files_pruned = mails,
         "daily maintenance done"
     );
     Ok(())

@@ -173,15 +173,15 @@ async fn p17_staff_can_erase_an_account_with_a_reason(app: TestApp) {
     app.register("kiddo").await;
     let id = app.user_id("kiddo").unwrap();
     let mut conn = app.db.get().unwrap();
-    let deleted = deletion::delete_account(&mut conn, id, "under 13").unwrap().unwrap();
+    let deleted = deletion::delete_account(&mut conn, id, deletion::ErasureReason::Under13).unwrap().unwrap();
     assert_eq!(deleted.email.as_deref(), Some("kiddo@example.org"));
     assert!(app.user_id("kiddo").is_none());
     let ledger: Vec<(i64, String, String)> = with_conn!(&mut conn, |c| deletion_ledger::table
         .select((deletion_ledger::user_id, deletion_ledger::erased, deletion_ledger::reason))
         .load(c))
     .unwrap();
-    assert_eq!(ledger, vec![(id, "account".to_string(), "under 13".to_string())]);
-    assert!(deletion::delete_account(&mut conn, id, "again").unwrap().is_none());
+    assert_eq!(ledger, vec![(id, "account".to_string(), "under-13".to_string())]);
+    assert!(deletion::delete_account(&mut conn, id, deletion::ErasureReason::StaffOther).unwrap().is_none());
 }
 
 async fn p9_p12_p14_a_restored_backup_never_brings_back_what_was_erased(app: TestApp) {
@@ -201,7 +201,7 @@ async fn p9_p12_p14_a_restored_backup_never_brings_back_what_was_erased(app: Tes
     // After the backup: one member deletes their account, another removes a value.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let mut conn = app.db.get().unwrap();
-    deletion::delete_account(&mut conn, leaver_id, "deleted by member").unwrap().unwrap();
+    deletion::delete_account(&mut conn, leaver_id, deletion::ErasureReason::SelfService).unwrap().unwrap();
     agora::account::ledger::write_file(&mut conn, &app.backup_dir()).unwrap();
     stayer.post_form("/account/profile", &[("username", "stayer"), ("first_name", ""), ("last_name", "")]).await;
 

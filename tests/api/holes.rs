@@ -274,17 +274,17 @@ async fn hole_08_moderators_act_on_members_only(app: TestApp) {
         .post_form(&format!("/admin/members/{other_id}/standing"), &[("action", "ban"), ("reason", "x")])
         .await;
     assert_eq!(ban.status, 409);
-    let erase = moderator.post_form(&format!("/admin/members/{other_id}/erase"), &[("reason", "x")]).await;
+    let erase = moderator.post_form(&format!("/admin/members/{other_id}/erase"), &[("category", "staff-other")]).await;
     assert_eq!(erase.status, 409);
     assert!(app.user_id("moddy2").is_some());
     // An admin may erase a moderator, after proving who they are.
-    let unproven = admin.post_form(&format!("/admin/members/{other_id}/erase"), &[("reason", "x")]).await;
+    let unproven = admin.post_form(&format!("/admin/members/{other_id}/erase"), &[("category", "staff-other")]).await;
     assert_eq!(unproven.status, 403);
     assert!(app.user_id("moddy2").is_some());
     let proven = admin
         .post_form(
             &format!("/admin/members/{other_id}/erase"),
-            &[("reason", "x"), ("current_password", "boss-has-a-long-password")],
+            &[("category", "staff-other"), ("current_password", "boss-has-a-long-password")],
         )
         .await;
     assert_eq!(proven.status, 303, "{}", proven.body);

@@ -1,0 +1,40 @@
+//! What follows every erasure, for the places data lands outside the rows the erasing
+//! transaction changed: the deletion-ledger copy beside the backups, the SQLite
+//! write-ahead log, and (when a whole account goes) the mail folder.
+
+use crate::account::ledger;
+use crate::config::Config;
+use crate::db::Database;
+use crate::mail::MailSettings;
+
+/// A deleted account's identifiers, to find its mail files by.
+pub struct Forget<'a> {
+    pub email: Option<&'a str>,
+    pub username: &'a str,
+}
+
+/// Brings every copy in line with what was erased. Blocking: call it off the executor
+/// (`settle_async` does) or from the command line.
+pub fn settle(db: &Database, config: &Config, account: Option<Forget<'_>>) -> anyhow::Result<()> {
+    ledger::write_file(&mut db.get()?, &config.backup_dir)?;
+    db.checkpoint_after_erasure()?;
+    if let (Some(account), MailSettings::Files(dir)) = (account, &config.mail) {
+        crate::mail::forget_files(dir, account.email, account.username)?;
+    }
+    Ok(())
+}
+
+/// `settle` from a request. A failure is logged, not shown: the erasure itself is done.
+pub async fn settle_async(state: &crate::AppState, account: Option<(Option<String>, String)>) {
+    let (db, config) = (state.db.clone(), state.config.clone());
+    let done = actix_web::web::block(move || {
+        let forget = account.as_ref().map(|(email, username)| Forget { email: email.as_deref(), username });
+        settle(&db, &config, forget)
+    })
+    .await;
+    match done {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::error!(error = %format!("{error:#}"), "copies not brought in line after an erasure"),
+        Err(error) => tracing::error!(%error, "erasure follow-up did not run"),
+    }
+}
