@@ -31,6 +31,9 @@ pub struct Config {
     pub daily_maintenance: bool,
     /// Categories of third parties personal data is shared with, for the data export.
     pub third_parties: Vec<String>,
+    /// Answered privacy requests from people without an account are erased this long
+    /// after the answer (`AGORA_PRIVACY_REQUEST_RETENTION_DAYS`).
+    pub privacy_request_retention_days: u32,
     /// How often things may be done (`AGORA_RATE_LIMITS`).
     pub rate_limits: crate::web::rate_limit::RateLimits,
     /// How long a member counts as new: tighter limits, fewer links (`AGORA_NEW_MEMBER_HOURS`).
@@ -95,6 +98,7 @@ impl Config {
                 .map_err(|reason| ConfigError::Invalid { name: "AGORA_RATE_LIMITS", reason })?,
         };
         Ok(Config {
+            privacy_request_retention_days: days(&var, "AGORA_PRIVACY_REQUEST_RETENTION_DAYS", 90, None)?,
             rate_limits,
             new_member_seconds: number(&var, "AGORA_NEW_MEMBER_HOURS", 24)? * 3600,
             new_member_max_links: number(&var, "AGORA_NEW_MEMBER_MAX_LINKS", 2)? as usize,

@@ -79,6 +79,7 @@ impl App {
         if config.daily_maintenance {
             ops::maintenance::spawn_daily(db.clone(), config.clone());
         }
+        ops::maintenance::spawn_frequent(db.clone(), config.clone());
         let shutdown_grace = config.shutdown_grace_seconds;
         let state =
             aweb::Data::new(AppState { db, config, github, mailer, signer, upcoming_policy: Default::default() });

@@ -238,7 +238,7 @@ fn erase_account(config: &Config, username: &str, reason: deletion::ErasureReaso
     let user_id = store::member_by_username(&mut conn, username)?.with_context(|| format!("no member {username:?}"))?;
     let deleted = deletion::delete_account(&mut conn, user_id, reason)?.context("the account was already gone")?;
     drop(conn);
-    let forget = agora::account::erasure::Forget { email: deleted.email.as_deref(), username: &deleted.username };
+    let forget = agora::account::erasure::Forget { email: deleted.email.as_deref(), username: Some(&deleted.username) };
     agora::account::erasure::settle(&db, config, Some(forget))?;
     let mailer = Mailer::new(&config.mail, &config.mail_from)?;
     if let Some(email) = &deleted.email {

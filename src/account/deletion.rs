@@ -99,8 +99,13 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: ErasureReason) ->
         diesel::delete(likes::table.filter(likes::user_id.eq(user_id))).execute(c)?;
 
         // Public posts and topics stay, now by Anonymous, without the IPs they came from.
+        // Staff's reasons for hiding or deleting them are about the member: they go too.
         diesel::update(posts::table.filter(posts::user_id.eq(user_id)))
-            .set((posts::user_id.eq(anonymous), posts::posted_from_ip.eq("")))
+            .set((
+                posts::user_id.eq(anonymous),
+                posts::posted_from_ip.eq(""),
+                posts::moderation_reason.eq(None::<String>),
+            ))
             .execute(c)?;
         diesel::update(topics::table.filter(topics::user_id.eq(user_id)))
             .set(topics::user_id.eq(anonymous))
@@ -118,6 +123,10 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: ErasureReason) ->
         diesel::delete(newsletter_events::table.filter(newsletter_events::user_id.eq(user_id))).execute(c)?;
         diesel::delete(avatars::table.filter(avatars::user_id.eq(user_id))).execute(c)?;
         diesel::delete(flags::table.filter(flags::user_id.eq(user_id))).execute(c)?;
+        // What others wrote when flagging their posts is about them too.
+        diesel::update(flags::table.filter(flags::post_id.eq_any(&their_posts)))
+            .set(flags::details.eq(""))
+            .execute(c)?;
         diesel::delete(notices::table.filter(notices::user_id.eq(user_id))).execute(c)?;
         // Staff records about them, their posts, topics and requests keep only the ids.
         let their_request_ids: Vec<i64> = privacy_requests::table
@@ -161,7 +170,7 @@ pub async fn delete_and_notify(state: &AppState, user_id: i64, reason: ErasureRe
     let Some(deleted) = deleted else { return Ok(false) };
     // The ledger copy, the write-ahead log and their mail files first; the notice below
     // is then the only mail left about them, gone with the mail folder's retention.
-    crate::account::erasure::settle_async(state, Some((deleted.email.clone(), deleted.username.clone()))).await;
+    crate::account::erasure::settle_async(state, Some((deleted.email.clone(), Some(deleted.username.clone())))).await;
     if let Some(email) = &deleted.email {
         state.mailer.send_or_log(mails::account_deleted(email, &deleted.username)).await;
     }

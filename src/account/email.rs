@@ -117,19 +117,22 @@ async fn change(state: web::Data<AppState>, CsrfForm(form): CsrfForm<TokenForm>)
                 let (user_id, new_email) =
                     tokens::take(c, &form.token, Purpose::ChangeEmail)?.ok_or_else(used_or_expired)?;
                 let new_email = new_email.ok_or_else(used_or_expired)?;
+                let old_email = store::profile(c, user_id)?.and_then(|p| p.email);
                 let changed = store::change_email(c, user_id, &new_email)?;
                 if changed {
                     // A reset link sent to the old address must not outlive it.
                     tokens::revoke(c, user_id, &[Purpose::ResetPassword])?;
                     store::claim_privacy_requests(c, user_id)?;
                 }
-                Ok(changed)
+                Ok(changed.then_some(old_email))
             })
         })
         .await?;
-    // The old address is a removed value: the ledger copy beside the backups must know.
-    crate::account::routes::sync_ledger_file(&state).await;
-    if !changed {
+    // The old address is a removed value: the ledger copy must know, and mail files to
+    // it go (they would otherwise outlive it in the mail folder).
+    let old_address = changed.clone().flatten();
+    crate::account::erasure::settle_async(&state, old_address.map(|old| (Some(old), None))).await;
+    if changed.is_none() {
         return Err(AppError::Conflict(
             "Another member started using this address in the meantime, so your address was not changed.".into(),
         ));
@@ -256,5 +259,6 @@ async fn reset(
             })
         })
         .await?;
+    crate::account::routes::sync_ledger_file(&state).await;
     Ok(see_other("/login?done=password-reset"))
 }

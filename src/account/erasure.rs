@@ -7,10 +7,11 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::mail::MailSettings;
 
-/// A deleted account's identifiers, to find its mail files by.
+/// Identifiers to find mail files by: a deleted account's address and name, or an
+/// address a member stopped using.
 pub struct Forget<'a> {
     pub email: Option<&'a str>,
-    pub username: &'a str,
+    pub username: Option<&'a str>,
 }
 
 /// Brings every copy in line with what was erased. Blocking: call it off the executor
@@ -25,10 +26,11 @@ pub fn settle(db: &Database, config: &Config, account: Option<Forget<'_>>) -> an
 }
 
 /// `settle` from a request. A failure is logged, not shown: the erasure itself is done.
-pub async fn settle_async(state: &crate::AppState, account: Option<(Option<String>, String)>) {
+pub async fn settle_async(state: &crate::AppState, account: Option<(Option<String>, Option<String>)>) {
     let (db, config) = (state.db.clone(), state.config.clone());
     let done = actix_web::web::block(move || {
-        let forget = account.as_ref().map(|(email, username)| Forget { email: email.as_deref(), username });
+        let forget =
+            account.as_ref().map(|(email, username)| Forget { email: email.as_deref(), username: username.as_deref() });
         settle(&db, &config, forget)
     })
     .await;

@@ -38,6 +38,20 @@ pub struct Entry {
     pub erased_at: i64,
 }
 
+impl Entry {
+    /// The same erasure, whatever words its reason was recorded with.
+    pub fn same_erasure(&self, other: &Entry) -> bool {
+        (self.user_id, &self.erased, self.erased_at) == (other.user_id, &other.erased, other.erased_at)
+    }
+
+    fn with_category(mut self) -> Entry {
+        if self.erased == "account" {
+            self.reason = crate::account::deletion::ErasureReason::from_ledger(&self.reason).as_str().to_string();
+        }
+        self
+    }
+}
+
 pub fn entries(conn: &mut DbConn) -> Result<Vec<Entry>, DbError> {
     Ok(with_conn!(conn, |c| deletion_ledger::table
         .select((
@@ -61,7 +75,8 @@ pub fn write_file(conn: &mut DbConn, dir: &Path) -> anyhow::Result<()> {
     let lock = std::fs::File::options().create(true).truncate(false).write(true).open(dir.join(LOCK_NAME))?;
     lock.lock()?;
     let mut all = match read_file(dir) {
-        Ok(entries) => entries,
+        // Copies written before erasure categories were fixed may hold free text.
+        Ok(entries) => entries.into_iter().map(Entry::with_category).collect::<Vec<_>>(),
         Err(error) => {
             let aside = dir.join(format!("{FILE_NAME}.unreadable-{}", crate::db::now()));
             tracing::error!(%error, aside = %aside.display(), "deletion ledger copy unreadable; rewriting it from the database");
@@ -70,7 +85,7 @@ pub fn write_file(conn: &mut DbConn, dir: &Path) -> anyhow::Result<()> {
         }
     };
     for entry in entries(conn)? {
-        if !all.contains(&entry) {
+        if !all.iter().any(|known| known.same_erasure(&entry)) {
             all.push(entry);
         }
     }

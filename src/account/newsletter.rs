@@ -87,6 +87,7 @@ async fn unsubscribe(
         // A deleted account receives nothing anyway.
         return Ok(see_other("/"));
     }
+    crate::account::routes::sync_ledger_file(&state).await;
     render(&UnsubscribePage { visitor, action: String::new(), done: true })
 }
 

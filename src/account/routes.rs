@@ -298,6 +298,7 @@ async fn change_password(
             })
         })
         .await?;
+    sync_ledger_file(&state).await;
     Ok(see_other("/account?done=password"))
 }
 
@@ -399,6 +400,9 @@ async fn newsletter(
     let user_id = visitor.member()?.user_id;
     let subscribed = form.newsletter.is_some();
     state.db.run(move |c| store::set_newsletter(c, user_id, subscribed, "account page")).await?;
+    if !subscribed {
+        sync_ledger_file(&state).await;
+    }
     Ok(see_other("/account?done=newsletter"))
 }
 

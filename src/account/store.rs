@@ -233,9 +233,15 @@ pub fn remove_picture(conn: &mut DbConn, user_id: i64) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Sets a new password hash; any pending reset link stops working.
+/// Sets a new password hash; any pending reset link stops working, and the ledger
+/// notes the change so a restored backup cannot bring the old password back.
 pub fn set_password_hash(conn: &mut DbConn, user_id: i64, hash: &str) -> Result<(), DbError> {
-    with_conn!(conn, |c| diesel::update(users::table.find(user_id)).set(users::password_hash.eq(hash)).execute(c))?;
+    let now = now();
+    with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
+        diesel::update(users::table.find(user_id)).set(users::password_hash.eq(hash)).execute(c)?;
+        record_erasure!(c, user_id, "password", "changed by member", now)?;
+        Ok(())
+    }))?;
     crate::account::tokens::revoke(conn, user_id, &[crate::account::tokens::Purpose::ResetPassword])?;
     Ok(())
 }
@@ -289,6 +295,10 @@ pub fn set_newsletter(conn: &mut DbConn, user_id: i64, subscribed: bool, source:
             return Ok(false);
         }
         diesel::update(users::table.find(user_id)).set(users::newsletter.eq(subscribed)).execute(c)?;
+        if !subscribed {
+            // A restored backup must not subscribe them again.
+            record_erasure!(c, user_id, "newsletter", "changed by member", now)?;
+        }
         diesel::insert_into(newsletter_events::table)
             .values((
                 newsletter_events::user_id.eq(user_id),

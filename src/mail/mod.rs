@@ -32,11 +32,12 @@ pub fn prune_files(dir: &std::path::Path, older_than: std::time::Duration) -> st
 }
 
 /// Removes every mail file to `address`, or greeting `username` by name.
-pub fn forget_files(dir: &std::path::Path, address: Option<&str>, username: &str) -> std::io::Result<usize> {
-    let greeting = format!("Hello {username},");
+pub fn forget_files(dir: &std::path::Path, address: Option<&str>, username: Option<&str>) -> std::io::Result<usize> {
+    let greeting = username.map(|name| format!("Hello {name},"));
     let address = address.map(str::to_lowercase);
     remove_files(dir, |_, text| {
-        address.as_deref().is_some_and(|a| text.to_lowercase().contains(a)) || text.contains(&greeting)
+        address.as_deref().is_some_and(|a| text.to_lowercase().contains(a))
+            || greeting.as_deref().is_some_and(|g| text.contains(g))
     })
 }
 

@@ -9,6 +9,27 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::ops::backup;
 
+/// How often expired rows are purged. A GitHub sign-up nobody finished is readable by
+/// nobody after 30 minutes (it is checked on use) and gone from the database within
+/// this much more.
+pub const PURGE_EVERY: Duration = Duration::from_secs(300);
+
+/// Purges expired rows every few minutes, on every instance (it is idempotent).
+pub fn spawn_frequent(db: Database, config: Config) {
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(PURGE_EVERY);
+        loop {
+            every.tick().await;
+            let (db, config) = (db.clone(), config.clone());
+            match actix_web::web::block(move || purge_expired(&db, &config)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => tracing::error!(error = %format!("{error:#}"), "purging expired rows failed"),
+                Err(error) => tracing::error!(%error, "purging expired rows did not run"),
+            }
+        }
+    });
+}
+
 pub fn spawn_daily(db: Database, config: Config) {
     actix_web::rt::spawn(async move {
         let mut every_day = actix_web::rt::time::interval(Duration::from_secs(24 * 3600));
@@ -25,7 +46,7 @@ pub fn spawn_daily(db: Database, config: Config) {
 }
 
 pub fn run_once(db: &Database, config: &Config) -> anyhow::Result<()> {
-    let purged = purge_expired(db)?;
+    let purged = purge_expired(db, config)?;
     backup::create(db, &config.backup_dir)?;
     let pruned = backup::prune(&config.backup_dir, config.backup_retention_days)?;
     let logs = match &config.log_dir {
@@ -50,11 +71,13 @@ pub fn run_once(db: &Database, config: &Config) -> anyhow::Result<()> {
 }
 
 /// Deletes what has outlived its purpose: expired sessions and e-mail links, sign-in
-/// round trips nobody finished, and GitHub sign-ups nobody completed (personal data
-/// that must not wait for the next sign-up to be cleared).
-pub fn purge_expired(db: &Database) -> anyhow::Result<usize> {
+/// round trips nobody finished, GitHub sign-ups nobody completed (personal data that
+/// must not wait for the next sign-up to be cleared), old rate-limit counters, and who
+/// asked what in answered privacy requests from people who never had an account.
+pub fn purge_expired(db: &Database, config: &Config) -> anyhow::Result<usize> {
     use crate::auth::github::store::{SIGNUP_LIFETIME_SECONDS, STATE_LIFETIME_SECONDS};
-    use crate::db::schema::{email_tokens, github_signups, oauth_states, sessions};
+    use crate::db::schema::{email_tokens, github_signups, oauth_states, privacy_requests, sessions};
+    let answered_before = crate::db::now() - i64::from(config.privacy_request_retention_days) * 86400;
     use diesel::prelude::*;
     let now = crate::db::now();
     let mut conn = db.get()?;
@@ -66,6 +89,20 @@ pub fn purge_expired(db: &Database) -> anyhow::Result<usize> {
         purged +=
             diesel::delete(github_signups::table.filter(github_signups::created_at.lt(now - SIGNUP_LIFETIME_SECONDS)))
                 .execute(c)?;
+        purged += diesel::update(
+            privacy_requests::table
+                .filter(privacy_requests::user_id.is_null())
+                .filter(privacy_requests::status.ne("open"))
+                .filter(privacy_requests::updated_at.lt(answered_before))
+                .filter(privacy_requests::email.ne("")),
+        )
+        .set((
+            privacy_requests::email.eq(""),
+            privacy_requests::message.eq(""),
+            privacy_requests::staff_note.eq(""),
+            privacy_requests::refusal_reason.eq(None::<String>),
+        ))
+        .execute(c)?;
         Ok::<_, diesel::result::Error>(purged)
     })? + crate::web::rate_limit::purge(&mut conn)?)
 }

@@ -358,7 +358,7 @@ impl TestApp {
         self.browser_with(headers)
     }
 
-    fn browser_with(&self, headers: reqwest::header::HeaderMap) -> TestApp {
+    pub fn browser_with(&self, headers: reqwest::header::HeaderMap) -> TestApp {
         TestApp {
             address: self.address.clone(),
             client: reqwest::Client::builder()

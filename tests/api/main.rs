@@ -7,6 +7,7 @@ mod abuse;
 mod accounts;
 mod bad_input;
 mod deletion;
+mod everywhere;
 mod github;
 mod holes;
 mod moderation;

@@ -468,5 +468,6 @@ async fn unlink(
             "GitHub is your only way to sign in. Set a password first, then unlink GitHub.".into(),
         ));
     }
+    crate::account::routes::sync_ledger_file(&state).await;
     Ok(see_other("/account"))
 }

@@ -321,12 +321,19 @@ pub fn link(conn: &mut DbConn, user_id: i64, github_id: i64, login: &str) -> Res
 }
 
 /// Unlinks GitHub; refused (false) when it is the member's only way to sign in.
+/// Removes the GitHub link (members with a password only); the ledger notes it so a
+/// restored backup cannot link it again.
 pub fn unlink(conn: &mut DbConn, user_id: i64) -> Result<bool, DbError> {
-    let updated =
-        with_conn!(conn, |c| diesel::update(users::table.find(user_id).filter(users::password_hash.is_not_null()))
+    let now = now();
+    Ok(with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
+        let updated = diesel::update(users::table.find(user_id).filter(users::password_hash.is_not_null()))
             .set((users::github_id.eq(None::<i64>), users::github_login.eq(None::<String>)))
-            .execute(c))?;
-    Ok(updated == 1)
+            .execute(c)?;
+        if updated == 1 {
+            crate::record_erasure!(c, user_id, "github", "removed by member", now)?;
+        }
+        Ok(updated == 1)
+    }))?)
 }
 
 /// The member's GitHub id, if linked.
