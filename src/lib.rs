@@ -47,6 +47,17 @@ impl AppState {
             .await?;
         outcome.map_err(AppError::TooMany)
     }
+
+    /// `AppError::TooMany` when `limit` for `key` is used up, counting nothing (for
+    /// limits on failures: check first, `rate_limit` after a failure).
+    pub async fn rate_limit_reached(&self, limit: web::rate_limit::Limit, key: impl ToString) -> Result<(), AppError> {
+        let (signer, limits, key) = (self.signer.clone(), self.config.rate_limits.clone(), key.to_string());
+        let outcome = self
+            .db
+            .run(move |c| web::rate_limit::peek(c, &signer, &limits, limit, &key).map_err(AppError::from))
+            .await?;
+        outcome.map_err(AppError::TooMany)
+    }
 }
 
 /// A bound, migrated, ready-to-run Agora. `main` and every test start it this way.

@@ -9,7 +9,6 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::account::{mails, store};
-use crate::auth::password;
 use crate::auth::sessions::{self, SessionUser};
 use crate::db::schema::{
     audit_log, avatars, email_tokens, flags, github_signups, likes, newsletter_events, notices, oauth_states,
@@ -239,27 +238,15 @@ async fn delete(
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> Result<HttpResponse, AppError> {
     let member = visitor.member()?.clone();
-    let (profile, reauthenticated_at) = profile_and_proof(&state, &member).await?;
-    let mut errors = Vec::new();
+    let (profile, _) = profile_and_proof(&state, &member).await?;
+    // The username first: a password is checked (and guesses counted) only on a real attempt.
     if form.confirm_username.trim() != profile.username {
-        errors.push("Type your username exactly as shown to confirm.".to_string());
+        return page(&state, visitor, vec!["Type your username exactly as shown to confirm.".to_string()]).await;
     }
-    let proven = match profile.password_hash.clone() {
-        Some(hash) => {
-            let attempt = form.password;
-            password::verify_off_executor(attempt, Some(hash)).await?
-        }
-        None => recently_reauthenticated(reauthenticated_at),
-    };
-    if !proven {
-        errors.push(if profile.has_password() {
-            "That password is not right.".to_string()
-        } else {
-            "Confirm with GitHub first (the confirmation lasts ten minutes).".to_string()
-        });
-    }
-    if !errors.is_empty() {
-        return page(&state, visitor, errors).await;
+    if let Some(message) =
+        crate::account::routes::proof_of_identity(&state, &member, form.password, "delete your account").await?
+    {
+        return page(&state, visitor, vec![message]).await;
     }
     delete_and_notify(&state, member.user_id, ErasureReason::SelfService).await?;
     Ok(crate::auth::routes::signed_out(&state, "/account/deleted"))

@@ -174,7 +174,7 @@ async fn forgot(
     };
     // Each request mails the address: limited per address and per sender, whether or
     // not the address has an account (the answer must not differ).
-    for (limit, key) in [(Limit::MailPerIp, ip.to_string()), (Limit::MailPerAddress, email.as_str().to_string())] {
+    for (limit, key) in [(Limit::MailPerIp, ip.rate_key()), (Limit::MailPerAddress, email.as_str().to_string())] {
         if let Err(refusal) = state.rate_limit(limit, key).await {
             let typed = form.email;
             return form_again(refusal, |error| ForgotPage { visitor, email: typed, sent: false, errors: vec![error] });

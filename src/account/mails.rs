@@ -57,6 +57,19 @@ pub fn address_already_in_use(public_url: &str, to: &str) -> Mail {
     }
 }
 
+/// A new way into the account: the member hears of it, in case it was not them.
+pub fn github_linked(public_url: &str, to: &str, username: &str, github_login: &str) -> Mail {
+    Mail {
+        to: to.into(),
+        subject: "A GitHub account was linked to your account".into(),
+        body: format!(
+            "Hello {username},\n\nthe GitHub account {github_login} can now sign in to your account. If this \
+             was not you, sign in, unlink it and change your password at once:\n\n{public_url}/account\n"
+        ),
+        unsubscribe_url: None,
+    }
+}
+
 pub fn password_reset(public_url: &str, to: &str, username: &str, token: &str) -> Mail {
     Mail {
         to: to.into(),

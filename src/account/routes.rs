@@ -248,8 +248,13 @@ pub(crate) async fn proof_of_identity(
     let user_id = member.user_id;
     match state.db.run(move |c| store::password_hash(c, user_id)).await? {
         Some(hash) => {
-            state.rate_limit(Limit::LoginPerAccount, member.username.to_lowercase()).await?;
+            // Wrong guesses count against the account's sign-in budget.
+            let key = format!("member:{user_id}");
+            state.rate_limit_reached(Limit::LoginPerAccount, &key).await?;
             let valid = password::verify_off_executor(current_password, Some(hash)).await?;
+            if !valid {
+                state.rate_limit(Limit::LoginPerAccount, &key).await.or_else(crate::auth::routes::ignore_too_many)?;
+            }
             Ok((!valid).then(|| "Your current password is not right.".to_string()))
         }
         None => {
@@ -325,8 +330,10 @@ async fn change_email(
         Ok(email) => email,
         Err(message) => return page(&state, visitor, None, refill(vec![message])).await,
     };
-    if let Err(AppError::TooMany(wait)) = state.rate_limit(Limit::EmailChangePerMember, user_id).await {
-        return page_too_many(&state, visitor, wait, refill(Vec::new())).await;
+    match state.rate_limit(Limit::EmailChangePerMember, user_id).await {
+        Ok(()) => {}
+        Err(AppError::TooMany(wait)) => return page_too_many(&state, visitor, wait, refill(Vec::new())).await,
+        Err(other) => return Err(other),
     }
     match proof_of_identity(&state, &member, form.current_password.clone(), "change your address").await {
         Ok(None) => {}
@@ -376,9 +383,11 @@ async fn resend_confirmation(
     let Some(email) = profile.email.clone().filter(|_| !profile.email_verified) else {
         return Ok(see_other("/account"));
     };
-    for (limit, key) in [(Limit::MailPerIp, ip.to_string()), (Limit::MailPerAddress, email.clone())] {
-        if let Err(AppError::TooMany(wait)) = state.rate_limit(limit, key).await {
-            return page_too_many(&state, visitor, wait, Refill::default()).await;
+    for (limit, key) in [(Limit::MailPerIp, ip.rate_key()), (Limit::MailPerAddress, email.clone())] {
+        match state.rate_limit(limit, key).await {
+            Ok(()) => {}
+            Err(AppError::TooMany(wait)) => return page_too_many(&state, visitor, wait, Refill::default()).await,
+            Err(other) => return Err(other),
         }
     }
     let token = state.db.run(move |c| tokens::issue(c, user_id, Purpose::ConfirmEmail, None)).await?;

@@ -9,14 +9,14 @@
 //!   per-thread arenas: 192 wrong passwords, never more than two at once, left the
 //!   process at 1.2 GB of RSS. With reused memory it stays near 60 MB (bench/abuse.sh).
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use subtle::ConstantTimeEq;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::web::errors::AppError;
 
@@ -106,15 +106,15 @@ fn verify_with(password: &str, stored: Option<&str>, memory: &mut Vec<Block>) ->
 
 /// One permit and one working memory per core.
 struct Slots {
-    permits: Semaphore,
-    memory: Mutex<Vec<Vec<Block>>>,
+    permits: Arc<Semaphore>,
+    memory: Arc<Mutex<Vec<Vec<Block>>>>,
 }
 
 fn slots() -> &'static Slots {
     static SLOTS: OnceLock<Slots> = OnceLock::new();
     SLOTS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Slots { permits: Semaphore::new(cores), memory: Mutex::new(Vec::new()) }
+        Slots { permits: Arc::new(Semaphore::new(cores)), memory: Arc::new(Mutex::new(Vec::new())) }
     })
 }
 
@@ -122,8 +122,8 @@ fn slots() -> &'static Slots {
 const SLOT_WAIT: Duration = Duration::from_secs(3);
 
 /// A slot within `wait`, or the "busy" page.
-async fn acquire_within(permits: &Semaphore, wait: Duration) -> Result<SemaphorePermit<'_>, AppError> {
-    tokio::time::timeout(wait, permits.acquire())
+async fn acquire_within(permits: &Arc<Semaphore>, wait: Duration) -> Result<OwnedSemaphorePermit, AppError> {
+    tokio::time::timeout(wait, permits.clone().acquire_owned())
         .await
         .map_err(|_| {
             AppError::Busy("The forum is very busy signing people in. Please try again in a few seconds.".into())
@@ -132,20 +132,25 @@ async fn acquire_within(permits: &Semaphore, wait: Duration) -> Result<Semaphore
 }
 
 /// Runs argon2 work on the blocking pool once a slot is free, with that slot's memory.
+/// The permit and the memory travel with the work itself: if the client goes away and
+/// the request is dropped, the computation still finishes before the slot is free again.
 async fn with_slot<T: Send + 'static>(work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static) -> Result<T, AppError> {
     let slots = slots();
-    let _permit = acquire_within(&slots.permits, SLOT_WAIT).await?;
-    // A slot's memory is made on its first use (sign-ins may never come) and kept.
-    let mut memory = slots.memory.lock().map_err(|_| anyhow::anyhow!("password slots poisoned"))?.pop();
-    let (result, memory) = actix_web::web::block(move || {
-        let mut memory = memory.take().unwrap_or_else(workspace);
+    let permit = acquire_within(&slots.permits, SLOT_WAIT).await?;
+    let pool = slots.memory.clone();
+    actix_web::web::block(move || {
+        // A slot's memory is made on its first use (sign-ins may never come) and kept.
+        let taken = pool.lock().ok().and_then(|mut pool| pool.pop());
+        let mut memory = taken.unwrap_or_else(workspace);
         let result = work(&mut memory);
-        (result, memory)
+        if let Ok(mut pool) = pool.lock() {
+            pool.push(memory);
+        }
+        drop(permit);
+        result
     })
     .await
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing worker failed: {e}")))?;
-    slots.memory.lock().map_err(|_| anyhow::anyhow!("password slots poisoned"))?.push(memory);
-    Ok(result)
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing worker failed: {e}")))
 }
 
 /// `hash` off the async executor, within the bound on concurrent hashes.
@@ -200,10 +205,10 @@ mod tests {
     #[actix_web::test]
     async fn a_request_waits_for_a_free_slot_then_gets_a_busy_page() {
         use actix_web::ResponseError;
-        let permits = Semaphore::new(1);
+        let permits = Arc::new(Semaphore::new(1));
         let wait = Duration::from_millis(50);
         drop(acquire_within(&permits, wait).await.unwrap());
-        let _taken = permits.acquire().await.unwrap();
+        let _taken = permits.clone().acquire_owned().await.unwrap();
         let shed = acquire_within(&permits, wait).await.unwrap_err();
         assert_eq!(shed.status_code(), actix_web::http::StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(shed.error_response().headers().get("retry-after").unwrap(), "5");

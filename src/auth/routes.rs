@@ -99,7 +99,7 @@ async fn register(
     };
     // Counted before the database is asked whether the name or address is taken, so
     // that question cannot be put at scale.
-    if let Err(refusal) = state.rate_limit(Limit::RegisterPerIp, ip).await {
+    if let Err(refusal) = state.rate_limit(Limit::RegisterPerIp, ip.rate_key()).await {
         let AppError::TooMany(wait) = refusal else { return Err(refusal) };
         form.password.clear();
         return render_too_many(wait, &RegisterPage::new(&state, visitor, form, vec![too_many_message(&wait)]));
@@ -158,20 +158,30 @@ async fn register(
     Ok(response)
 }
 
+/// Counting a failure that uses up the budget is not itself a refusal.
+pub(crate) fn ignore_too_many(error: AppError) -> Result<(), AppError> {
+    match error {
+        AppError::TooMany(_) => Ok(()),
+        other => Err(other),
+    }
+}
+
 pub(crate) fn user_agent(req: &HttpRequest) -> String {
     req.headers().get(actix_web::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
 }
 
 pub(crate) fn session_cookie(state: &AppState, token: String, persistent: bool) -> Cookie<'static> {
     let max_age = persistent.then(|| CookieDuration::days(sessions::PERSISTENT_DAYS));
-    crate::web::cookie(sessions::COOKIE, token, state.config.secure_cookies(), max_age)
+    let secure = state.config.secure_cookies();
+    crate::web::cookie(sessions::cookie_name(secure), token, secure, max_age)
 }
 
 /// A redirect that also makes the browser forget its session cookie.
 pub(crate) fn signed_out(state: &AppState, location: &str) -> HttpResponse {
     let mut response = see_other(location);
     // Adding a well-formed cookie cannot fail.
-    let _ = response.add_cookie(&crate::web::removal(sessions::COOKIE, state.config.secure_cookies()));
+    let secure = state.config.secure_cookies();
+    let _ = response.add_cookie(&crate::web::removal(sessions::cookie_name(secure), secure));
     response
 }
 
@@ -236,19 +246,27 @@ async fn login(
         github_enabled: state.github.is_some(),
         notice: None,
     };
-    // Guessing is limited from each address and against each account, before any hashing.
-    let account_key = form.login.trim().to_lowercase();
-    for (limit, key) in [(Limit::LoginPerIp, ip.to_string()), (Limit::LoginPerAccount, account_key)] {
-        if let Err(refusal) = state.rate_limit(limit, key).await {
-            let AppError::TooMany(wait) = refusal else { return Err(refusal) };
-            return render_too_many(wait, &refused(too_many_message(&wait)));
-        }
+    // Attempts are limited from each address (all of them, before any hashing), and
+    // wrong passwords against each account, from anywhere (an account whose budget of
+    // failures is spent waits out the window, right password or not).
+    if let Err(refusal) = state.rate_limit(Limit::LoginPerIp, ip.rate_key()).await {
+        let AppError::TooMany(wait) = refusal else { return Err(refusal) };
+        return render_too_many(wait, &refused(too_many_message(&wait)));
     }
     let login = form.login.clone();
     let account = state.db.run(move |conn| store::find_login(conn, &login)).await?;
+    let account_key = match &account {
+        Some((user_id, _)) => format!("member:{user_id}"),
+        None => format!("login:{}", form.login.trim().to_lowercase()),
+    };
+    if let Err(refusal) = state.rate_limit_reached(Limit::LoginPerAccount, &account_key).await {
+        let AppError::TooMany(wait) = refusal else { return Err(refusal) };
+        return render_too_many(wait, &refused(too_many_message(&wait)));
+    }
     let stored_hash = account.as_ref().and_then(|(_, h)| h.clone());
     let valid = password::verify_off_executor(form.password.clone(), stored_hash).await?;
     let Some((user_id, _)) = account.filter(|_| valid) else {
+        state.rate_limit(Limit::LoginPerAccount, &account_key).await.or_else(ignore_too_many)?;
         // The same words whether the name or the password was wrong.
         return render_with(StatusCode::UNAUTHORIZED, &refused("Wrong username, e-mail or password.".into()));
     };

@@ -12,6 +12,17 @@ use crate::db::{now, DbConn, DbError};
 use crate::with_conn;
 
 pub const COOKIE: &str = "agora_session";
+/// The same cookie over https: `__Host-` makes browsers refuse it unless it is Secure,
+/// for the whole site and set by this host, so no subdomain can plant a session.
+pub const SECURE_COOKIE: &str = "__Host-agora_session";
+
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_COOKIE
+    } else {
+        COOKIE
+    }
+}
 pub const PERSISTENT_DAYS: i64 = 30;
 /// A browser-session sign-in lapses after a day without visits.
 pub const IDLE_SECONDS: i64 = 24 * 3600;

@@ -246,7 +246,7 @@ async fn file_request(
     };
     // Each request mails the address it names: limited per address and per sender.
     for (limit, key) in
-        [(Limit::PrivacyRequestPerIp, ip.to_string()), (Limit::PrivacyRequestPerAddress, email.as_str().into())]
+        [(Limit::PrivacyRequestPerIp, ip.rate_key()), (Limit::PrivacyRequestPerAddress, email.as_str().into())]
     {
         if let Err(refusal) = state.rate_limit(limit, key).await {
             let (address, kind, message) = (form.email, form.kind, form.message);

@@ -21,6 +21,20 @@ impl std::fmt::Display for ClientIp {
     }
 }
 
+impl ClientIp {
+    /// What rate limits count by: the address, or for IPv6 its /64 network (one
+    /// subscriber usually holds a whole /64, and could otherwise rotate through it).
+    pub fn rate_key(&self) -> String {
+        match self.0 {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        }
+    }
+}
+
 pub fn resolve(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -> IpAddr {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
@@ -61,6 +75,15 @@ impl FromRequest for ClientIp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rate_limits_count_ipv6_by_its_64() {
+        let a = ClientIp("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = ClientIp("2001:db8:1:2:ffff:ffff:0:9".parse().unwrap());
+        assert_eq!(a.rate_key(), b.rate_key());
+        assert_ne!(a.rate_key(), ClientIp("2001:db8:1:3::1".parse().unwrap()).rate_key());
+        assert_eq!(ClientIp("192.0.2.7".parse().unwrap()).rate_key(), "192.0.2.7");
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()

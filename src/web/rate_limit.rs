@@ -210,7 +210,7 @@ pub fn hit(
     key: &str,
 ) -> Result<Result<(), TooMany>, DbError> {
     let Some(rate) = limits.rate(limit) else { return Ok(Ok(())) };
-    let bucket = signer.sign(&format!("rate-limit:{}:{}", limit.name(), key.to_lowercase()));
+    let bucket = bucket(signer, limit, key);
     let now = now();
     let sql = "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1) \
                ON CONFLICT (bucket) DO UPDATE SET \
@@ -227,6 +227,38 @@ pub fn hit(
     } else {
         Ok(Err(TooMany { retry_after_seconds: (counter.window_start + rate.seconds - now).max(1) }))
     }
+}
+
+/// Whether `limit` for `key` is already used up, without counting anything: for limits
+/// that count only failures (a wrong password), checked before the attempt.
+pub fn peek(
+    conn: &mut DbConn,
+    signer: &Signer,
+    limits: &RateLimits,
+    limit: Limit,
+    key: &str,
+) -> Result<Result<(), TooMany>, DbError> {
+    use crate::db::schema::rate_limits;
+    use diesel::prelude::*;
+    let Some(rate) = limits.rate(limit) else { return Ok(Ok(())) };
+    let bucket = bucket(signer, limit, key);
+    let now = now();
+    let counter: Option<(i64, i64)> = with_conn!(conn, |c| rate_limits::table
+        .find(&bucket)
+        .select((rate_limits::hits, rate_limits::window_start))
+        .first(c)
+        .optional())?;
+    Ok(match counter {
+        Some((hits, window_start)) if window_start > now - rate.seconds && hits >= rate.hits => {
+            Err(TooMany { retry_after_seconds: (window_start + rate.seconds - now).max(1) })
+        }
+        _ => Ok(()),
+    })
+}
+
+/// The row a (limit, key) pair counts in: a keyed hash, so no address is stored.
+fn bucket(signer: &Signer, limit: Limit, key: &str) -> String {
+    signer.sign(&format!("rate-limit:{}:{}", limit.name(), key.to_lowercase()))
 }
 
 /// Deletes counters whose window ended long ago (daily maintenance).

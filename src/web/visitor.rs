@@ -82,7 +82,7 @@ impl FromRequest for Visitor {
             }
             let state =
                 req.app_data::<web::Data<AppState>>().ok_or_else(|| anyhow::anyhow!("application state missing"))?;
-            let user = match req.cookie(sessions::COOKIE) {
+            let user = match req.cookie(sessions::cookie_name(state.config.secure_cookies())) {
                 Some(cookie) if !cookie.value().is_empty() => {
                     let token = cookie.value().to_string();
                     state.db.run(move |conn| sessions::find(conn, &token)).await?
@@ -94,7 +94,9 @@ impl FromRequest for Visitor {
                 q => format!("{}?{}", req.path(), q),
             };
             let policy_change = state.upcoming_policy.get(&state.db).await;
-            let visitor = Visitor { user, csrf_token: crate::web::csrf::token_of(&req), path, policy_change };
+            // Forms carry the session-bound token only for a session that exists.
+            let csrf_token = crate::web::csrf::token_for(&req, user.is_some());
+            let visitor = Visitor { user, csrf_token, path, policy_change };
             req.extensions_mut().insert(visitor.clone());
             Ok(visitor)
         })

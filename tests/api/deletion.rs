@@ -154,7 +154,7 @@ async fn p11_deletion_needs_the_password_and_the_typed_username(app: TestApp) {
     let wrong =
         app.post_form("/account/delete", &[("password", "not-her-password"), ("confirm_username", "pia")]).await;
     assert_eq!(wrong.status, 422);
-    assert!(wrong.body.contains("That password is not right"));
+    assert!(wrong.body.contains("Your current password is not right"));
     assert!(app.user_id("pia").is_some());
 
     let done = app.post_form("/account/delete", &[("password", &password), ("confirm_username", "pia")]).await;

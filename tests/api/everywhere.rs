@@ -147,7 +147,7 @@ async fn everything_then_nothing(app: &TestApp, github: &crate::fake_github::Fak
     on_github.emails = vec![FakeEmail { email: FIRST_ADDRESS.into(), primary: true, verified: true }];
     github.add_user(on_github);
     github.sign_in_as(GITHUB_ID);
-    let start = quinn.post_form("/account/github/link", &[]).await;
+    let start = quinn.post_form("/account/github/link", &[("current_password", PASSWORD)]).await;
     assert_eq!(quinn.github_round_trip(start).await.location.as_deref(), Some("/account"));
     assert_eq!(quinn.post_form("/account/github/unlink", &[]).await.status, 303);
 

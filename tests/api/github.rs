@@ -362,10 +362,18 @@ async fn local_member_links_and_unlinks_github(app: TestApp, github: FakeGithub)
     let account = app.get("/account").await;
     assert!(account.body.contains("Link your GitHub account"));
 
-    let start = app.post_form("/account/github/link", &[]).await;
+    // Linking adds a way in: a stolen session (no password) cannot do it.
+    let without = app.post_form("/account/github/link", &[]).await;
+    assert_eq!(without.status, 403);
+    assert!(without.body.contains("Your current password is not right"));
+    let start = app.post_form("/account/github/link", &[("current_password", &password)]).await;
     let back = app.github_round_trip(start).await;
     assert_eq!(back.location.as_deref(), Some("/account"));
     assert!(app.get("/account").await.texts("li.github strong").contains(&"octocat".to_string()));
+    assert_eq!(app.last_mail_to("mona@example.org").subject, "A GitHub account was linked to your account");
+    // While one is linked, no other can be (a thief cannot swap in theirs).
+    let again = app.post_form("/account/github/link", &[("current_password", &password)]).await;
+    assert_eq!(again.status, 409);
 
     // Signing in with GitHub now reaches the same account.
     app.post_form("/logout", &[]).await;
@@ -381,7 +389,7 @@ async fn local_member_links_and_unlinks_github(app: TestApp, github: FakeGithub)
         .set(users::email_verified.eq(true))
         .execute(c))
     .unwrap();
-    let start = other.post_form("/account/github/link", &[]).await;
+    let start = other.post_form("/account/github/link", &[("current_password", "someone-has-a-long-password")]).await;
     let refused = other.github_round_trip(start).await;
     assert_eq!(refused.status, 409);
 

@@ -84,16 +84,26 @@ async fn start_sign_in(
         return Ok(see_other(&next));
     }
     github(&state)?;
-    state.rate_limit(crate::web::rate_limit::Limit::GithubStartPerIp, ip).await?;
+    state.rate_limit(crate::web::rate_limit::Limit::GithubStartPerIp, ip.rate_key()).await?;
     redirect_to_github(&state, Purpose::SignIn, None, next).await
 }
 
+#[derive(Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    current_password: String,
+}
+
+/// Linking adds a way in: it asks for the current password (a stolen session must not
+/// be able to add the thief's GitHub), only while no GitHub account is linked, and the
+/// member is told by mail once it is done.
 async fn start_link(
     state: web::Data<AppState>,
     visitor: Visitor,
-    _: CsrfForm<EmptyForm>,
+    CsrfForm(form): CsrfForm<LinkForm>,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = visitor.member()?.user_id;
+    let member = visitor.member()?.clone();
+    let user_id = member.user_id;
     // Otherwise someone could register with another person's address, link their own
     // GitHub, and keep a way in after the address's owner takes the account back.
     let profile = state.db.run(move |c| crate::account::store::profile(c, user_id)).await?.ok_or(AppError::NotFound)?;
@@ -101,6 +111,14 @@ async fn start_link(
         return Err(AppError::Conflict(
             "Confirm your e-mail address first (see your account page), then link GitHub.".into(),
         ));
+    }
+    if profile.github_id.is_some() {
+        return Err(AppError::Conflict("A GitHub account is already linked. Unlink it first.".into()));
+    }
+    if let Some(message) =
+        crate::account::routes::proof_of_identity(&state, &member, form.current_password, "link GitHub").await?
+    {
+        return Err(AppError::Forbidden(message));
     }
     redirect_to_github(&state, Purpose::Link, Some(user_id), "/account".into()).await
 }
@@ -226,8 +244,21 @@ async fn account_round_trip(
     let user_id = member.user_id;
     if purpose == Purpose::Link {
         let (github_id, login) = (profile.id, profile.login.clone());
+        let linked_login = login.clone();
         return match state.db.run(move |c| store::link(c, user_id, github_id, &login)).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                let profile = state.db.run(move |c| crate::account::store::profile(c, user_id)).await?;
+                if let Some(email) = profile.as_ref().and_then(|p| p.email.clone()) {
+                    let mail = crate::account::mails::github_linked(
+                        &state.config.public_url,
+                        &email,
+                        &member.username,
+                        &linked_login,
+                    );
+                    state.mailer.send_or_log(mail).await;
+                }
+                Ok(())
+            }
             Err(LinkError::LinkedElsewhere) => {
                 Err(AppError::Conflict("That GitHub account is already linked to another member of this forum.".into()))
             }
