@@ -190,8 +190,11 @@ async fn forgot(
         })
         .await?;
     if let Some((username, token)) = found {
+        // A failure is logged, not shown: showing it would tell anyone which addresses
+        // have an account (the page is the same either way). The address itself was
+        // checked with the mailer's parser above.
         let mail = mails::password_reset(&state.config.public_url, email.as_str(), &username, &token);
-        state.mailer.send(mail).await.map_err(|e| crate::account::routes::mail_not_sent(e, email.as_str()))?;
+        state.mailer.send_or_log(mail).await;
     }
     // The same answer whether or not the address has an account.
     render(&ForgotPage { visitor, email: form.email, sent: true, errors: Vec::new() })

@@ -142,6 +142,10 @@ fn notice_for(done: Option<&str>) -> Option<&'static str> {
         "email-confirmed" => "Your e-mail address is confirmed.",
         "email-changed" => "Your new e-mail address is in use.",
         "confirmation-sent" => "We sent you a new confirmation link.",
+        "confirmation-failed" => {
+            "Your account is made, but we could not send the confirmation mail. Check your address below, \
+             then send the link again."
+        }
         "newsletter" => "Your newsletter choice is saved.",
         "session-ended" => "That session is signed out.",
         _ => return None,

@@ -134,11 +134,14 @@ async fn register(
             })
         })
         .await;
-    let token = match created {
+    let (token, mailed) = match created {
         Ok((token, confirmation)) => {
             let mail = mails::confirm_address(&state.config.public_url, &address, &name, &confirmation);
-            state.mailer.send_or_log(mail).await;
-            token
+            let mailed = state.mailer.send(mail).await;
+            if let Err(error) = &mailed {
+                tracing::error!(error = %format!("{error:#}"), "confirmation mail not sent");
+            }
+            (token, mailed.is_ok())
         }
         Err(RegisterError::Db(e)) => return Err(e.into()),
         Err(taken) => {
@@ -153,7 +156,10 @@ async fn register(
             );
         }
     };
-    let mut response = see_other(&safe_next(form.next.as_deref()));
+    // The account exists either way; if the mail could not be handed over, the member
+    // is told so on their account page, where they can send it again.
+    let next = if mailed { safe_next(form.next.as_deref()) } else { "/account?done=confirmation-failed".into() };
+    let mut response = see_other(&next);
     response.add_cookie(&session_cookie(&state, token, false))?;
     Ok(response)
 }

@@ -162,6 +162,13 @@ pub struct TopicHeader {
     pub user_id: i64,
 }
 
+impl TopicHeader {
+    /// A topic held for review exists only for its author and staff.
+    pub fn visible_to(&self, viewer: Option<i64>, staff: bool) -> bool {
+        !self.held || staff || viewer == Some(self.user_id)
+    }
+}
+
 pub fn find_topic(conn: &mut DbConn, id: i64) -> Result<Option<TopicHeader>, DbError> {
     Ok(with_conn!(conn, |c| topics::table
         .inner_join(categories::table)
@@ -328,11 +335,21 @@ pub fn create_reply(conn: &mut DbConn, topic_id: i64, post: NewPost<'_>) -> Resu
     Ok(with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         // Taking the number by incrementing the counter first locks the topic row, so
         // concurrent replies queue up instead of claiming the same number.
-        let claimed = diesel::update(topics::table.find(topic_id).filter(topics::locked.eq(false)))
-            .set((topics::post_count.eq(topics::post_count + 1), topics::last_post_at.eq(now)))
-            .returning((topics::post_count, topics::category_id))
-            .get_result::<(i64, i64)>(c)
-            .optional()?;
+        // A reply held for review does not bump the topic: it is not there for others yet.
+        let open_topic = topics::table.find(topic_id).filter(topics::locked.eq(false));
+        let claimed = if post.held {
+            diesel::update(open_topic)
+                .set(topics::post_count.eq(topics::post_count + 1))
+                .returning((topics::post_count, topics::category_id))
+                .get_result::<(i64, i64)>(c)
+                .optional()?
+        } else {
+            diesel::update(open_topic)
+                .set((topics::post_count.eq(topics::post_count + 1), topics::last_post_at.eq(now)))
+                .returning((topics::post_count, topics::category_id))
+                .get_result::<(i64, i64)>(c)
+                .optional()?
+        };
         let Some((post_number, category_id)) = claimed else {
             let exists = diesel::select(diesel::dsl::exists(topics::table.find(topic_id))).get_result::<bool>(c)?;
             return Ok(if exists { ReplyOutcome::Locked } else { ReplyOutcome::NoSuchTopic });
@@ -357,8 +374,9 @@ pub fn create_reply(conn: &mut DbConn, topic_id: i64, post: NewPost<'_>) -> Resu
 }
 
 /// Whether a member's next post waits for review: while fewer than `first_posts` of
-/// their posts have been let through (0 turns holding off). Counts at most
-/// `first_posts` rows, whatever the member has written.
+/// their posts have been let through and still stand (deleted or hidden ones do not
+/// count, so a spammer whose first post was removed stays held). 0 turns holding off.
+/// Counts at most `first_posts` rows, whatever the member has written.
 pub fn must_hold(conn: &mut DbConn, user_id: i64, first_posts: i64) -> Result<bool, DbError> {
     if first_posts <= 0 {
         return Ok(false);
@@ -366,6 +384,8 @@ pub fn must_hold(conn: &mut DbConn, user_id: i64, first_posts: i64) -> Result<bo
     let approved: Vec<i64> = with_conn!(conn, |c| posts::table
         .filter(posts::user_id.eq(user_id))
         .filter(posts::held.eq(false))
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::hidden.eq(false))
         .select(posts::id)
         .limit(first_posts)
         .load(c))?;
@@ -385,6 +405,8 @@ pub struct EditablePost {
     pub moderated: bool,
     /// The topic takes no more replies, edits or likes from members.
     pub topic_locked: bool,
+    /// Waits for review: not to be liked or flagged by others yet.
+    pub held: bool,
 }
 
 pub fn find_post(conn: &mut DbConn, post_id: i64) -> Result<Option<EditablePost>, DbError> {
@@ -401,6 +423,7 @@ pub fn find_post(conn: &mut DbConn, post_id: i64) -> Result<Option<EditablePost>
             topics::slug,
             posts::hidden.or(posts::deleted_at.is_not_null()),
             topics::locked,
+            posts::held,
         ))
         .first(c)
         .optional())?)

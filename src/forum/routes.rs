@@ -170,9 +170,21 @@ fn page_count(post_count: i64) -> i64 {
     ((post_count + queries::POSTS_PER_PAGE - 1) / queries::POSTS_PER_PAGE).max(1)
 }
 
-async fn topic_without_slug(state: web::Data<AppState>, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
+/// The topic, if it exists for this visitor (a held topic only for its author and staff).
+async fn visible_topic(state: &AppState, visitor: &Visitor, id: i64) -> Result<TopicHeader, AppError> {
     let topic = state.db.run(move |c| queries::find_topic(c, id)).await?.ok_or(AppError::NotFound)?;
+    if !topic.visible_to(visitor.user_id(), visitor.is_staff()) {
+        return Err(AppError::NotFound);
+    }
+    Ok(topic)
+}
+
+async fn topic_without_slug(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let topic = visible_topic(&state, &visitor, path.into_inner()).await?;
     Ok(moved_permanently(&topic_url(topic.id, &topic.slug)))
 }
 
@@ -195,8 +207,7 @@ async fn topic(
         .db
         .run(move |c| -> Result<_, AppError> {
             let topic = queries::find_topic(c, id)?.ok_or(AppError::NotFound)?;
-            // A topic held for review exists only for its author and staff.
-            if topic.held && !may_see_held && viewer != Some(topic.user_id) {
+            if !topic.visible_to(viewer, may_see_held) {
                 return Err(AppError::NotFound);
             }
             if page > page_count(topic.post_count) {
@@ -219,10 +230,11 @@ async fn topic(
 
 async fn post_permalink(
     state: web::Data<AppState>,
+    visitor: Visitor,
     path: web::Path<(i64, String, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, _, number) = path.into_inner();
-    let topic = state.db.run(move |c| queries::find_topic(c, id)).await?.ok_or(AppError::NotFound)?;
+    let topic = visible_topic(&state, &visitor, id).await?;
     if number < 1 || number > topic.post_count {
         return Err(AppError::NotFound);
     }
@@ -324,8 +336,7 @@ async fn reply_form(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     visitor.member()?;
-    let id = path.into_inner();
-    let topic = state.db.run(move |c| queries::find_topic(c, id)).await?.ok_or(AppError::NotFound)?;
+    let topic = visible_topic(&state, &visitor, path.into_inner()).await?;
     render(&ReplyPage { visitor, topic, body: String::new(), errors: Vec::new() })
 }
 
@@ -339,6 +350,7 @@ async fn reply(
     let member = visitor.active_member()?.clone();
     let (user_id, staff, hold_first_posts) = (member.user_id, member.is_staff(), state.config.hold_first_posts);
     let topic_id = path.into_inner();
+    visible_topic(&state, &visitor, topic_id).await?;
     let checked = match PostBody::parse(&form.body) {
         Ok(body) => checked_html(&state, &member, &body, Writing::Reply).await.map(|html| (body, html)),
         Err(message) => Err(AppError::BadRequest(message)),
@@ -471,6 +483,9 @@ async fn set_like(
             let post = queries::find_post(c, post_id)?.ok_or(AppError::NotFound)?;
             if post.topic_locked && !staff {
                 return Err(AppError::Forbidden("This topic is locked: its posts can no longer be liked.".into()));
+            }
+            if post.held && !staff {
+                return Err(AppError::NotFound);
             }
             if post.user_id == user_id {
                 return Err(AppError::BadRequest("You cannot like your own post.".into()));

@@ -79,8 +79,12 @@ pub fn review(conn: &mut DbConn, actor: i64, post_id: i64, approve: bool) -> Res
         let post = posts::table.find(post_id);
         if approve {
             diesel::update(post).set(posts::held.eq(false)).execute(c)?;
+            // Now it is there for everyone: the topic is listed, or bumped by the reply.
+            let topic = topics::table.find(topic_id);
             if number == 1 {
-                diesel::update(topics::table.find(topic_id)).set(topics::held.eq(false)).execute(c)?;
+                diesel::update(topic).set(topics::held.eq(false)).execute(c)?;
+            } else {
+                diesel::update(topic).set(topics::last_post_at.eq(now)).execute(c)?;
             }
             record_audit!(c, actor, "approve held post", "post", post_id, "", now)?;
         } else {

@@ -130,6 +130,11 @@ async fn flag(
         return Err(AppError::BadRequest("Say what is wrong with the post.".into()));
     }
     state.rate_limit(Limit::FlagPerMember, user_id).await?;
+    // A post waiting for review is not there for others to flag.
+    let target = state.db.run(move |c| forum::find_post(c, post_id)).await?.ok_or(AppError::NotFound)?;
+    if target.held {
+        return Err(AppError::NotFound);
+    }
     let details: String = form.details.trim().chars().take(1000).collect();
     let filed = state
         .db
@@ -496,7 +501,7 @@ async fn topic_action(
     path: web::Path<(i64, String)>,
     CsrfForm(form): CsrfForm<ReasonForm>,
 ) -> Result<HttpResponse, AppError> {
-    let staff = visitor.staff()?.user_id;
+    let staff = visitor.staff()?.clone();
     let (topic_id, action) = path.into_inner();
     let action = match action.as_str() {
         "lock" => TopicAction::Lock(true),
@@ -512,7 +517,11 @@ async fn topic_action(
         _ => return Err(AppError::NotFound),
     };
     let reason = required_reason(&form.reason)?;
-    state.db.run(move |c| store::act_on_topic(c, staff, topic_id, action, &reason)).await.map_err(moderation_error)?;
+    state
+        .db
+        .run(move |c| store::act_on_topic(c, staff.user_id, &staff.role, topic_id, action, &reason))
+        .await
+        .map_err(moderation_error)?;
     Ok(see_other(&format!("/t/{topic_id}")))
 }
 

@@ -237,15 +237,30 @@ pub enum TopicAction {
     Rename(String, String),
 }
 
+/// Locks, pins, moves or renames a topic; a staff member's topic needs someone who
+/// outranks its author, as their posts do.
 pub fn act_on_topic(
     conn: &mut DbConn,
     actor: i64,
+    actor_role: &str,
     topic_id: i64,
     action: TopicAction,
     reason: &str,
 ) -> Result<(), ModError> {
     let now = now();
     with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
+        let (author, author_role): (i64, String) = topics::table
+            .inner_join(users::table)
+            .filter(topics::id.eq(topic_id))
+            .select((users::id, users::role))
+            .first(c)
+            .optional()?
+            .ok_or(ModError::NotFound)?;
+        if author != actor && !outranks(actor_role, &author_role) {
+            return Err(ModError::Refused(
+                "This topic is by a member of staff: only someone who outranks them can act on it.".into(),
+            ));
+        }
         let (from_category, post_count): (i64, i64) = topics::table
             .find(topic_id)
             .select((topics::category_id, topics::post_count))

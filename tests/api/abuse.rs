@@ -7,7 +7,7 @@ use agora::web::rate_limit::RateLimits;
 use agora::with_conn;
 use diesel::prelude::*;
 
-use crate::helpers::{Page, TestApp};
+use crate::helpers::{Backend, Page, TestApp};
 
 /// Runs `test` once per backend on a forum with the given settings.
 macro_rules! on_both_backends_with {
@@ -132,9 +132,14 @@ async fn reset_mails_are_limited_per_address(app: TestApp) {
     assert_too_many(&fourth, "the 4th reset mail to one address in an hour");
     assert_eq!(fourth.field("email").as_deref(), Some("forgetful@example.org"));
     assert_eq!(app.mails().len() - before, 3, "three mails, not four");
-    // Confirmation resends count against the same address.
-    let resend = app.post_form("/account/email/resend", &[]).await;
-    assert_eq!(resend.status, 303, "the address is confirmed: nothing to resend");
+    // Confirmation resends count per address too (registration sent the first).
+    let waiting = app.another_browser();
+    waiting.register_unconfirmed("waiting").await;
+    for _ in 0..3 {
+        assert_eq!(waiting.post_form("/account/email/resend", &[]).await.status, 303);
+    }
+    let fourth = waiting.post_form("/account/email/resend", &[]).await;
+    assert_too_many(&fourth, "the 4th confirmation resend in an hour");
 }
 
 async fn privacy_requests_are_limited_per_address(app: TestApp) {
@@ -166,7 +171,8 @@ async fn new_members_confirm_first_then_post_less_and_link_less(app: TestApp) {
     assert_eq!(unconfirmed.field("body").as_deref(), Some("Kept text"));
     app.confirm_address("fresh@example.org").await;
 
-    let links = "[a](https://a.example) [b](https://b.example) [c](https://c.example)";
+    // Raw HTML links count as well, whatever the order of their attributes.
+    let links = "[a](https://a.example) [b](https://b.example) <a title=\"x\" href=\"https://c.example\">c</a>";
     let linky = app.post_form("/c/1/new", &[("title", "Three links"), ("body", links)]).await;
     assert_eq!(linky.status, 422);
     assert!(linky.body.contains("at most 2 links"), "{}", linky.body);
@@ -219,9 +225,20 @@ async fn likes_flags_and_github_starts_are_limited(app: TestApp) {
     }
     let third = app.post_form(&format!("/p/{}/flag", ids[2]), &[("reason", "spam"), ("details", "")]).await;
     assert_too_many(&third, "flags");
-    // Starting GitHub sign-in (not configured here: a 404 page) still counts per address.
-    let visitor = app.another_browser();
-    assert_eq!(visitor.post_form("/auth/github", &[]).await.status, 404);
+}
+
+#[actix_web::test]
+async fn github_sign_in_starts_are_limited_per_address() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some((app, _github)) = crate::helpers::spawn_app_with_github_and(backend, small_limits).await else {
+            continue;
+        };
+        for _ in 0..2 {
+            assert_eq!(app.another_browser().post_form("/auth/github", &[]).await.status, 303);
+        }
+        let third = app.another_browser().post_form("/auth/github", &[]).await;
+        assert_too_many(&third, "the 3rd GitHub sign-in start from one address");
+    }
 }
 
 async fn a_new_members_first_post_waits_for_review(app: TestApp) {
@@ -259,7 +276,21 @@ async fn a_new_members_first_post_waits_for_review(app: TestApp) {
     };
     assert_eq!(moderator.post_form(&format!("/admin/review/{spam_id}/delete"), &[]).await.status, 303);
     assert_eq!(reader.get(&spam).await.status, 404);
-    assert!(moderator.get("/admin/review").await.body.contains("Nothing is waiting for review"));
+    // A held topic is not there for others by any road.
+    let spam_topic: i64 = spam.split('/').nth(2).unwrap().parse().unwrap();
+    assert_eq!(reader.get(&format!("/t/{spam_topic}")).await.status, 404);
+    assert_eq!(reader.get(&format!("{spam}/1")).await.status, 404);
+    reader.register("reader").await;
+    assert_eq!(reader.get(&format!("/t/{spam_topic}/reply")).await.status, 404);
+    assert_eq!(reader.post_form(&format!("/t/{spam_topic}/reply"), &[("body", "hi")]).await.status, 404);
+    // Its first post deleted, the spammer is still new: the next post waits too.
+    let again = spammer.create_topic("Cheap pills again", "Buy now").await;
+    assert_eq!(reader.get(&again).await.status, 404);
+    let pending: i64 = {
+        let mut conn = app.db.get().unwrap();
+        with_conn!(&mut conn, |c| posts::table.filter(posts::held.eq(true)).count().get_result(c)).unwrap()
+    };
+    assert_eq!(pending, 1, "the second spam waits in the queue");
     let mut conn = app.db.get().unwrap();
     let actions: Vec<String> =
         with_conn!(&mut conn, |c| audit_log::table.order(audit_log::id).select(audit_log::action).load(c)).unwrap();

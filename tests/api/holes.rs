@@ -6,8 +6,11 @@ use agora::with_conn;
 use diesel::prelude::*;
 use serde_json::Value;
 
+use crate::fake_github::FakeGithub;
 use crate::helpers::TestApp;
-use crate::on_both_backends;
+use crate::{on_both_backends, on_both_backends_with_github};
+
+on_both_backends_with_github!(hole_13_get_requests_change_nothing);
 
 on_both_backends!(
     hole_01_privacy_requests_belong_only_to_a_confirmed_address,
@@ -22,7 +25,6 @@ on_both_backends!(
     hole_10_https_forums_send_hsts,
     hole_11_a_password_change_voids_reset_links,
     hole_12_the_csrf_token_is_bound_to_the_session,
-    hole_13_get_requests_change_nothing,
     hole_14_misleading_characters_are_refused_in_titles_and_names,
     hole_15_locked_topics_refuse_edits_and_likes,
     hole_16_head_answers_like_get_without_a_body,
@@ -391,7 +393,8 @@ async fn hole_12_the_csrf_token_is_bound_to_the_session(app: TestApp) {
     assert_ne!(app.csrf_token().await, signed_in_token);
 }
 
-async fn hole_13_get_requests_change_nothing(app: TestApp) {
+async fn hole_13_get_requests_change_nothing(app: TestApp, _github: FakeGithub) {
+    // GitHub sign-in is configured here: a GET still starts nothing and writes nothing.
     for _ in 0..5 {
         let page = app.get("/auth/github").await;
         assert_eq!(page.status, 404, "starting a sign-in is a POST");
@@ -399,6 +402,10 @@ async fn hole_13_get_requests_change_nothing(app: TestApp) {
     let mut conn = app.db.get().unwrap();
     let states: i64 = with_conn!(&mut conn, |c| oauth_states::table.count().get_result(c)).unwrap();
     assert_eq!(states, 0);
+    let started = app.post_form("/auth/github", &[]).await;
+    assert_eq!(started.status, 303, "the button does start it");
+    let states: i64 = with_conn!(&mut conn, |c| oauth_states::table.count().get_result(c)).unwrap();
+    assert_eq!(states, 1);
     // Notices stay unread until the member marks them (see moderation tests for the flow).
     app.register("reader").await;
     let id = app.user_id("reader").unwrap();
