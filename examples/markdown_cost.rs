@@ -9,6 +9,10 @@ fn main() {
         ("flat text", "word ".repeat(6400)),
         ("emphasis", "*a **b** c* ".repeat(2600)),
         ("links", "[a](https://e.org/x) ".repeat(1500)),
+        ("raw html nesting", "<div>".repeat(6000)),
+        ("raw html nesting at the bound", "<div>".repeat(1000)),
+        ("raw inline html nesting", "<span>".repeat(6000)),
+        ("mixed html in quotes", format!("{}{}", "> ".repeat(20), "<blockquote>".repeat(2000))),
         ("table", format!("|a|b|c|\n|-|-|-|\n{}", "|1|2|3|\n".repeat(4500))),
     ];
     for (name, input) in cases {
