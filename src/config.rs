@@ -31,6 +31,13 @@ pub struct Config {
     pub daily_maintenance: bool,
     /// Categories of third parties personal data is shared with, for the data export.
     pub third_parties: Vec<String>,
+    /// Where people write about their data (`AGORA_CONTACT_EMAIL`); required when the
+    /// forum is public (its address is not a loopback one).
+    pub contact_email: Option<String>,
+    /// An optional postal address for the policy (`AGORA_POSTAL_ADDRESS`).
+    pub postal_address: Option<String>,
+    /// Where the data is stored, in a sentence (`AGORA_DATA_LOCATION`).
+    pub data_location: Option<String>,
     /// Answered privacy requests from people without an account are erased this long
     /// after the answer (`AGORA_PRIVACY_REQUEST_RETENTION_DAYS`).
     pub privacy_request_retention_days: u32,
@@ -97,7 +104,18 @@ impl Config {
             Some(raw) => crate::web::rate_limit::RateLimits::parse(&raw)
                 .map_err(|reason| ConfigError::Invalid { name: "AGORA_RATE_LIMITS", reason })?,
         };
+        let contact_email = var("AGORA_CONTACT_EMAIL").map(|v| v.trim().to_string());
+        if contact_email.is_none() && !is_loopback_url(&public_url) {
+            return Err(ConfigError::Invalid {
+                name: "AGORA_CONTACT_EMAIL",
+                reason: "a public forum's privacy policy must give a contact address: set it (e.g. privacy@example.org)"
+                    .into(),
+            });
+        }
         Ok(Config {
+            contact_email,
+            postal_address: var("AGORA_POSTAL_ADDRESS"),
+            data_location: var("AGORA_DATA_LOCATION"),
             privacy_request_retention_days: days(&var, "AGORA_PRIVACY_REQUEST_RETENTION_DAYS", 90, None)?,
             rate_limits,
             new_member_seconds: number(&var, "AGORA_NEW_MEMBER_HOURS", 24)? * 3600,
@@ -132,6 +150,18 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+/// Whether a URL's host is this machine (a forum nobody else can reach yet).
+pub fn is_loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map(|(h, _)| h).unwrap_or(authority),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A whole number, zero or more.
@@ -215,6 +245,28 @@ pub fn parse_proxies(list: &str) -> Result<Vec<IpNet>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_public_forum_needs_a_contact_address() {
+        for local in ["http://127.0.0.1:8080", "http://localhost:3000/", "http://[::1]:8080", "https://127.0.0.2"] {
+            assert!(is_loopback_url(local), "{local}");
+        }
+        for public in ["https://forum.example.org", "http://10.0.0.5:8080", "https://localhost.example.org"] {
+            assert!(!is_loopback_url(public), "{public}");
+        }
+        let public = |name: &str| match name {
+            "AGORA_PUBLIC_URL" => Some("https://forum.example.org".to_string()),
+            _ => None,
+        };
+        let refused = Config::from_lookup(public).unwrap_err().to_string();
+        assert!(refused.contains("AGORA_CONTACT_EMAIL"), "{refused}");
+        let with_contact = |name: &str| match name {
+            "AGORA_PUBLIC_URL" => Some("https://forum.example.org".to_string()),
+            "AGORA_CONTACT_EMAIL" => Some("privacy@example.org".to_string()),
+            _ => None,
+        };
+        assert_eq!(Config::from_lookup(with_contact).unwrap().contact_email.as_deref(), Some("privacy@example.org"));
+    }
 
     #[test]
     fn proxies_accept_addresses_and_ranges_and_reject_garbage() {

@@ -39,19 +39,55 @@ const COLUMNS: (
     policy_versions::effective_at,
 ) = (policy_versions::version, policy_versions::markdown, policy_versions::published_at, policy_versions::effective_at);
 
-/// Records the bundled policy on first start.
+/// Records the bundled policy on first start. Its text describes this build of the
+/// software, so a newer build brings its wording (an operator's own versions, published
+/// with notice, are never touched).
 pub fn seed(db: &Database) -> Result<(), DbError> {
     let mut conn = db.get()?;
-    with_conn!(&mut conn, |c| diesel::insert_into(policy_versions::table)
-        .values((
-            policy_versions::version.eq(BUNDLED_POLICY_VERSION),
-            policy_versions::markdown.eq(BUNDLED_POLICY),
-            policy_versions::published_at.eq(0i64),
-            policy_versions::effective_at.eq(0i64),
-        ))
-        .on_conflict_do_nothing()
-        .execute(c))?;
+    with_conn!(&mut conn, |c| {
+        diesel::insert_into(policy_versions::table)
+            .values((
+                policy_versions::version.eq(BUNDLED_POLICY_VERSION),
+                policy_versions::markdown.eq(BUNDLED_POLICY),
+                policy_versions::published_at.eq(0i64),
+                policy_versions::effective_at.eq(0i64),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c)?;
+        diesel::update(
+            policy_versions::table
+                .filter(policy_versions::version.eq(BUNDLED_POLICY_VERSION))
+                .filter(policy_versions::published_at.eq(0i64)),
+        )
+        .set(policy_versions::markdown.eq(BUNDLED_POLICY))
+        .execute(c)
+    })?;
     Ok(())
+}
+
+/// The policy as shown: the parts that come from this forum's settings and from the
+/// code itself (every cookie it sets) filled in where the text marks them.
+pub fn fill_in(markdown: &str, config: &crate::config::Config) -> String {
+    let contact = match &config.contact_email {
+        Some(email) => {
+            let mut text = format!("Write to the people who run this forum at <{email}>");
+            if let Some(postal) = &config.postal_address {
+                text.push_str(&format!(", or by post: {postal}"));
+            }
+            text.push('.');
+            text
+        }
+        None => "This forum is not public yet and has no contact address (`AGORA_CONTACT_EMAIL`).".into(),
+    };
+    let location = match &config.data_location {
+        Some(sentence) => sentence.clone(),
+        None => "The data is stored on the server that runs this forum, and in its backups.".into(),
+    };
+    markdown
+        .replace("[[cookies]]", &crate::web::cookies::policy_table(config.secure_cookies()))
+        .replace("[[contact]]", &format!("{contact}\n\n{location}"))
+        .replace("[[request-retention-days]]", &config.privacy_request_retention_days.to_string())
+        .replace("[[log-retention-days]]", &config.log_retention_days.to_string())
 }
 
 /// The version in effect now.
@@ -203,7 +239,7 @@ async fn show(state: &AppState, visitor: Visitor, version: Option<String>) -> Re
             Ok((shown, current, history(c)?))
         })
         .await?;
-    let shown_html = crate::forum::markdown::render_trusted(&shown.markdown);
+    let shown_html = crate::forum::markdown::render_trusted(&fill_in(&shown.markdown, &state.config));
     let is_current = shown.version == current.version;
     render(&PolicyPage { visitor, shown, shown_html, is_current, current_version: current.version, history })
 }

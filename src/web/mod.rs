@@ -1,6 +1,7 @@
 //! What every page shares: error pages, the visitor, CSRF, client IPs, headers, logging.
 
 pub mod client_ip;
+pub mod cookies;
 pub mod csrf;
 pub mod errors;
 pub mod rate_limit;

@@ -11,6 +11,7 @@ mod everywhere;
 mod github;
 mod holes;
 mod moderation;
+mod policy_truth;
 mod posting;
 mod privacy;
 mod reading;

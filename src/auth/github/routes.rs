@@ -21,6 +21,7 @@ use crate::web::visitor::Visitor;
 use crate::web::{filters, render_with, safe_next, see_other};
 use crate::AppState;
 
+// Listed, with their purpose and lifetime, in `web::cookies` (the policy's table).
 const STATE_COOKIE: &str = "agora_github_state";
 const SIGNUP_COOKIE: &str = "agora_github_signup";
 
