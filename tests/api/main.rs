@@ -15,4 +15,5 @@ mod policy_truth;
 mod posting;
 mod privacy;
 mod reading;
+mod restores;
 mod security;

@@ -1,0 +1,82 @@
+//! P9 for every change, not only deletions: a backup restored after a member changed
+//! something never brings back what they removed or replaced. One kind of ledger entry
+//! each: newsletter opt-out, GitHub unlink, password change, picture removal; and no
+//! session or e-mail link survives a restore.
+
+use agora::db::schema::{avatars, email_tokens, sessions, users};
+use agora::ops::backup;
+use agora::with_conn;
+use diesel::prelude::*;
+
+use crate::fake_github::{FakeGithub, FakeUser};
+use crate::helpers::TestApp;
+use crate::on_both_backends_with_github;
+
+on_both_backends_with_github!(p9_a_restore_honours_every_change_made_after_the_backup);
+
+async fn p9_a_restore_honours_every_change_made_after_the_backup(app: TestApp, github: FakeGithub) {
+    let password = "keeper-has-a-long-password";
+    let joined = app
+        .post_form(
+            "/register",
+            &[
+                ("username", "keeper"),
+                ("email", "keeper@example.org"),
+                ("password", password),
+                ("age_confirmed", "yes"),
+                ("accept_policy", "yes"),
+                ("newsletter", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(joined.status, 303);
+    app.confirm_address("keeper@example.org").await;
+    github.add_user(FakeUser::new(7_070, "keeper-gh", Some("Kee Per")));
+    github.sign_in_as(7_070);
+    let start = app.post_form("/account/github/link", &[("current_password", password)]).await;
+    assert_eq!(app.github_round_trip(start).await.location.as_deref(), Some("/account"));
+    let id = app.user_id("keeper").unwrap();
+    {
+        let mut conn = app.db.get().unwrap();
+        with_conn!(&mut conn, |c| diesel::insert_into(avatars::table)
+            .values((
+                avatars::user_id.eq(id),
+                avatars::content_type.eq("image/png"),
+                avatars::image.eq(b"\x89PNG\r\n\x1a\nkeeper".to_vec()),
+                avatars::updated_at.eq(1i64),
+            ))
+            .execute(c))
+        .unwrap();
+    }
+    let made = backup::create(&app.db, &app.backup_dir()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+
+    // After the backup: every kind of change.
+    assert_eq!(app.post_form("/account/newsletter", &[]).await.status, 303);
+    assert_eq!(app.post_form("/account/github/unlink", &[]).await.status, 303);
+    let changed = app
+        .post_form("/account/password", &[("current_password", password), ("new_password", "keeper-new-long-password")])
+        .await;
+    assert_eq!(changed.status, 303);
+    assert_eq!(app.post_form("/account/picture/remove", &[]).await.status, 303);
+    app.another_browser().post_form("/password/forgot", &[("email", "keeper@example.org")]).await;
+
+    let target = app.scratch_database_url();
+    backup::restore(&target, &made.path, &app.backup_dir()).unwrap();
+    let restored = agora::db::Database::connect(&target, 1).unwrap();
+    let mut conn = restored.get().unwrap();
+    let (newsletter, github_id, password_hash): (bool, Option<i64>, Option<String>) = with_conn!(&mut conn, |c| users::table
+        .find(id)
+        .select((users::newsletter, users::github_id, users::password_hash))
+        .first(c))
+    .unwrap();
+    assert!(!newsletter, "the opt-out holds");
+    assert_eq!(github_id, None, "the unlinked GitHub account stays unlinked");
+    assert_eq!(password_hash, None, "the replaced password is not brought back: the member resets it");
+    let (pictures, live_sessions, links): (i64, i64, i64) = with_conn!(&mut conn, |c| (
+        avatars::table.filter(avatars::user_id.eq(id)).count().get_result(c).unwrap(),
+        sessions::table.count().get_result(c).unwrap(),
+        email_tokens::table.count().get_result(c).unwrap()
+    ));
+    assert_eq!((pictures, live_sessions, links), (0, 0, 0), "picture, sessions and e-mail links");
+}
