@@ -108,8 +108,9 @@ impl Config {
         if contact_email.is_none() && !is_loopback_url(&public_url) {
             return Err(ConfigError::Invalid {
                 name: "AGORA_CONTACT_EMAIL",
-                reason: "a public forum's privacy policy must give a contact address: set it (e.g. privacy@example.org)"
-                    .into(),
+                reason:
+                    "a public forum's privacy policy must give a contact address: set it (e.g. privacy@example.org)"
+                        .into(),
             });
         }
         Ok(Config {
@@ -160,8 +161,7 @@ pub fn is_loopback_url(url: &str) -> bool {
         Some(v6) => v6.split(']').next().unwrap_or(""),
         None => authority.rsplit_once(':').map(|(h, _)| h).unwrap_or(authority),
     };
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A whole number, zero or more.

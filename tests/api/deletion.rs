@@ -326,10 +326,40 @@ async fn p7_p9_daily_maintenance_backs_up_and_prunes_old_backups_and_logs(app: T
         .execute(c))
     .unwrap();
 
+    // Mail files: one past the backup retention, one fresh.
+    let mail_dir = match &app.config.mail {
+        agora::mail::MailSettings::Files(dir) => dir.clone(),
+        agora::mail::MailSettings::Smtp(_) => unreachable!(),
+    };
+    std::fs::create_dir_all(&mail_dir).unwrap();
+    let old_mail = mail_dir.join("old.eml");
+    std::fs::write(&old_mail, "To: old@example.org\r\n\r\nHello oldie,\r\n").unwrap();
+    std::fs::File::options().write(true).open(&old_mail).unwrap().set_modified(fortnight_ago).unwrap();
+    let new_mail = mail_dir.join("new.eml");
+    std::fs::write(&new_mail, "To: new@example.org\r\n\r\nHello newbie,\r\n").unwrap();
+    // Privacy requests from people without an account: answered 91 and 10 days ago.
+    let long_ago = agora::db::now() - 91 * 86400;
+    for (email, answered_at) in
+        [("asked-long-ago@example.org", long_ago), ("asked-lately@example.org", agora::db::now() - 10 * 86400)]
+    {
+        let id = agora::moderation::store::file_privacy_request(&mut conn, email, None, "access", "my words").unwrap();
+        with_conn!(&mut conn, |c| diesel::update(agora::db::schema::privacy_requests::table.find(id))
+            .set((
+                agora::db::schema::privacy_requests::status.eq("answered"),
+                agora::db::schema::privacy_requests::updated_at.eq(answered_at),
+            ))
+            .execute(c))
+        .unwrap();
+    }
+
     let mut config = app.config.clone();
     config.log_dir = Some(logs.clone());
     agora::ops::maintenance::run_once(&app.db, &config).unwrap();
     assert!(app.find_anywhere(&[b"gone-away@example.org"]).is_empty(), "abandoned sign-ups are purged");
+    assert!(!old_mail.exists(), "mail files past the backup retention are deleted");
+    assert!(new_mail.exists());
+    assert!(app.find_anywhere(&[b"asked-long-ago@example.org"]).is_empty(), "answered 91 days ago: erased");
+    assert!(!app.find_anywhere(&[b"asked-lately@example.org"]).is_empty(), "answered 10 days ago: kept");
 
     let backups = backup::list(&app.backup_dir()).unwrap();
     assert_eq!(backups.len(), 1, "today's backup made, the 20-day-old one pruned");

@@ -32,7 +32,13 @@ async fn the_policy_lists_every_cookie_any_route_sets_and_who_to_ask(app: TestAp
         .await;
     note(&joined);
     note(&app.post_form("/logout", &[]).await);
-    note(&app.post_form("/login", &[("login", "cookiejar"), ("password", "cookiejar-has-a-long-password"), ("remember", "yes")]).await);
+    note(
+        &app.post_form(
+            "/login",
+            &[("login", "cookiejar"), ("password", "cookiejar-has-a-long-password"), ("remember", "yes")],
+        )
+        .await,
+    );
     note(&app.post_form("/logout", &[]).await);
     // Joining with GitHub: the round trip's state, then the pending sign-up.
     github.add_user(FakeUser::new(8_080, "cookie-gh", Some("Cookie Monster")));
@@ -43,7 +49,13 @@ async fn the_policy_lists_every_cookie_any_route_sets_and_who_to_ask(app: TestAp
     note(&back);
     let form = app.get("/auth/github/finish").await;
     let username = form.field("username").unwrap();
-    note(&app.post_form("/auth/github/finish", &[("username", &username), ("age_confirmed", "yes"), ("accept_policy", "yes")]).await);
+    note(
+        &app.post_form(
+            "/auth/github/finish",
+            &[("username", &username), ("age_confirmed", "yes"), ("accept_policy", "yes")],
+        )
+        .await,
+    );
     assert!(seen.contains("agora_github_state") && seen.contains("agora_github_signup"), "{seen:?}");
     assert!(seen.contains("agora_session") && seen.contains("agora_csrf"), "{seen:?}");
 

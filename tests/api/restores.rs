@@ -65,11 +65,12 @@ async fn p9_a_restore_honours_every_change_made_after_the_backup(app: TestApp, g
     backup::restore(&target, &made.path, &app.backup_dir()).unwrap();
     let restored = agora::db::Database::connect(&target, 1).unwrap();
     let mut conn = restored.get().unwrap();
-    let (newsletter, github_id, password_hash): (bool, Option<i64>, Option<String>) = with_conn!(&mut conn, |c| users::table
-        .find(id)
-        .select((users::newsletter, users::github_id, users::password_hash))
-        .first(c))
-    .unwrap();
+    let (newsletter, github_id, password_hash): (bool, Option<i64>, Option<String>) =
+        with_conn!(&mut conn, |c| users::table
+            .find(id)
+            .select((users::newsletter, users::github_id, users::password_hash))
+            .first(c))
+        .unwrap();
     assert!(!newsletter, "the opt-out holds");
     assert_eq!(github_id, None, "the unlinked GitHub account stays unlinked");
     assert_eq!(password_hash, None, "the replaced password is not brought back: the member resets it");
