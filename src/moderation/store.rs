@@ -201,11 +201,7 @@ pub fn act_on_post(
             .first(c)
             .optional()?
             .ok_or(ModError::NotFound)?;
-        if author != actor && !outranks(actor_role, &author_role) {
-            return Err(ModError::Refused(
-                "This post is by a member of staff: only someone who outranks them can act on it.".into(),
-            ));
-        }
+        may_act_on_content(actor, actor_role, author, &author_role, "post")?;
         let target = posts::table.find(post_id);
         let changed = match action {
             PostAction::Hide => diesel::update(target)
@@ -227,6 +223,22 @@ pub fn act_on_post(
         record_audit!(c, actor, action.name(), "post", post_id, reason, now)?;
         Ok(())
     }))
+}
+
+/// Staff act on their own content and on content by those they outrank.
+fn may_act_on_content(
+    actor: i64,
+    actor_role: &str,
+    author: i64,
+    author_role: &str,
+    what: &str,
+) -> Result<(), ModError> {
+    if author == actor || outranks(actor_role, author_role) {
+        return Ok(());
+    }
+    Err(ModError::Refused(format!(
+        "This {what} is by a member of staff: only someone who outranks them can act on it."
+    )))
 }
 
 #[derive(Debug, Clone)]
@@ -256,11 +268,7 @@ pub fn act_on_topic(
             .first(c)
             .optional()?
             .ok_or(ModError::NotFound)?;
-        if author != actor && !outranks(actor_role, &author_role) {
-            return Err(ModError::Refused(
-                "This topic is by a member of staff: only someone who outranks them can act on it.".into(),
-            ));
-        }
+        may_act_on_content(actor, actor_role, author, &author_role, "topic")?;
         let (from_category, post_count): (i64, i64) = topics::table
             .find(topic_id)
             .select((topics::category_id, topics::post_count))
