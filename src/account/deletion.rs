@@ -162,18 +162,22 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: ErasureReason) ->
     }))?)
 }
 
-/// Deletes, sends the notice to the address captured before it was erased, and
-/// updates the ledger copy beside the backups.
+/// Deletes, then does what follows every deletion (`after_deletion`).
 pub async fn delete_and_notify(state: &AppState, user_id: i64, reason: ErasureReason) -> Result<bool, AppError> {
     let deleted = state.db.run(move |c| delete_account(c, user_id, reason)).await?;
     let Some(deleted) = deleted else { return Ok(false) };
-    // The ledger copy, the write-ahead log and their mail files first; the notice below
-    // is then the only mail left about them, gone with the mail folder's retention.
+    after_deletion(state, deleted).await;
+    Ok(true)
+}
+
+/// Brings the copies in line (ledger, write-ahead log, their mail files), then sends the
+/// notice to the address captured before it was erased: the only mail left about them,
+/// gone with the mail folder's retention.
+pub async fn after_deletion(state: &AppState, deleted: Deleted) {
     crate::account::erasure::settle_async(state, Some((deleted.email.clone(), Some(deleted.username.clone())))).await;
     if let Some(email) = &deleted.email {
         state.mailer.send_or_log(mails::account_deleted(email, &deleted.username)).await;
     }
-    Ok(true)
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

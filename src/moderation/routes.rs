@@ -663,8 +663,21 @@ async fn erase_member(
             return Err(AppError::Forbidden(message));
         }
     }
-    if deletion::delete_and_notify(&state, id, reason).await? {
-        state.db.run(move |c| store::audit_erasure(c, staff.user_id, id, reason.as_str())).await?;
+    // The erasure and its audit row: one transaction, both or neither.
+    let deleted = state
+        .db
+        .run(move |c| {
+            c.in_transaction(|c| -> Result<_, AppError> {
+                let deleted = deletion::delete_account(c, id, reason)?;
+                if deleted.is_some() {
+                    store::audit_erasure(c, staff.user_id, id, reason.as_str())?;
+                }
+                Ok(deleted)
+            })
+        })
+        .await?;
+    if let Some(deleted) = deleted {
+        deletion::after_deletion(&state, deleted).await;
     }
     Ok(see_other("/admin/members"))
 }
@@ -717,7 +730,9 @@ async fn ip_lookup(
 #[template(path = "admin/privacy_requests.html")]
 struct RequestsPage {
     visitor: Visitor,
-    requests: Vec<PrivacyRequest>,
+    open: Vec<PrivacyRequest>,
+    closed: Vec<PrivacyRequest>,
+    older: Option<i64>,
 }
 
 impl RequestsPage {
@@ -730,10 +745,20 @@ impl RequestsPage {
     }
 }
 
-async fn privacy_requests(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
+#[derive(Deserialize)]
+pub struct BeforeQuery {
+    before: Option<i64>,
+}
+
+async fn privacy_requests(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    query: web::Query<BeforeQuery>,
+) -> Result<HttpResponse, AppError> {
     visitor.staff()?;
-    let requests = state.db.run(store::privacy_requests).await?;
-    render(&RequestsPage { visitor, requests })
+    let before = query.before;
+    let (open, closed, older) = state.db.run(move |c| store::privacy_requests(c, before)).await?;
+    render(&RequestsPage { visitor, open, closed, older })
 }
 
 #[derive(Deserialize)]

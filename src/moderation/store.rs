@@ -683,15 +683,39 @@ const REQUEST_COLUMNS: (
     privacy_requests::updated_at,
 );
 
-/// Open requests first (oldest, so nearest their deadline, first), then the rest.
-pub fn privacy_requests(conn: &mut DbConn) -> Result<Vec<PrivacyRequest>, DbError> {
-    let mut all: Vec<PrivacyRequest> = with_conn!(conn, |c| privacy_requests::table
-        .order(privacy_requests::created_at)
-        .limit(500)
-        .select(REQUEST_COLUMNS)
-        .load(c))?;
-    all.sort_by_key(|r| (r.status != "open", r.created_at));
-    Ok(all)
+/// How many answered or refused requests a page of the queue shows.
+pub const CLOSED_REQUESTS_PER_PAGE: i64 = 50;
+
+/// The queue as its page shows it: every open request, oldest (nearest its deadline)
+/// first, then a page of answered and refused ones, newest first, before `before`;
+/// and where the next page of those starts.
+pub fn privacy_requests(
+    conn: &mut DbConn,
+    before: Option<i64>,
+) -> Result<(Vec<PrivacyRequest>, Vec<PrivacyRequest>, Option<i64>), DbError> {
+    let before = before.unwrap_or(i64::MAX);
+    let (open, mut closed): (Vec<PrivacyRequest>, Vec<PrivacyRequest>) = with_conn!(conn, |c| {
+        let open = privacy_requests::table
+            .filter(privacy_requests::status.eq("open"))
+            .order((privacy_requests::created_at, privacy_requests::id))
+            .select(REQUEST_COLUMNS)
+            .load(c)?;
+        let closed = privacy_requests::table
+            .filter(privacy_requests::status.ne("open"))
+            .filter(privacy_requests::id.lt(before))
+            .order(privacy_requests::id.desc())
+            .limit(CLOSED_REQUESTS_PER_PAGE + 1)
+            .select(REQUEST_COLUMNS)
+            .load(c)?;
+        Ok::<_, diesel::result::Error>((open, closed))
+    })?;
+    let next = if closed.len() as i64 > CLOSED_REQUESTS_PER_PAGE {
+        closed.truncate(CLOSED_REQUESTS_PER_PAGE as usize);
+        closed.last().map(|r| r.id)
+    } else {
+        None
+    };
+    Ok((open, closed, next))
 }
 
 pub fn open_request_deadlines(conn: &mut DbConn) -> Result<Vec<i64>, DbError> {

@@ -22,7 +22,41 @@ on_both_backends!(
     p17_staff_erase_an_account_and_the_audit_keeps_only_its_id,
     search_finds_names_with_underscores_and_wildcards_are_literal,
     moderated_posts_can_no_longer_be_edited_or_liked,
+    the_privacy_request_queue_shows_every_open_request_and_pages_the_rest,
 );
+
+async fn the_privacy_request_queue_shows_every_open_request_and_pages_the_rest(app: TestApp) {
+    let (_member, moderator, _admin, _topic, _post) = cast(&app).await;
+    let mut conn = app.db.get().unwrap();
+    let oldest_open =
+        agora::moderation::store::file_privacy_request(&mut conn, "first@example.org", None, "access", "").unwrap();
+    let mut closed = Vec::new();
+    for n in 0..55 {
+        let id =
+            agora::moderation::store::file_privacy_request(&mut conn, &format!("r{n}@example.org"), None, "access", "")
+                .unwrap();
+        agora::moderation::store::update_privacy_request(&mut conn, 0, id, "answered", "", None).unwrap();
+        closed.push(id);
+    }
+    let newest_open =
+        agora::moderation::store::file_privacy_request(&mut conn, "last@example.org", None, "access", "").unwrap();
+    let first = moderator.get("/admin/privacy-requests").await;
+    let shown: Vec<String> = first.texts(".privacy-request h3");
+    // Every open one (oldest first, however many closed ones there are), then the newest 50 others.
+    assert!(shown[0].starts_with(&format!("#{oldest_open}:")) && shown[1].starts_with(&format!("#{newest_open}:")));
+    assert_eq!(shown.len(), 2 + 50);
+    assert!(shown[2].starts_with(&format!("#{}:", closed[54])), "newest answered first: {}", shown[2]);
+    let older = first
+        .html()
+        .select(&scraper::Selector::parse("a[href^='/admin/privacy-requests?before=']").unwrap())
+        .next()
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .expect("a link to older requests");
+    let second = moderator.get(&older).await;
+    let rest = second.texts(".privacy-request h3");
+    assert_eq!(rest.len(), 2 + 5, "the open ones again, and the five oldest answered");
+    assert!(rest[6].starts_with(&format!("#{}:", closed[0])));
+}
 
 async fn search_finds_names_with_underscores_and_wildcards_are_literal(app: TestApp) {
     let (_member, moderator, _admin, _topic, _post) = cast(&app).await;
