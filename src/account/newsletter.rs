@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::account::store;
 use crate::db::schema::users;
 use crate::db::{DbConn, DbError};
-use crate::mail::{Mail, Mailer};
+use crate::mail::Mailer;
 use crate::web::errors::AppError;
 use crate::web::signing::Signer;
 use crate::web::visitor::Visitor;
@@ -114,11 +114,7 @@ pub async fn send(
     let mut sent = 0;
     for (user_id, email) in recipients {
         let unsubscribe = unsubscribe_url(public_url, signer, user_id);
-        let body = format!(
-            "{markdown}\n\n--\nYou receive this because you subscribed to the newsletter of {public_url}.\n\
-             Unsubscribe with one click: {unsubscribe}\n"
-        );
-        let mail = Mail { to: email, subject: subject.to_string(), body, unsubscribe_url: Some(unsubscribe) };
+        let mail = crate::account::mails::newsletter(public_url, &email, subject, markdown, unsubscribe);
         match mailer.send(mail).await {
             Ok(()) => sent += 1,
             Err(error) => tracing::error!(user_id, error = %format!("{error:#}"), "newsletter not sent"),

@@ -175,17 +175,7 @@ pub fn publish(
 /// The notice every member gets about a published change.
 pub fn change_notice(public_url: &str, to: String, version: &PolicyVersion) -> Mail {
     let date = filters::when(version.effective_at, askama::NO_VALUES).unwrap_or_default();
-    Mail {
-        to,
-        subject: "Our privacy policy is changing".into(),
-        body: format!(
-            "Hello,\n\nthe privacy policy of this forum changes on {date}.\n\nRead the new version here:\n{public_url}/privacy/{}\n\n\
-             If you do not agree with it, you can download your data and delete your account from\n{public_url}/account\n\n\
-             This is a service message; it is sent to every member, whatever their newsletter choice.\n",
-            version.version
-        ),
-        unsubscribe_url: None,
-    }
+    crate::account::mails::policy_change(public_url, &to, &version.version, &date)
 }
 
 /// A coming change: its version and when it takes effect.

@@ -8,13 +8,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::account::deletion;
+use crate::account::mails;
 use crate::auth::domain::Email;
 use crate::auth::routes::EmptyForm;
 use crate::auth::sessions::outranks;
 use crate::db::now;
 use crate::forum::domain::{slugify, Title};
 use crate::forum::queries::{self as forum, Category};
-use crate::mail::Mail;
 use crate::moderation::audit::{self, AuditEntry};
 use crate::moderation::store::{
     self, EditRecord, FlaggedPost, MemberActivity, MemberRow, ModError, PostAction, PrivacyRequest, Standing,
@@ -281,15 +281,7 @@ async fn file_request(
         })
         .await?;
     let when = filters::when(now() + REQUEST_DEADLINE_SECONDS, askama::NO_VALUES).unwrap_or_default();
-    state
-        .mailer
-        .send_or_log(Mail {
-            to: email.as_str().to_string(),
-            subject: format!("We received your privacy request #{id}"),
-            body: format!("Hello,\n\nwe received your request ({}). We will answer by {when}.\n", form.kind),
-            unsubscribe_url: None,
-        })
-        .await;
+    state.mailer.send_or_log(mails::privacy_request_received(email.as_str(), id, &form.kind, &when)).await;
     render(&RequestPage {
         visitor,
         kinds: REQUEST_KINDS,
@@ -785,20 +777,14 @@ async fn update_request(
         .run(move |c| store::update_privacy_request(c, staff, id, &form.status, form.note.trim(), refusal.as_deref()))
         .await
         .map_err(moderation_error)?;
-    let mut body =
-        format!("Hello,\n\nyour privacy request #{} ({}) is now: {}.\n", request.id, request.kind, request.status);
-    if let Some(reason) = &request.refusal_reason {
-        body.push_str(&format!("\nReason: {reason}\n"));
-    }
-    state
-        .mailer
-        .send_or_log(Mail {
-            to: request.email.clone(),
-            subject: format!("Your privacy request #{}", request.id),
-            body,
-            unsubscribe_url: None,
-        })
-        .await;
+    let mail = mails::privacy_request_updated(
+        &request.email,
+        request.id,
+        &request.kind,
+        &request.status,
+        request.refusal_reason.as_deref(),
+    );
+    state.mailer.send_or_log(mail).await;
     Ok(see_other("/admin/privacy-requests"))
 }
 

@@ -17,7 +17,10 @@ pub const PURGE_EVERY: Duration = Duration::from_secs(300);
 /// Purges expired rows every few minutes, on every instance (it is idempotent).
 pub fn spawn_frequent(db: Database, config: Config) {
     actix_web::rt::spawn(async move {
-        let mut every = actix_web::rt::time::interval(PURGE_EVERY);
+        // The first purge comes one period after start: start-up stays quick, and a
+        // server that lives for seconds (a test, a command) never runs one.
+        let first = actix_web::rt::time::Instant::now() + PURGE_EVERY;
+        let mut every = actix_web::rt::time::interval_at(first, PURGE_EVERY);
         loop {
             every.tick().await;
             let (db, config) = (db.clone(), config.clone());
