@@ -147,15 +147,17 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Admin { action } => {
             let (username, role) = match action {
-                AdminAction::Grant { username, role } => (username, role),
-                AdminAction::Revoke { username } => (username, "member".to_string()),
+                AdminAction::Grant { username, role } => {
+                    (username, agora::auth::role::Role::parse_assignable(&role).context("unknown role")?)
+                }
+                AdminAction::Revoke { username } => (username, agora::auth::role::Role::Member),
             };
             let db = open(&config)?;
             let mut conn = db.get()?;
             let user_id =
                 store::member_by_username(&mut conn, &username)?.with_context(|| format!("no member {username:?}"))?;
             // Account 0 in the audit log is the command line.
-            agora::moderation::store::set_role(&mut conn, 0, user_id, &role).map_err(|e| anyhow::anyhow!("{e}"))?;
+            agora::moderation::store::set_role(&mut conn, 0, user_id, role).map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{username} is now {role}");
         }
     }

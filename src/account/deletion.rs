@@ -79,7 +79,7 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: ErasureReason) ->
     Ok(with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
         let found = users::table
             .find(user_id)
-            .filter(users::role.ne("system"))
+            .filter(users::role.ne(crate::auth::role::Role::System))
             .select((users::username, users::email, users::github_id))
             .first::<(String, Option<String>, Option<i64>)>(c)
             .optional()?;

@@ -376,7 +376,7 @@ pub fn member_by_username(conn: &mut DbConn, username: &str) -> Result<Option<i6
     let key = username.trim().to_ascii_lowercase();
     Ok(with_conn!(conn, |c| users::table
         .filter(users::username_key.eq(&key))
-        .filter(users::role.ne("system"))
+        .filter(users::role.ne(crate::auth::role::Role::System))
         .select(users::id)
         .first(c)
         .optional())?)

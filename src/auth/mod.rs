@@ -3,6 +3,7 @@
 pub mod domain;
 pub mod github;
 pub mod password;
+pub mod role;
 pub mod routes;
 pub mod sessions;
 pub mod store;

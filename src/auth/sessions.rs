@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::auth::role::Role;
 use crate::db::schema::{sessions, users};
 use crate::db::{now, DbConn, DbError};
 use crate::with_conn;
@@ -29,7 +30,7 @@ pub const IDLE_SECONDS: i64 = 24 * 3600;
 /// `last_seen_at` is refreshed at most this often, so reading pages rarely writes.
 const TOUCH_EVERY_SECONDS: i64 = 300;
 
-type SessionRow = ((i64, bool, i64), (i64, String, String, bool, Option<i64>, Option<String>), (i64, bool), i64);
+type SessionRow = ((i64, bool, i64), (i64, String, Role, bool, Option<i64>, Option<String>), (i64, bool), i64);
 
 /// 32 random bytes, URL-safe base64: 43 characters.
 pub fn random_token() -> String {
@@ -49,7 +50,7 @@ pub struct SessionUser {
     pub session_id: i64,
     pub user_id: i64,
     pub username: String,
-    pub role: String,
+    pub role: Role,
     /// Why the member may not write now (ban or suspension), if they may not.
     pub restriction: Option<String>,
     /// Unread in-app notices (e.g. the outcome of a flag).
@@ -60,25 +61,13 @@ pub struct SessionUser {
     pub email_confirmed: bool,
 }
 
-/// Who may act on whom: admins on moderators and members, moderators on members only.
-pub fn outranks(actor_role: &str, target_role: &str) -> bool {
-    fn rank(role: &str) -> u8 {
-        match role {
-            "admin" => 2,
-            "moderator" => 1,
-            _ => 0,
-        }
-    }
-    rank(actor_role) > rank(target_role)
-}
-
 impl SessionUser {
     pub fn is_staff(&self) -> bool {
-        self.role == "moderator" || self.role == "admin"
+        self.role.is_staff()
     }
 
     pub fn is_admin(&self) -> bool {
-        self.role == "admin"
+        self.role == Role::Admin
     }
 }
 

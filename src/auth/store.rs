@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use crate::auth::domain::{Email, Username};
+use crate::auth::role::Role;
 use crate::db::schema::users;
 use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
@@ -39,7 +40,7 @@ struct UserRow<'a> {
     email: Option<&'a str>,
     email_verified: bool,
     password_hash: Option<&'a str>,
-    role: &'a str,
+    role: Role,
     created_at: i64,
     age_confirmed_at: Option<i64>,
     policy_version: Option<&'a str>,
@@ -56,7 +57,7 @@ pub fn create_member(conn: &mut DbConn, member: NewMember<'_>) -> Result<i64, Re
         email: Some(member.email.as_str()),
         email_verified: false,
         password_hash: Some(member.password_hash),
-        role: "member",
+        role: Role::Member,
         created_at: now,
         age_confirmed_at: Some(now),
         policy_version: Some(member.policy_version),

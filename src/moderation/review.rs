@@ -7,8 +7,8 @@ use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
 
+use crate::auth::role::Role;
 use crate::auth::routes::EmptyForm;
-use crate::auth::sessions::outranks;
 use crate::db::schema::{posts, topics, users};
 use crate::db::{now, DbConn, WriteTransaction};
 use crate::moderation::routes::required_reason;
@@ -107,20 +107,20 @@ pub fn review(conn: &mut DbConn, actor: i64, post_id: i64, approve: bool) -> Res
 pub fn delete_posts_of(
     conn: &mut DbConn,
     actor: i64,
-    actor_role: &str,
+    actor_role: Role,
     member_id: i64,
     reason: &str,
 ) -> Result<usize, ModError> {
     let now = now();
     with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
-        let role: String = users::table
+        let role: Role = users::table
             .find(member_id)
-            .filter(users::role.ne("system"))
+            .filter(users::role.ne(Role::System))
             .select(users::role)
             .first(c)
             .optional()?
             .ok_or(ModError::NotFound)?;
-        if !outranks(actor_role, &role) {
+        if !actor_role.outranks(role) {
             return Err(ModError::Refused("Moderators act on members only.".into()));
         }
         let deleted =
@@ -185,7 +185,7 @@ async fn delete_all_posts(
     let reason = required_reason(&form.reason)?;
     state
         .db
-        .run(move |c| delete_posts_of(c, staff.user_id, &staff.role, member_id, &reason).map_err(AppError::from))
+        .run(move |c| delete_posts_of(c, staff.user_id, staff.role, member_id, &reason).map_err(AppError::from))
         .await?;
     Ok(see_other(&format!("/admin/members/{member_id}?done=posts-deleted")))
 }

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use crate::account::deletion;
 use crate::account::mails;
 use crate::auth::domain::Email;
+use crate::auth::role::Role;
 use crate::auth::routes::EmptyForm;
-use crate::auth::sessions::outranks;
 use crate::db::now;
 use crate::forum::domain::{slugify, Title};
 use crate::forum::queries::{self as forum, Category};
@@ -420,11 +420,11 @@ async fn resolve_flags(
                 let outcome = match action.as_str() {
                     "dismiss" => "dismissed, no action taken",
                     "hide" => {
-                        store::act_on_post(c, staff.user_id, &staff.role, post_id, PostAction::Hide, &reason)?;
+                        store::act_on_post(c, staff.user_id, staff.role, post_id, PostAction::Hide, &reason)?;
                         "the post was hidden"
                     }
                     "delete" => {
-                        store::act_on_post(c, staff.user_id, &staff.role, post_id, PostAction::Delete, &reason)?;
+                        store::act_on_post(c, staff.user_id, staff.role, post_id, PostAction::Delete, &reason)?;
                         "the post was deleted"
                     }
                     "suspend" => {
@@ -433,7 +433,7 @@ async fn resolve_flags(
                         store::set_standing(
                             c,
                             staff.user_id,
-                            &staff.role,
+                            staff.role,
                             author,
                             Standing::SuspendUntil(until),
                             &reason,
@@ -480,7 +480,7 @@ async fn post_action(
     let reason = required_reason(&form.reason)?;
     state
         .db
-        .run(move |c| store::act_on_post(c, staff.user_id, &staff.role, post_id, action, &reason))
+        .run(move |c| store::act_on_post(c, staff.user_id, staff.role, post_id, action, &reason))
         .await
         .map_err(moderation_error)?;
     let post = state.db.run(move |c| forum::find_post(c, post_id)).await?.ok_or(AppError::NotFound)?;
@@ -511,7 +511,7 @@ async fn topic_action(
     let reason = required_reason(&form.reason)?;
     state
         .db
-        .run(move |c| store::act_on_topic(c, staff.user_id, &staff.role, topic_id, action, &reason))
+        .run(move |c| store::act_on_topic(c, staff.user_id, staff.role, topic_id, action, &reason))
         .await
         .map_err(moderation_error)?;
     Ok(see_other(&format!("/t/{topic_id}")))
@@ -623,7 +623,7 @@ async fn member_standing(
     };
     state
         .db
-        .run(move |c| store::set_standing(c, staff.user_id, &staff.role, id, standing, &reason))
+        .run(move |c| store::set_standing(c, staff.user_id, staff.role, id, standing, &reason))
         .await
         .map_err(moderation_error)?;
     Ok(see_other(&format!("/admin/members/{id}")))
@@ -642,13 +642,13 @@ async fn erase_member(
     let reason = deletion::ErasureReason::parse_staff_choice(&form.category)
         .ok_or_else(|| AppError::BadRequest("Choose why the account is erased.".into()))?;
     let member = state.db.run(move |c| store::member(c, id)).await?.ok_or(AppError::NotFound)?;
-    if !outranks(&staff.role, &member.role) {
+    if !staff.role.outranks(member.role) {
         return Err(AppError::Conflict(
             "Moderators act on members only; erasing a moderator takes an administrator.".into(),
         ));
     }
     // Erasing staff cannot be undone: the administrator proves who they are again.
-    if member.role != "member" {
+    if member.role != Role::Member {
         let proof =
             crate::account::routes::proof_of_identity(&state, &staff, form.current_password.clone(), "erase").await?;
         if let Some(message) = proof {
@@ -688,7 +688,9 @@ async fn member_role(
 ) -> Result<HttpResponse, AppError> {
     let admin = visitor.admin()?.user_id;
     let id = path.into_inner();
-    state.db.run(move |c| store::set_role(c, admin, id, &form.role)).await.map_err(moderation_error)?;
+    let role = Role::parse_assignable(&form.role)
+        .ok_or_else(|| AppError::BadRequest("A role is member, moderator or admin.".into()))?;
+    state.db.run(move |c| store::set_role(c, admin, id, role)).await.map_err(moderation_error)?;
     Ok(see_other(&format!("/admin/members/{id}")))
 }
 
@@ -749,8 +751,8 @@ async fn privacy_requests(
 ) -> Result<HttpResponse, AppError> {
     visitor.staff()?;
     let before = query.before;
-    let (open, closed, older) = state.db.run(move |c| store::privacy_requests(c, before)).await?;
-    render(&RequestsPage { visitor, open, closed, older })
+    let queue = state.db.run(move |c| store::privacy_requests(c, before)).await?;
+    render(&RequestsPage { visitor, open: queue.open, closed: queue.closed, older: queue.older })
 }
 
 #[derive(Deserialize)]

@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use crate::auth::sessions::outranks;
+use crate::auth::role::Role;
 use crate::db::schema::{categories, flags, notices, posts, privacy_requests, topics, users};
 use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
@@ -187,21 +187,21 @@ impl PostAction {
 pub fn act_on_post(
     conn: &mut DbConn,
     actor: i64,
-    actor_role: &str,
+    actor_role: Role,
     post_id: i64,
     action: PostAction,
     reason: &str,
 ) -> Result<(), ModError> {
     let now = now();
     with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
-        let (author, author_role): (i64, String) = posts::table
+        let (author, author_role): (i64, Role) = posts::table
             .inner_join(users::table)
             .filter(posts::id.eq(post_id))
             .select((users::id, users::role))
             .first(c)
             .optional()?
             .ok_or(ModError::NotFound)?;
-        may_act_on_content(actor, actor_role, author, &author_role, "post")?;
+        may_act_on_content(actor, actor_role, author, author_role, "post")?;
         let target = posts::table.find(post_id);
         let changed = match action {
             PostAction::Hide => diesel::update(target)
@@ -228,12 +228,12 @@ pub fn act_on_post(
 /// Staff act on their own content and on content by those they outrank.
 fn may_act_on_content(
     actor: i64,
-    actor_role: &str,
+    actor_role: Role,
     author: i64,
-    author_role: &str,
+    author_role: Role,
     what: &str,
 ) -> Result<(), ModError> {
-    if author == actor || outranks(actor_role, author_role) {
+    if author == actor || actor_role.outranks(author_role) {
         return Ok(());
     }
     Err(ModError::Refused(format!(
@@ -254,21 +254,21 @@ pub enum TopicAction {
 pub fn act_on_topic(
     conn: &mut DbConn,
     actor: i64,
-    actor_role: &str,
+    actor_role: Role,
     topic_id: i64,
     action: TopicAction,
     reason: &str,
 ) -> Result<(), ModError> {
     let now = now();
     with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
-        let (author, author_role): (i64, String) = topics::table
+        let (author, author_role): (i64, Role) = topics::table
             .inner_join(users::table)
             .filter(topics::id.eq(topic_id))
             .select((users::id, users::role))
             .first(c)
             .optional()?
             .ok_or(ModError::NotFound)?;
-        may_act_on_content(actor, actor_role, author, &author_role, "topic")?;
+        may_act_on_content(actor, actor_role, author, author_role, "topic")?;
         let (from_category, post_count): (i64, i64) = topics::table
             .find(topic_id)
             .select((topics::category_id, topics::post_count))
@@ -347,7 +347,7 @@ pub struct MemberRow {
     pub id: i64,
     pub username: String,
     pub email: Option<String>,
-    pub role: String,
+    pub role: Role,
     pub created_at: i64,
     pub banned: bool,
     pub suspended_until: Option<i64>,
@@ -383,7 +383,7 @@ pub fn search_members(conn: &mut DbConn, query: &str) -> Result<Vec<MemberRow>, 
     Ok(with_conn!(conn, |c| {
         let by_ip = posts::table.filter(posts::posted_from_ip.eq(&exact_ip)).select(posts::user_id);
         users::table
-            .filter(users::role.ne("system"))
+            .filter(users::role.ne(Role::System))
             .filter(
                 users::username_key
                     .like(&pattern)
@@ -401,7 +401,7 @@ pub fn search_members(conn: &mut DbConn, query: &str) -> Result<Vec<MemberRow>, 
 pub fn member(conn: &mut DbConn, id: i64) -> Result<Option<MemberRow>, DbError> {
     Ok(with_conn!(conn, |c| users::table
         .find(id)
-        .filter(users::role.ne("system"))
+        .filter(users::role.ne(Role::System))
         .select(MEMBER_COLUMNS)
         .first(c)
         .optional())?)
@@ -445,21 +445,21 @@ pub enum Standing {
 pub fn set_standing(
     conn: &mut DbConn,
     actor: i64,
-    actor_role: &str,
+    actor_role: Role,
     member_id: i64,
     standing: Standing,
     reason: &str,
 ) -> Result<(), ModError> {
     let now = now();
     with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
-        let role: String = users::table
+        let role: Role = users::table
             .find(member_id)
-            .filter(users::role.ne("system"))
+            .filter(users::role.ne(Role::System))
             .select(users::role)
             .first(c)
             .optional()?
             .ok_or(ModError::NotFound)?;
-        if !outranks(actor_role, &role) {
+        if !actor_role.outranks(role) {
             return Err(ModError::Refused(
                 "Moderators act on members only, and administrators on moderators and members.".into(),
             ));
@@ -497,13 +497,13 @@ pub fn set_standing(
     }))
 }
 
-pub fn set_role(conn: &mut DbConn, actor: i64, member_id: i64, role: &str) -> Result<(), ModError> {
-    if !["member", "moderator", "admin"].contains(&role) {
+pub fn set_role(conn: &mut DbConn, actor: i64, member_id: i64, role: Role) -> Result<(), ModError> {
+    if role == Role::System {
         return Err(ModError::Refused("A role is member, moderator or admin.".into()));
     }
     let now = now();
     with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
-        let changed = diesel::update(users::table.find(member_id).filter(users::role.ne("system")))
+        let changed = diesel::update(users::table.find(member_id).filter(users::role.ne(Role::System)))
             .set(users::role.eq(role))
             .execute(c)?;
         if changed == 0 {
@@ -686,13 +686,17 @@ const REQUEST_COLUMNS: (
 /// How many answered or refused requests a page of the queue shows.
 pub const CLOSED_REQUESTS_PER_PAGE: i64 = 50;
 
-/// The queue as its page shows it: every open request, oldest (nearest its deadline)
-/// first, then a page of answered and refused ones, newest first, before `before`;
-/// and where the next page of those starts.
-pub fn privacy_requests(
-    conn: &mut DbConn,
-    before: Option<i64>,
-) -> Result<(Vec<PrivacyRequest>, Vec<PrivacyRequest>, Option<i64>), DbError> {
+/// The privacy-request queue as its page shows it.
+pub struct RequestQueue {
+    /// Every open request, oldest (nearest its deadline) first.
+    pub open: Vec<PrivacyRequest>,
+    /// A page of answered and refused ones, newest first.
+    pub closed: Vec<PrivacyRequest>,
+    /// Where the next page of those starts.
+    pub older: Option<i64>,
+}
+
+pub fn privacy_requests(conn: &mut DbConn, before: Option<i64>) -> Result<RequestQueue, DbError> {
     let before = before.unwrap_or(i64::MAX);
     let (open, mut closed): (Vec<PrivacyRequest>, Vec<PrivacyRequest>) = with_conn!(conn, |c| {
         let open = privacy_requests::table
@@ -709,13 +713,13 @@ pub fn privacy_requests(
             .load(c)?;
         Ok::<_, diesel::result::Error>((open, closed))
     })?;
-    let next = if closed.len() as i64 > CLOSED_REQUESTS_PER_PAGE {
+    let older = if closed.len() as i64 > CLOSED_REQUESTS_PER_PAGE {
         closed.truncate(CLOSED_REQUESTS_PER_PAGE as usize);
         closed.last().map(|r| r.id)
     } else {
         None
     };
-    Ok((open, closed, next))
+    Ok(RequestQueue { open, closed, older })
 }
 
 pub fn open_request_deadlines(conn: &mut DbConn) -> Result<Vec<i64>, DbError> {

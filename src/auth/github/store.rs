@@ -263,7 +263,7 @@ pub fn complete_signup(
                 users::username_key.eq(&key),
                 users::email.eq(&signup.email),
                 users::email_verified.eq(true),
-                users::role.eq("member"),
+                users::role.eq(crate::auth::role::Role::Member),
                 users::created_at.eq(now),
                 users::age_confirmed_at.eq(now),
                 users::policy_version.eq(policy_version),
