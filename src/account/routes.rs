@@ -10,11 +10,10 @@ use crate::account::store::{self, NewsletterEvent, Profile, ProfileError, Record
 use crate::account::tokens::{self, Purpose};
 use crate::account::{deletion, mails};
 use crate::auth::domain::{Email, NewPassword, Username};
-use crate::auth::routes::EmptyForm;
 use crate::auth::sessions::SessionUser;
 use crate::auth::{password, sessions};
 use crate::web::client_ip::ClientIp;
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::errors::{too_many_message, AppError};
 use crate::web::rate_limit::{Limit, TooMany};
 use crate::web::visitor::Visitor;

@@ -11,7 +11,7 @@ use crate::auth::domain::{Email, NewPassword, Username};
 use crate::auth::store::{self, NewMember, RegisterError};
 use crate::auth::{password, sessions};
 use crate::web::client_ip::ClientIp;
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::errors::{too_many_message, AppError};
 use crate::web::rate_limit::Limit;
 use crate::web::visitor::Visitor;
@@ -287,9 +287,6 @@ async fn login(
     response.add_cookie(&session_cookie(&state, token, remember))?;
     Ok(response)
 }
-
-#[derive(Deserialize)]
-pub struct EmptyForm {}
 
 async fn logout(
     state: web::Data<AppState>,

@@ -454,7 +454,7 @@ async fn like(
     state: web::Data<AppState>,
     visitor: Visitor,
     path: web::Path<i64>,
-    _: CsrfForm<crate::auth::routes::EmptyForm>,
+    _: CsrfForm<crate::web::csrf::EmptyForm>,
 ) -> Result<HttpResponse, AppError> {
     set_like(state, visitor, path.into_inner(), true).await
 }
@@ -463,7 +463,7 @@ async fn unlike(
     state: web::Data<AppState>,
     visitor: Visitor,
     path: web::Path<i64>,
-    _: CsrfForm<crate::auth::routes::EmptyForm>,
+    _: CsrfForm<crate::web::csrf::EmptyForm>,
 ) -> Result<HttpResponse, AppError> {
     set_like(state, visitor, path.into_inner(), false).await
 }

@@ -8,13 +8,12 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::auth::role::Role;
-use crate::auth::routes::EmptyForm;
 use crate::db::schema::{posts, topics, users};
 use crate::db::{now, DbConn, WriteTransaction};
 use crate::moderation::routes::required_reason;
 use crate::moderation::store::ModError;
 use crate::record_audit;
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::errors::AppError;
 use crate::web::visitor::Visitor;
 use crate::web::{filters, render, see_other};

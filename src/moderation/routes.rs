@@ -11,7 +11,6 @@ use crate::account::deletion;
 use crate::account::mails;
 use crate::auth::domain::Email;
 use crate::auth::role::Role;
-use crate::auth::routes::EmptyForm;
 use crate::db::now;
 use crate::forum::domain::{slugify, Title};
 use crate::forum::queries::{self as forum, Category};
@@ -20,7 +19,7 @@ use crate::moderation::store::{
     self, EditRecord, FlaggedPost, MemberActivity, MemberRow, ModError, PostAction, PrivacyRequest, Standing,
     TopicAction, FLAG_REASONS, REQUEST_DEADLINE_SECONDS, REQUEST_KINDS,
 };
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::errors::AppError;
 use crate::web::rate_limit::Limit;
 use crate::web::visitor::Visitor;

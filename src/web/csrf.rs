@@ -119,6 +119,10 @@ fn expected_for(req: &HttpRequest, signed_in: bool) -> Option<String> {
     }
 }
 
+/// A form with nothing in it but its token (buttons: sign out, like, mark read…).
+#[derive(Deserialize)]
+pub struct EmptyForm {}
+
 /// A form body whose CSRF token has been checked: handlers that change anything take this.
 pub struct CsrfForm<T>(pub T);
 
