@@ -8,6 +8,7 @@ pub mod forum;
 pub mod mail;
 pub mod moderation;
 pub mod ops;
+pub mod privacy;
 pub mod telemetry;
 pub mod text;
 pub mod web;
@@ -33,7 +34,7 @@ pub struct AppState {
     pub mailer: mail::Mailer,
     pub signer: web::signing::Signer,
     /// The banner about a coming privacy-policy change, refreshed once a minute.
-    pub upcoming_policy: account::policy::UpcomingCache,
+    pub upcoming_policy: privacy::policy::UpcomingCache,
 }
 
 impl AppState {
@@ -86,7 +87,7 @@ impl App {
         };
         let mailer = mail::Mailer::new(&config.mail, &config.mail_from)?;
         let signer = web::signing::Signer::new(db::settings::signing_key(&mut db.get()?)?);
-        account::policy::seed(&db)?;
+        privacy::policy::seed(&db)?;
         if config.daily_maintenance {
             ops::maintenance::spawn_daily(db.clone(), config.clone());
         }
@@ -116,7 +117,7 @@ impl App {
                     .configure(auth::github::routes::routes)
                     .configure(moderation::routes::routes)
                     .configure(moderation::review::routes)
-                    .configure(account::policy::routes)
+                    .configure(privacy::policy::routes)
                     .configure(account::routes::routes)
                     .configure(account::email::routes)
                     .configure(account::export::routes)

@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use agora::account::{deletion, ledger, newsletter, policy, store};
+use agora::account::{deletion, newsletter, store};
 use agora::config::Config;
 use agora::db::Database;
 use agora::mail::Mailer;
 use agora::ops::backup;
+use agora::privacy::{ledger, policy};
 
 #[derive(Parser)]
 #[command(name = "agora", version, about = "A fast, privacy-respecting community forum")]
@@ -240,12 +241,12 @@ fn erase_account(config: &Config, username: &str, reason: deletion::ErasureReaso
     let user_id = store::member_by_username(&mut conn, username)?.with_context(|| format!("no member {username:?}"))?;
     let deleted = deletion::delete_account(&mut conn, user_id, reason)?.context("the account was already gone")?;
     drop(conn);
-    let forget = agora::account::erasure::Forget { email: deleted.email.as_deref(), username: Some(&deleted.username) };
-    agora::account::erasure::settle(&db, config, Some(forget))?;
+    let forget = agora::privacy::erasure::Forget { email: deleted.email.as_deref(), username: Some(&deleted.username) };
+    agora::privacy::erasure::settle(&db, config, Some(forget))?;
     let mailer = Mailer::new(&config.mail, &config.mail_from)?;
     if let Some(email) = &deleted.email {
         actix_web::rt::System::new()
-            .block_on(mailer.send_or_log(agora::account::mails::account_deleted(email, &deleted.username)));
+            .block_on(mailer.send_or_log(agora::privacy::mails::account_deleted(email, &deleted.username)));
     }
     println!("account {user_id} erased ({})", reason.as_str());
     Ok(())

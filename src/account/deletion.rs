@@ -8,7 +8,7 @@ use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use crate::account::{mails, store};
+use crate::account::store;
 use crate::auth::sessions::{self, SessionUser};
 use crate::db::schema::{
     audit_log, avatars, email_tokens, flags, github_signups, likes, newsletter_events, notices, oauth_states,
@@ -16,6 +16,7 @@ use crate::db::schema::{
 };
 use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
+use crate::privacy::mails;
 use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
 use crate::web::visitor::Visitor;
@@ -32,44 +33,7 @@ pub struct Deleted {
     pub email: Option<String>,
 }
 
-/// Why an account was erased, as the ledger and the audit log record it: a fixed
-/// category, never free text (which could describe the person).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErasureReason {
-    /// The member deleted their account.
-    SelfService,
-    /// Staff or the operator erased it: the member is under 13.
-    Under13,
-    /// Staff or the operator erased it for another reason.
-    StaffOther,
-}
-
-impl ErasureReason {
-    pub const STAFF_CHOICES: [ErasureReason; 2] = [ErasureReason::Under13, ErasureReason::StaffOther];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErasureReason::SelfService => "self-service",
-            ErasureReason::Under13 => "under-13",
-            ErasureReason::StaffOther => "staff-other",
-        }
-    }
-
-    /// The category of a ledger entry, including those written before categories were
-    /// fixed (their free text is not carried over).
-    pub fn from_ledger(raw: &str) -> Self {
-        match raw {
-            "self-service" | "deleted by member" => ErasureReason::SelfService,
-            "under-13" | "under 13" | "erased by staff: under 13" => ErasureReason::Under13,
-            _ => ErasureReason::StaffOther,
-        }
-    }
-
-    /// A staff member's or operator's choice (members delete through their own page).
-    pub fn parse_staff_choice(raw: &str) -> Option<Self> {
-        Self::STAFF_CHOICES.into_iter().find(|r| r.as_str() == raw.trim())
-    }
-}
+pub use crate::privacy::ledger::ErasureReason;
 
 /// Deletes an account; the ledger records `reason`'s category. `None` when there is no
 /// such member.
@@ -174,7 +138,7 @@ pub async fn delete_and_notify(state: &AppState, user_id: i64, reason: ErasureRe
 /// notice to the address captured before it was erased: the only mail left about them,
 /// gone with the mail folder's retention.
 pub async fn after_deletion(state: &AppState, deleted: Deleted) {
-    crate::account::erasure::settle_async(state, Some((deleted.email.clone(), Some(deleted.username.clone())))).await;
+    crate::privacy::erasure::settle_async(state, Some((deleted.email.clone(), Some(deleted.username.clone())))).await;
     if let Some(email) = &deleted.email {
         state.mailer.send_or_log(mails::account_deleted(email, &deleted.username)).await;
     }

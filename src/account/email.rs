@@ -7,10 +7,11 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::account::tokens::{self, Purpose};
-use crate::account::{mails, store};
+use crate::account::store;
 use crate::auth::domain::{Email, NewPassword};
 use crate::auth::password;
+use crate::privacy::mails;
+use crate::privacy::tokens::{self, Purpose};
 use crate::web::client_ip::ClientIp;
 use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
@@ -131,7 +132,7 @@ async fn change(state: web::Data<AppState>, CsrfForm(form): CsrfForm<TokenForm>)
     // The old address is a removed value: the ledger copy must know, and mail files to
     // it go (they would otherwise outlive it in the mail folder).
     let old_address = changed.clone().flatten();
-    crate::account::erasure::settle_async(&state, old_address.map(|old| (Some(old), None))).await;
+    crate::privacy::erasure::settle_async(&state, old_address.map(|old| (Some(old), None))).await;
     if changed.is_none() {
         return Err(AppError::Conflict(
             "Another member started using this address in the meantime, so your address was not changed.".into(),
@@ -262,6 +263,6 @@ async fn reset(
             })
         })
         .await?;
-    crate::account::routes::sync_ledger_file(&state).await;
+    crate::privacy::erasure::settle_async(&state, None).await;
     Ok(see_other("/login?done=password-reset"))
 }

@@ -87,7 +87,7 @@ async fn unsubscribe(
         // A deleted account receives nothing anyway.
         return Ok(see_other("/"));
     }
-    crate::account::routes::sync_ledger_file(&state).await;
+    crate::privacy::erasure::settle_async(&state, None).await;
     render(&UnsubscribePage { visitor, action: String::new(), done: true })
 }
 
@@ -114,7 +114,7 @@ pub async fn send(
     let mut sent = 0;
     for (user_id, email) in recipients {
         let unsubscribe = unsubscribe_url(public_url, signer, user_id);
-        let mail = crate::account::mails::newsletter(public_url, &email, subject, markdown, unsubscribe);
+        let mail = crate::privacy::mails::newsletter(public_url, &email, subject, markdown, unsubscribe);
         match mailer.send(mail).await {
             Ok(()) => sent += 1,
             Err(error) => tracing::error!(user_id, error = %format!("{error:#}"), "newsletter not sent"),

@@ -6,12 +6,13 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::account::deletion;
 use crate::account::store::{self, NewsletterEvent, Profile, ProfileError, RecordedIp, SessionRow};
-use crate::account::tokens::{self, Purpose};
-use crate::account::{deletion, mails};
 use crate::auth::domain::{Email, NewPassword, Username};
 use crate::auth::sessions::SessionUser;
 use crate::auth::{password, sessions};
+use crate::privacy::mails;
+use crate::privacy::tokens::{self, Purpose};
 use crate::web::client_ip::ClientIp;
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::errors::{too_many_message, AppError};
@@ -204,7 +205,7 @@ async fn update_profile(
         .await;
     match saved {
         Ok(()) => {
-            sync_ledger_file(&state).await;
+            crate::privacy::erasure::settle_async(&state, None).await;
             Ok(see_other("/account?done=profile"))
         }
         Err(ProfileError::UsernameTaken) => {
@@ -214,11 +215,6 @@ async fn update_profile(
     }
 }
 
-/// Keeps every copy in step after a removal (the ledger copy, the write-ahead log).
-pub(crate) async fn sync_ledger_file(state: &AppState) {
-    crate::account::erasure::settle_async(state, None).await;
-}
-
 async fn remove_picture(
     state: web::Data<AppState>,
     visitor: Visitor,
@@ -226,7 +222,7 @@ async fn remove_picture(
 ) -> Result<HttpResponse, AppError> {
     let user_id = visitor.member()?.user_id;
     state.db.run(move |c| store::remove_picture(c, user_id)).await?;
-    sync_ledger_file(&state).await;
+    crate::privacy::erasure::settle_async(&state, None).await;
     Ok(see_other("/account?done=picture-removed"))
 }
 
@@ -306,7 +302,7 @@ async fn change_password(
             })
         })
         .await?;
-    sync_ledger_file(&state).await;
+    crate::privacy::erasure::settle_async(&state, None).await;
     Ok(see_other("/account?done=password"))
 }
 
@@ -413,7 +409,7 @@ async fn newsletter(
     let subscribed = form.newsletter.is_some();
     state.db.run(move |c| store::set_newsletter(c, user_id, subscribed, "account page")).await?;
     if !subscribed {
-        sync_ledger_file(&state).await;
+        crate::privacy::erasure::settle_async(&state, None).await;
     }
     Ok(see_other("/account?done=newsletter"))
 }

@@ -242,7 +242,7 @@ pub fn set_password_hash(conn: &mut DbConn, user_id: i64, hash: &str) -> Result<
         record_erasure!(c, user_id, "password", "changed by member", now)?;
         Ok(())
     }))?;
-    crate::account::tokens::revoke(conn, user_id, &[crate::account::tokens::Purpose::ResetPassword])?;
+    crate::privacy::tokens::revoke(conn, user_id, &[crate::privacy::tokens::Purpose::ResetPassword])?;
     Ok(())
 }
 

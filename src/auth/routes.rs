@@ -6,10 +6,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::account::{mails, policy, tokens};
 use crate::auth::domain::{Email, NewPassword, Username};
 use crate::auth::store::{self, NewMember, RegisterError};
 use crate::auth::{password, sessions};
+use crate::privacy::{mails, policy, tokens};
 use crate::web::client_ip::ClientIp;
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::errors::{too_many_message, AppError};

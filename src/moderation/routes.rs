@@ -8,7 +8,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::account::deletion;
-use crate::account::mails;
 use crate::auth::domain::Email;
 use crate::auth::role::Role;
 use crate::db::now;
@@ -19,6 +18,7 @@ use crate::moderation::store::{
     self, EditRecord, FlaggedPost, MemberActivity, MemberRow, ModError, PostAction, PrivacyRequest, Standing,
     TopicAction, FLAG_REASONS, REQUEST_DEADLINE_SECONDS, REQUEST_KINDS,
 };
+use crate::privacy::mails;
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::errors::AppError;
 use crate::web::rate_limit::Limit;

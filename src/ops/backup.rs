@@ -14,10 +14,10 @@ use diesel::{PgConnection, SqliteConnection};
 use serde_json::Value;
 
 use crate::account::deletion::delete_account;
-use crate::account::ledger::{self, Entry};
 use crate::db::schema::{avatars, deletion_ledger, users};
 use crate::db::WriteTransaction;
 use crate::db::{now, Database, DbConn};
+use crate::privacy::ledger::{self, Entry};
 use crate::{record_erasure, with_conn};
 
 const PG_FORMAT: &str = "agora-postgres-backup-1";

@@ -40,7 +40,7 @@ async fn register_stores_member_consent_and_signs_in(app: TestApp) {
     .unwrap();
     assert_eq!(username, "Alice");
     assert_eq!(email.as_deref(), Some("alice@example.org"));
-    assert_eq!(policy.as_deref(), Some(agora::account::policy::BUNDLED_POLICY_VERSION));
+    assert_eq!(policy.as_deref(), Some(agora::privacy::policy::BUNDLED_POLICY_VERSION));
     let now = agora::db::now();
     assert!(accepted.is_some_and(|t| (now - t).abs() < 60));
     assert!(age.is_some_and(|t| (now - t).abs() < 60));

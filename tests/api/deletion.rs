@@ -2,9 +2,10 @@
 //! P9 and P12 (backups forget within 14 days, restores replay erasures), P17 (staff
 //! can erase an under-13 account at once), P18 (policy changes with notice).
 
-use agora::account::{deletion, policy};
+use agora::account::deletion;
 use agora::db::schema::{deletion_ledger, likes, posts, users};
 use agora::ops::backup;
+use agora::privacy::policy;
 use agora::with_conn;
 use diesel::prelude::*;
 
@@ -202,7 +203,7 @@ async fn p9_p12_p14_a_restored_backup_never_brings_back_what_was_erased(app: Tes
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let mut conn = app.db.get().unwrap();
     deletion::delete_account(&mut conn, leaver_id, deletion::ErasureReason::SelfService).unwrap().unwrap();
-    agora::account::ledger::write_file(&mut conn, &app.backup_dir()).unwrap();
+    agora::privacy::ledger::write_file(&mut conn, &app.backup_dir()).unwrap();
     stayer.post_form("/account/profile", &[("username", "stayer"), ("first_name", ""), ("last_name", "")]).await;
 
     // Restore into a fresh database: the deletion and the removal are replayed.

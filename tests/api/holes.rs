@@ -189,7 +189,7 @@ async fn hole_05_concurrent_writers_never_see_database_locked(app: TestApp) {
 }
 
 async fn hole_06_the_ledger_copy_survives_concurrent_writers_and_heals(app: TestApp) {
-    use agora::account::ledger;
+    use agora::privacy::ledger;
     // Erasures recorded in the table, as profile changes make them.
     for n in 0..6 {
         let member = app.another_browser();

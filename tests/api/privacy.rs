@@ -1,8 +1,8 @@
 //! The privacy promises P8–P10 and P15–P16: "Your data", editing, e-mail links,
 //! newsletter consent, the data export, and the registry of personal data.
 
-use agora::account::registry::{self, OnDeletion};
 use agora::db::schema::{deletion_ledger, email_tokens, newsletter_events, sessions, users};
+use agora::privacy::registry::{self, OnDeletion};
 use agora::with_conn;
 use diesel::prelude::*;
 use serde_json::Value;
@@ -65,7 +65,7 @@ async fn p8_your_data_shows_everything_held_about_the_member(app: TestApp) {
     assert_eq!(account.status, 200);
     assert_eq!(account.texts("dd.username"), vec!["dana"]);
     assert_eq!(account.texts("dd.email"), vec!["dana@example.org (verified)"]);
-    assert!(account.texts("dd.policy")[0].contains(agora::account::policy::BUNDLED_POLICY_VERSION));
+    assert!(account.texts("dd.policy")[0].contains(agora::privacy::policy::BUNDLED_POLICY_VERSION));
     assert_eq!(account.texts("li.password"), vec!["Password: set"]);
     assert!(account.body.contains("id=\"newsletter\" name=\"newsletter\" type=\"checkbox\" value=\"yes\" checked"));
     assert!(account.texts(".newsletter-events li")[0].starts_with("Subscribed on"));

@@ -8,12 +8,12 @@ use askama::Template;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::account::policy;
 use crate::auth::domain::Username;
 use crate::auth::github::client::{Avatar, GithubClient, GithubError, GithubProfile};
 use crate::auth::github::store::{self, LinkError, Purpose, SignupError};
 use crate::auth::routes::{session_cookie, user_agent};
 use crate::auth::sessions;
+use crate::privacy::policy;
 use crate::web::client_ip::ClientIp;
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::errors::AppError;
@@ -250,7 +250,7 @@ async fn account_round_trip(
             Ok(()) => {
                 let profile = state.db.run(move |c| crate::account::store::profile(c, user_id)).await?;
                 if let Some(email) = profile.as_ref().and_then(|p| p.email.clone()) {
-                    let mail = crate::account::mails::github_linked(
+                    let mail = crate::privacy::mails::github_linked(
                         &state.config.public_url,
                         &email,
                         &member.username,
@@ -276,7 +276,7 @@ async fn account_round_trip(
     } else {
         let avatar = fetch_avatar(client, &profile).await;
         state.db.run(move |c| store::reimport(c, user_id, &profile, avatar.as_ref())).await?;
-        crate::account::routes::sync_ledger_file(state).await;
+        crate::privacy::erasure::settle_async(state, None).await;
     }
     Ok(())
 }
@@ -500,6 +500,6 @@ async fn unlink(
             "GitHub is your only way to sign in. Set a password first, then unlink GitHub.".into(),
         ));
     }
-    crate::account::routes::sync_ledger_file(&state).await;
+    crate::privacy::erasure::settle_async(&state, None).await;
     Ok(see_other("/account"))
 }

@@ -175,7 +175,7 @@ pub fn publish(
 /// The notice every member gets about a published change.
 pub fn change_notice(public_url: &str, to: String, version: &PolicyVersion) -> Mail {
     let date = filters::when(version.effective_at, askama::NO_VALUES).unwrap_or_default();
-    crate::account::mails::policy_change(public_url, &to, &version.version, &date)
+    crate::privacy::mails::policy_change(public_url, &to, &version.version, &date)
 }
 
 /// A coming change: its version and when it takes effect.

@@ -2,10 +2,10 @@
 //! transaction changed: the deletion-ledger copy beside the backups, the SQLite
 //! write-ahead log, and (when a whole account goes) the mail folder.
 
-use crate::account::ledger;
 use crate::config::Config;
 use crate::db::Database;
 use crate::mail::MailSettings;
+use crate::privacy::ledger;
 
 /// Identifiers to find mail files by: a deleted account's address and name, or an
 /// address a member stopped using.
@@ -25,7 +25,9 @@ pub fn settle(db: &Database, config: &Config, account: Option<Forget<'_>>) -> an
     Ok(())
 }
 
-/// `settle` from a request. A failure is logged, not shown: the erasure itself is done.
+/// `settle` from a request, after any removal or deletion: with `settle`, the one ledger
+/// service the web pages and `agora account erase` share. A failure is logged, not
+/// shown: the erasure itself is done.
 pub async fn settle_async(state: &crate::AppState, account: Option<(Option<String>, Option<String>)>) {
     let (db, config) = (state.db.clone(), state.config.clone());
     let done = actix_web::web::block(move || {

@@ -46,7 +46,7 @@ impl Entry {
 
     fn with_category(mut self) -> Entry {
         if self.erased == "account" {
-            self.reason = crate::account::deletion::ErasureReason::from_ledger(&self.reason).as_str().to_string();
+            self.reason = ErasureReason::from_ledger(&self.reason).as_str().to_string();
         }
         self
     }
@@ -126,5 +126,44 @@ pub fn read_file(dir: &Path) -> anyhow::Result<Vec<Entry>> {
         Ok(bytes) => Ok(serde_json::from_slice(&bytes)?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Why an account was erased, as the ledger and the audit log record it: a fixed
+/// category, never free text (which could describe the person).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErasureReason {
+    /// The member deleted their account.
+    SelfService,
+    /// Staff or the operator erased it: the member is under 13.
+    Under13,
+    /// Staff or the operator erased it for another reason.
+    StaffOther,
+}
+
+impl ErasureReason {
+    pub const STAFF_CHOICES: [ErasureReason; 2] = [ErasureReason::Under13, ErasureReason::StaffOther];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErasureReason::SelfService => "self-service",
+            ErasureReason::Under13 => "under-13",
+            ErasureReason::StaffOther => "staff-other",
+        }
+    }
+
+    /// The category of a ledger entry, including those written before categories were
+    /// fixed (their free text is not carried over).
+    pub fn from_ledger(raw: &str) -> Self {
+        match raw {
+            "self-service" | "deleted by member" => ErasureReason::SelfService,
+            "under-13" | "under 13" | "erased by staff: under 13" => ErasureReason::Under13,
+            _ => ErasureReason::StaffOther,
+        }
+    }
+
+    /// A staff member's or operator's choice (members delete through their own page).
+    pub fn parse_staff_choice(raw: &str) -> Option<Self> {
+        Self::STAFF_CHOICES.into_iter().find(|r| r.as_str() == raw.trim())
     }
 }

@@ -1,0 +1,10 @@
+//! What sign-in and the member's own data both need, below both: the privacy policy and
+//! its versions (consent), e-mail link tokens, the words of every mail, the deletion
+//! ledger and what follows an erasure, and the registry of personal data.
+
+pub mod erasure;
+pub mod ledger;
+pub mod mails;
+pub mod policy;
+pub mod registry;
+pub mod tokens;
