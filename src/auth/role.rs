@@ -1,42 +1,23 @@
 //! What a member may do on the forum, stored as text in `users.role`.
 
-use std::fmt;
-
-use diesel::backend::Backend;
-use diesel::deserialize::{self, FromSql, FromSqlRow};
-use diesel::expression::AsExpression;
-use diesel::pg::Pg;
-use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::Text;
-use diesel::sqlite::Sqlite;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
-#[diesel(sql_type = Text)]
-pub enum Role {
-    Member,
-    Moderator,
-    Admin,
-    /// The shared Anonymous account that deleted members' posts belong to: nobody signs
-    /// in as it, and member lists and commands never show it.
-    System,
+crate::text_enum! {
+    pub enum Role {
+        Member => "member",
+        Moderator => "moderator",
+        Admin => "admin",
+        /// The shared Anonymous account that deleted members' posts belong to: nobody signs
+        /// in as it, and member lists and commands never show it.
+        System => "system",
+    }
 }
 
 impl Role {
     /// The roles staff can give (the system account's is not one).
     pub const ASSIGNABLE: [Role; 3] = [Role::Member, Role::Moderator, Role::Admin];
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Member => "member",
-            Role::Moderator => "moderator",
-            Role::Admin => "admin",
-            Role::System => "system",
-        }
-    }
-
     /// A role staff or the command line may give, from its name.
     pub fn parse_assignable(raw: &str) -> Option<Role> {
-        Role::ASSIGNABLE.into_iter().find(|r| r.as_str() == raw.trim())
+        Role::parse(raw).filter(|role| *role != Role::System)
     }
 
     pub fn is_staff(self) -> bool {
@@ -56,39 +37,6 @@ impl Role {
     }
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl<DB> FromSql<Text, DB> for Role
-where
-    DB: Backend,
-    String: FromSql<Text, DB>,
-{
-    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
-        let text = String::from_sql(bytes)?;
-        match text.as_str() {
-            "system" => Ok(Role::System),
-            other => Role::parse_assignable(other).ok_or_else(|| format!("unknown role {other:?}").into()),
-        }
-    }
-}
-
-impl ToSql<Text, Sqlite> for Role {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-        out.set_value(self.as_str());
-        Ok(IsNull::No)
-    }
-}
-
-impl ToSql<Text, Pg> for Role {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        <str as ToSql<Text, Pg>>::to_sql(self.as_str(), &mut out.reborrow())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +47,7 @@ mod tests {
         assert!(!Role::Moderator.outranks(Role::Moderator) && !Role::Moderator.outranks(Role::Admin));
         assert_eq!(Role::parse_assignable("moderator"), Some(Role::Moderator));
         assert_eq!(Role::parse_assignable("system"), None, "nobody is made the system account");
+        assert_eq!(Role::parse("system"), Some(Role::System));
         assert_eq!(Role::Admin.to_string(), "admin");
     }
 }

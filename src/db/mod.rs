@@ -6,6 +6,7 @@
 
 pub mod schema;
 pub mod settings;
+pub mod text_enum;
 
 use std::time::Duration;
 

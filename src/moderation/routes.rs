@@ -15,8 +15,8 @@ use crate::forum::domain::{slugify, Title};
 use crate::forum::queries::{self as forum, Category};
 use crate::moderation::audit::{self, AuditEntry};
 use crate::moderation::store::{
-    self, EditRecord, FlaggedPost, MemberActivity, MemberRow, ModError, PostAction, PrivacyRequest, Standing,
-    TopicAction, FLAG_REASONS, REQUEST_DEADLINE_SECONDS, REQUEST_KINDS,
+    self, EditRecord, FlaggedPost, MemberActivity, MemberRow, ModError, PostAction, PrivacyRequest, RequestStatus,
+    Standing, TopicAction, FLAG_REASONS, REQUEST_DEADLINE_SECONDS, REQUEST_KINDS,
 };
 use crate::privacy::mails;
 use crate::web::csrf::{CsrfForm, EmptyForm};
@@ -772,17 +772,19 @@ async fn update_request(
 ) -> Result<HttpResponse, AppError> {
     let staff = visitor.staff()?.user_id;
     let id = path.into_inner();
+    let status = RequestStatus::parse(&form.status)
+        .ok_or_else(|| AppError::BadRequest("A request is open, answered or refused.".into()))?;
     let refusal = Some(form.refusal_reason.trim().to_string()).filter(|r| !r.is_empty());
     let request = state
         .db
-        .run(move |c| store::update_privacy_request(c, staff, id, &form.status, form.note.trim(), refusal.as_deref()))
+        .run(move |c| store::update_privacy_request(c, staff, id, status, form.note.trim(), refusal.as_deref()))
         .await
         .map_err(moderation_error)?;
     let mail = mails::privacy_request_updated(
         &request.email,
         request.id,
         &request.kind,
-        &request.status,
+        request.status.as_str(),
         request.refusal_reason.as_deref(),
     );
     state.mailer.send_or_log(mail).await;

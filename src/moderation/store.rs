@@ -621,11 +621,20 @@ pub struct PrivacyRequest {
     pub email: String,
     pub kind: String,
     pub message: String,
-    pub status: String,
+    pub status: RequestStatus,
     pub staff_note: String,
     pub refusal_reason: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+crate::text_enum! {
+    /// Where a privacy request stands.
+    pub enum RequestStatus {
+        Open => "open",
+        Answered => "answered",
+        Refused => "refused",
+    }
 }
 
 pub const REQUEST_KINDS: &[(&str, &str)] = &[
@@ -652,7 +661,7 @@ pub fn file_privacy_request(
             privacy_requests::user_id.eq(user_id),
             privacy_requests::kind.eq(kind),
             privacy_requests::message.eq(message),
-            privacy_requests::status.eq("open"),
+            privacy_requests::status.eq(RequestStatus::Open),
             privacy_requests::staff_note.eq(""),
             privacy_requests::created_at.eq(now),
             privacy_requests::updated_at.eq(now),
@@ -700,12 +709,12 @@ pub fn privacy_requests(conn: &mut DbConn, before: Option<i64>) -> Result<Reques
     let before = before.unwrap_or(i64::MAX);
     let (open, mut closed): (Vec<PrivacyRequest>, Vec<PrivacyRequest>) = with_conn!(conn, |c| {
         let open = privacy_requests::table
-            .filter(privacy_requests::status.eq("open"))
+            .filter(privacy_requests::status.eq(RequestStatus::Open))
             .order((privacy_requests::created_at, privacy_requests::id))
             .select(REQUEST_COLUMNS)
             .load(c)?;
         let closed = privacy_requests::table
-            .filter(privacy_requests::status.ne("open"))
+            .filter(privacy_requests::status.ne(RequestStatus::Open))
             .filter(privacy_requests::id.lt(before))
             .order(privacy_requests::id.desc())
             .limit(CLOSED_REQUESTS_PER_PAGE + 1)
@@ -724,7 +733,7 @@ pub fn privacy_requests(conn: &mut DbConn, before: Option<i64>) -> Result<Reques
 
 pub fn open_request_deadlines(conn: &mut DbConn) -> Result<Vec<i64>, DbError> {
     Ok(with_conn!(conn, |c| privacy_requests::table
-        .filter(privacy_requests::status.eq("open"))
+        .filter(privacy_requests::status.eq(RequestStatus::Open))
         .order(privacy_requests::created_at)
         .select(privacy_requests::created_at)
         .load::<i64>(c))?
@@ -738,14 +747,11 @@ pub fn update_privacy_request(
     conn: &mut DbConn,
     actor: i64,
     id: i64,
-    status: &str,
+    status: RequestStatus,
     note: &str,
     refusal_reason: Option<&str>,
 ) -> Result<PrivacyRequest, ModError> {
-    if !["open", "answered", "refused"].contains(&status) {
-        return Err(ModError::Refused("A request is open, answered or refused.".into()));
-    }
-    if status == "refused" && refusal_reason.is_none_or(|r| r.trim().is_empty()) {
+    if status == RequestStatus::Refused && refusal_reason.is_none_or(|r| r.trim().is_empty()) {
         return Err(ModError::Refused("A refusal needs a reason the requester will read.".into()));
     }
     let now = now();
@@ -754,7 +760,7 @@ pub fn update_privacy_request(
             .set((
                 privacy_requests::status.eq(status),
                 privacy_requests::staff_note.eq(note),
-                privacy_requests::refusal_reason.eq(refusal_reason.filter(|_| status == "refused")),
+                privacy_requests::refusal_reason.eq(refusal_reason.filter(|_| status == RequestStatus::Refused)),
                 privacy_requests::updated_at.eq(now),
             ))
             .execute(c)?;

@@ -35,7 +35,15 @@ async fn the_privacy_request_queue_shows_every_open_request_and_pages_the_rest(a
         let id =
             agora::moderation::store::file_privacy_request(&mut conn, &format!("r{n}@example.org"), None, "access", "")
                 .unwrap();
-        agora::moderation::store::update_privacy_request(&mut conn, 0, id, "answered", "", None).unwrap();
+        agora::moderation::store::update_privacy_request(
+            &mut conn,
+            0,
+            id,
+            agora::moderation::store::RequestStatus::Answered,
+            "",
+            None,
+        )
+        .unwrap();
         closed.push(id);
     }
     let newest_open =
