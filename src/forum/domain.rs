@@ -49,6 +49,29 @@ impl PostBody {
     }
 }
 
+crate::text_enum! {
+    /// Why a member flags a post (stored in `flags.reason`).
+    pub enum FlagReason {
+        Spam => "spam",
+        Abuse => "abuse",
+        OffTopic => "off-topic",
+        /// Needs the member's own words.
+        Other => "other",
+    }
+}
+
+impl FlagReason {
+    /// How the flag form offers it.
+    pub fn label(self) -> &'static str {
+        match self {
+            FlagReason::Spam => "Spam",
+            FlagReason::Abuse => "Abusive or harassing",
+            FlagReason::OffTopic => "Off-topic",
+            FlagReason::Other => "Something else",
+        }
+    }
+}
+
 /// The readable part of a topic URL: lower-case ASCII words joined by dashes.
 /// Only decoration; the id finds the topic.
 pub fn slugify(title: &str) -> String {

@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::sessions::SessionUser;
-use crate::forum::domain::{slugify, PostBody, Title};
+use crate::forum::domain::{slugify, FlagReason, PostBody, Title};
 use crate::forum::markdown;
 use crate::forum::queries::{self, Category, NewPost, PostView, ReplyOutcome, TopicCursor, TopicHeader, TopicSummary};
 use crate::web::client_ip::ClientIp;

@@ -11,12 +11,12 @@ use crate::account::deletion;
 use crate::auth::domain::Email;
 use crate::auth::role::Role;
 use crate::db::now;
-use crate::forum::domain::{slugify, Title};
+use crate::forum::domain::{slugify, FlagReason, Title};
 use crate::forum::queries::{self as forum, Category};
 use crate::moderation::audit::{self, AuditEntry};
 use crate::moderation::store::{
     self, EditRecord, FlaggedPost, MemberActivity, MemberRow, ModError, PostAction, PrivacyRequest, RequestStatus,
-    Standing, TopicAction, FLAG_REASONS, REQUEST_DEADLINE_SECONDS, REQUEST_KINDS,
+    Standing, TopicAction, REQUEST_DEADLINE_SECONDS, REQUEST_KINDS,
 };
 use crate::privacy::mails;
 use crate::web::csrf::{CsrfForm, EmptyForm};
@@ -122,10 +122,9 @@ async fn flag(
 ) -> Result<HttpResponse, AppError> {
     let user_id = visitor.active_member()?.user_id;
     let post_id = path.into_inner();
-    if !FLAG_REASONS.iter().any(|(key, _)| *key == form.reason) {
-        return Err(AppError::BadRequest("Choose why you are flagging this post.".into()));
-    }
-    if form.reason == "other" && form.details.trim().is_empty() {
+    let reason = FlagReason::parse(&form.reason)
+        .ok_or_else(|| AppError::BadRequest("Choose why you are flagging this post.".into()))?;
+    if reason == FlagReason::Other && form.details.trim().is_empty() {
         return Err(AppError::BadRequest("Say what is wrong with the post.".into()));
     }
     state.rate_limit(Limit::FlagPerMember, user_id).await?;
@@ -137,7 +136,7 @@ async fn flag(
     let details: String = form.details.trim().chars().take(1000).collect();
     let filed = state
         .db
-        .run(move |c| store::flag_post(c, post_id, user_id, &form.reason, &details))
+        .run(move |c| store::flag_post(c, post_id, user_id, reason, &details))
         .await
         .map_err(moderation_error)?;
     if !filed {

@@ -10,9 +10,6 @@ use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
 use crate::{record_audit, with_conn};
 
-pub const FLAG_REASONS: &[(&str, &str)] =
-    &[("spam", "Spam"), ("abuse", "Abusive or harassing"), ("off-topic", "Off-topic"), ("other", "Something else")];
-
 #[derive(Debug, thiserror::Error)]
 pub enum ModError {
     #[error("not found")]
@@ -41,7 +38,13 @@ impl From<diesel::result::Error> for ModError {
 }
 
 /// Files a flag; `false` when this member already flagged this post.
-pub fn flag_post(conn: &mut DbConn, post_id: i64, user_id: i64, reason: &str, details: &str) -> Result<bool, ModError> {
+pub fn flag_post(
+    conn: &mut DbConn,
+    post_id: i64,
+    user_id: i64,
+    reason: crate::forum::domain::FlagReason,
+    details: &str,
+) -> Result<bool, ModError> {
     let now = now();
     Ok(with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
         let exists = diesel::select(diesel::dsl::exists(posts::table.find(post_id))).get_result::<bool>(c)?;
