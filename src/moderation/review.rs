@@ -11,7 +11,7 @@ use crate::auth::role::Role;
 use crate::db::schema::{posts, topics, users};
 use crate::db::{now, DbConn, WriteTransaction};
 use crate::moderation::routes::required_reason;
-use crate::moderation::store::ModError;
+use crate::moderation::store::{target_role, ModError};
 use crate::record_audit;
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::errors::AppError;
@@ -112,13 +112,7 @@ pub fn delete_posts_of(
 ) -> Result<usize, ModError> {
     let now = now();
     with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
-        let role: Role = users::table
-            .find(member_id)
-            .filter(users::role.ne(Role::System))
-            .select(users::role)
-            .first(c)
-            .optional()?
-            .ok_or(ModError::NotFound)?;
+        let role = target_role!(c, member_id)?;
         if !actor_role.outranks(role) {
             return Err(ModError::Refused("Moderators act on members only.".into()));
         }

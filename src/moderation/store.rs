@@ -10,6 +10,22 @@ use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
 use crate::{record_audit, with_conn};
 
+/// The role of the member a staff action targets (never the shared system account),
+/// read inside the caller's transaction (`$c` is a concrete connection).
+macro_rules! target_role {
+    ($c:expr, $member_id:expr) => {
+        users::table
+            .find($member_id)
+            .filter(users::role.ne(Role::System))
+            .select(users::role)
+            .first::<Role>($c)
+            .optional()
+            .map_err(ModError::from)
+            .and_then(|role| role.ok_or(ModError::NotFound))
+    };
+}
+pub(crate) use target_role;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ModError {
     #[error("not found")]
@@ -455,13 +471,7 @@ pub fn set_standing(
 ) -> Result<(), ModError> {
     let now = now();
     with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
-        let role: Role = users::table
-            .find(member_id)
-            .filter(users::role.ne(Role::System))
-            .select(users::role)
-            .first(c)
-            .optional()?
-            .ok_or(ModError::NotFound)?;
+        let role = target_role!(c, member_id)?;
         if !actor_role.outranks(role) {
             return Err(ModError::Refused(
                 "Moderators act on members only, and administrators on moderators and members.".into(),
