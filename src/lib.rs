@@ -86,7 +86,7 @@ impl App {
             None => None,
         };
         let mailer = mail::Mailer::new(&config.mail, &config.mail_from)?;
-        let signer = web::signing::Signer::new(db::settings::signing_key(&mut db.get()?)?);
+        let signer = web::signing::Signer::new(db::settings::signing_key(&mut *db.get()?)?);
         privacy::policy::seed(&db)?;
         if config.daily_maintenance {
             ops::maintenance::spawn_daily(db.clone(), config.clone());

@@ -143,7 +143,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Ledger { action: LedgerAction::Rewrite } => {
             let db = open(&config)?;
-            let written = ledger::rewrite_file(&mut db.get()?, &config.backup_dir)?;
+            let written = ledger::rewrite_file(&mut *db.get()?, &config.backup_dir)?;
             println!("{} written with {written} entr(y/ies)", config.backup_dir.join(ledger::FILE_NAME).display());
         }
         Command::Admin { action } => {

@@ -149,15 +149,15 @@ fn add_member(dir: &Path, username: &str) {
     let db = agora::db::Database::connect(&url, 1).unwrap();
     db.migrate().unwrap();
     let mut conn = db.get().unwrap();
-    agora::with_conn!(&mut conn, |c| diesel::insert_into(users::table)
+    diesel::insert_into(users::table)
         .values((
             users::username.eq(username),
             users::username_key.eq(username),
             users::email.eq(format!("{username}@example.org")),
             users::created_at.eq(0i64),
         ))
-        .execute(c))
-    .unwrap();
+        .execute(&mut *conn)
+        .unwrap();
 }
 
 fn mails_in(dir: &Path) -> Vec<String> {
@@ -234,11 +234,7 @@ fn the_first_admin_is_made_from_the_command_line() {
         let url = format!("sqlite://{}", dir.path().join("agora.db").display());
         let db = agora::db::Database::connect(&url, 1).unwrap();
         let mut conn = db.get().unwrap();
-        agora::with_conn!(&mut conn, |c| users::table
-            .filter(users::username_key.eq("founder"))
-            .select(users::role)
-            .first::<String>(c))
-        .unwrap()
+        users::table.filter(users::username_key.eq("founder")).select(users::role).first::<String>(&mut *conn).unwrap()
     };
     let (ok, said) = run(dir.path(), &["admin", "grant", "founder", "admin"], &[]);
     assert!(ok, "{said}");

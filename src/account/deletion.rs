@@ -14,14 +14,13 @@ use crate::db::schema::{
     audit_log, avatars, email_tokens, flags, github_signups, likes, newsletter_events, notices, oauth_states,
     post_edits, posts, privacy_requests, topics, users,
 };
-use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
 use crate::privacy::mails;
 use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
 use crate::web::visitor::Visitor;
 use crate::web::{filters, render, render_with};
-use crate::{record_erasure, with_conn, AppState};
+use crate::{record_erasure, AppState};
 
 /// A GitHub-only member proves who they are by signing in to GitHub again; that
 /// proof is good for ten minutes.
@@ -40,26 +39,26 @@ pub use crate::privacy::ledger::ErasureReason;
 pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: ErasureReason) -> Result<Option<Deleted>, DbError> {
     let reason = reason.as_str();
     let now = now();
-    Ok(with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
+    Ok(conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
         let found = users::table
             .find(user_id)
             .filter(users::role.ne(crate::auth::role::Role::System))
             .select((users::username, users::email, users::github_id))
-            .first::<(String, Option<String>, Option<i64>)>(c)
+            .first::<(String, Option<String>, Option<i64>)>(conn)
             .optional()?;
         let Some((username, email, github_id)) = found else { return Ok(None) };
-        let anonymous: i64 = users::table.filter(users::username_key.eq("anonymous")).select(users::id).first(c)?;
+        let anonymous: i64 = users::table.filter(users::username_key.eq("anonymous")).select(users::id).first(conn)?;
 
         // What they wrote, noted before it is re-attributed (for the audit clean-up below).
-        let their_posts: Vec<i64> = posts::table.filter(posts::user_id.eq(user_id)).select(posts::id).load(c)?;
-        let their_topics: Vec<i64> = topics::table.filter(topics::user_id.eq(user_id)).select(topics::id).load(c)?;
+        let their_posts: Vec<i64> = posts::table.filter(posts::user_id.eq(user_id)).select(posts::id).load(conn)?;
+        let their_topics: Vec<i64> = topics::table.filter(topics::user_id.eq(user_id)).select(topics::id).load(conn)?;
 
         // Likes they gave disappear, and the counts with them.
         let liked = likes::table.filter(likes::user_id.eq(user_id)).select(likes::post_id);
         diesel::update(posts::table.filter(posts::id.eq_any(liked)))
             .set(posts::like_count.eq(posts::like_count - 1))
-            .execute(c)?;
-        diesel::delete(likes::table.filter(likes::user_id.eq(user_id))).execute(c)?;
+            .execute(conn)?;
+        diesel::delete(likes::table.filter(likes::user_id.eq(user_id))).execute(conn)?;
 
         // Public posts and topics stay, now by Anonymous, without the IPs they came from.
         // Staff's reasons for hiding or deleting them are about the member: they go too.
@@ -69,33 +68,33 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: ErasureReason) ->
                 posts::posted_from_ip.eq(""),
                 posts::moderation_reason.eq(None::<String>),
             ))
-            .execute(c)?;
+            .execute(conn)?;
         diesel::update(topics::table.filter(topics::user_id.eq(user_id)))
             .set(topics::user_id.eq(anonymous))
-            .execute(c)?;
+            .execute(conn)?;
         // Their edit history (earlier wording, IPs) goes.
-        diesel::delete(post_edits::table.filter(post_edits::user_id.eq(user_id))).execute(c)?;
+        diesel::delete(post_edits::table.filter(post_edits::user_id.eq(user_id))).execute(conn)?;
 
         if let Some(github_id) = github_id {
-            diesel::delete(github_signups::table.filter(github_signups::github_id.eq(github_id))).execute(c)?;
+            diesel::delete(github_signups::table.filter(github_signups::github_id.eq(github_id))).execute(conn)?;
         }
         diesel::delete(crate::db::schema::sessions::table.filter(crate::db::schema::sessions::user_id.eq(user_id)))
-            .execute(c)?;
-        diesel::delete(email_tokens::table.filter(email_tokens::user_id.eq(user_id))).execute(c)?;
-        diesel::delete(oauth_states::table.filter(oauth_states::user_id.eq(user_id))).execute(c)?;
-        diesel::delete(newsletter_events::table.filter(newsletter_events::user_id.eq(user_id))).execute(c)?;
-        diesel::delete(avatars::table.filter(avatars::user_id.eq(user_id))).execute(c)?;
-        diesel::delete(flags::table.filter(flags::user_id.eq(user_id))).execute(c)?;
+            .execute(conn)?;
+        diesel::delete(email_tokens::table.filter(email_tokens::user_id.eq(user_id))).execute(conn)?;
+        diesel::delete(oauth_states::table.filter(oauth_states::user_id.eq(user_id))).execute(conn)?;
+        diesel::delete(newsletter_events::table.filter(newsletter_events::user_id.eq(user_id))).execute(conn)?;
+        diesel::delete(avatars::table.filter(avatars::user_id.eq(user_id))).execute(conn)?;
+        diesel::delete(flags::table.filter(flags::user_id.eq(user_id))).execute(conn)?;
         // What others wrote when flagging their posts is about them too.
         diesel::update(flags::table.filter(flags::post_id.eq_any(&their_posts)))
             .set(flags::details.eq(""))
-            .execute(c)?;
-        diesel::delete(notices::table.filter(notices::user_id.eq(user_id))).execute(c)?;
+            .execute(conn)?;
+        diesel::delete(notices::table.filter(notices::user_id.eq(user_id))).execute(conn)?;
         // Staff records about them, their posts, topics and requests keep only the ids.
         let their_request_ids: Vec<i64> = privacy_requests::table
             .filter(privacy_requests::user_id.eq(Some(user_id)))
             .select(privacy_requests::id)
-            .load(c)?;
+            .load(conn)?;
         let about_them = [
             ("member", vec![user_id]),
             ("post", their_posts),
@@ -109,7 +108,7 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: ErasureReason) ->
                     .filter(audit_log::target_id.eq_any(ids)),
             )
             .set(audit_log::reason.eq(""))
-            .execute(c)?;
+            .execute(conn)?;
         }
         diesel::update(privacy_requests::table.filter(privacy_requests::user_id.eq(Some(user_id))))
             .set((
@@ -119,11 +118,11 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: ErasureReason) ->
                 privacy_requests::refusal_reason.eq(None::<String>),
                 privacy_requests::user_id.eq(None::<i64>),
             ))
-            .execute(c)?;
-        record_erasure!(c, user_id, "account", reason, now)?;
-        diesel::delete(users::table.find(user_id)).execute(c)?;
+            .execute(conn)?;
+        record_erasure!(conn, user_id, "account", reason, now)?;
+        diesel::delete(users::table.find(user_id)).execute(conn)?;
         Ok(Some(Deleted { username, email }))
-    }))?)
+    })?)
 }
 
 /// Deletes, then does what follows every deletion (`after_deletion`).

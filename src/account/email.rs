@@ -80,7 +80,7 @@ async fn confirm(state: web::Data<AppState>, CsrfForm(form): CsrfForm<TokenForm>
     state
         .db
         .run(move |c| {
-            c.in_transaction(|c| -> Result<_, AppError> {
+            c.write_transaction(|c| -> Result<_, AppError> {
                 let (user_id, _) = tokens::take(c, &form.token, Purpose::ConfirmEmail)?.ok_or_else(used_or_expired)?;
                 store::confirm_email(c, user_id)?;
                 store::claim_privacy_requests(c, user_id)?;
@@ -114,7 +114,7 @@ async fn change(state: web::Data<AppState>, CsrfForm(form): CsrfForm<TokenForm>)
     let changed = state
         .db
         .run(move |c| {
-            c.in_transaction(|c| -> Result<_, AppError> {
+            c.write_transaction(|c| -> Result<_, AppError> {
                 let (user_id, new_email) =
                     tokens::take(c, &form.token, Purpose::ChangeEmail)?.ok_or_else(used_or_expired)?;
                 let new_email = new_email.ok_or_else(used_or_expired)?;
@@ -250,7 +250,7 @@ async fn reset(
     state
         .db
         .run(move |c| {
-            c.in_transaction(|c| -> Result<_, AppError> {
+            c.write_transaction(|c| -> Result<_, AppError> {
                 // Using the token up is what authorises the change: a second use finds nothing.
                 let (owner, _) = tokens::take(c, &token, Purpose::ResetPassword)?.ok_or_else(used_or_expired)?;
                 store::set_password_hash(c, owner, &hash)?;

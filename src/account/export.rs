@@ -13,7 +13,6 @@ use crate::db::schema::{avatars, flags, likes, notices, post_edits, posts, priva
 use crate::db::{DbConn, DbError};
 use crate::web::errors::AppError;
 use crate::web::visitor::Visitor;
-use crate::with_conn;
 use crate::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -30,95 +29,79 @@ type SessionRow = (bool, i64, i64, i64, String, String);
 pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Result<Option<Value>, DbError> {
     let Some(profile) = store::profile(conn, user_id)? else { return Ok(None) };
     let newsletter = store::newsletter_events(conn, user_id)?;
-    let (flags_filed, notices, requests, standing) = with_conn!(conn, |c| {
-        let flags_filed: Vec<FlagRow> = flags::table
-            .filter(flags::user_id.eq(user_id))
-            .order(flags::id)
-            .select((
-                flags::post_id,
-                flags::reason,
-                flags::details,
-                flags::created_at,
-                flags::resolved_at,
-                flags::outcome,
-            ))
-            .load(c)?;
-        let notices: Vec<(String, i64)> = notices::table
-            .filter(notices::user_id.eq(user_id))
-            .order(notices::id)
-            .select((notices::message, notices::created_at))
-            .load(c)?;
-        let requests: Vec<RequestRow> = privacy_requests::table
-            // Only requests that belong to the account: filed while signed in, or under an
-            // address once it was confirmed as theirs. A typed address proves nothing.
-            .filter(privacy_requests::user_id.eq(Some(user_id)))
-            .order(privacy_requests::id)
-            .select((
-                privacy_requests::email,
-                privacy_requests::kind,
-                privacy_requests::message,
-                privacy_requests::status,
-                privacy_requests::refusal_reason,
-                privacy_requests::created_at,
-            ))
-            .load(c)?;
-        let standing: (bool, Option<i64>, Option<String>) = users::table
-            .find(user_id)
-            .select((users::banned, users::suspended_until, users::suspension_reason))
-            .first(c)?;
-        Ok::<_, diesel::result::Error>((flags_filed, notices, requests, standing))
-    })?;
-    let (posts, edits, liked, sessions, picture, topics) = with_conn!(conn, |c| {
-        let posts: Vec<PostRow> = posts::table
-            .filter(posts::user_id.eq(user_id))
-            .order(posts::id)
-            .select((
-                posts::id,
-                posts::topic_id,
-                posts::post_number,
-                posts::body_markdown,
-                posts::posted_from_ip,
-                posts::created_at,
-                posts::edited_at,
-                posts::body_html,
-                posts::like_count,
-            ))
-            .load(c)?;
-        let edits: Vec<EditRow> = post_edits::table
-            .filter(post_edits::user_id.eq(user_id))
-            .order(post_edits::id)
-            .select((
-                post_edits::post_id,
-                post_edits::previous_markdown,
-                post_edits::edited_at,
-                post_edits::edited_from_ip,
-            ))
-            .load(c)?;
-        let liked: Vec<(i64, i64)> = likes::table
-            .filter(likes::user_id.eq(user_id))
-            .order(likes::created_at)
-            .select((likes::post_id, likes::created_at))
-            .load(c)?;
-        let sessions: Vec<SessionRow> = sessions::table
-            .filter(sessions::user_id.eq(user_id))
-            .select((
-                sessions::persistent,
-                sessions::created_at,
-                sessions::last_seen_at,
-                sessions::expires_at,
-                sessions::ip,
-                sessions::user_agent,
-            ))
-            .load(c)?;
-        let picture: Option<(String, Vec<u8>)> =
-            avatars::table.find(user_id).select((avatars::content_type, avatars::image)).first(c).optional()?;
-        let topics: Vec<(i64, String, i64)> = topics::table
-            .filter(topics::user_id.eq(user_id))
-            .order(topics::id)
-            .select((topics::id, topics::title, topics::created_at))
-            .load(c)?;
-        Ok::<_, diesel::result::Error>((posts, edits, liked, sessions, picture, topics))
-    })?;
+    let flags_filed: Vec<FlagRow> = flags::table
+        .filter(flags::user_id.eq(user_id))
+        .order(flags::id)
+        .select((flags::post_id, flags::reason, flags::details, flags::created_at, flags::resolved_at, flags::outcome))
+        .load(conn)?;
+    let notices: Vec<(String, i64)> = notices::table
+        .filter(notices::user_id.eq(user_id))
+        .order(notices::id)
+        .select((notices::message, notices::created_at))
+        .load(conn)?;
+    let requests: Vec<RequestRow> = privacy_requests::table
+        // Only requests that belong to the account: filed while signed in, or under an
+        // address once it was confirmed as theirs. A typed address proves nothing.
+        .filter(privacy_requests::user_id.eq(Some(user_id)))
+        .order(privacy_requests::id)
+        .select((
+            privacy_requests::email,
+            privacy_requests::kind,
+            privacy_requests::message,
+            privacy_requests::status,
+            privacy_requests::refusal_reason,
+            privacy_requests::created_at,
+        ))
+        .load(conn)?;
+    let standing: (bool, Option<i64>, Option<String>) = users::table
+        .find(user_id)
+        .select((users::banned, users::suspended_until, users::suspension_reason))
+        .first(conn)?;
+    let (flags_filed, notices, requests, standing) = (flags_filed, notices, requests, standing);
+    let posts: Vec<PostRow> = posts::table
+        .filter(posts::user_id.eq(user_id))
+        .order(posts::id)
+        .select((
+            posts::id,
+            posts::topic_id,
+            posts::post_number,
+            posts::body_markdown,
+            posts::posted_from_ip,
+            posts::created_at,
+            posts::edited_at,
+            posts::body_html,
+            posts::like_count,
+        ))
+        .load(conn)?;
+    let edits: Vec<EditRow> = post_edits::table
+        .filter(post_edits::user_id.eq(user_id))
+        .order(post_edits::id)
+        .select((post_edits::post_id, post_edits::previous_markdown, post_edits::edited_at, post_edits::edited_from_ip))
+        .load(conn)?;
+    let liked: Vec<(i64, i64)> = likes::table
+        .filter(likes::user_id.eq(user_id))
+        .order(likes::created_at)
+        .select((likes::post_id, likes::created_at))
+        .load(conn)?;
+    let sessions: Vec<SessionRow> = sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .select((
+            sessions::persistent,
+            sessions::created_at,
+            sessions::last_seen_at,
+            sessions::expires_at,
+            sessions::ip,
+            sessions::user_agent,
+        ))
+        .load(conn)?;
+    let picture: Option<(String, Vec<u8>)> =
+        avatars::table.find(user_id).select((avatars::content_type, avatars::image)).first(conn).optional()?;
+    let topics: Vec<(i64, String, i64)> = topics::table
+        .filter(topics::user_id.eq(user_id))
+        .order(topics::id)
+        .select((topics::id, topics::title, topics::created_at))
+        .load(conn)?;
+    let (posts, edits, liked, sessions, picture, topics) = (posts, edits, liked, sessions, picture, topics);
 
     let mut sign_in_methods = Vec::new();
     if profile.has_password() {

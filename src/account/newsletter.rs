@@ -14,7 +14,6 @@ use crate::web::errors::AppError;
 use crate::web::signing::Signer;
 use crate::web::visitor::Visitor;
 use crate::web::{filters, render, see_other};
-use crate::with_conn;
 use crate::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -93,13 +92,13 @@ async fn unsubscribe(
 
 /// Members who opted in and have a confirmed address.
 pub fn subscribers(conn: &mut DbConn) -> Result<Vec<(i64, String)>, DbError> {
-    Ok(with_conn!(conn, |c| users::table
+    Ok(users::table
         .filter(users::newsletter.eq(true))
         .filter(users::email_verified.eq(true))
         .filter(users::email.is_not_null())
         .select((users::id, users::email.assume_not_null()))
         .order(users::id)
-        .load(c))?)
+        .load(conn)?)
 }
 
 /// Sends one newsletter to every subscriber; returns how many were sent.

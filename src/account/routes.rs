@@ -293,7 +293,7 @@ async fn change_password(
     state
         .db
         .run(move |c| {
-            c.in_transaction(|c| -> Result<_, AppError> {
+            c.write_transaction(|c| -> Result<_, AppError> {
                 // Pending reset links stop working too.
                 store::set_password_hash(c, user_id, &hash)?;
                 // Whoever else was signed in (perhaps with the old password) is signed out.

@@ -6,9 +6,8 @@ use diesel::prelude::*;
 
 use crate::auth::domain::Username;
 use crate::db::schema::{avatars, newsletter_events, post_edits, posts, sessions, users};
-use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
-use crate::{record_erasure, with_conn};
+use crate::record_erasure;
 
 #[derive(Debug, Queryable)]
 pub struct Profile {
@@ -36,7 +35,7 @@ impl Profile {
 }
 
 pub fn profile(conn: &mut DbConn, user_id: i64) -> Result<Option<Profile>, DbError> {
-    Ok(with_conn!(conn, |c| users::table
+    Ok(users::table
         .find(user_id)
         .select((
             users::id,
@@ -55,8 +54,8 @@ pub fn profile(conn: &mut DbConn, user_id: i64) -> Result<Option<Profile>, DbErr
             users::newsletter,
             users::role,
         ))
-        .first(c)
-        .optional())?)
+        .first(conn)
+        .optional()?)
 }
 
 #[derive(Debug, Queryable)]
@@ -71,7 +70,7 @@ pub struct SessionRow {
 
 pub fn sessions_of(conn: &mut DbConn, user_id: i64) -> Result<Vec<SessionRow>, DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| sessions::table
+    Ok(sessions::table
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::expires_at.gt(now))
         .order(sessions::last_seen_at.desc())
@@ -83,48 +82,42 @@ pub fn sessions_of(conn: &mut DbConn, user_id: i64) -> Result<Vec<SessionRow>, D
             sessions::ip,
             sessions::user_agent,
         ))
-        .load(c))?)
+        .load(conn)?)
 }
 
 /// Ends one of the member's sessions (never someone else's).
 pub fn end_session(conn: &mut DbConn, user_id: i64, session_id: i64) -> Result<bool, DbError> {
-    let deleted = with_conn!(conn, |c| diesel::delete(
-        sessions::table.filter(sessions::id.eq(session_id)).filter(sessions::user_id.eq(user_id))
-    )
-    .execute(c))?;
+    let deleted =
+        diesel::delete(sessions::table.filter(sessions::id.eq(session_id)).filter(sessions::user_id.eq(user_id)))
+            .execute(conn)?;
     Ok(deleted == 1)
 }
 
 /// Ends every session of the member but `keep`.
 pub fn end_other_sessions(conn: &mut DbConn, user_id: i64, keep: i64) -> Result<usize, DbError> {
-    Ok(with_conn!(conn, |c| diesel::delete(
-        sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::id.ne(keep))
-    )
-    .execute(c))?)
+    Ok(diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::id.ne(keep)))
+        .execute(conn)?)
 }
 
 /// After a password reset proves control of an address that was never confirmed, the
 /// address counts as confirmed and any GitHub link made before that proof is removed.
 pub fn take_back_unverified_account(conn: &mut DbConn, user_id: i64) -> Result<(), DbError> {
-    with_conn!(conn, |c| {
-        let verified: bool = users::table.find(user_id).select(users::email_verified).first(c)?;
-        if !verified {
-            diesel::update(users::table.find(user_id))
-                .set((
-                    users::email_verified.eq(true),
-                    users::github_id.eq(None::<i64>),
-                    users::github_login.eq(None::<String>),
-                ))
-                .execute(c)?;
-        }
-        Ok::<_, diesel::result::Error>(())
-    })?;
+    let verified: bool = users::table.find(user_id).select(users::email_verified).first(conn)?;
+    if !verified {
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::email_verified.eq(true),
+                users::github_id.eq(None::<i64>),
+                users::github_login.eq(None::<String>),
+            ))
+            .execute(conn)?;
+    }
     Ok(())
 }
 
 /// Ends every session of the member.
 pub fn end_all_sessions(conn: &mut DbConn, user_id: i64) -> Result<usize, DbError> {
-    Ok(with_conn!(conn, |c| diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(c))?)
+    Ok(diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?)
 }
 
 /// An address the member's posts or edits came from, how often, and when last.
@@ -137,19 +130,17 @@ pub struct RecordedIp {
 
 pub fn recorded_ips(conn: &mut DbConn, user_id: i64) -> Result<Vec<RecordedIp>, DbError> {
     use diesel::dsl::{count_star, max};
-    let (mut from_posts, from_edits): (Vec<RecordedIp>, Vec<RecordedIp>) = with_conn!(conn, |c| {
-        let from_posts = posts::table
-            .filter(posts::user_id.eq(user_id))
-            .group_by(posts::posted_from_ip)
-            .select((posts::posted_from_ip, count_star(), max(posts::created_at)))
-            .load(c)?;
-        let from_edits = post_edits::table
-            .filter(post_edits::user_id.eq(user_id))
-            .group_by(post_edits::edited_from_ip)
-            .select((post_edits::edited_from_ip, count_star(), max(post_edits::edited_at)))
-            .load(c)?;
-        Ok::<_, diesel::result::Error>((from_posts, from_edits))
-    })?;
+    let from_posts = posts::table
+        .filter(posts::user_id.eq(user_id))
+        .group_by(posts::posted_from_ip)
+        .select((posts::posted_from_ip, count_star(), max(posts::created_at)))
+        .load(conn)?;
+    let from_edits = post_edits::table
+        .filter(post_edits::user_id.eq(user_id))
+        .group_by(post_edits::edited_from_ip)
+        .select((post_edits::edited_from_ip, count_star(), max(post_edits::edited_at)))
+        .load(conn)?;
+    let (mut from_posts, from_edits): (Vec<RecordedIp>, Vec<RecordedIp>) = (from_posts, from_edits);
     for edit in from_edits {
         match from_posts.iter_mut().find(|r| r.ip == edit.ip) {
             Some(row) => {
@@ -188,22 +179,24 @@ pub fn update_profile(
 ) -> Result<(), ProfileError> {
     let now = now();
     let key = username.key();
-    let result = with_conn!(conn, |c| c.write_transaction::<_, ProfileError, _>(|c| {
-        let (old_key, old_first, old_last): (String, Option<String>, Option<String>) =
-            users::table.find(user_id).select((users::username_key, users::first_name, users::last_name)).first(c)?;
+    let result = conn.write_transaction::<_, ProfileError, _>(|conn| {
+        let (old_key, old_first, old_last): (String, Option<String>, Option<String>) = users::table
+            .find(user_id)
+            .select((users::username_key, users::first_name, users::last_name))
+            .first(conn)?;
         if old_key != key {
             let taken = diesel::select(diesel::dsl::exists(users::table.filter(users::username_key.eq(&key))))
-                .get_result::<bool>(c)?;
+                .get_result::<bool>(conn)?;
             if taken {
                 return Err(ProfileError::UsernameTaken);
             }
-            record_erasure!(c, user_id, "username", "changed by member", now)?;
+            record_erasure!(conn, user_id, "username", "changed by member", now)?;
         }
         if old_first.is_some() && old_first.as_deref() != first_name {
-            record_erasure!(c, user_id, "first_name", "changed by member", now)?;
+            record_erasure!(conn, user_id, "first_name", "changed by member", now)?;
         }
         if old_last.is_some() && old_last.as_deref() != last_name {
-            record_erasure!(c, user_id, "last_name", "changed by member", now)?;
+            record_erasure!(conn, user_id, "last_name", "changed by member", now)?;
         }
         diesel::update(users::table.find(user_id))
             .set((
@@ -212,9 +205,9 @@ pub fn update_profile(
                 users::first_name.eq(first_name),
                 users::last_name.eq(last_name),
             ))
-            .execute(c)?;
+            .execute(conn)?;
         Ok(())
-    }));
+    });
     match result {
         Err(ProfileError::Db(e)) if e.is_unique_violation() => Err(ProfileError::UsernameTaken),
         other => other,
@@ -224,12 +217,12 @@ pub fn update_profile(
 /// Removes the stored picture; the member gets the generated one.
 pub fn remove_picture(conn: &mut DbConn, user_id: i64) -> Result<(), DbError> {
     let now = now();
-    with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
-        if diesel::delete(avatars::table.find(user_id)).execute(c)? > 0 {
-            record_erasure!(c, user_id, "avatar", "removed by member", now)?;
+    conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
+        if diesel::delete(avatars::table.find(user_id)).execute(conn)? > 0 {
+            record_erasure!(conn, user_id, "avatar", "removed by member", now)?;
         }
         Ok(())
-    }))?;
+    })?;
     Ok(())
 }
 
@@ -237,11 +230,11 @@ pub fn remove_picture(conn: &mut DbConn, user_id: i64) -> Result<(), DbError> {
 /// notes the change so a restored backup cannot bring the old password back.
 pub fn set_password_hash(conn: &mut DbConn, user_id: i64, hash: &str) -> Result<(), DbError> {
     let now = now();
-    with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
-        diesel::update(users::table.find(user_id)).set(users::password_hash.eq(hash)).execute(c)?;
-        record_erasure!(c, user_id, "password", "changed by member", now)?;
+    conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
+        diesel::update(users::table.find(user_id)).set(users::password_hash.eq(hash)).execute(conn)?;
+        record_erasure!(conn, user_id, "password", "changed by member", now)?;
         Ok(())
-    }))?;
+    })?;
     crate::privacy::tokens::revoke(conn, user_id, &[crate::privacy::tokens::Purpose::ResetPassword])?;
     Ok(())
 }
@@ -251,12 +244,12 @@ pub fn set_password_hash(conn: &mut DbConn, user_id: i64, hash: &str) -> Result<
 /// on the export shows them and deletion erases them.
 pub fn claim_privacy_requests(conn: &mut DbConn, user_id: i64) -> Result<usize, DbError> {
     use crate::db::schema::privacy_requests;
-    Ok(with_conn!(conn, |c| {
+    Ok({
         let confirmed: Option<Option<String>> = users::table
             .find(user_id)
             .filter(users::email_verified.eq(true))
             .select(users::email)
-            .first(c)
+            .first(conn)
             .optional()?;
         match confirmed.flatten() {
             Some(email) => diesel::update(
@@ -265,39 +258,39 @@ pub fn claim_privacy_requests(conn: &mut DbConn, user_id: i64) -> Result<usize, 
                     .filter(privacy_requests::user_id.is_null()),
             )
             .set(privacy_requests::user_id.eq(Some(user_id)))
-            .execute(c),
+            .execute(conn),
             None => Ok(0),
         }
-    })?)
+    }?)
 }
 
 /// The account whose confirmed address this is, if any.
 pub fn member_with_confirmed_email(conn: &mut DbConn, email: &str) -> Result<Option<i64>, DbError> {
-    Ok(with_conn!(conn, |c| users::table
+    Ok(users::table
         .filter(users::email.eq(email))
         .filter(users::email_verified.eq(true))
         .select(users::id)
-        .first(c)
-        .optional())?)
+        .first(conn)
+        .optional()?)
 }
 
 pub fn password_hash(conn: &mut DbConn, user_id: i64) -> Result<Option<String>, DbError> {
-    Ok(with_conn!(conn, |c| users::table.find(user_id).select(users::password_hash).first::<Option<String>>(c))?)
+    Ok(users::table.find(user_id).select(users::password_hash).first::<Option<String>>(conn)?)
 }
 
 /// Records a newsletter choice: the current state on the member, the history of
 /// choices (when, and where it was made) beside it.
 pub fn set_newsletter(conn: &mut DbConn, user_id: i64, subscribed: bool, source: &str) -> Result<bool, DbError> {
     let now = now();
-    let changed = with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
-        let current: bool = users::table.find(user_id).select(users::newsletter).first(c)?;
+    let changed = conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
+        let current: bool = users::table.find(user_id).select(users::newsletter).first(conn)?;
         if current == subscribed {
             return Ok(false);
         }
-        diesel::update(users::table.find(user_id)).set(users::newsletter.eq(subscribed)).execute(c)?;
+        diesel::update(users::table.find(user_id)).set(users::newsletter.eq(subscribed)).execute(conn)?;
         if !subscribed {
             // A restored backup must not subscribe them again.
-            record_erasure!(c, user_id, "newsletter", "changed by member", now)?;
+            record_erasure!(conn, user_id, "newsletter", "changed by member", now)?;
         }
         diesel::insert_into(newsletter_events::table)
             .values((
@@ -306,9 +299,9 @@ pub fn set_newsletter(conn: &mut DbConn, user_id: i64, subscribed: bool, source:
                 newsletter_events::source.eq(source),
                 newsletter_events::created_at.eq(now),
             ))
-            .execute(c)?;
+            .execute(conn)?;
         Ok(true)
-    }))?;
+    })?;
     Ok(changed)
 }
 
@@ -320,21 +313,20 @@ pub struct NewsletterEvent {
 }
 
 pub fn newsletter_events(conn: &mut DbConn, user_id: i64) -> Result<Vec<NewsletterEvent>, DbError> {
-    Ok(with_conn!(conn, |c| newsletter_events::table
+    Ok(newsletter_events::table
         .filter(newsletter_events::user_id.eq(user_id))
         .order(newsletter_events::id)
         .select((newsletter_events::subscribed, newsletter_events::source, newsletter_events::created_at))
-        .load(c))?)
+        .load(conn)?)
 }
 
 pub fn email_taken(conn: &mut DbConn, email: &str) -> Result<bool, DbError> {
-    Ok(with_conn!(conn, |c| diesel::select(diesel::dsl::exists(users::table.filter(users::email.eq(email))))
-        .get_result(c))?)
+    Ok(diesel::select(diesel::dsl::exists(users::table.filter(users::email.eq(email)))).get_result(conn)?)
 }
 
 /// Marks the member's current address as confirmed.
 pub fn confirm_email(conn: &mut DbConn, user_id: i64) -> Result<(), DbError> {
-    with_conn!(conn, |c| diesel::update(users::table.find(user_id)).set(users::email_verified.eq(true)).execute(c))?;
+    diesel::update(users::table.find(user_id)).set(users::email_verified.eq(true)).execute(conn)?;
     Ok(())
 }
 
@@ -342,20 +334,20 @@ pub fn confirm_email(conn: &mut DbConn, user_id: i64) -> Result<(), DbError> {
 /// `false` when another member took the address in the meantime.
 pub fn change_email(conn: &mut DbConn, user_id: i64, new_email: &str) -> Result<bool, DbError> {
     let now = now();
-    let changed = with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
+    let changed = conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
         let taken = diesel::select(diesel::dsl::exists(
             users::table.filter(users::email.eq(new_email)).filter(users::id.ne(user_id)),
         ))
-        .get_result::<bool>(c)?;
+        .get_result::<bool>(conn)?;
         if taken {
             return Ok(false);
         }
-        record_erasure!(c, user_id, "email", "changed by member", now)?;
+        record_erasure!(conn, user_id, "email", "changed by member", now)?;
         diesel::update(users::table.find(user_id))
             .set((users::email.eq(new_email), users::email_verified.eq(true)))
-            .execute(c)?;
+            .execute(conn)?;
         Ok(true)
-    }));
+    });
     match changed {
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
         other => Ok(other?),
@@ -364,20 +356,16 @@ pub fn change_email(conn: &mut DbConn, user_id: i64, new_email: &str) -> Result<
 
 /// The member with this address, for password resets.
 pub fn member_by_email(conn: &mut DbConn, email: &str) -> Result<Option<(i64, String)>, DbError> {
-    Ok(with_conn!(conn, |c| users::table
-        .filter(users::email.eq(email))
-        .select((users::id, users::username))
-        .first(c)
-        .optional())?)
+    Ok(users::table.filter(users::email.eq(email)).select((users::id, users::username)).first(conn).optional()?)
 }
 
 /// The member with this username (any case), for the operator's commands.
 pub fn member_by_username(conn: &mut DbConn, username: &str) -> Result<Option<i64>, DbError> {
     let key = username.trim().to_ascii_lowercase();
-    Ok(with_conn!(conn, |c| users::table
+    Ok(users::table
         .filter(users::username_key.eq(&key))
         .filter(users::role.ne(crate::auth::role::Role::System))
         .select(users::id)
-        .first(c)
-        .optional())?)
+        .first(conn)
+        .optional()?)
 }

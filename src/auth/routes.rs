@@ -114,7 +114,7 @@ async fn register(
     let created = state
         .db
         .run(move |conn| {
-            conn.in_transaction(|conn| -> Result<_, RegisterError> {
+            conn.write_transaction(|conn| -> Result<_, RegisterError> {
                 let version = policy::current_version(conn)?;
                 let user_id = store::create_member(
                     conn,

@@ -10,7 +10,6 @@ use sha2::{Digest, Sha256};
 use crate::auth::role::Role;
 use crate::db::schema::{sessions, users};
 use crate::db::{now, DbConn, DbError};
-use crate::with_conn;
 
 pub const COOKIE: &str = "agora_session";
 /// The same cookie over https: `__Host-` makes browsers refuse it unless it is Secure,
@@ -122,7 +121,7 @@ pub fn create(
         ip,
         user_agent: &user_agent,
     };
-    with_conn!(conn, |c| diesel::insert_into(sessions::table).values(&row).execute(c))?;
+    diesel::insert_into(sessions::table).values(&row).execute(conn)?;
     Ok(token)
 }
 
@@ -130,7 +129,7 @@ pub fn create(
 pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<SessionUser>, DbError> {
     let token_hash = hash_token(token);
     let now = now();
-    let found = with_conn!(conn, |c| sessions::table
+    let found = sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(&token_hash))
         .filter(sessions::expires_at.gt(now))
@@ -143,8 +142,8 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<SessionUser>, DbErr
                 "(SELECT COUNT(*) FROM notices WHERE notices.user_id = users.id AND notices.read_at IS NULL)",
             ),
         ))
-        .first::<SessionRow>(c)
-        .optional())?;
+        .first::<SessionRow>(conn)
+        .optional()?;
     let Some((
         (session_id, persistent, last_seen_at),
         (user_id, username, role, banned, suspended_until, reason),
@@ -157,11 +156,11 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<SessionUser>, DbErr
     if now - last_seen_at >= TOUCH_EVERY_SECONDS {
         let target = sessions::table.find(session_id);
         if persistent {
-            with_conn!(conn, |c| diesel::update(target).set(sessions::last_seen_at.eq(now)).execute(c))?;
+            diesel::update(target).set(sessions::last_seen_at.eq(now)).execute(conn)?;
         } else {
-            with_conn!(conn, |c| diesel::update(target)
+            diesel::update(target)
                 .set((sessions::last_seen_at.eq(now), sessions::expires_at.eq(now + IDLE_SECONDS)))
-                .execute(c))?;
+                .execute(conn)?;
         }
     }
     let restriction = restriction(banned, suspended_until, reason.as_deref(), now);
@@ -178,23 +177,21 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<SessionUser>, DbErr
 }
 
 pub fn delete(conn: &mut DbConn, session_id: i64) -> Result<(), DbError> {
-    with_conn!(conn, |c| diesel::delete(sessions::table.find(session_id)).execute(c))?;
+    diesel::delete(sessions::table.find(session_id)).execute(conn)?;
     Ok(())
 }
 
 /// When this session last re-proved who the member is (deletion asks for it).
 pub fn reauthenticated_at(conn: &mut DbConn, session_id: i64) -> Result<Option<i64>, DbError> {
-    Ok(with_conn!(conn, |c| sessions::table
+    Ok(sessions::table
         .find(session_id)
         .select(sessions::reauthenticated_at)
-        .first::<Option<i64>>(c)
-        .optional())?
-    .flatten())
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .flatten())
 }
 
 pub fn mark_reauthenticated(conn: &mut DbConn, session_id: i64) -> Result<(), DbError> {
-    with_conn!(conn, |c| diesel::update(sessions::table.find(session_id))
-        .set(sessions::reauthenticated_at.eq(Some(now())))
-        .execute(c))?;
+    diesel::update(sessions::table.find(session_id)).set(sessions::reauthenticated_at.eq(Some(now()))).execute(conn)?;
     Ok(())
 }

@@ -5,9 +5,7 @@ use diesel::prelude::*;
 use crate::auth::domain::{Email, Username};
 use crate::auth::role::Role;
 use crate::db::schema::users;
-use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
-use crate::with_conn;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
@@ -64,20 +62,20 @@ pub fn create_member(conn: &mut DbConn, member: NewMember<'_>) -> Result<i64, Re
         policy_accepted_at: Some(now),
     };
     let email = member.email.as_str();
-    let inserted = with_conn!(conn, |c| c.write_transaction(|c| {
+    let inserted = conn.write_transaction(|conn| {
         let name_taken = diesel::select(diesel::dsl::exists(users::table.filter(users::username_key.eq(&key))))
-            .get_result::<bool>(c)?;
+            .get_result::<bool>(conn)?;
         if name_taken {
             return Err(RegisterError::UsernameTaken);
         }
-        let email_taken =
-            diesel::select(diesel::dsl::exists(users::table.filter(users::email.eq(email)))).get_result::<bool>(c)?;
+        let email_taken = diesel::select(diesel::dsl::exists(users::table.filter(users::email.eq(email))))
+            .get_result::<bool>(conn)?;
         if email_taken {
             return Err(RegisterError::EmailTaken);
         }
-        let id = diesel::insert_into(users::table).values(&row).returning(users::id).get_result::<i64>(c)?;
+        let id = diesel::insert_into(users::table).values(&row).returning(users::id).get_result::<i64>(conn)?;
         Ok(id)
-    }));
+    });
     // Two sign-ups racing for one name both pass the check; the UNIQUE index stops one.
     match inserted {
         Err(RegisterError::Db(e)) if e.is_unique_violation() => Err(RegisterError::UsernameTaken),
@@ -88,10 +86,10 @@ pub fn create_member(conn: &mut DbConn, member: NewMember<'_>) -> Result<i64, Re
 /// The id and password hash of the member signing in by username or e-mail.
 pub fn find_login(conn: &mut DbConn, login: &str) -> Result<Option<(i64, Option<String>)>, DbError> {
     let login = login.trim().to_lowercase();
-    let found = with_conn!(conn, |c| users::table
+    let found = users::table
         .filter(users::username_key.eq(&login).or(users::email.eq(&login)))
         .select((users::id, users::password_hash))
-        .first::<(i64, Option<String>)>(c)
-        .optional())?;
+        .first::<(i64, Option<String>)>(conn)
+        .optional()?;
     Ok(found)
 }

@@ -1,8 +1,7 @@
 //! The database: one pool over SQLite or PostgreSQL, chosen by the URL's scheme.
 //!
-//! Queries are written once and compiled for both backends by [`with_conn!`]: each
-//! area's `queries.rs` wraps its diesel code in it, so the same statement runs on
-//! whichever connection the pool hands out.
+//! Queries are written once, against [`DbConn`], and run on whichever backend the pool
+//! was opened for.
 
 pub mod schema;
 pub mod settings;
@@ -11,99 +10,69 @@ pub mod text_enum;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// A pooled connection to whichever backend is configured.
+/// A connection to whichever backend is configured. diesel's `MultiConnection` makes it
+/// a connection in its own right: a query is written and compiled once, and runs on
+/// either backend. Only SQL that really differs (`ON CONFLICT`, pragmas, backups) looks
+/// inside, with [`per_backend!`] or a `match`.
+#[derive(diesel::MultiConnection)]
 pub enum DbConn {
-    Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
-    Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
 }
 
 impl DbConn {
-    /// Runs several store functions as one transaction: all of their writes, or none.
-    /// (Their own transactions become savepoints inside it.) On SQLite the write lock
-    /// is taken at the start, so two writers queue instead of failing halfway.
-    pub fn in_transaction<T, E>(&mut self, work: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+    /// Runs `work` as one write transaction: all of its writes, or none. Inside an outer
+    /// transaction it becomes a savepoint. On SQLite a deferred `BEGIN` takes the write
+    /// lock only at the first write, and if another writer got there first SQLite answers
+    /// "database is locked" at once instead of waiting: the outermost write transaction
+    /// therefore starts with `BEGIN IMMEDIATE`, so writers queue on the busy timeout.
+    pub fn write_transaction<T, E, F>(&mut self, work: F) -> Result<T, E>
     where
-        E: From<DbError>,
+        F: FnOnce(&mut DbConn) -> Result<T, E>,
+        E: From<diesel::result::Error>,
     {
         use diesel::connection::{AnsiTransactionManager, TransactionManager};
-        let begun = match self {
-            DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(&mut **c, "BEGIN IMMEDIATE"),
-            DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(&mut **c),
+        let DbConn::Sqlite(sqlite) = self else {
+            return self.transaction(work);
         };
-        begun.map_err(|e| E::from(DbError::Query(e)))?;
+        if AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth()?.is_some() {
+            return self.transaction(work);
+        }
+        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
         let outcome = work(self);
-        let finished = match (&outcome, &mut *self) {
-            (Ok(_), DbConn::Sqlite(c)) => AnsiTransactionManager::commit_transaction(&mut **c),
-            (Ok(_), DbConn::Postgres(c)) => AnsiTransactionManager::commit_transaction(&mut **c),
-            (Err(_), DbConn::Sqlite(c)) => AnsiTransactionManager::rollback_transaction(&mut **c),
-            (Err(_), DbConn::Postgres(c)) => AnsiTransactionManager::rollback_transaction(&mut **c),
-        };
-        match (outcome, finished) {
-            (Ok(value), Ok(())) => Ok(value),
-            (Ok(_), Err(e)) => Err(E::from(DbError::Query(e))),
-            (Err(e), _) => Err(e),
+        let DbConn::Sqlite(sqlite) = self else { unreachable!("the backend does not change") };
+        match outcome {
+            Ok(value) => {
+                if let Err(e) = AnsiTransactionManager::commit_transaction(sqlite) {
+                    // A failed COMMIT leaves the transaction open on SQLite: end it.
+                    let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                    return Err(E::from(e));
+                }
+                Ok(value)
+            }
+            Err(e) => {
+                AnsiTransactionManager::rollback_transaction(sqlite)?;
+                Err(e)
+            }
         }
     }
 }
 
-/// Write transactions on a concrete connection. On SQLite a deferred `BEGIN` takes the
-/// write lock only at the first write, and if another writer got there first SQLite
-/// answers "database is locked" at once instead of waiting: every write transaction
-/// therefore starts with `BEGIN IMMEDIATE`, so writers queue on the busy timeout.
-/// Inside an outer transaction it becomes a savepoint, as `transaction` does.
-pub trait WriteTransaction: Connection {
-    fn write_transaction<T, E, F>(&mut self, work: F) -> Result<T, E>
-    where
-        F: FnOnce(&mut Self) -> Result<T, E>,
-        E: From<diesel::result::Error>;
-}
-
-impl WriteTransaction for SqliteConnection {
-    fn write_transaction<T, E, F>(&mut self, work: F) -> Result<T, E>
-    where
-        F: FnOnce(&mut Self) -> Result<T, E>,
-        E: From<diesel::result::Error>,
-    {
-        use diesel::connection::{AnsiTransactionManager, TransactionManager};
-        let depth = AnsiTransactionManager::transaction_manager_status_mut(self).transaction_depth()?;
-        if depth.is_some() {
-            self.transaction(work)
-        } else {
-            self.immediate_transaction(work)
-        }
-    }
-}
-
-impl WriteTransaction for PgConnection {
-    fn write_transaction<T, E, F>(&mut self, work: F) -> Result<T, E>
-    where
-        F: FnOnce(&mut Self) -> Result<T, E>,
-        E: From<diesel::result::Error>,
-    {
-        self.transaction(work)
-    }
-}
-
-/// Runs `$body` with `$c` bound to the concrete connection, compiling it once per backend.
+/// Runs `$body` with `$c` bound to the concrete connection, compiled once per backend:
+/// only for the few statements diesel cannot express for both at once (`ON CONFLICT`).
 #[macro_export]
-macro_rules! with_conn {
+macro_rules! per_backend {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
-            $crate::db::DbConn::Sqlite($c) => {
-                let $c: &mut ::diesel::SqliteConnection = &mut *$c;
-                $body
-            }
-            $crate::db::DbConn::Postgres($c) => {
-                let $c: &mut ::diesel::PgConnection = &mut *$c;
-                $body
-            }
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Postgres($c) => $body,
         }
     };
 }
@@ -135,10 +104,45 @@ impl DbError {
     }
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The pool. Each connection is opened for the backend the URL named, so a PostgreSQL
+/// URL never becomes an SQLite file of that name.
 #[derive(Clone)]
-pub enum Database {
-    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
-    Postgres(Pool<ConnectionManager<PgConnection>>),
+pub struct Database {
+    pool: Pool<Manager>,
+    backend: Backend,
+}
+
+#[derive(Debug)]
+pub struct Manager {
+    backend: Backend,
+    target: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        let opened = match self.backend {
+            Backend::Sqlite => SqliteConnection::establish(&self.target).map(DbConn::Sqlite),
+            Backend::Postgres => PgConnection::establish(&self.target).map(DbConn::Postgres),
+        };
+        opened.map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
 }
 
 /// Every SQLite connection: foreign keys enforced, a busy timeout instead of an instant
@@ -147,8 +151,9 @@ pub enum Database {
 #[derive(Debug)]
 struct SqlitePragmas;
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        let DbConn::Sqlite(conn) = conn else { return Ok(()) };
         conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;")
             .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -156,52 +161,50 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
 
 impl Database {
     pub fn connect(url: &str, pool_size: u32) -> Result<Self, DbError> {
-        if let Some(path) = url.strip_prefix("sqlite://") {
+        let (backend, target) = if let Some(path) = url.strip_prefix("sqlite://") {
             // WAL lets readers go on while one member writes. The mode is stored in the
             // file, and switching needs the file to itself: do it before the pool opens.
             SqliteConnection::establish(path)?.batch_execute("PRAGMA journal_mode = WAL")?;
-            let pool = Pool::builder()
-                .max_size(pool_size.max(1))
-                .connection_timeout(Duration::from_secs(10))
-                .connection_customizer(Box::new(SqlitePragmas))
-                .build(ConnectionManager::<SqliteConnection>::new(path))?;
-            Ok(Database::Sqlite(pool))
+            (Backend::Sqlite, path)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = Pool::builder()
-                .max_size(pool_size.max(1))
-                .connection_timeout(Duration::from_secs(10))
-                .build(ConnectionManager::<PgConnection>::new(url))?;
-            Ok(Database::Postgres(pool))
+            (Backend::Postgres, url)
         } else {
-            Err(DbError::UnsupportedUrl(url.to_string()))
-        }
+            return Err(DbError::UnsupportedUrl(url.to_string()));
+        };
+        let pool = Pool::builder()
+            .max_size(pool_size.max(1))
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(Manager { backend, target: target.to_string() })?;
+        Ok(Database { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     pub fn backend_name(&self) -> &'static str {
-        match self {
-            Database::Sqlite(_) => "sqlite",
-            Database::Postgres(_) => "postgres",
+        match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
         }
     }
 
     /// A connection for synchronous work (start-up, the command line).
-    pub fn get(&self) -> Result<DbConn, DbError> {
-        Ok(match self {
-            Database::Sqlite(pool) => DbConn::Sqlite(pool.get()?),
-            Database::Postgres(pool) => DbConn::Postgres(pool.get()?),
-        })
+    pub fn get(&self) -> Result<PooledConnection<Manager>, DbError> {
+        Ok(self.pool.get()?)
     }
 
     /// Applies pending migrations. On PostgreSQL an advisory lock makes instances
     /// that start together take turns instead of racing on the same migration.
     pub fn migrate(&self) -> Result<usize, DbError> {
         let migration_error = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
-        match self.get()? {
-            DbConn::Sqlite(mut conn) => {
+        match &mut *self.get()? {
+            DbConn::Sqlite(conn) => {
                 let applied = conn.run_pending_migrations(SQLITE_MIGRATIONS).map_err(migration_error)?;
                 Ok(applied.len())
             }
-            DbConn::Postgres(mut conn) => {
+            DbConn::Postgres(conn) => {
                 conn.batch_execute("SELECT pg_advisory_lock(4242001)")?;
                 let result = conn.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len());
                 conn.batch_execute("SELECT pg_advisory_unlock(4242001)")?;
@@ -215,7 +218,7 @@ impl Database {
     /// the erased rows' old versions do not linger in `-wal`. Nothing to do on PostgreSQL,
     /// whose files Agora does not manage (see the README).
     pub fn checkpoint_after_erasure(&self) -> Result<(), DbError> {
-        if let DbConn::Sqlite(mut conn) = self.get()? {
+        if let DbConn::Sqlite(conn) = &mut *self.get()? {
             conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")?;
         }
         Ok(())

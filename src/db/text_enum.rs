@@ -2,7 +2,8 @@
 //! column still reads as words on both backends.
 
 /// Declares an enum whose variants are stored as the given words in a `Text` column:
-/// `ALL`, `as_str`, `parse`, `Display`, and diesel's conversions for SQLite and PostgreSQL.
+/// `ALL`, `as_str`, `parse`, `Display`, and diesel's conversions for SQLite, PostgreSQL and
+/// the connection over both ([`crate::db::DbConn`]).
 #[macro_export]
 macro_rules! text_enum {
     (
@@ -47,6 +48,16 @@ macro_rules! text_enum {
             fn from_sql(bytes: DB::RawValue<'_>) -> ::diesel::deserialize::Result<Self> {
                 let text = String::from_sql(bytes)?;
                 $name::parse(&text).ok_or_else(|| format!("unknown {} {text:?}", stringify!($name)).into())
+            }
+        }
+
+        impl ::diesel::serialize::ToSql<::diesel::sql_types::Text, $crate::db::MultiBackend> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut ::diesel::serialize::Output<'b, '_, $crate::db::MultiBackend>,
+            ) -> ::diesel::serialize::Result {
+                out.set_value((::diesel::sql_types::Text, self));
+                Ok(::diesel::serialize::IsNull::No)
             }
         }
 

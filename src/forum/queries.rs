@@ -5,9 +5,8 @@
 use diesel::prelude::*;
 
 use crate::db::schema::{categories, likes, post_edits, posts, topics, users};
-use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
-use crate::with_conn;
+use crate::per_backend;
 
 pub const TOPICS_PER_PAGE: i64 = 30;
 pub const POSTS_PER_PAGE: i64 = 20;
@@ -40,14 +39,11 @@ const CATEGORY_COLUMNS: CategoryColumns = (
 );
 
 pub fn list_categories(conn: &mut DbConn) -> Result<Vec<Category>, DbError> {
-    Ok(with_conn!(conn, |c| categories::table
-        .select(CATEGORY_COLUMNS)
-        .order((categories::position, categories::id))
-        .load(c))?)
+    Ok(categories::table.select(CATEGORY_COLUMNS).order((categories::position, categories::id)).load(conn)?)
 }
 
 pub fn find_category(conn: &mut DbConn, id: i64) -> Result<Option<Category>, DbError> {
-    Ok(with_conn!(conn, |c| categories::table.find(id).select(CATEGORY_COLUMNS).first(c).optional())?)
+    Ok(categories::table.find(id).select(CATEGORY_COLUMNS).first(conn).optional()?)
 }
 
 #[derive(Debug, Queryable)]
@@ -106,25 +102,23 @@ pub fn list_topics(
     category_id: i64,
     after: Option<TopicCursor>,
 ) -> Result<(Vec<TopicSummary>, Option<TopicCursor>), DbError> {
-    let mut rows: Vec<TopicSummary> = with_conn!(conn, |c| {
-        let mut query = topics::table
-            .inner_join(users::table)
-            .filter(topics::category_id.eq(category_id))
-            .filter(topics::pinned.eq(false))
-            .filter(topics::held.eq(false))
-            .select(TOPIC_SUMMARY_COLUMNS)
-            .order((topics::last_post_at.desc(), topics::id.desc()))
-            .limit(TOPICS_PER_PAGE + 1)
-            .into_boxed();
-        if let Some(cursor) = after {
-            query = query.filter(
-                topics::last_post_at
-                    .lt(cursor.last_post_at)
-                    .or(topics::last_post_at.eq(cursor.last_post_at).and(topics::id.lt(cursor.id))),
-            );
-        }
-        query.load(c)
-    })?;
+    let mut query = topics::table
+        .inner_join(users::table)
+        .filter(topics::category_id.eq(category_id))
+        .filter(topics::pinned.eq(false))
+        .filter(topics::held.eq(false))
+        .select(TOPIC_SUMMARY_COLUMNS)
+        .order((topics::last_post_at.desc(), topics::id.desc()))
+        .limit(TOPICS_PER_PAGE + 1)
+        .into_boxed();
+    if let Some(cursor) = after {
+        query = query.filter(
+            topics::last_post_at
+                .lt(cursor.last_post_at)
+                .or(topics::last_post_at.eq(cursor.last_post_at).and(topics::id.lt(cursor.id))),
+        );
+    }
+    let mut rows: Vec<TopicSummary> = query.load(conn)?;
     let next = if rows.len() as i64 > TOPICS_PER_PAGE {
         rows.truncate(TOPICS_PER_PAGE as usize);
         rows.last().map(|t| TopicCursor { last_post_at: t.last_post_at, id: t.id })
@@ -136,14 +130,14 @@ pub fn list_topics(
 
 /// A category's pinned topics, shown above the others on its first page.
 pub fn pinned_topics(conn: &mut DbConn, category_id: i64) -> Result<Vec<TopicSummary>, DbError> {
-    Ok(with_conn!(conn, |c| topics::table
+    Ok(topics::table
         .inner_join(users::table)
         .filter(topics::category_id.eq(category_id))
         .filter(topics::pinned.eq(true))
         .filter(topics::held.eq(false))
         .select(TOPIC_SUMMARY_COLUMNS)
         .order((topics::last_post_at.desc(), topics::id.desc()))
-        .load(c))?)
+        .load(conn)?)
 }
 
 #[derive(Debug, Queryable)]
@@ -170,7 +164,7 @@ impl TopicHeader {
 }
 
 pub fn find_topic(conn: &mut DbConn, id: i64) -> Result<Option<TopicHeader>, DbError> {
-    Ok(with_conn!(conn, |c| topics::table
+    Ok(topics::table
         .inner_join(categories::table)
         .filter(topics::id.eq(id))
         .select((
@@ -186,8 +180,8 @@ pub fn find_topic(conn: &mut DbConn, id: i64) -> Result<Option<TopicHeader>, DbE
             topics::held,
             topics::user_id,
         ))
-        .first(c)
-        .optional())?)
+        .first(conn)
+        .optional()?)
 }
 
 #[derive(Debug, Queryable)]
@@ -218,9 +212,9 @@ pub fn page_of_posts(
     viewer: Option<i64>,
 ) -> Result<Vec<PostView>, DbError> {
     let viewer = viewer.unwrap_or(-1);
-    Ok(with_conn!(conn, |c| posts::table
+    Ok(posts::table
         .inner_join(users::table)
-        .left_join(likes::table.on(likes::post_id.eq(posts::id).and(likes::user_id.eq(viewer))),)
+        .left_join(likes::table.on(likes::post_id.eq(posts::id).and(likes::user_id.eq(viewer))))
         .filter(posts::topic_id.eq(topic_id))
         .filter(posts::post_number.ge(first))
         .filter(posts::post_number.lt(first + POSTS_PER_PAGE))
@@ -240,7 +234,7 @@ pub fn page_of_posts(
             posts::held,
         ))
         .order(posts::post_number)
-        .load(c))?)
+        .load(conn)?)
 }
 
 pub struct NewPost<'a> {
@@ -287,7 +281,7 @@ pub fn create_topic(
     post: NewPost<'_>,
 ) -> Result<i64, DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
+    Ok(conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
         let topic_id = diesel::insert_into(topics::table)
             .values(&TopicRow {
                 category_id,
@@ -300,7 +294,7 @@ pub fn create_topic(
                 held: post.held,
             })
             .returning(topics::id)
-            .get_result::<i64>(c)?;
+            .get_result::<i64>(conn)?;
         diesel::insert_into(posts::table)
             .values(&PostRow {
                 topic_id,
@@ -312,15 +306,15 @@ pub fn create_topic(
                 posted_from_ip: post.ip,
                 held: post.held,
             })
-            .execute(c)?;
+            .execute(conn)?;
         diesel::update(categories::table.find(category_id))
             .set((
                 categories::topic_count.eq(categories::topic_count + 1),
                 categories::post_count.eq(categories::post_count + 1),
             ))
-            .execute(c)?;
+            .execute(conn)?;
         Ok(topic_id)
-    }))?)
+    })?)
 }
 
 pub enum ReplyOutcome {
@@ -332,7 +326,7 @@ pub enum ReplyOutcome {
 /// Appends a reply to an open topic and returns its number.
 pub fn create_reply(conn: &mut DbConn, topic_id: i64, post: NewPost<'_>) -> Result<ReplyOutcome, DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
+    Ok(conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
         // Taking the number by incrementing the counter first locks the topic row, so
         // concurrent replies queue up instead of claiming the same number.
         // A reply held for review does not bump the topic: it is not there for others yet.
@@ -341,17 +335,17 @@ pub fn create_reply(conn: &mut DbConn, topic_id: i64, post: NewPost<'_>) -> Resu
             diesel::update(open_topic)
                 .set(topics::post_count.eq(topics::post_count + 1))
                 .returning((topics::post_count, topics::category_id))
-                .get_result::<(i64, i64)>(c)
+                .get_result::<(i64, i64)>(conn)
                 .optional()?
         } else {
             diesel::update(open_topic)
                 .set((topics::post_count.eq(topics::post_count + 1), topics::last_post_at.eq(now)))
                 .returning((topics::post_count, topics::category_id))
-                .get_result::<(i64, i64)>(c)
+                .get_result::<(i64, i64)>(conn)
                 .optional()?
         };
         let Some((post_number, category_id)) = claimed else {
-            let exists = diesel::select(diesel::dsl::exists(topics::table.find(topic_id))).get_result::<bool>(c)?;
+            let exists = diesel::select(diesel::dsl::exists(topics::table.find(topic_id))).get_result::<bool>(conn)?;
             return Ok(if exists { ReplyOutcome::Locked } else { ReplyOutcome::NoSuchTopic });
         };
         diesel::insert_into(posts::table)
@@ -365,12 +359,12 @@ pub fn create_reply(conn: &mut DbConn, topic_id: i64, post: NewPost<'_>) -> Resu
                 posted_from_ip: post.ip,
                 held: post.held,
             })
-            .execute(c)?;
+            .execute(conn)?;
         diesel::update(categories::table.find(category_id))
             .set(categories::post_count.eq(categories::post_count + 1))
-            .execute(c)?;
+            .execute(conn)?;
         Ok(ReplyOutcome::Posted(post_number))
-    }))?)
+    })?)
 }
 
 /// Whether a member's next post waits for review: while fewer than `first_posts` of
@@ -381,14 +375,14 @@ pub fn must_hold(conn: &mut DbConn, user_id: i64, first_posts: i64) -> Result<bo
     if first_posts <= 0 {
         return Ok(false);
     }
-    let approved: Vec<i64> = with_conn!(conn, |c| posts::table
+    let approved: Vec<i64> = posts::table
         .filter(posts::user_id.eq(user_id))
         .filter(posts::held.eq(false))
         .filter(posts::deleted_at.is_null())
         .filter(posts::hidden.eq(false))
         .select(posts::id)
         .limit(first_posts)
-        .load(c))?;
+        .load(conn)?;
     Ok((approved.len() as i64) < first_posts)
 }
 
@@ -410,7 +404,7 @@ pub struct EditablePost {
 }
 
 pub fn find_post(conn: &mut DbConn, post_id: i64) -> Result<Option<EditablePost>, DbError> {
-    Ok(with_conn!(conn, |c| posts::table
+    Ok(posts::table
         .inner_join(topics::table)
         .filter(posts::id.eq(post_id))
         .select((
@@ -425,8 +419,8 @@ pub fn find_post(conn: &mut DbConn, post_id: i64) -> Result<Option<EditablePost>
             topics::locked,
             posts::held,
         ))
-        .first(c)
-        .optional())?)
+        .first(conn)
+        .optional()?)
 }
 
 #[derive(Insertable)]
@@ -442,8 +436,8 @@ struct PostEditRow<'a> {
 /// Replaces a post's text, keeping what it said before, who changed it and from where.
 pub fn edit_post(conn: &mut DbConn, post_id: i64, edit: NewPost<'_>) -> Result<(), DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
-        let previous: String = posts::table.find(post_id).select(posts::body_markdown).first(c)?;
+    Ok(conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
+        let previous: String = posts::table.find(post_id).select(posts::body_markdown).first(conn)?;
         diesel::insert_into(post_edits::table)
             .values(&PostEditRow {
                 post_id,
@@ -452,37 +446,38 @@ pub fn edit_post(conn: &mut DbConn, post_id: i64, edit: NewPost<'_>) -> Result<(
                 edited_at: now,
                 edited_from_ip: edit.ip,
             })
-            .execute(c)?;
+            .execute(conn)?;
         diesel::update(posts::table.find(post_id))
             .set((
                 posts::body_markdown.eq(edit.markdown),
                 posts::body_html.eq(edit.html),
                 posts::edited_at.eq(Some(now)),
             ))
-            .execute(c)?;
+            .execute(conn)?;
         Ok(())
-    }))?)
+    })?)
 }
 
 /// Likes (or, with `like == false`, un-likes) a post. Liking twice counts once.
 pub fn set_like(conn: &mut DbConn, post_id: i64, user_id: i64, like: bool) -> Result<(), DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
+    Ok(conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
         let (changed, delta) = if like {
-            let inserted = diesel::insert_into(likes::table)
-                .values((likes::post_id.eq(post_id), likes::user_id.eq(user_id), likes::created_at.eq(now)))
+            let like = (likes::post_id.eq(post_id), likes::user_id.eq(user_id), likes::created_at.eq(now));
+            let inserted = per_backend!(conn, |c| diesel::insert_into(likes::table)
+                .values(like)
                 .on_conflict_do_nothing()
-                .execute(c)?;
+                .execute(c))?;
             (inserted, 1)
         } else {
-            let deleted = diesel::delete(likes::table.find((post_id, user_id))).execute(c)?;
+            let deleted = diesel::delete(likes::table.find((post_id, user_id))).execute(conn)?;
             (deleted, -1)
         };
         if changed == 1 {
             diesel::update(posts::table.find(post_id))
                 .set(posts::like_count.eq(posts::like_count + delta))
-                .execute(c)?;
+                .execute(conn)?;
         }
         Ok(())
-    }))?)
+    })?)
 }

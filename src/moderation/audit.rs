@@ -5,7 +5,6 @@ use diesel::prelude::*;
 
 use crate::db::schema::audit_log;
 use crate::db::{DbConn, DbError};
-use crate::with_conn;
 
 /// Writes an audit row inside the caller's transaction (`$c` is a concrete connection).
 #[macro_export]
@@ -38,7 +37,7 @@ pub struct AuditEntry {
 /// The newest entries first, 100 a page, before entry `before` when given.
 pub fn entries(conn: &mut DbConn, before: Option<i64>) -> Result<Vec<AuditEntry>, DbError> {
     let before = before.unwrap_or(i64::MAX);
-    Ok(with_conn!(conn, |c| audit_log::table
+    Ok(audit_log::table
         .filter(audit_log::id.lt(before))
         .order(audit_log::id.desc())
         .limit(100)
@@ -51,28 +50,26 @@ pub fn entries(conn: &mut DbConn, before: Option<i64>) -> Result<Vec<AuditEntry>
             audit_log::reason,
             audit_log::created_at,
         ))
-        .load(c))?)
+        .load(conn)?)
 }
 
 /// A member's notices, newest first, with whether each is unread. Reading changes
 /// nothing: they are marked read by a POST (`mark_notices_read`).
 pub fn notices_of(conn: &mut DbConn, user_id: i64) -> Result<Vec<(String, i64, bool)>, DbError> {
     use crate::db::schema::notices;
-    let list: Vec<(String, i64, Option<i64>)> = with_conn!(conn, |c| notices::table
+    let list: Vec<(String, i64, Option<i64>)> = notices::table
         .filter(notices::user_id.eq(user_id))
         .order(notices::id.desc())
         .limit(100)
         .select((notices::message, notices::created_at, notices::read_at))
-        .load(c))?;
+        .load(conn)?;
     Ok(list.into_iter().map(|(m, at, read)| (m, at, read.is_none())).collect())
 }
 
 pub fn mark_notices_read(conn: &mut DbConn, user_id: i64) -> Result<usize, DbError> {
     use crate::db::schema::notices;
     let now = crate::db::now();
-    Ok(with_conn!(conn, |c| diesel::update(
-        notices::table.filter(notices::user_id.eq(user_id)).filter(notices::read_at.is_null())
-    )
-    .set(notices::read_at.eq(Some(now)))
-    .execute(c))?)
+    Ok(diesel::update(notices::table.filter(notices::user_id.eq(user_id)).filter(notices::read_at.is_null()))
+        .set(notices::read_at.eq(Some(now)))
+        .execute(conn)?)
 }

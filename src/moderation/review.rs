@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::auth::role::Role;
 use crate::db::schema::{posts, topics, users};
-use crate::db::{now, DbConn, WriteTransaction};
+use crate::db::{now, DbConn};
 use crate::moderation::routes::required_reason;
 use crate::moderation::store::{target_role, ModError};
 use crate::record_audit;
@@ -17,7 +17,6 @@ use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::errors::AppError;
 use crate::web::visitor::Visitor;
 use crate::web::{filters, render, see_other};
-use crate::with_conn;
 use crate::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -44,7 +43,7 @@ pub struct HeldPost {
 
 /// The oldest held posts, through the partial index on held posts.
 pub fn held_posts(conn: &mut DbConn) -> Result<Vec<HeldPost>, ModError> {
-    Ok(with_conn!(conn, |c| posts::table
+    Ok(posts::table
         .inner_join(topics::table)
         .inner_join(users::table)
         .filter(posts::held.eq(true))
@@ -61,31 +60,31 @@ pub fn held_posts(conn: &mut DbConn) -> Result<Vec<HeldPost>, ModError> {
             users::id,
             users::username,
         ))
-        .load(c))?)
+        .load(conn)?)
 }
 
 /// Lets a held post through (and its topic, when it is the first post), or deletes it.
 pub fn review(conn: &mut DbConn, actor: i64, post_id: i64, approve: bool) -> Result<(), ModError> {
     let now = now();
-    with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
+    conn.write_transaction::<_, ModError, _>(|conn| {
         let (topic_id, number): (i64, i64) = posts::table
             .filter(posts::id.eq(post_id))
             .filter(posts::held.eq(true))
             .select((posts::topic_id, posts::post_number))
-            .first(c)
+            .first(conn)
             .optional()?
             .ok_or(ModError::NotFound)?;
         let post = posts::table.find(post_id);
         if approve {
-            diesel::update(post).set(posts::held.eq(false)).execute(c)?;
+            diesel::update(post).set(posts::held.eq(false)).execute(conn)?;
             // Now it is there for everyone: the topic is listed, or bumped by the reply.
             let topic = topics::table.find(topic_id);
             if number == 1 {
-                diesel::update(topic).set(topics::held.eq(false)).execute(c)?;
+                diesel::update(topic).set(topics::held.eq(false)).execute(conn)?;
             } else {
-                diesel::update(topic).set(topics::last_post_at.eq(now)).execute(c)?;
+                diesel::update(topic).set(topics::last_post_at.eq(now)).execute(conn)?;
             }
-            record_audit!(c, actor, "approve held post", "post", post_id, "", now)?;
+            record_audit!(conn, actor, "approve held post", "post", post_id, "", now)?;
         } else {
             // Deleted, not only held: the topic of a deleted first post stays unlisted.
             diesel::update(post)
@@ -94,11 +93,11 @@ pub fn review(conn: &mut DbConn, actor: i64, post_id: i64, approve: bool) -> Res
                     posts::deleted_at.eq(Some(now)),
                     posts::moderation_reason.eq(Some("removed in review")),
                 ))
-                .execute(c)?;
-            record_audit!(c, actor, "delete held post", "post", post_id, "removed in review", now)?;
+                .execute(conn)?;
+            record_audit!(conn, actor, "delete held post", "post", post_id, "removed in review", now)?;
         }
         Ok(())
-    }))
+    })
 }
 
 /// Deletes (softly, as a moderator's delete does) every post of a member the actor
@@ -111,8 +110,8 @@ pub fn delete_posts_of(
     reason: &str,
 ) -> Result<usize, ModError> {
     let now = now();
-    with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
-        let role = target_role!(c, member_id)?;
+    conn.write_transaction::<_, ModError, _>(|conn| {
+        let role = target_role!(conn, member_id)?;
         if !actor_role.outranks(role) {
             return Err(ModError::Refused("Moderators act on members only.".into()));
         }
@@ -123,11 +122,11 @@ pub fn delete_posts_of(
                     posts::held.eq(false),
                     posts::moderation_reason.eq(Some(reason)),
                 ))
-                .execute(c)?;
+                .execute(conn)?;
         let note = format!("{reason} ({deleted} posts)");
-        record_audit!(c, actor, "delete all posts", "member", member_id, &note, now)?;
+        record_audit!(conn, actor, "delete all posts", "member", member_id, &note, now)?;
         Ok(deleted)
-    }))
+    })
 }
 
 #[derive(Template)]

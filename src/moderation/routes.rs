@@ -414,7 +414,7 @@ async fn resolve_flags(
     state
         .db
         .run(move |c| {
-            c.in_transaction(|c| -> Result<(), ModError> {
+            c.write_transaction(|c| -> Result<(), ModError> {
                 let outcome = match action.as_str() {
                     "dismiss" => "dismissed, no action taken",
                     "hide" => {
@@ -657,7 +657,7 @@ async fn erase_member(
     let deleted = state
         .db
         .run(move |c| {
-            c.in_transaction(|c| -> Result<_, AppError> {
+            c.write_transaction(|c| -> Result<_, AppError> {
                 let deleted = deletion::delete_account(c, id, reason)?;
                 if deleted.is_some() {
                     store::audit_erasure(c, staff.user_id, id, reason.as_str())?;

@@ -6,9 +6,8 @@ use diesel::prelude::*;
 
 use crate::auth::role::Role;
 use crate::db::schema::{categories, flags, notices, posts, privacy_requests, topics, users};
-use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
-use crate::{record_audit, with_conn};
+use crate::{per_backend, record_audit};
 
 /// The role of the member a staff action targets (never the shared system account),
 /// read inside the caller's transaction (`$c` is a concrete connection).
@@ -62,23 +61,22 @@ pub fn flag_post(
     details: &str,
 ) -> Result<bool, ModError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
-        let exists = diesel::select(diesel::dsl::exists(posts::table.find(post_id))).get_result::<bool>(c)?;
+    conn.write_transaction::<_, ModError, _>(|conn| {
+        let exists = diesel::select(diesel::dsl::exists(posts::table.find(post_id))).get_result::<bool>(conn)?;
         if !exists {
             return Err(ModError::NotFound);
         }
-        let inserted = diesel::insert_into(flags::table)
-            .values((
-                flags::post_id.eq(post_id),
-                flags::user_id.eq(user_id),
-                flags::reason.eq(reason),
-                flags::details.eq(details),
-                flags::created_at.eq(now),
-            ))
-            .on_conflict_do_nothing()
-            .execute(c)?;
+        let flag = (
+            flags::post_id.eq(post_id),
+            flags::user_id.eq(user_id),
+            flags::reason.eq(reason),
+            flags::details.eq(details),
+            flags::created_at.eq(now),
+        );
+        let inserted =
+            per_backend!(conn, |c| diesel::insert_into(flags::table).values(flag).on_conflict_do_nothing().execute(c))?;
         Ok(inserted == 1)
-    }))?)
+    })
 }
 
 /// A flagged post waiting for a decision, with every open flag on it.
@@ -101,7 +99,7 @@ type FlagRow = (i64, String, String, i64, String, i64, i64, String, i64, String,
 /// The open flags, grouped by post, oldest first.
 pub fn flag_queue(conn: &mut DbConn) -> Result<Vec<FlaggedPost>, DbError> {
     let flagger = diesel::alias!(users as flagger);
-    let rows: Vec<FlagRow> = with_conn!(conn, |c| flags::table
+    let rows: Vec<FlagRow> = flags::table
         .inner_join(posts::table.inner_join(topics::table).inner_join(users::table))
         .inner_join(flagger.on(flagger.field(users::id).eq(flags::user_id)))
         .filter(flags::resolved_at.is_null())
@@ -120,7 +118,7 @@ pub fn flag_queue(conn: &mut DbConn) -> Result<Vec<FlaggedPost>, DbError> {
             posts::body_html,
             posts::hidden,
         ))
-        .load(c))?;
+        .load(conn)?;
     let mut queue: Vec<FlaggedPost> = Vec::new();
     for (post_id, reason, details, at, flagged_by, topic_id, number, slug, author_id, author, html, hidden) in rows {
         let flag = (reason, details, flagged_by, at);
@@ -144,7 +142,7 @@ pub fn flag_queue(conn: &mut DbConn) -> Result<Vec<FlaggedPost>, DbError> {
 }
 
 pub fn open_flag_count(conn: &mut DbConn) -> Result<i64, DbError> {
-    Ok(with_conn!(conn, |c| flags::table.filter(flags::resolved_at.is_null()).count().get_result(c))?)
+    Ok(flags::table.filter(flags::resolved_at.is_null()).count().get_result(conn)?)
 }
 
 /// Closes every open flag on a post with `outcome`, and tells each flagging member.
@@ -156,18 +154,18 @@ pub fn resolve_flags(
     reason: &str,
 ) -> Result<usize, ModError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
+    conn.write_transaction::<_, ModError, _>(|conn| {
         let flaggers: Vec<i64> = flags::table
             .filter(flags::post_id.eq(post_id))
             .filter(flags::resolved_at.is_null())
             .select(flags::user_id)
-            .load(c)?;
+            .load(conn)?;
         if flaggers.is_empty() {
             return Err(ModError::NotFound);
         }
         diesel::update(flags::table.filter(flags::post_id.eq(post_id)).filter(flags::resolved_at.is_null()))
             .set((flags::resolved_at.eq(Some(now)), flags::outcome.eq(Some(outcome))))
-            .execute(c)?;
+            .execute(conn)?;
         for flagger in &flaggers {
             diesel::insert_into(notices::table)
                 .values((
@@ -175,11 +173,11 @@ pub fn resolve_flags(
                     notices::message.eq(format!("Thank you for your flag on post {post_id}. Outcome: {outcome}.")),
                     notices::created_at.eq(now),
                 ))
-                .execute(c)?;
+                .execute(conn)?;
         }
-        record_audit!(c, actor, format!("resolve flags: {outcome}"), "post", post_id, reason, now)?;
+        record_audit!(conn, actor, format!("resolve flags: {outcome}"), "post", post_id, reason, now)?;
         Ok(flaggers.len())
-    }))?)
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,12 +210,12 @@ pub fn act_on_post(
     reason: &str,
 ) -> Result<(), ModError> {
     let now = now();
-    with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
+    conn.write_transaction::<_, ModError, _>(|conn| {
         let (author, author_role): (i64, Role) = posts::table
             .inner_join(users::table)
             .filter(posts::id.eq(post_id))
             .select((users::id, users::role))
-            .first(c)
+            .first(conn)
             .optional()?
             .ok_or(ModError::NotFound)?;
         may_act_on_content(actor, actor_role, author, author_role, "post")?;
@@ -225,23 +223,23 @@ pub fn act_on_post(
         let changed = match action {
             PostAction::Hide => diesel::update(target)
                 .set((posts::hidden.eq(true), posts::moderation_reason.eq(Some(reason))))
-                .execute(c)?,
+                .execute(conn)?,
             PostAction::Unhide => diesel::update(target)
                 .set((posts::hidden.eq(false), posts::moderation_reason.eq(None::<String>)))
-                .execute(c)?,
+                .execute(conn)?,
             PostAction::Delete => diesel::update(target)
                 .set((posts::deleted_at.eq(Some(now)), posts::moderation_reason.eq(Some(reason))))
-                .execute(c)?,
+                .execute(conn)?,
             PostAction::Restore => diesel::update(target)
                 .set((posts::deleted_at.eq(None::<i64>), posts::moderation_reason.eq(None::<String>)))
-                .execute(c)?,
+                .execute(conn)?,
         };
         if changed == 0 {
             return Err(ModError::NotFound);
         }
-        record_audit!(c, actor, action.name(), "post", post_id, reason, now)?;
+        record_audit!(conn, actor, action.name(), "post", post_id, reason, now)?;
         Ok(())
-    }))
+    })
 }
 
 /// Staff act on their own content and on content by those they outrank.
@@ -279,25 +277,25 @@ pub fn act_on_topic(
     reason: &str,
 ) -> Result<(), ModError> {
     let now = now();
-    with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
+    conn.write_transaction::<_, ModError, _>(|conn| {
         let (author, author_role): (i64, Role) = topics::table
             .inner_join(users::table)
             .filter(topics::id.eq(topic_id))
             .select((users::id, users::role))
-            .first(c)
+            .first(conn)
             .optional()?
             .ok_or(ModError::NotFound)?;
         may_act_on_content(actor, actor_role, author, author_role, "topic")?;
         let (from_category, post_count): (i64, i64) = topics::table
             .find(topic_id)
             .select((topics::category_id, topics::post_count))
-            .first(c)
+            .first(conn)
             .optional()?
             .ok_or(ModError::NotFound)?;
         let target = topics::table.find(topic_id);
         let name = match &action {
             TopicAction::Lock(on) => {
-                diesel::update(target).set(topics::locked.eq(on)).execute(c)?;
+                diesel::update(target).set(topics::locked.eq(on)).execute(conn)?;
                 if *on {
                     "lock topic"
                 } else {
@@ -305,7 +303,7 @@ pub fn act_on_topic(
                 }
             }
             TopicAction::Pin(on) => {
-                diesel::update(target).set(topics::pinned.eq(on)).execute(c)?;
+                diesel::update(target).set(topics::pinned.eq(on)).execute(conn)?;
                 if *on {
                     "pin topic"
                 } else {
@@ -313,33 +311,34 @@ pub fn act_on_topic(
                 }
             }
             TopicAction::Move(to) => {
-                let exists = diesel::select(diesel::dsl::exists(categories::table.find(to))).get_result::<bool>(c)?;
+                let exists =
+                    diesel::select(diesel::dsl::exists(categories::table.find(to))).get_result::<bool>(conn)?;
                 if !exists {
                     return Err(ModError::Refused("There is no such category.".into()));
                 }
-                diesel::update(target).set(topics::category_id.eq(to)).execute(c)?;
+                diesel::update(target).set(topics::category_id.eq(to)).execute(conn)?;
                 diesel::update(categories::table.find(from_category))
                     .set((
                         categories::topic_count.eq(categories::topic_count - 1),
                         categories::post_count.eq(categories::post_count - post_count),
                     ))
-                    .execute(c)?;
+                    .execute(conn)?;
                 diesel::update(categories::table.find(to))
                     .set((
                         categories::topic_count.eq(categories::topic_count + 1),
                         categories::post_count.eq(categories::post_count + post_count),
                     ))
-                    .execute(c)?;
+                    .execute(conn)?;
                 "move topic"
             }
             TopicAction::Rename(title, slug) => {
-                diesel::update(target).set((topics::title.eq(title), topics::slug.eq(slug))).execute(c)?;
+                diesel::update(target).set((topics::title.eq(title), topics::slug.eq(slug))).execute(conn)?;
                 "rename topic"
             }
         };
-        record_audit!(c, actor, name, "topic", topic_id, reason, now)?;
+        record_audit!(conn, actor, name, "topic", topic_id, reason, now)?;
         Ok(())
-    }))
+    })
 }
 
 /// One earlier version of a post: what it said, who changed it, when, from where.
@@ -353,12 +352,12 @@ pub struct EditRecord {
 
 pub fn edit_history(conn: &mut DbConn, post_id: i64) -> Result<Vec<EditRecord>, DbError> {
     use crate::db::schema::post_edits;
-    Ok(with_conn!(conn, |c| post_edits::table
+    Ok(post_edits::table
         .inner_join(users::table.on(users::id.eq(post_edits::user_id)))
         .filter(post_edits::post_id.eq(post_id))
         .order(post_edits::id)
         .select((post_edits::previous_markdown, users::username, post_edits::edited_at, post_edits::edited_from_ip))
-        .load(c))?)
+        .load(conn)?)
 }
 
 #[derive(Debug, Queryable)]
@@ -399,7 +398,7 @@ pub fn search_members(conn: &mut DbConn, query: &str) -> Result<Vec<MemberRow>, 
     let escaped = query.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     let pattern = format!("%{escaped}%");
     let exact_ip = query.trim().to_string();
-    Ok(with_conn!(conn, |c| {
+    Ok({
         let by_ip = posts::table.filter(posts::posted_from_ip.eq(&exact_ip)).select(posts::user_id);
         users::table
             .filter(users::role.ne(Role::System))
@@ -413,17 +412,12 @@ pub fn search_members(conn: &mut DbConn, query: &str) -> Result<Vec<MemberRow>, 
             .order(users::username_key)
             .limit(100)
             .select(MEMBER_COLUMNS)
-            .load(c)
-    })?)
+            .load(conn)
+    }?)
 }
 
 pub fn member(conn: &mut DbConn, id: i64) -> Result<Option<MemberRow>, DbError> {
-    Ok(with_conn!(conn, |c| users::table
-        .find(id)
-        .filter(users::role.ne(Role::System))
-        .select(MEMBER_COLUMNS)
-        .first(c)
-        .optional())?)
+    Ok(users::table.find(id).filter(users::role.ne(Role::System)).select(MEMBER_COLUMNS).first(conn).optional()?)
 }
 
 /// A member's recent posts, their post count, and the IPs their posts came from.
@@ -435,22 +429,22 @@ pub struct MemberActivity {
 
 pub fn member_activity(conn: &mut DbConn, id: i64) -> Result<MemberActivity, DbError> {
     use diesel::dsl::count_star;
-    Ok(with_conn!(conn, |c| {
-        let post_count = posts::table.filter(posts::user_id.eq(id)).count().get_result(c)?;
+    Ok({
+        let post_count = posts::table.filter(posts::user_id.eq(id)).count().get_result(conn)?;
         let recent = posts::table
             .inner_join(topics::table)
             .filter(posts::user_id.eq(id))
             .order(posts::id.desc())
             .limit(10)
             .select((posts::topic_id, posts::post_number, topics::slug, topics::title, posts::created_at))
-            .load(c)?;
+            .load(conn)?;
         let ips = posts::table
             .filter(posts::user_id.eq(id))
             .group_by(posts::posted_from_ip)
             .select((posts::posted_from_ip, count_star()))
-            .load(c)?;
+            .load(conn)?;
         Ok::<_, diesel::result::Error>(MemberActivity { post_count, recent, ips })
-    })?)
+    }?)
 }
 
 #[derive(Debug, Clone)]
@@ -470,8 +464,8 @@ pub fn set_standing(
     reason: &str,
 ) -> Result<(), ModError> {
     let now = now();
-    with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
-        let role = target_role!(c, member_id)?;
+    conn.write_transaction::<_, ModError, _>(|conn| {
+        let role = target_role!(conn, member_id)?;
         if !actor_role.outranks(role) {
             return Err(ModError::Refused(
                 "Moderators act on members only, and administrators on moderators and members.".into(),
@@ -485,13 +479,13 @@ pub fn set_standing(
                 }
                 diesel::update(target)
                     .set((users::suspended_until.eq(Some(until)), users::suspension_reason.eq(Some(reason))))
-                    .execute(c)?;
+                    .execute(conn)?;
                 "suspend member"
             }
             Standing::Ban => {
                 diesel::update(target)
                     .set((users::banned.eq(true), users::suspension_reason.eq(Some(reason))))
-                    .execute(c)?;
+                    .execute(conn)?;
                 "ban member"
             }
             Standing::Lift => {
@@ -501,13 +495,13 @@ pub fn set_standing(
                         users::suspended_until.eq(None::<i64>),
                         users::suspension_reason.eq(None::<String>),
                     ))
-                    .execute(c)?;
+                    .execute(conn)?;
                 "lift suspension or ban"
             }
         };
-        record_audit!(c, actor, name, "member", member_id, reason, now)?;
+        record_audit!(conn, actor, name, "member", member_id, reason, now)?;
         Ok(())
-    }))
+    })
 }
 
 pub fn set_role(conn: &mut DbConn, actor: i64, member_id: i64, role: Role) -> Result<(), ModError> {
@@ -515,22 +509,22 @@ pub fn set_role(conn: &mut DbConn, actor: i64, member_id: i64, role: Role) -> Re
         return Err(ModError::Refused("A role is member, moderator or admin.".into()));
     }
     let now = now();
-    with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
+    conn.write_transaction::<_, ModError, _>(|conn| {
         let changed = diesel::update(users::table.find(member_id).filter(users::role.ne(Role::System)))
             .set(users::role.eq(role))
-            .execute(c)?;
+            .execute(conn)?;
         if changed == 0 {
             return Err(ModError::NotFound);
         }
-        record_audit!(c, actor, format!("set role: {role}"), "member", member_id, "", now)?;
+        record_audit!(conn, actor, format!("set role: {role}"), "member", member_id, "", now)?;
         Ok(())
-    }))
+    })
 }
 
 /// Records a staff erasure in the audit log (the erasure itself is account::deletion).
 pub fn audit_erasure(conn: &mut DbConn, actor: i64, member_id: i64, reason: &str) -> Result<(), DbError> {
     let now = now();
-    with_conn!(conn, |c| record_audit!(c, actor, "erase account", "member", member_id, reason, now))?;
+    record_audit!(conn, actor, "erase account", "member", member_id, reason, now)?;
     Ok(())
 }
 
@@ -548,7 +542,7 @@ pub struct IpPost {
 
 /// Accounts that posted from `ip`, and those posts.
 pub fn posts_from_ip(conn: &mut DbConn, ip: &str) -> Result<Vec<IpPost>, DbError> {
-    Ok(with_conn!(conn, |c| posts::table
+    Ok(posts::table
         .inner_join(users::table)
         .inner_join(topics::table)
         .filter(posts::posted_from_ip.eq(ip))
@@ -561,9 +555,9 @@ pub fn posts_from_ip(conn: &mut DbConn, ip: &str) -> Result<Vec<IpPost>, DbError
             posts::post_number,
             topics::slug,
             topics::title,
-            posts::created_at
+            posts::created_at,
         ))
-        .load(c))?)
+        .load(conn)?)
 }
 
 #[derive(Insertable, AsChangeset)]
@@ -587,22 +581,23 @@ pub fn save_category(
     new: NewCategory<'_>,
 ) -> Result<i64, ModError> {
     let now = now();
-    let result = with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
+    let result = conn.write_transaction::<_, ModError, _>(|conn| {
         let (id, action) = match existing {
             None => {
-                let id = diesel::insert_into(categories::table).values(&new).returning(categories::id).get_result(c)?;
+                let id =
+                    diesel::insert_into(categories::table).values(&new).returning(categories::id).get_result(conn)?;
                 (id, "create category")
             }
             Some(id) => {
-                if diesel::update(categories::table.find(id)).set(&new).execute(c)? == 0 {
+                if diesel::update(categories::table.find(id)).set(&new).execute(conn)? == 0 {
                     return Err(ModError::NotFound);
                 }
                 (id, "update category")
             }
         };
-        record_audit!(c, actor, action, "category", id, new.name, now)?;
+        record_audit!(conn, actor, action, "category", id, new.name, now)?;
         Ok(id)
-    }));
+    });
     match result {
         Err(ModError::Db(e)) if e.is_unique_violation() => {
             Err(ModError::Refused("A category with that name exists.".into()))
@@ -614,18 +609,18 @@ pub fn save_category(
 /// Deletes a category that has no topics.
 pub fn delete_category(conn: &mut DbConn, actor: i64, id: i64) -> Result<(), ModError> {
     let now = now();
-    with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
+    conn.write_transaction::<_, ModError, _>(|conn| {
         let has_topics = diesel::select(diesel::dsl::exists(topics::table.filter(topics::category_id.eq(id))))
-            .get_result::<bool>(c)?;
+            .get_result::<bool>(conn)?;
         if has_topics {
             return Err(ModError::Refused("Only an empty category can be deleted; move its topics first.".into()));
         }
-        if diesel::delete(categories::table.find(id)).execute(c)? == 0 {
+        if diesel::delete(categories::table.find(id)).execute(conn)? == 0 {
             return Err(ModError::NotFound);
         }
-        record_audit!(c, actor, "delete category", "category", id, "", now)?;
+        record_audit!(conn, actor, "delete category", "category", id, "", now)?;
         Ok(())
-    }))
+    })
 }
 
 #[derive(Debug, Queryable)]
@@ -668,7 +663,7 @@ pub fn file_privacy_request(
     message: &str,
 ) -> Result<i64, DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| diesel::insert_into(privacy_requests::table)
+    Ok(diesel::insert_into(privacy_requests::table)
         .values((
             privacy_requests::email.eq(email),
             privacy_requests::user_id.eq(user_id),
@@ -680,7 +675,7 @@ pub fn file_privacy_request(
             privacy_requests::updated_at.eq(now),
         ))
         .returning(privacy_requests::id)
-        .get_result(c))?)
+        .get_result(conn)?)
 }
 
 const REQUEST_COLUMNS: (
@@ -720,21 +715,19 @@ pub struct RequestQueue {
 
 pub fn privacy_requests(conn: &mut DbConn, before: Option<i64>) -> Result<RequestQueue, DbError> {
     let before = before.unwrap_or(i64::MAX);
-    let (open, mut closed): (Vec<PrivacyRequest>, Vec<PrivacyRequest>) = with_conn!(conn, |c| {
-        let open = privacy_requests::table
-            .filter(privacy_requests::status.eq(RequestStatus::Open))
-            .order((privacy_requests::created_at, privacy_requests::id))
-            .select(REQUEST_COLUMNS)
-            .load(c)?;
-        let closed = privacy_requests::table
-            .filter(privacy_requests::status.ne(RequestStatus::Open))
-            .filter(privacy_requests::id.lt(before))
-            .order(privacy_requests::id.desc())
-            .limit(CLOSED_REQUESTS_PER_PAGE + 1)
-            .select(REQUEST_COLUMNS)
-            .load(c)?;
-        Ok::<_, diesel::result::Error>((open, closed))
-    })?;
+    let open = privacy_requests::table
+        .filter(privacy_requests::status.eq(RequestStatus::Open))
+        .order((privacy_requests::created_at, privacy_requests::id))
+        .select(REQUEST_COLUMNS)
+        .load(conn)?;
+    let closed = privacy_requests::table
+        .filter(privacy_requests::status.ne(RequestStatus::Open))
+        .filter(privacy_requests::id.lt(before))
+        .order(privacy_requests::id.desc())
+        .limit(CLOSED_REQUESTS_PER_PAGE + 1)
+        .select(REQUEST_COLUMNS)
+        .load(conn)?;
+    let (open, mut closed): (Vec<PrivacyRequest>, Vec<PrivacyRequest>) = (open, closed);
     let older = if closed.len() as i64 > CLOSED_REQUESTS_PER_PAGE {
         closed.truncate(CLOSED_REQUESTS_PER_PAGE as usize);
         closed.last().map(|r| r.id)
@@ -745,14 +738,14 @@ pub fn privacy_requests(conn: &mut DbConn, before: Option<i64>) -> Result<Reques
 }
 
 pub fn open_request_deadlines(conn: &mut DbConn) -> Result<Vec<i64>, DbError> {
-    Ok(with_conn!(conn, |c| privacy_requests::table
+    Ok(privacy_requests::table
         .filter(privacy_requests::status.eq(RequestStatus::Open))
         .order(privacy_requests::created_at)
         .select(privacy_requests::created_at)
-        .load::<i64>(c))?
-    .into_iter()
-    .map(|at| at + REQUEST_DEADLINE_SECONDS)
-    .collect())
+        .load::<i64>(conn)?
+        .into_iter()
+        .map(|at| at + REQUEST_DEADLINE_SECONDS)
+        .collect())
 }
 
 /// Updates a request's status and notes; returns it for the mail to the requester.
@@ -768,7 +761,7 @@ pub fn update_privacy_request(
         return Err(ModError::Refused("A refusal needs a reason the requester will read.".into()));
     }
     let now = now();
-    with_conn!(conn, |c| c.write_transaction::<_, ModError, _>(|c| {
+    conn.write_transaction::<_, ModError, _>(|conn| {
         let changed = diesel::update(privacy_requests::table.find(id))
             .set((
                 privacy_requests::status.eq(status),
@@ -776,13 +769,13 @@ pub fn update_privacy_request(
                 privacy_requests::refusal_reason.eq(refusal_reason.filter(|_| status == RequestStatus::Refused)),
                 privacy_requests::updated_at.eq(now),
             ))
-            .execute(c)?;
+            .execute(conn)?;
         if changed == 0 {
             return Err(ModError::NotFound);
         }
-        record_audit!(c, actor, format!("privacy request: {status}"), "privacy request", id, note, now)?;
-        Ok(privacy_requests::table.find(id).select(REQUEST_COLUMNS).first(c)?)
-    }))
+        record_audit!(conn, actor, format!("privacy request: {status}"), "privacy request", id, note, now)?;
+        Ok(privacy_requests::table.find(id).select(REQUEST_COLUMNS).first(conn)?)
+    })
 }
 
 /// Daily counts over the last `days` days: (day index from the oldest, count).
@@ -804,7 +797,7 @@ pub fn daily_counts(conn: &mut DbConn, days: i64) -> Result<[Vec<i64>; 3], DbErr
     ];
     let mut series: [Vec<i64>; 3] = Default::default();
     for (i, sql) in queries.iter().enumerate() {
-        let rows: Vec<Day> = with_conn!(conn, |c| diesel::sql_query(sql).load(c))?;
+        let rows: Vec<Day> = diesel::sql_query(sql).load(conn)?;
         let mut counts = vec![0; days as usize];
         for row in rows {
             let index = row.day - (today - days + 1);

@@ -15,10 +15,9 @@ use serde_json::Value;
 
 use crate::account::deletion::delete_account;
 use crate::db::schema::{avatars, deletion_ledger, users};
-use crate::db::WriteTransaction;
 use crate::db::{now, Database, DbConn};
 use crate::privacy::ledger::{self, Entry};
-use crate::{record_erasure, with_conn};
+use crate::record_erasure;
 
 const PG_FORMAT: &str = "agora-postgres-backup-1";
 
@@ -101,13 +100,13 @@ pub fn create(db: &Database, dir: &Path) -> anyhow::Result<Backup> {
     std::fs::create_dir_all(dir)?;
     let mut created_at = now();
     let mut conn = db.get()?;
-    let postgres = matches!(conn, DbConn::Postgres(_));
+    let postgres = matches!(*conn, DbConn::Postgres(_));
     // Two backups in one second would collide; the later one waits its turn.
     while dir.join(backup_name(created_at, postgres)).exists() {
         created_at += 1;
     }
     let path = dir.join(backup_name(created_at, postgres));
-    match &mut conn {
+    match &mut *conn {
         DbConn::Sqlite(c) => {
             let target = path.to_str().ok_or_else(|| anyhow::anyhow!("backup path is not UTF-8"))?;
             c.batch_execute(&format!("VACUUM INTO '{}'", target.replace('\'', "''")))?;
@@ -209,10 +208,8 @@ pub fn restore(database_url: &str, file: &Path, ledger_dir: &Path) -> anyhow::Re
     }
     // Sessions and e-mail links in a backup may have been ended or used since: none
     // survives a restore (members sign in again; links are asked for again).
-    with_conn!(&mut conn, |c| {
-        diesel::delete(crate::db::schema::sessions::table).execute(c)?;
-        diesel::delete(crate::db::schema::email_tokens::table).execute(c)
-    })?;
+    diesel::delete(crate::db::schema::sessions::table).execute(&mut *conn)?;
+    diesel::delete(crate::db::schema::email_tokens::table).execute(&mut *conn)?;
     ledger::write_file(&mut conn, ledger_dir)?;
     Ok(Restored { created_at, erasures_replayed: pending.len() })
 }
@@ -287,25 +284,25 @@ fn replay(conn: &mut DbConn, entry: &Entry) -> anyhow::Result<()> {
     }
     let now = entry.erased_at;
     let placeholder = format!("member{user_id}");
-    with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
+    conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
         let target = users::table.find(user_id);
         match entry.erased.as_str() {
-            "first_name" => diesel::update(target).set(users::first_name.eq(None::<String>)).execute(c)?,
-            "last_name" => diesel::update(target).set(users::last_name.eq(None::<String>)).execute(c)?,
+            "first_name" => diesel::update(target).set(users::first_name.eq(None::<String>)).execute(conn)?,
+            "last_name" => diesel::update(target).set(users::last_name.eq(None::<String>)).execute(conn)?,
             "email" => diesel::update(target)
                 .set((users::email.eq(None::<String>), users::email_verified.eq(false)))
-                .execute(c)?,
+                .execute(conn)?,
             "username" => diesel::update(target)
                 .set((users::username.eq(&placeholder), users::username_key.eq(&placeholder)))
-                .execute(c)?,
-            "avatar" => diesel::delete(avatars::table.find(user_id)).execute(c)?,
-            "newsletter" => diesel::update(target).set(users::newsletter.eq(false)).execute(c)?,
+                .execute(conn)?,
+            "avatar" => diesel::delete(avatars::table.find(user_id)).execute(conn)?,
+            "newsletter" => diesel::update(target).set(users::newsletter.eq(false)).execute(conn)?,
             "github" => diesel::update(target)
                 .set((users::github_id.eq(None::<i64>), users::github_login.eq(None::<String>)))
-                .execute(c)?,
+                .execute(conn)?,
             // The password in the backup was replaced since: nobody may use it, so the
             // member sets a new one through "forgot password".
-            "password" => diesel::update(target).set(users::password_hash.eq(None::<String>)).execute(c)?,
+            "password" => diesel::update(target).set(users::password_hash.eq(None::<String>)).execute(conn)?,
             _ => 0,
         };
         let known = diesel::select(diesel::dsl::exists(
@@ -314,11 +311,11 @@ fn replay(conn: &mut DbConn, entry: &Entry) -> anyhow::Result<()> {
                 .filter(deletion_ledger::erased.eq(&entry.erased))
                 .filter(deletion_ledger::erased_at.eq(entry.erased_at)),
         ))
-        .get_result::<bool>(c)?;
+        .get_result::<bool>(conn)?;
         if !known {
-            record_erasure!(c, user_id, &entry.erased, &entry.reason, now)?;
+            record_erasure!(conn, user_id, &entry.erased, &entry.reason, now)?;
         }
         Ok(())
-    }))?;
+    })?;
     Ok(())
 }

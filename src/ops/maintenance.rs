@@ -84,30 +84,30 @@ pub fn purge_expired(db: &Database, config: &Config) -> anyhow::Result<usize> {
     use diesel::prelude::*;
     let now = crate::db::now();
     let mut conn = db.get()?;
-    Ok(crate::with_conn!(&mut conn, |c| {
-        let mut purged = diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(c)?;
-        purged += diesel::delete(email_tokens::table.filter(email_tokens::expires_at.le(now))).execute(c)?;
-        purged += diesel::delete(oauth_states::table.filter(oauth_states::created_at.lt(now - STATE_LIFETIME_SECONDS)))
-            .execute(c)?;
-        purged +=
-            diesel::delete(github_signups::table.filter(github_signups::created_at.lt(now - SIGNUP_LIFETIME_SECONDS)))
-                .execute(c)?;
-        purged += diesel::update(
-            privacy_requests::table
-                .filter(privacy_requests::user_id.is_null())
-                .filter(privacy_requests::status.ne(crate::moderation::store::RequestStatus::Open))
-                .filter(privacy_requests::updated_at.lt(answered_before))
-                .filter(privacy_requests::email.ne("")),
-        )
-        .set((
-            privacy_requests::email.eq(""),
-            privacy_requests::message.eq(""),
-            privacy_requests::staff_note.eq(""),
-            privacy_requests::refusal_reason.eq(None::<String>),
-        ))
-        .execute(c)?;
-        Ok::<_, diesel::result::Error>(purged)
-    })? + crate::web::rate_limit::purge(&mut conn)?)
+    let conn: &mut crate::db::DbConn = &mut conn;
+    let mut purged = diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)?;
+    purged += diesel::delete(email_tokens::table.filter(email_tokens::expires_at.le(now))).execute(conn)?;
+    purged += diesel::delete(oauth_states::table.filter(oauth_states::created_at.lt(now - STATE_LIFETIME_SECONDS)))
+        .execute(conn)?;
+    purged +=
+        diesel::delete(github_signups::table.filter(github_signups::created_at.lt(now - SIGNUP_LIFETIME_SECONDS)))
+            .execute(conn)?;
+    purged += diesel::update(
+        privacy_requests::table
+            .filter(privacy_requests::user_id.is_null())
+            .filter(privacy_requests::status.ne(crate::moderation::store::RequestStatus::Open))
+            .filter(privacy_requests::updated_at.lt(answered_before))
+            .filter(privacy_requests::email.ne("")),
+    )
+    .set((
+        privacy_requests::email.eq(""),
+        privacy_requests::message.eq(""),
+        privacy_requests::staff_note.eq(""),
+        privacy_requests::refusal_reason.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    purged += crate::web::rate_limit::purge(conn)?;
+    Ok(purged)
 }
 
 /// Deletes `agora.log.*` files not written to for `retention_days`.

@@ -17,7 +17,7 @@ pub struct Forget<'a> {
 /// Brings every copy in line with what was erased. Blocking: call it off the executor
 /// (`settle_async` does) or from the command line.
 pub fn settle(db: &Database, config: &Config, account: Option<Forget<'_>>) -> anyhow::Result<()> {
-    ledger::write_file(&mut db.get()?, &config.backup_dir)?;
+    ledger::write_file(&mut *db.get()?, &config.backup_dir)?;
     db.checkpoint_after_erasure()?;
     if let (Some(account), MailSettings::Files(dir)) = (account, &config.mail) {
         crate::mail::forget_files(dir, account.email, account.username)?;

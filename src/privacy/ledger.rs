@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::schema::deletion_ledger;
 use crate::db::{DbConn, DbError};
-use crate::with_conn;
 
 pub const FILE_NAME: &str = "deletion-ledger.json";
 
@@ -53,15 +52,15 @@ impl Entry {
 }
 
 pub fn entries(conn: &mut DbConn) -> Result<Vec<Entry>, DbError> {
-    Ok(with_conn!(conn, |c| deletion_ledger::table
+    Ok(deletion_ledger::table
         .select((
             deletion_ledger::user_id,
             deletion_ledger::erased,
             deletion_ledger::reason,
-            deletion_ledger::erased_at
+            deletion_ledger::erased_at,
         ))
         .order(deletion_ledger::id)
-        .load(c))?)
+        .load(conn)?)
 }
 
 /// Rewrites the copy beside the backups from the database's ledger (plus any entry

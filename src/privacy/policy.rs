@@ -9,13 +9,12 @@ use askama::Template;
 use diesel::prelude::*;
 
 use crate::db::schema::{policy_versions, users};
-use crate::db::WriteTransaction;
 use crate::db::{now, Database, DbConn, DbError};
 use crate::mail::Mail;
+use crate::per_backend;
 use crate::web::errors::AppError;
 use crate::web::visitor::Visitor;
 use crate::web::{filters, render};
-use crate::with_conn;
 use crate::AppState;
 
 /// The version shipped with Agora, in effect until an operator publishes another.
@@ -44,24 +43,23 @@ const COLUMNS: (
 /// with notice, are never touched).
 pub fn seed(db: &Database) -> Result<(), DbError> {
     let mut conn = db.get()?;
-    with_conn!(&mut conn, |c| {
-        diesel::insert_into(policy_versions::table)
-            .values((
-                policy_versions::version.eq(BUNDLED_POLICY_VERSION),
-                policy_versions::markdown.eq(BUNDLED_POLICY),
-                policy_versions::published_at.eq(0i64),
-                policy_versions::effective_at.eq(0i64),
-            ))
-            .on_conflict_do_nothing()
-            .execute(c)?;
-        diesel::update(
-            policy_versions::table
-                .filter(policy_versions::version.eq(BUNDLED_POLICY_VERSION))
-                .filter(policy_versions::published_at.eq(0i64)),
-        )
-        .set(policy_versions::markdown.eq(BUNDLED_POLICY))
-        .execute(c)
-    })?;
+    let bundled = (
+        policy_versions::version.eq(BUNDLED_POLICY_VERSION),
+        policy_versions::markdown.eq(BUNDLED_POLICY),
+        policy_versions::published_at.eq(0i64),
+        policy_versions::effective_at.eq(0i64),
+    );
+    per_backend!(&mut *conn, |c| diesel::insert_into(policy_versions::table)
+        .values(bundled)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    diesel::update(
+        policy_versions::table
+            .filter(policy_versions::version.eq(BUNDLED_POLICY_VERSION))
+            .filter(policy_versions::published_at.eq(0i64)),
+    )
+    .set(policy_versions::markdown.eq(BUNDLED_POLICY))
+    .execute(&mut *conn)?;
     Ok(())
 }
 
@@ -93,11 +91,11 @@ pub fn fill_in(markdown: &str, config: &crate::config::Config) -> String {
 /// The version in effect now.
 pub fn current(conn: &mut DbConn) -> Result<PolicyVersion, DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| policy_versions::table
+    Ok(policy_versions::table
         .filter(policy_versions::effective_at.le(now))
         .order(policy_versions::effective_at.desc())
         .select(COLUMNS)
-        .first(c))?)
+        .first(conn)?)
 }
 
 /// The version members accept when they register now.
@@ -108,23 +106,20 @@ pub fn current_version(conn: &mut DbConn) -> Result<String, DbError> {
 /// A published version that is not in effect yet.
 pub fn upcoming(conn: &mut DbConn) -> Result<Option<PolicyVersion>, DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| policy_versions::table
+    Ok(policy_versions::table
         .filter(policy_versions::effective_at.gt(now))
         .order(policy_versions::effective_at)
         .select(COLUMNS)
-        .first(c)
-        .optional())?)
+        .first(conn)
+        .optional()?)
 }
 
 pub fn history(conn: &mut DbConn) -> Result<Vec<PolicyVersion>, DbError> {
-    Ok(with_conn!(conn, |c| policy_versions::table
-        .order(policy_versions::effective_at.desc())
-        .select(COLUMNS)
-        .load(c))?)
+    Ok(policy_versions::table.order(policy_versions::effective_at.desc()).select(COLUMNS).load(conn)?)
 }
 
 pub fn find(conn: &mut DbConn, version: &str) -> Result<Option<PolicyVersion>, DbError> {
-    Ok(with_conn!(conn, |c| policy_versions::table.find(version).select(COLUMNS).first(c).optional())?)
+    Ok(policy_versions::table.find(version).select(COLUMNS).first(conn).optional()?)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -157,18 +152,19 @@ pub fn publish(
     if find(conn, version)?.is_some() {
         return Err(PublishError::Exists(version.to_string()));
     }
-    let recipients = with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
-        diesel::insert_into(policy_versions::table)
-            .values((
-                policy_versions::version.eq(version),
-                policy_versions::markdown.eq(markdown),
-                policy_versions::published_at.eq(now),
-                policy_versions::effective_at.eq(effective_at),
-            ))
-            .execute(c)?;
-        users::table.filter(users::email.is_not_null()).select(users::email.assume_not_null()).load::<String>(c)
-    }))
-    .map_err(DbError::from)?;
+    let recipients = conn
+        .write_transaction::<_, diesel::result::Error, _>(|conn| {
+            diesel::insert_into(policy_versions::table)
+                .values((
+                    policy_versions::version.eq(version),
+                    policy_versions::markdown.eq(markdown),
+                    policy_versions::published_at.eq(now),
+                    policy_versions::effective_at.eq(effective_at),
+                ))
+                .execute(conn)?;
+            users::table.filter(users::email.is_not_null()).select(users::email.assume_not_null()).load::<String>(conn)
+        })
+        .map_err(DbError::from)?;
     Ok(recipients)
 }
 

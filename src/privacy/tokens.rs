@@ -5,9 +5,7 @@ use diesel::prelude::*;
 
 use crate::auth::sessions::{hash_token, random_token};
 use crate::db::schema::email_tokens;
-use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
-use crate::with_conn;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -40,14 +38,14 @@ pub fn issue(conn: &mut DbConn, user_id: i64, purpose: Purpose, new_email: Optio
     let token = random_token();
     let token_hash = hash_token(&token);
     let now = now();
-    with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
+    conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
         diesel::delete(
             email_tokens::table
                 .filter(email_tokens::user_id.eq(user_id))
                 .filter(email_tokens::purpose.eq(purpose.as_str())),
         )
-        .execute(c)?;
-        diesel::delete(email_tokens::table.filter(email_tokens::expires_at.lt(now))).execute(c)?;
+        .execute(conn)?;
+        diesel::delete(email_tokens::table.filter(email_tokens::expires_at.lt(now))).execute(conn)?;
         diesel::insert_into(email_tokens::table)
             .values((
                 email_tokens::token_hash.eq(&token_hash),
@@ -57,9 +55,9 @@ pub fn issue(conn: &mut DbConn, user_id: i64, purpose: Purpose, new_email: Optio
                 email_tokens::created_at.eq(now),
                 email_tokens::expires_at.eq(now + purpose.lifetime_seconds()),
             ))
-            .execute(c)?;
+            .execute(conn)?;
         Ok(())
-    }))?;
+    })?;
     Ok(token)
 }
 
@@ -67,32 +65,30 @@ pub fn issue(conn: &mut DbConn, user_id: i64, purpose: Purpose, new_email: Optio
 /// password or the address changed).
 pub fn revoke(conn: &mut DbConn, user_id: i64, purposes: &[Purpose]) -> Result<usize, DbError> {
     let purposes: Vec<&str> = purposes.iter().map(|p| p.as_str()).collect();
-    Ok(with_conn!(conn, |c| diesel::delete(
-        email_tokens::table.filter(email_tokens::user_id.eq(user_id)).filter(email_tokens::purpose.eq_any(&purposes))
+    Ok(diesel::delete(
+        email_tokens::table.filter(email_tokens::user_id.eq(user_id)).filter(email_tokens::purpose.eq_any(&purposes)),
     )
-    .execute(c))?)
+    .execute(conn)?)
 }
 
 /// The member (and new address) behind a valid, unexpired token, without using it up.
 pub fn peek(conn: &mut DbConn, token: &str, purpose: Purpose) -> Result<Option<(i64, Option<String>)>, DbError> {
     let token_hash = hash_token(token);
-    Ok(with_conn!(conn, |c| email_tokens::table
+    Ok(email_tokens::table
         .find(&token_hash)
         .filter(email_tokens::purpose.eq(purpose.as_str()))
         .filter(email_tokens::expires_at.gt(now()))
         .select((email_tokens::user_id, email_tokens::new_email))
-        .first(c)
-        .optional())?)
+        .first(conn)
+        .optional()?)
 }
 
 /// Uses a token up: it is deleted whether or not it was still valid.
 pub fn take(conn: &mut DbConn, token: &str, purpose: Purpose) -> Result<Option<(i64, Option<String>)>, DbError> {
     let token_hash = hash_token(token);
-    let row = with_conn!(conn, |c| diesel::delete(
-        email_tokens::table.find(&token_hash).filter(email_tokens::purpose.eq(purpose.as_str()))
-    )
-    .returning((email_tokens::user_id, email_tokens::new_email, email_tokens::expires_at))
-    .get_result::<(i64, Option<String>, i64)>(c)
-    .optional())?;
+    let row = diesel::delete(email_tokens::table.find(&token_hash).filter(email_tokens::purpose.eq(purpose.as_str())))
+        .returning((email_tokens::user_id, email_tokens::new_email, email_tokens::expires_at))
+        .get_result::<(i64, Option<String>, i64)>(conn)
+        .optional()?;
     Ok(row.filter(|(_, _, expires_at)| *expires_at > now()).map(|(user_id, email, _)| (user_id, email)))
 }

@@ -117,6 +117,12 @@ pub fn too_many_message(wait: &crate::web::rate_limit::TooMany) -> String {
     format!("You have done this too often for now. Please try again {}.", wait.wait_in_words())
 }
 
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        AppError::Database(DbError::Query(e))
+    }
+}
+
 impl From<actix_web::error::HttpError> for AppError {
     fn from(e: actix_web::error::HttpError) -> Self {
         AppError::Internal(anyhow::anyhow!("building the response failed: {e}"))

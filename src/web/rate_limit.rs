@@ -12,7 +12,6 @@ use diesel::{QueryableByName, RunQueryDsl};
 
 use crate::db::{now, DbConn, DbError};
 use crate::web::signing::Signer;
-use crate::with_conn;
 
 /// Everything that is limited. The name is how `AGORA_RATE_LIMITS` refers to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -217,11 +216,11 @@ pub fn hit(
                  hits = CASE WHEN rate_limits.window_start <= $3 THEN 1 ELSE rate_limits.hits + 1 END, \
                  window_start = CASE WHEN rate_limits.window_start <= $3 THEN $2 ELSE rate_limits.window_start END \
                RETURNING hits, window_start";
-    let counter: Counter = with_conn!(conn, |c| diesel::sql_query(sql)
+    let counter: Counter = diesel::sql_query(sql)
         .bind::<Text, _>(&bucket)
         .bind::<BigInt, _>(now)
         .bind::<BigInt, _>(now - rate.seconds)
-        .get_result(c))?;
+        .get_result(conn)?;
     if counter.hits <= rate.hits {
         Ok(Ok(()))
     } else {
@@ -243,11 +242,11 @@ pub fn peek(
     let Some(rate) = limits.rate(limit) else { return Ok(Ok(())) };
     let bucket = bucket(signer, limit, key);
     let now = now();
-    let counter: Option<(i64, i64)> = with_conn!(conn, |c| rate_limits::table
+    let counter: Option<(i64, i64)> = rate_limits::table
         .find(&bucket)
         .select((rate_limits::hits, rate_limits::window_start))
-        .first(c)
-        .optional())?;
+        .first(conn)
+        .optional()?;
     Ok(match counter {
         Some((hits, window_start)) if window_start > now - rate.seconds && hits >= rate.hits => {
             Err(TooMany { retry_after_seconds: (window_start + rate.seconds - now).max(1) })
@@ -266,8 +265,7 @@ pub fn purge(conn: &mut DbConn) -> Result<usize, DbError> {
     use crate::db::schema::rate_limits;
     use diesel::prelude::*;
     let cutoff = now() - MAX_WINDOW_SECONDS;
-    Ok(with_conn!(conn, |c| diesel::delete(rate_limits::table.filter(rate_limits::window_start.lt(cutoff)))
-        .execute(c))?)
+    Ok(diesel::delete(rate_limits::table.filter(rate_limits::window_start.lt(cutoff))).execute(conn)?)
 }
 
 #[cfg(test)]

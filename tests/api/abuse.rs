@@ -4,7 +4,6 @@
 use agora::config::Config;
 use agora::db::schema::{audit_log, posts, topics};
 use agora::web::rate_limit::RateLimits;
-use agora::with_conn;
 use diesel::prelude::*;
 
 use crate::helpers::{Backend, Page, TestApp};
@@ -188,7 +187,7 @@ async fn new_members_confirm_first_then_post_less_and_link_less(app: TestApp) {
     assert_eq!(fourth.field("body").as_deref(), Some("one too many"));
     let topic_id: i64 = {
         let mut conn = app.db.get().unwrap();
-        with_conn!(&mut conn, |c| topics::table.select(topics::id).order(topics::id).first(c)).unwrap()
+        topics::table.select(topics::id).order(topics::id).first(&mut *conn).unwrap()
     };
     // Ten posts in ten minutes in the first day (3 topics so far, and the refused ones count).
     let mut statuses = Vec::new();
@@ -211,7 +210,7 @@ async fn likes_flags_and_github_starts_are_limited(app: TestApp) {
     }
     let ids: Vec<i64> = {
         let mut conn = app.db.get().unwrap();
-        with_conn!(&mut conn, |c| posts::table.select(posts::id).order(posts::id).load(c)).unwrap()
+        posts::table.select(posts::id).order(posts::id).load(&mut *conn).unwrap()
     };
     app.register("fan").await;
     for id in &ids[..3] {
@@ -257,7 +256,7 @@ async fn a_new_members_first_post_waits_for_review(app: TestApp) {
     assert!(queue.body.contains("Hello, I am new here"));
     let post_id: i64 = {
         let mut conn = app.db.get().unwrap();
-        with_conn!(&mut conn, |c| posts::table.select(posts::id).filter(posts::held.eq(true)).first(c)).unwrap()
+        posts::table.select(posts::id).filter(posts::held.eq(true)).first(&mut *conn).unwrap()
     };
     assert_eq!(newbie.post_form(&format!("/admin/review/{post_id}/approve"), &[]).await.status, 403);
     assert_eq!(moderator.post_form(&format!("/admin/review/{post_id}/approve"), &[]).await.status, 303);
@@ -272,7 +271,7 @@ async fn a_new_members_first_post_waits_for_review(app: TestApp) {
     let spam = spammer.create_topic("Cheap pills", "Buy now").await;
     let spam_id: i64 = {
         let mut conn = app.db.get().unwrap();
-        with_conn!(&mut conn, |c| posts::table.select(posts::id).filter(posts::held.eq(true)).first(c)).unwrap()
+        posts::table.select(posts::id).filter(posts::held.eq(true)).first(&mut *conn).unwrap()
     };
     assert_eq!(moderator.post_form(&format!("/admin/review/{spam_id}/delete"), &[]).await.status, 303);
     assert_eq!(reader.get(&spam).await.status, 404);
@@ -288,12 +287,12 @@ async fn a_new_members_first_post_waits_for_review(app: TestApp) {
     assert_eq!(reader.get(&again).await.status, 404);
     let pending: i64 = {
         let mut conn = app.db.get().unwrap();
-        with_conn!(&mut conn, |c| posts::table.filter(posts::held.eq(true)).count().get_result(c)).unwrap()
+        posts::table.filter(posts::held.eq(true)).count().get_result(&mut *conn).unwrap()
     };
     assert_eq!(pending, 1, "the second spam waits in the queue");
     let mut conn = app.db.get().unwrap();
     let actions: Vec<String> =
-        with_conn!(&mut conn, |c| audit_log::table.order(audit_log::id).select(audit_log::action).load(c)).unwrap();
+        audit_log::table.order(audit_log::id).select(audit_log::action).load(&mut *conn).unwrap();
     assert!(actions.contains(&"approve held post".to_string()) && actions.contains(&"delete held post".to_string()));
 }
 
@@ -318,15 +317,19 @@ async fn staff_delete_every_post_of_a_spam_account(app: TestApp) {
     assert!(!page.body.contains("more spam"));
     assert!(page.body.contains("this is spam"), "other members' posts stay");
     let mut conn = app.db.get().unwrap();
-    let (deleted, note): (i64, String) = with_conn!(&mut conn, |c| (
+    let (deleted, note): (i64, String) = (
         posts::table
             .filter(posts::user_id.eq(spammer_id))
             .filter(posts::deleted_at.is_not_null())
             .count()
-            .get_result(c)
+            .get_result(&mut *conn)
             .unwrap(),
-        audit_log::table.filter(audit_log::action.eq("delete all posts")).select(audit_log::reason).first(c).unwrap()
-    ));
+        audit_log::table
+            .filter(audit_log::action.eq("delete all posts"))
+            .select(audit_log::reason)
+            .first(&mut *conn)
+            .unwrap(),
+    );
     assert_eq!((deleted, note.as_str()), (2, "spam (2 posts)"));
     // Not on staff.
     let admin_id = {

@@ -1,7 +1,6 @@
 //! Registration, sign-in and sessions: P4 (hashes only), P17 (13+), policy consent.
 
 use agora::db::schema::{sessions, users};
-use agora::with_conn;
 use diesel::prelude::*;
 
 use crate::helpers::TestApp;
@@ -27,7 +26,7 @@ async fn register_stores_member_consent_and_signs_in(app: TestApp) {
     assert_eq!(home.texts(".signed-in-as strong"), vec!["Alice"]);
 
     let mut conn = app.db.get().unwrap();
-    let (username, email, policy, accepted, age) = with_conn!(&mut conn, |c| users::table
+    let (username, email, policy, accepted, age) = users::table
         .filter(users::role.ne("system"))
         .select((
             users::username,
@@ -36,8 +35,8 @@ async fn register_stores_member_consent_and_signs_in(app: TestApp) {
             users::policy_accepted_at,
             users::age_confirmed_at,
         ))
-        .first::<(String, Option<String>, Option<String>, Option<i64>, Option<i64>)>(c))
-    .unwrap();
+        .first::<(String, Option<String>, Option<String>, Option<i64>, Option<i64>)>(&mut *conn)
+        .unwrap();
     assert_eq!(username, "Alice");
     assert_eq!(email.as_deref(), Some("alice@example.org"));
     assert_eq!(policy.as_deref(), Some(agora::privacy::policy::BUNDLED_POLICY_VERSION));
@@ -50,8 +49,7 @@ async fn p4_passwords_are_stored_only_as_argon2id_hashes(app: TestApp) {
     let password = app.register("hasher").await;
     let mut conn = app.db.get().unwrap();
     let hash: Option<String> =
-        with_conn!(&mut conn, |c| users::table.filter(users::role.ne("system")).select(users::password_hash).first(c))
-            .unwrap();
+        users::table.filter(users::role.ne("system")).select(users::password_hash).first(&mut *conn).unwrap();
     let hash = hash.unwrap();
     assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
     assert!(!hash.contains(&password));
@@ -72,8 +70,7 @@ async fn p17_registration_requires_the_age_and_policy_boxes(app: TestApp) {
     assert_eq!(page.field("email").as_deref(), Some("young@example.org"));
     assert_eq!(page.field("password").as_deref(), Some(""));
     let mut conn = app.db.get().unwrap();
-    let count: i64 =
-        with_conn!(&mut conn, |c| users::table.filter(users::role.ne("system")).count().get_result(c)).unwrap();
+    let count: i64 = users::table.filter(users::role.ne("system")).count().get_result(&mut *conn).unwrap();
     assert_eq!(count, 0, "no account without both boxes");
 }
 
@@ -139,7 +136,7 @@ async fn sign_in_sign_out_and_wrong_password(app: TestApp) {
     assert_eq!(out.status, 303);
     assert!(app.get("/").await.texts(".signed-in-as").is_empty());
     let mut conn = app.db.get().unwrap();
-    let left: i64 = with_conn!(&mut conn, |c| sessions::table.count().get_result(c)).unwrap();
+    let left: i64 = sessions::table.count().get_result(&mut *conn).unwrap();
     assert_eq!(left, 2, "signing out ends this session only; the other two browsers stay signed in");
 }
 
@@ -166,7 +163,7 @@ async fn sessions_store_only_a_hash_of_the_cookie_token(app: TestApp) {
     let token = cookie.trim_start_matches("agora_session=").split(';').next().unwrap();
     let mut conn = app.db.get().unwrap();
     let stored: Vec<(String, String)> =
-        with_conn!(&mut conn, |c| sessions::table.select((sessions::token_hash, sessions::ip)).load(c)).unwrap();
+        sessions::table.select((sessions::token_hash, sessions::ip)).load(&mut *conn).unwrap();
     assert_eq!(stored.len(), 2);
     assert!(stored.iter().all(|(hash, _)| hash != token && hash.len() == 64));
     assert!(stored.iter().any(|(hash, _)| *hash == agora::auth::sessions::hash_token(token)));

@@ -1,7 +1,6 @@
 //! Bad input gets a clear message with the input kept, or a proper error page.
 
 use agora::db::schema::{posts, topics};
-use agora::with_conn;
 use diesel::prelude::*;
 
 use crate::helpers::TestApp;
@@ -60,10 +59,8 @@ async fn topic_form_keeps_input_on_bad_title_or_body(app: TestApp) {
 
     assert_eq!(app.post_form("/c/999/new", &[("title", "Lost"), ("body", "x")]).await.status, 404);
     let mut conn = app.db.get().unwrap();
-    let (topic_count, post_count): (i64, i64) = with_conn!(&mut conn, |c| (
-        topics::table.count().get_result(c).unwrap(),
-        posts::table.count().get_result(c).unwrap()
-    ));
+    let (topic_count, post_count): (i64, i64) =
+        (topics::table.count().get_result(&mut *conn).unwrap(), posts::table.count().get_result(&mut *conn).unwrap());
     assert_eq!((topic_count, post_count), (0, 0), "nothing half-written");
 }
 
@@ -83,13 +80,13 @@ async fn replies_and_edits_refuse_empty_and_overlong_bodies(app: TestApp) {
     assert_eq!(too_long.field("body").map(|b| b.len()), Some(32_001));
 
     let mut conn = app.db.get().unwrap();
-    let post_id: i64 = with_conn!(&mut conn, |c| posts::table.select(posts::id).first(c)).unwrap();
+    let post_id: i64 = posts::table.select(posts::id).first(&mut *conn).unwrap();
     let edit = app.post_form(&format!("/p/{post_id}/edit"), &[("body", "")]).await;
     assert_eq!(edit.status, 422);
-    let (count, body): (i64, String) = with_conn!(&mut conn, |c| (
-        posts::table.count().get_result(c).unwrap(),
-        posts::table.select(posts::body_markdown).first(c).unwrap()
-    ));
+    let (count, body): (i64, String) = (
+        posts::table.count().get_result(&mut *conn).unwrap(),
+        posts::table.select(posts::body_markdown).first(&mut *conn).unwrap(),
+    );
     assert_eq!((count, body.as_str()), (1, "fine"));
 
     assert_eq!(app.post_form("/t/424242/reply", &[("body", "into the void")]).await.status, 404);

@@ -6,7 +6,6 @@ use agora::account::deletion;
 use agora::db::schema::{deletion_ledger, likes, posts, users};
 use agora::ops::backup;
 use agora::privacy::policy;
-use agora::with_conn;
 use diesel::prelude::*;
 
 use crate::fake_github::{FakeEmail, FakeUser};
@@ -70,10 +69,15 @@ async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymou
         amy.post_form(&format!("/t/{topic_id}/reply"), &[("body", "Like this.")]).await;
         zed.post_form(&format!("/t/{topic_id}/reply"), &[("body", "Thanks!")]).await;
         let mut conn = app.db.get().unwrap();
-        let (zed_post, amy_post): (i64, i64) = with_conn!(&mut conn, |c| (
-            posts::table.filter(posts::user_id.eq(old_id)).select(posts::id).order(posts::id).first(c).unwrap(),
-            posts::table.filter(posts::user_id.ne(old_id)).select(posts::id).first(c).unwrap()
-        ));
+        let (zed_post, amy_post): (i64, i64) = (
+            posts::table
+                .filter(posts::user_id.eq(old_id))
+                .select(posts::id)
+                .order(posts::id)
+                .first(&mut *conn)
+                .unwrap(),
+            posts::table.filter(posts::user_id.ne(old_id)).select(posts::id).first(&mut *conn).unwrap(),
+        );
         zed.post_form(&format!("/p/{zed_post}/edit"), &[("body", "How do I do this, please?")]).await;
         zed.post_form(&format!("/p/{amy_post}/like"), &[]).await;
         amy.post_form(&format!("/p/{zed_post}/like"), &[]).await;
@@ -122,8 +126,7 @@ async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymou
         assert_eq!(page.texts(".post .author"), vec!["Anonymous", "amy", "Anonymous"]);
         assert!(page.body.contains("How do I do this, please?") && page.body.contains("Thanks!"));
         assert_eq!(page.texts(".post .likes"), vec!["1 like", "0 likes", "0 likes"]);
-        let zed_likes: i64 =
-            with_conn!(&mut conn, |c| likes::table.filter(likes::user_id.eq(old_id)).count().get_result(c)).unwrap();
+        let zed_likes: i64 = likes::table.filter(likes::user_id.eq(old_id)).count().get_result(&mut *conn).unwrap();
         assert_eq!(zed_likes, 0);
         assert!(app.get("/c/1/general").await.body.contains("by Anonymous"));
 
@@ -177,10 +180,10 @@ async fn p17_staff_can_erase_an_account_with_a_reason(app: TestApp) {
     let deleted = deletion::delete_account(&mut conn, id, deletion::ErasureReason::Under13).unwrap().unwrap();
     assert_eq!(deleted.email.as_deref(), Some("kiddo@example.org"));
     assert!(app.user_id("kiddo").is_none());
-    let ledger: Vec<(i64, String, String)> = with_conn!(&mut conn, |c| deletion_ledger::table
+    let ledger: Vec<(i64, String, String)> = deletion_ledger::table
         .select((deletion_ledger::user_id, deletion_ledger::erased, deletion_ledger::reason))
-        .load(c))
-    .unwrap();
+        .load(&mut *conn)
+        .unwrap();
     assert_eq!(ledger, vec![(id, "account".to_string(), "under-13".to_string())]);
     assert!(deletion::delete_account(&mut conn, id, deletion::ErasureReason::StaffOther).unwrap().is_none());
 }
@@ -212,17 +215,19 @@ async fn p9_p12_p14_a_restored_backup_never_brings_back_what_was_erased(app: Tes
     assert!(restored.erasures_replayed >= 2, "{restored:?}");
     let db = agora::db::Database::connect(&target, 1).unwrap();
     let mut restored_conn = db.get().unwrap();
-    let (leaver, first_name): (Option<i64>, Option<String>) = with_conn!(&mut restored_conn, |c| (
-        users::table.filter(users::username_key.eq("leaver")).select(users::id).first(c).optional().unwrap(),
-        users::table.find(stayer_id).select(users::first_name).first::<Option<String>>(c).unwrap()
-    ));
+    let (leaver, first_name): (Option<i64>, Option<String>) = (
+        users::table
+            .filter(users::username_key.eq("leaver"))
+            .select(users::id)
+            .first(&mut *restored_conn)
+            .optional()
+            .unwrap(),
+        users::table.find(stayer_id).select(users::first_name).first::<Option<String>>(&mut *restored_conn).unwrap(),
+    );
     assert_eq!(leaver, None, "a deleted account stays deleted");
     assert_eq!(first_name, None, "a removed value stays removed");
-    let leaver_mail: i64 = with_conn!(&mut restored_conn, |c| users::table
-        .filter(users::email.eq("leaver@example.org"))
-        .count()
-        .get_result(c))
-    .unwrap();
+    let leaver_mail: i64 =
+        users::table.filter(users::email.eq("leaver@example.org")).count().get_result(&mut *restored_conn).unwrap();
     assert_eq!(leaver_mail, 0);
 }
 
@@ -277,11 +282,8 @@ async fn p18_policy_changes_need_72_hours_notice_and_show_a_banner(app: TestApp)
 
     // Registration still accepts the version in effect today.
     app.register("newbie").await;
-    let accepted: Option<String> = with_conn!(&mut conn, |c| users::table
-        .filter(users::username_key.eq("newbie"))
-        .select(users::policy_version)
-        .first(c))
-    .unwrap();
+    let accepted: Option<String> =
+        users::table.filter(users::username_key.eq("newbie")).select(users::policy_version).first(&mut *conn).unwrap();
     assert_eq!(accepted.as_deref(), Some(policy::BUNDLED_POLICY_VERSION));
     let recipients = policy::publish(&mut conn, "later", "# Again", now + 5 * 86400).unwrap();
     assert_eq!(recipients, vec!["newbie@example.org".to_string()]);
@@ -291,8 +293,7 @@ async fn p18_policy_changes_need_72_hours_notice_and_show_a_banner(app: TestApp)
 async fn an_app_without_members_has_only_the_anonymous_account() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     let mut conn = app.db.get().unwrap();
-    let rows: Vec<(String, String)> =
-        with_conn!(&mut conn, |c| users::table.select((users::username, users::role)).load(c)).unwrap();
+    let rows: Vec<(String, String)> = users::table.select((users::username, users::role)).load(&mut *conn).unwrap();
     assert_eq!(rows, vec![("Anonymous".to_string(), "system".to_string())]);
     assert_eq!(app.post_form("/login", &[("login", "anonymous"), ("password", "")]).await.status, 401);
 }
@@ -315,7 +316,7 @@ async fn p7_p9_daily_maintenance_backs_up_and_prunes_old_backups_and_logs(app: T
 
     // An abandoned GitHub sign-up (personal data) and an expired session.
     let mut conn = app.db.get().unwrap();
-    with_conn!(&mut conn, |c| diesel::insert_into(agora::db::schema::github_signups::table)
+    diesel::insert_into(agora::db::schema::github_signups::table)
         .values((
             agora::db::schema::github_signups::token_hash.eq("abandoned"),
             agora::db::schema::github_signups::github_id.eq(5i64),
@@ -324,8 +325,8 @@ async fn p7_p9_daily_maintenance_backs_up_and_prunes_old_backups_and_logs(app: T
             agora::db::schema::github_signups::next_path.eq("/"),
             agora::db::schema::github_signups::created_at.eq(agora::db::now() - 3600),
         ))
-        .execute(c))
-    .unwrap();
+        .execute(&mut *conn)
+        .unwrap();
 
     // Mail files: one past the backup retention, one fresh.
     let mail_dir = match &app.config.mail {
@@ -344,13 +345,13 @@ async fn p7_p9_daily_maintenance_backs_up_and_prunes_old_backups_and_logs(app: T
         [("asked-long-ago@example.org", long_ago), ("asked-lately@example.org", agora::db::now() - 10 * 86400)]
     {
         let id = agora::moderation::store::file_privacy_request(&mut conn, email, None, "access", "my words").unwrap();
-        with_conn!(&mut conn, |c| diesel::update(agora::db::schema::privacy_requests::table.find(id))
+        diesel::update(agora::db::schema::privacy_requests::table.find(id))
             .set((
                 agora::db::schema::privacy_requests::status.eq("answered"),
                 agora::db::schema::privacy_requests::updated_at.eq(answered_at),
             ))
-            .execute(c))
-        .unwrap();
+            .execute(&mut *conn)
+            .unwrap();
     }
 
     let mut config = app.config.clone();

@@ -5,7 +5,6 @@
 
 use agora::db::schema::{posts, privacy_requests, users};
 use agora::ops::backup;
-use agora::with_conn;
 use diesel::prelude::*;
 
 use crate::fake_github::{FakeEmail, FakeUser};
@@ -127,12 +126,12 @@ async fn everything_then_nothing(app: &TestApp, github: &crate::fake_github::Fak
     other.post_form(&format!("/t/{topic_id}/reply"), &[("body", "An answer")]).await;
     let ids: Vec<(i64, String)> = {
         let mut conn = app.db.get().unwrap();
-        with_conn!(&mut conn, |c| posts::table
+        posts::table
             .inner_join(users::table)
             .order(posts::id)
             .select((posts::id, users::username))
-            .load(c))
-        .unwrap()
+            .load(&mut *conn)
+            .unwrap()
     };
     let (quinn_post, other_post) = (ids[0].0, ids[1].0);
     quinn.post_form(&format!("/p/{quinn_post}/edit"), &[("body", "Hello again from me")]).await;
@@ -179,10 +178,7 @@ async fn everything_then_nothing(app: &TestApp, github: &crate::fake_github::Fak
     }
     let requests: Vec<(String, String)> = {
         let mut conn = app.db.get().unwrap();
-        with_conn!(&mut conn, |c| privacy_requests::table
-            .select((privacy_requests::email, privacy_requests::message))
-            .load(c))
-        .unwrap()
+        privacy_requests::table.select((privacy_requests::email, privacy_requests::message)).load(&mut *conn).unwrap()
     };
     assert_eq!(requests.len(), 2, "the requests' records stay");
     assert!(requests.iter().all(|(email, message)| email.is_empty() && message.is_empty()));

@@ -2,7 +2,6 @@
 //! fields, stored by us, nothing more), and every way the round trip can go wrong.
 
 use agora::db::schema::{avatars, github_signups, oauth_states, sessions, users};
-use agora::with_conn;
 use diesel::prelude::*;
 
 use crate::fake_github::{tiny_png, Failure, FakeEmail, FakeGithub, FakeUser};
@@ -35,12 +34,12 @@ struct Counts {
 
 fn counts(app: &TestApp) -> Counts {
     let mut conn = app.db.get().unwrap();
-    with_conn!(&mut conn, |c| Counts {
-        users: users::table.filter(users::role.ne("system")).count().get_result(c).unwrap(),
-        sessions: sessions::table.count().get_result(c).unwrap(),
-        signups: github_signups::table.count().get_result(c).unwrap(),
-        avatars: avatars::table.count().get_result(c).unwrap(),
-    })
+    Counts {
+        users: users::table.filter(users::role.ne("system")).count().get_result(&mut *conn).unwrap(),
+        sessions: sessions::table.count().get_result(&mut *conn).unwrap(),
+        signups: github_signups::table.count().get_result(&mut *conn).unwrap(),
+        avatars: avatars::table.count().get_result(&mut *conn).unwrap(),
+    }
 }
 
 fn assert_nothing_created(app: &TestApp) {
@@ -94,7 +93,7 @@ async fn p2_p3_new_member_joins_with_github_and_only_the_policy_fields_are_store
         Option<String>,
         Option<String>,
     );
-    let row: Row = with_conn!(&mut conn, |c| users::table
+    let row: Row = users::table
         .filter(users::role.ne("system"))
         .select((
             users::id,
@@ -107,8 +106,8 @@ async fn p2_p3_new_member_joins_with_github_and_only_the_policy_fields_are_store
             users::github_login,
             users::password_hash,
         ))
-        .first(c))
-    .unwrap();
+        .first(&mut *conn)
+        .unwrap();
     let user_id = row.0;
     assert_eq!(
         row,
@@ -124,11 +123,8 @@ async fn p2_p3_new_member_joins_with_github_and_only_the_policy_fields_are_store
             None
         )
     );
-    let (content_type, image): (String, Vec<u8>) = with_conn!(&mut conn, |c| avatars::table
-        .find(user_id)
-        .select((avatars::content_type, avatars::image))
-        .first(c))
-    .unwrap();
+    let (content_type, image): (String, Vec<u8>) =
+        avatars::table.find(user_id).select((avatars::content_type, avatars::image)).first(&mut *conn).unwrap();
     assert_eq!((content_type.as_str(), image.clone()), ("image/png", tiny_png(583231u32 as u8)));
 
     // The picture comes from Agora's origin, with the right bytes and type.
@@ -147,7 +143,7 @@ async fn p2_p3_new_member_joins_with_github_and_only_the_policy_fields_are_store
     // Nothing else: no pending rows, no token, no raw profile.
     let counts = counts(&app);
     assert_eq!((counts.signups, counts.users), (0, 1));
-    let states: i64 = with_conn!(&mut conn, |c| oauth_states::table.count().get_result(c)).unwrap();
+    let states: i64 = oauth_states::table.count().get_result(&mut *conn).unwrap();
     assert_eq!(states, 0);
     if let Some(bytes) = app.sqlite_bytes() {
         let haystack = String::from_utf8_lossy(&bytes);
@@ -164,10 +160,10 @@ async fn returning_member_signs_in_without_overwriting_local_changes(app: TestAp
     github.sign_in_as(583231);
     assert_eq!(app.github_join().await.status, 303);
     let mut conn = app.db.get().unwrap();
-    with_conn!(&mut conn, |c| diesel::update(users::table.filter(users::role.ne("system")))
+    diesel::update(users::table.filter(users::role.ne("system")))
         .set(users::first_name.eq("Mona"))
-        .execute(c))
-    .unwrap();
+        .execute(&mut *conn)
+        .unwrap();
     assert_eq!(app.post_form("/logout", &[]).await.status, 303);
 
     github.update_user(583231, |u| u.name = Some("Someone Else".into()));
@@ -175,11 +171,11 @@ async fn returning_member_signs_in_without_overwriting_local_changes(app: TestAp
     assert_eq!(again.status, 303);
     assert_eq!(again.location.as_deref(), Some("/"));
     assert_eq!(app.get("/").await.texts(".signed-in-as strong"), vec!["octocat"]);
-    let names: Vec<(Option<String>, Option<String>)> = with_conn!(&mut conn, |c| users::table
+    let names: Vec<(Option<String>, Option<String>)> = users::table
         .filter(users::role.ne("system"))
         .select((users::first_name, users::last_name))
-        .load(c))
-    .unwrap();
+        .load(&mut *conn)
+        .unwrap();
     assert_eq!(names, vec![(Some("Mona".into()), Some("Octocat".into()))]);
 }
 
@@ -193,11 +189,11 @@ async fn renamed_github_login_still_finds_the_same_account(app: TestApp, github:
     let again = app.github_sign_in().await;
     assert_eq!(again.location.as_deref(), Some("/"));
     let mut conn = app.db.get().unwrap();
-    let rows: Vec<(String, Option<String>)> = with_conn!(&mut conn, |c| users::table
+    let rows: Vec<(String, Option<String>)> = users::table
         .filter(users::role.ne("system"))
         .select((users::username, users::github_login))
-        .load(c))
-    .unwrap();
+        .load(&mut *conn)
+        .unwrap();
     assert_eq!(rows, vec![("octocat".to_string(), Some("octo-renamed".to_string()))]);
 }
 
@@ -336,12 +332,8 @@ async fn oversized_or_non_image_avatar_gives_the_default_picture(app: TestApp, g
     }
     assert_eq!(counts(&app).avatars, 0);
     let mut conn = app.db.get().unwrap();
-    let ids: Vec<i64> = with_conn!(&mut conn, |c| users::table
-        .filter(users::role.ne("system"))
-        .select(users::id)
-        .order(users::id)
-        .load(c))
-    .unwrap();
+    let ids: Vec<i64> =
+        users::table.filter(users::role.ne("system")).select(users::id).order(users::id).load(&mut *conn).unwrap();
     for id in ids {
         let picture = app.client.get(app.url(&format!("/avatars/{id}"))).send().await.unwrap();
         assert_eq!(picture.status(), 200);
@@ -385,18 +377,17 @@ async fn local_member_links_and_unlinks_github(app: TestApp, github: FakeGithub)
     let other = app.another_browser();
     other.register("someone").await;
     let mut conn = app.db.get().unwrap();
-    with_conn!(&mut conn, |c| diesel::update(users::table.filter(users::username_key.eq("someone")))
+    diesel::update(users::table.filter(users::username_key.eq("someone")))
         .set(users::email_verified.eq(true))
-        .execute(c))
-    .unwrap();
+        .execute(&mut *conn)
+        .unwrap();
     let start = other.post_form("/account/github/link", &[("current_password", "someone-has-a-long-password")]).await;
     let refused = other.github_round_trip(start).await;
     assert_eq!(refused.status, 409);
 
     assert_eq!(app.post_form("/account/github/unlink", &[]).await.status, 303);
     let linked: Vec<Option<i64>> =
-        with_conn!(&mut conn, |c| users::table.filter(users::username.eq("mona")).select(users::github_id).load(c))
-            .unwrap();
+        users::table.filter(users::username.eq("mona")).select(users::github_id).load(&mut *conn).unwrap();
     assert_eq!(linked, vec![None]);
     // The password still works.
     app.post_form("/logout", &[]).await;
@@ -423,11 +414,11 @@ async fn github_email_matching_a_local_account_is_not_merged(app: TestApp, githu
     assert_eq!(page.status, 409);
     assert!(page.body.contains("Sign in with its password, then link GitHub"));
     let mut conn = app.db.get().unwrap();
-    let rows: Vec<(String, Option<i64>)> = with_conn!(&mut conn, |c| users::table
+    let rows: Vec<(String, Option<i64>)> = users::table
         .filter(users::role.ne("system"))
         .select((users::username, users::github_id))
-        .load(c))
-    .unwrap();
+        .load(&mut *conn)
+        .unwrap();
     assert_eq!(rows, vec![("mona".to_string(), None)]);
     assert!(app.get("/").await.texts(".signed-in-as").is_empty(), "not signed in as anyone");
 }
@@ -447,7 +438,7 @@ async fn reimport_refreshes_names_and_picture_on_request(app: TestApp, github: F
     assert_eq!(account.texts("dd.last-name"), vec!["Renamed"]);
     let mut conn = app.db.get().unwrap();
     let (content_type, image): (String, Vec<u8>) =
-        with_conn!(&mut conn, |c| avatars::table.select((avatars::content_type, avatars::image)).first(c)).unwrap();
+        avatars::table.select((avatars::content_type, avatars::image)).first(&mut *conn).unwrap();
     assert_eq!((content_type.as_str(), image.as_slice()), ("image/gif", b"GIF89a-new-picture".as_slice()));
 }
 
@@ -476,10 +467,10 @@ async fn a_password_reset_takes_back_an_account_someone_else_linked_before_confi
         // Someone registers with the victim's address and (were it allowed) links their GitHub.
         app.register_unconfirmed("victim").await;
         let mut conn = app.db.get().unwrap();
-        with_conn!(&mut conn, |c| diesel::update(users::table.filter(users::username_key.eq("victim")))
+        diesel::update(users::table.filter(users::username_key.eq("victim")))
             .set((users::github_id.eq(Some(777i64)), users::github_login.eq(Some("intruder"))))
-            .execute(c))
-        .unwrap();
+            .execute(&mut *conn)
+            .unwrap();
         let owner = app.another_browser();
         owner.post_form("/password/forgot", &[("email", "victim@example.org")]).await;
         let link = app.last_mail_to("victim@example.org").link("/password/reset?token=");
@@ -487,11 +478,11 @@ async fn a_password_reset_takes_back_an_account_someone_else_linked_before_confi
         let reset =
             owner.post_form("/password/reset", &[("token", &token), ("password", "the-real-owner-password")]).await;
         assert_eq!(reset.status, 303, "{}", reset.body);
-        let (github_id, verified): (Option<i64>, bool) = with_conn!(&mut conn, |c| users::table
+        let (github_id, verified): (Option<i64>, bool) = users::table
             .filter(users::username_key.eq("victim"))
             .select((users::github_id, users::email_verified))
-            .first(c))
-        .unwrap();
+            .first(&mut *conn)
+            .unwrap();
         assert_eq!((github_id, verified), (None, true), "{backend:?}");
         let _ = github;
     }

@@ -462,16 +462,16 @@ impl TestApp {
         let hex_needles: Vec<String> = needles.iter().map(|n| n.iter().map(|b| format!("{b:02x}")).collect()).collect();
         let mut found = Vec::new();
         let mut conn = self.db.get().unwrap();
-        let columns: Vec<(String, String, String)> = match &mut conn {
+        let columns: Vec<(String, String, String)> = match &mut *conn {
             agora::db::DbConn::Sqlite(c) => {
                 let tables: Vec<Name> =
-                    diesel::sql_query("SELECT name FROM sqlite_master WHERE type = 'table'").load(&mut **c).unwrap();
+                    diesel::sql_query("SELECT name FROM sqlite_master WHERE type = 'table'").load(c).unwrap();
                 tables
                     .into_iter()
                     .flat_map(|t| {
                         let columns: Vec<Name> =
                             diesel::sql_query(format!("SELECT name FROM pragma_table_info('{}')", t.name))
-                                .load(&mut **c)
+                                .load(c)
                                 .unwrap();
                         columns.into_iter().map(move |col| (t.name.clone(), col.name, String::new()))
                     })
@@ -490,7 +490,7 @@ impl TestApp {
                 let cols: Vec<Col> = diesel::sql_query(
                     "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns WHERE table_schema = 'public'",
                 )
-                .load(&mut **c)
+                .load(c)
                 .unwrap();
                 cols.into_iter().map(|c| (c.table_name, c.column_name, c.data_type)).collect()
             }
@@ -540,14 +540,14 @@ impl TestApp {
         }
         let rows = format!("FROM \"{table}\" WHERE {filter} AND \"{column}\" IS NOT NULL");
         let mut conn = self.db.get().unwrap();
-        let cells: Vec<Cell> = match &mut conn {
+        let cells: Vec<Cell> = match &mut *conn {
             agora::db::DbConn::Sqlite(c) => {
-                diesel::sql_query(format!("SELECT lower(hex(\"{column}\")) AS value {rows}")).load(&mut **c).unwrap()
+                diesel::sql_query(format!("SELECT lower(hex(\"{column}\")) AS value {rows}")).load(c).unwrap()
             }
             agora::db::DbConn::Postgres(c) => {
                 let bytes =
                     if binary { format!("\"{column}\"") } else { format!("convert_to(\"{column}\"::text, 'UTF8')") };
-                diesel::sql_query(format!("SELECT encode({bytes}, 'hex') AS value {rows}")).load(&mut **c).unwrap()
+                diesel::sql_query(format!("SELECT encode({bytes}, 'hex') AS value {rows}")).load(c).unwrap()
             }
         };
         cells.into_iter().filter_map(|cell| cell.value).collect()
@@ -564,16 +564,16 @@ impl TestApp {
             c: String,
         }
         let mut conn = self.db.get().unwrap();
-        let cols: Vec<Col> = match &mut conn {
+        let cols: Vec<Col> = match &mut *conn {
             agora::db::DbConn::Sqlite(c) => diesel::sql_query(
                 "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
             )
-            .load(&mut **c)
+            .load(c)
             .unwrap(),
             agora::db::DbConn::Postgres(c) => diesel::sql_query(
                 "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns WHERE table_schema = 'public'",
             )
-            .load(&mut **c)
+            .load(c)
             .unwrap(),
         };
         cols.into_iter().map(|c| (c.t, c.c)).collect()
@@ -601,12 +601,7 @@ impl TestApp {
         use diesel::prelude::*;
         let mut conn = self.db.get().unwrap();
         let key = username.to_lowercase();
-        agora::with_conn!(&mut conn, |c| users::table
-            .filter(users::username_key.eq(&key))
-            .select(users::id)
-            .first(c)
-            .optional())
-        .unwrap()
+        users::table.filter(users::username_key.eq(&key)).select(users::id).first(&mut *conn).optional().unwrap()
     }
 
     /// Gives a member a role directly in the database (as `agora admin grant` would).
@@ -615,11 +610,11 @@ impl TestApp {
         use diesel::prelude::*;
         let mut conn = self.db.get().unwrap();
         let key = username.to_lowercase();
-        agora::with_conn!(&mut conn, |c| diesel::update(users::table.filter(users::username_key.eq(&key)))
+        diesel::update(users::table.filter(users::username_key.eq(&key)))
             .set(users::role.eq(role))
             .returning(users::id)
-            .get_result(c))
-        .unwrap()
+            .get_result(&mut *conn)
+            .unwrap()
     }
 
     pub fn backup_dir(&self) -> std::path::PathBuf {

@@ -2,7 +2,6 @@
 //! named after it, on both backends. Each failed before its fix.
 
 use agora::db::schema::{email_tokens, oauth_states, posts, privacy_requests, topics, users};
-use agora::with_conn;
 use diesel::prelude::*;
 use serde_json::Value;
 
@@ -34,11 +33,11 @@ on_both_backends!(
 
 fn count_requests(app: &TestApp) -> Vec<(String, String, Option<i64>)> {
     let mut conn = app.db.get().unwrap();
-    with_conn!(&mut conn, |c| privacy_requests::table
+    privacy_requests::table
         .order(privacy_requests::id)
         .select((privacy_requests::email, privacy_requests::message, privacy_requests::user_id))
-        .load(c))
-    .unwrap()
+        .load(&mut *conn)
+        .unwrap()
 }
 
 async fn export(app: &TestApp) -> Value {
@@ -140,7 +139,7 @@ async fn hole_04_a_markdown_bomb_is_refused_and_the_text_kept(app: TestApp) {
     assert_eq!(page.field("title").as_deref(), Some("Nested"));
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "refused without rendering it");
     let mut conn = app.db.get().unwrap();
-    let stored: i64 = with_conn!(&mut conn, |c| posts::table.count().get_result(c)).unwrap();
+    let stored: i64 = posts::table.count().get_result(&mut *conn).unwrap();
     assert_eq!(stored, 0);
 }
 
@@ -157,7 +156,7 @@ async fn hole_05_concurrent_writers_never_see_database_locked(app: TestApp) {
     }
     let first_post: i64 = {
         let mut conn = app.db.get().unwrap();
-        with_conn!(&mut conn, |c| posts::table.select(posts::id).order(posts::id).first(c)).unwrap()
+        posts::table.select(posts::id).order(posts::id).first(&mut *conn).unwrap()
     };
     let mut tasks = Vec::new();
     for (n, writer) in writers.into_iter().enumerate() {
@@ -183,8 +182,7 @@ async fn hole_05_concurrent_writers_never_see_database_locked(app: TestApp) {
     }
     assert!(all.iter().all(|s| *s < 500), "no write failed: {all:?}");
     let mut conn = app.db.get().unwrap();
-    let replies: i64 =
-        with_conn!(&mut conn, |c| posts::table.filter(posts::topic_id.eq(topic_id)).count().get_result(c)).unwrap();
+    let replies: i64 = posts::table.filter(posts::topic_id.eq(topic_id)).count().get_result(&mut *conn).unwrap();
     assert_eq!(replies, 1 + 8 * 6, "every acknowledged reply is stored");
 }
 
@@ -239,7 +237,7 @@ async fn staff(app: &TestApp) -> (TestApp, TestApp, TestApp, i64) {
     app.set_role("boss", "admin");
     admin.create_topic("Announcement", "From the admin").await;
     let mut conn = app.db.get().unwrap();
-    let admin_post: i64 = with_conn!(&mut conn, |c| posts::table.select(posts::id).order(posts::id).first(c)).unwrap();
+    let admin_post: i64 = posts::table.select(posts::id).order(posts::id).first(&mut *conn).unwrap();
     (member, moderator, admin, admin_post)
 }
 
@@ -259,8 +257,7 @@ async fn hole_07_suspended_staff_have_no_powers(app: TestApp) {
     assert!(attempt.body.contains("Staff powers are paused"));
     assert!(member.get("/").await.texts(".signed-in-as").len() == 1, "the member is untouched");
     let mut conn = app.db.get().unwrap();
-    let member_banned: bool =
-        with_conn!(&mut conn, |c| users::table.find(member_id).select(users::banned).first(c)).unwrap();
+    let member_banned: bool = users::table.find(member_id).select(users::banned).first(&mut *conn).unwrap();
     assert!(!member_banned);
     assert!(!moderator.get("/").await.body.contains("href=\"/admin\""), "no staff links either");
 }
@@ -292,7 +289,7 @@ async fn hole_08_moderators_act_on_members_only(app: TestApp) {
     assert_eq!(proven.status, 303, "{}", proven.body);
     assert!(app.user_id("moddy2").is_none());
     let mut conn = app.db.get().unwrap();
-    let hidden: bool = with_conn!(&mut conn, |c| posts::table.find(admin_post).select(posts::hidden).first(c)).unwrap();
+    let hidden: bool = posts::table.find(admin_post).select(posts::hidden).first(&mut *conn).unwrap();
     assert!(!hidden);
 }
 
@@ -340,11 +337,8 @@ async fn hole_11_a_password_change_voids_reset_links(app: TestApp) {
     assert_eq!(changed.location.as_deref(), Some("/account?done=password"));
     assert_eq!(app.get(&link).await.status, 400, "the old reset link is void");
     let mut conn = app.db.get().unwrap();
-    let pending: i64 = with_conn!(&mut conn, |c| email_tokens::table
-        .filter(email_tokens::purpose.eq("reset-password"))
-        .count()
-        .get_result(c))
-    .unwrap();
+    let pending: i64 =
+        email_tokens::table.filter(email_tokens::purpose.eq("reset-password")).count().get_result(&mut *conn).unwrap();
     assert_eq!(pending, 0);
 }
 
@@ -400,23 +394,23 @@ async fn hole_13_get_requests_change_nothing(app: TestApp, _github: FakeGithub) 
         assert_eq!(page.status, 404, "starting a sign-in is a POST");
     }
     let mut conn = app.db.get().unwrap();
-    let states: i64 = with_conn!(&mut conn, |c| oauth_states::table.count().get_result(c)).unwrap();
+    let states: i64 = oauth_states::table.count().get_result(&mut *conn).unwrap();
     assert_eq!(states, 0);
     let started = app.post_form("/auth/github", &[]).await;
     assert_eq!(started.status, 303, "the button does start it");
-    let states: i64 = with_conn!(&mut conn, |c| oauth_states::table.count().get_result(c)).unwrap();
+    let states: i64 = oauth_states::table.count().get_result(&mut *conn).unwrap();
     assert_eq!(states, 1);
     // Notices stay unread until the member marks them (see moderation tests for the flow).
     app.register("reader").await;
     let id = app.user_id("reader").unwrap();
-    with_conn!(&mut conn, |c| diesel::insert_into(agora::db::schema::notices::table)
+    diesel::insert_into(agora::db::schema::notices::table)
         .values((
             agora::db::schema::notices::user_id.eq(id),
             agora::db::schema::notices::message.eq("Something happened"),
             agora::db::schema::notices::created_at.eq(1),
         ))
-        .execute(c))
-    .unwrap();
+        .execute(&mut *conn)
+        .unwrap();
     app.get("/notices").await;
     app.get("/notices").await;
     assert_eq!(app.get("/").await.texts(".unread-count"), vec!["(1)"]);
@@ -438,7 +432,7 @@ async fn hole_14_misleading_characters_are_refused_in_titles_and_names(app: Test
     assert_eq!(name.status, 422);
     assert!(name.body.contains("reading direction"));
     let mut conn = app.db.get().unwrap();
-    let topics_made: i64 = with_conn!(&mut conn, |c| topics::table.count().get_result(c)).unwrap();
+    let topics_made: i64 = topics::table.count().get_result(&mut *conn).unwrap();
     assert_eq!(topics_made, 0);
     let ok = app.post_form("/c/1/new", &[("title", "Ünïcode is fine 👩‍💻"), ("body", "body")]).await;
     assert_eq!(ok.status, 303);
@@ -449,20 +443,15 @@ async fn hole_15_locked_topics_refuse_edits_and_likes(app: TestApp) {
     let topic = member.create_topic("Soon locked", "My words").await;
     let topic_id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
     let mut conn = app.db.get().unwrap();
-    let post_id: i64 =
-        with_conn!(&mut conn, |c| posts::table.filter(posts::topic_id.eq(topic_id)).select(posts::id).first(c))
-            .unwrap();
+    let post_id: i64 = posts::table.filter(posts::topic_id.eq(topic_id)).select(posts::id).first(&mut *conn).unwrap();
     moderator.post_form(&format!("/admin/topics/{topic_id}/lock"), &[("reason", "done")]).await;
     let edit = member.post_form(&format!("/p/{post_id}/edit"), &[("body", "changed after the lock")]).await;
     assert_eq!(edit.status, 403);
     let like = moderator.another_browser();
     like.register("liker").await;
     assert_eq!(like.post_form(&format!("/p/{post_id}/like"), &[]).await.status, 403);
-    let (body, likes): (String, i64) = with_conn!(&mut conn, |c| posts::table
-        .find(post_id)
-        .select((posts::body_markdown, posts::like_count))
-        .first(c))
-    .unwrap();
+    let (body, likes): (String, i64) =
+        posts::table.find(post_id).select((posts::body_markdown, posts::like_count)).first(&mut *conn).unwrap();
     assert_eq!((body.as_str(), likes), ("My words", 0));
 }
 
@@ -510,10 +499,10 @@ async fn hole_19_changing_to_a_taken_address_reveals_nothing(app: TestApp) {
     assert_eq!(warning.subject, "Someone tried to use your e-mail address");
     assert!(!warning.body.contains("prober"), "the owner is not told who tried");
     let mut conn = app.db.get().unwrap();
-    let links: Vec<Option<String>> = with_conn!(&mut conn, |c| email_tokens::table
+    let links: Vec<Option<String>> = email_tokens::table
         .filter(email_tokens::purpose.eq("change-email"))
         .select(email_tokens::new_email)
-        .load(c))
-    .unwrap();
+        .load(&mut *conn)
+        .unwrap();
     assert_eq!(links, vec![Some("free@example.org".to_string())], "no link for the taken address");
 }

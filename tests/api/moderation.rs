@@ -3,7 +3,6 @@
 
 use agora::db::schema::{audit_log, categories, posts, topics, users};
 use agora::moderation::routes::{Access, ADMIN_ROUTES};
-use agora::with_conn;
 use diesel::prelude::*;
 
 use crate::helpers::TestApp;
@@ -86,28 +85,27 @@ async fn moderated_posts_can_no_longer_be_edited_or_liked(app: TestApp) {
     liker.register("liker").await;
     assert_eq!(liker.post_form(&format!("/p/{post_id}/like"), &[]).await.status, 403);
     let mut conn = app.db.get().unwrap();
-    let body: String =
-        with_conn!(&mut conn, |c| posts::table.find(post_id).select(posts::body_markdown).first(c)).unwrap();
+    let body: String = posts::table.find(post_id).select(posts::body_markdown).first(&mut *conn).unwrap();
     assert_eq!(body, "Something to moderate");
 }
 
 fn set_role(app: &TestApp, username: &str, role: &str) -> i64 {
     let mut conn = app.db.get().unwrap();
     let key = username.to_lowercase();
-    with_conn!(&mut conn, |c| diesel::update(users::table.filter(users::username_key.eq(&key)))
+    diesel::update(users::table.filter(users::username_key.eq(&key)))
         .set(users::role.eq(role))
         .returning(users::id)
-        .get_result(c))
-    .unwrap()
+        .get_result(&mut *conn)
+        .unwrap()
 }
 
 fn audit_actions(app: &TestApp) -> Vec<(String, String, i64, String)> {
     let mut conn = app.db.get().unwrap();
-    with_conn!(&mut conn, |c| audit_log::table
+    audit_log::table
         .order(audit_log::id)
         .select((audit_log::action, audit_log::target_type, audit_log::target_id, audit_log::reason))
-        .load(c))
-    .unwrap()
+        .load(&mut *conn)
+        .unwrap()
 }
 
 /// A member, a moderator and an admin, each in their own browser, and a topic by the member.
@@ -122,7 +120,7 @@ async fn cast(app: &TestApp) -> (TestApp, TestApp, TestApp, String, i64) {
     set_role(app, "ada", "admin");
     let topic = member.create_topic("A member's topic", "Something to moderate").await;
     let mut conn = app.db.get().unwrap();
-    let post_id: i64 = with_conn!(&mut conn, |c| posts::table.select(posts::id).order(posts::id).first(c)).unwrap();
+    let post_id: i64 = posts::table.select(posts::id).order(posts::id).first(&mut *conn).unwrap();
     (member, moderator, admin, topic, post_id)
 }
 
@@ -252,8 +250,7 @@ async fn suspended_and_banned_members_cannot_write(app: TestApp) {
     other.register("other").await;
     other.post_form(&format!("/t/{topic_id}/reply"), &[("body", "a reply to like")]).await;
     let mut conn = app.db.get().unwrap();
-    let other_post: i64 =
-        with_conn!(&mut conn, |c| posts::table.select(posts::id).order(posts::id.desc()).first(c)).unwrap();
+    let other_post: i64 = posts::table.select(posts::id).order(posts::id.desc()).first(&mut *conn).unwrap();
 
     let standing = format!("/admin/members/{member_id}/standing");
     let past =
@@ -362,11 +359,11 @@ async fn topics_are_locked_pinned_moved_and_renamed(app: TestApp) {
             &[("reason", "old"), ("category_id", &new_category.to_string())],
         )
         .await;
-    let counts: Vec<(i64, i64)> = with_conn!(&mut conn, |c| categories::table
+    let counts: Vec<(i64, i64)> = categories::table
         .order(categories::id)
         .select((categories::topic_count, categories::post_count))
-        .load(c))
-    .unwrap();
+        .load(&mut *conn)
+        .unwrap();
     assert_eq!(counts, vec![(1, 1), (1, 2)], "the topic and its two posts moved");
     assert_eq!(
         app.get(&format!("/c/{new_category}/archive")).await.texts("table.topics tbody td a"),
@@ -380,7 +377,7 @@ async fn topics_are_locked_pinned_moved_and_renamed(app: TestApp) {
         .post_form(&format!("/admin/topics/{topic_id}/rename"), &[("reason", "clearer"), ("title", "A clearer title")])
         .await;
     let (title, slug): (String, String) =
-        with_conn!(&mut conn, |c| topics::table.find(topic_id).select((topics::title, topics::slug)).first(c)).unwrap();
+        topics::table.find(topic_id).select((topics::title, topics::slug)).first(&mut *conn).unwrap();
     assert_eq!((title.as_str(), slug.as_str()), ("A clearer title", "a-clearer-title"));
     let actions: Vec<String> = admin.get("/admin/audit").await.texts(".audit-entry .action");
     for action in ["lock topic", "unlock topic", "pin topic", "move topic", "rename topic"] {
@@ -451,10 +448,10 @@ async fn p10_privacy_requests_are_filed_signed_out_and_answered_within_30_days(a
         queue.texts(".deadline")[0].contains("29 days left") || queue.texts(".deadline")[0].contains("30 days left")
     );
     let mut conn = app.db.get().unwrap();
-    let id: i64 = with_conn!(&mut conn, |c| agora::db::schema::privacy_requests::table
+    let id: i64 = agora::db::schema::privacy_requests::table
         .select(agora::db::schema::privacy_requests::id)
-        .first(c))
-    .unwrap();
+        .first(&mut *conn)
+        .unwrap();
     let no_reason =
         moderator.post_form(&format!("/admin/privacy-requests/{id}"), &[("status", "refused"), ("note", "")]).await;
     assert_eq!(no_reason.status, 409);
@@ -486,11 +483,8 @@ async fn admins_manage_categories(app: TestApp) {
         "names are unique"
     );
     let mut conn = app.db.get().unwrap();
-    let help: i64 = with_conn!(&mut conn, |c| categories::table
-        .filter(categories::slug.eq("help"))
-        .select(categories::id)
-        .first(c))
-    .unwrap();
+    let help: i64 =
+        categories::table.filter(categories::slug.eq("help")).select(categories::id).first(&mut *conn).unwrap();
     admin
         .post_form(
             &format!("/admin/categories/{help}"),

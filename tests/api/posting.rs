@@ -1,7 +1,6 @@
 //! Writing: topics, replies, edits, likes; P5 (what is gathered) and P6 (post IPs).
 
 use agora::db::schema::{categories, likes, post_edits, posts, topics};
-use agora::with_conn;
 use diesel::prelude::*;
 
 use crate::helpers::{spawn_app_with, Backend, TestApp};
@@ -38,14 +37,11 @@ async fn member_creates_a_topic_with_rendered_markdown(app: TestApp) {
     // Rendered once and stored: the page serves the stored HTML.
     let mut conn = app.db.get().unwrap();
     let (markdown, html): (String, String) =
-        with_conn!(&mut conn, |c| posts::table.select((posts::body_markdown, posts::body_html)).first(c)).unwrap();
+        posts::table.select((posts::body_markdown, posts::body_html)).first(&mut *conn).unwrap();
     assert!(markdown.contains("**bold**"));
     assert!(html.contains("<strong>bold</strong>") && !html.contains("<script"));
-    let (topic_count, post_count): (i64, i64) = with_conn!(&mut conn, |c| categories::table
-        .find(1)
-        .select((categories::topic_count, categories::post_count))
-        .first(c))
-    .unwrap();
+    let (topic_count, post_count): (i64, i64) =
+        categories::table.find(1).select((categories::topic_count, categories::post_count)).first(&mut *conn).unwrap();
     assert_eq!((topic_count, post_count), (1, 1));
     assert_eq!(app.get("/").await.texts(".categories .meta"), vec!["1 topics · 1 posts"]);
 }
@@ -66,20 +62,17 @@ async fn p6_replies_and_edits_record_the_ip_they_came_from(app: TestApp) {
     assert_eq!(reply.status, 303);
 
     let mut conn = app.db.get().unwrap();
-    let ips: Vec<String> =
-        with_conn!(&mut conn, |c| posts::table.select(posts::posted_from_ip).order(posts::id).load(c)).unwrap();
+    let ips: Vec<String> = posts::table.select(posts::posted_from_ip).order(posts::id).load(&mut *conn).unwrap();
     assert_eq!(ips, vec!["127.0.0.1", "127.0.0.1"]);
 
-    let post_id: i64 = with_conn!(&mut conn, |c| posts::table.select(posts::id).order(posts::id).first(c)).unwrap();
+    let post_id: i64 = posts::table.select(posts::id).order(posts::id).first(&mut *conn).unwrap();
     let edited = app.post_form(&format!("/p/{post_id}/edit"), &[("body", "first, corrected")]).await;
     assert_eq!(edited.status, 303);
     let page = app.get(&path).await;
     assert!(page.body.contains("first, corrected"));
     assert_eq!(page.texts(".post .edited"), vec!["edited"]);
-    let edits: Vec<(String, String)> = with_conn!(&mut conn, |c| post_edits::table
-        .select((post_edits::previous_markdown, post_edits::edited_from_ip))
-        .load(c))
-    .unwrap();
+    let edits: Vec<(String, String)> =
+        post_edits::table.select((post_edits::previous_markdown, post_edits::edited_from_ip)).load(&mut *conn).unwrap();
     assert_eq!(edits, vec![("first".to_string(), "127.0.0.1".to_string())]);
     // Members never see IP addresses.
     assert!(!page.body.contains("127.0.0.1"));
@@ -107,11 +100,8 @@ async fn p6_behind_a_trusted_proxy_the_forwarded_client_ip_is_recorded() {
             .await;
         assert_eq!(reply.status, 303);
         let mut conn = app.db.get().unwrap();
-        let ip: String = with_conn!(&mut conn, |c| posts::table
-            .filter(posts::post_number.eq(2))
-            .select(posts::posted_from_ip)
-            .first(c))
-        .unwrap();
+        let ip: String =
+            posts::table.filter(posts::post_number.eq(2)).select(posts::posted_from_ip).first(&mut *conn).unwrap();
         assert_eq!(ip, "198.51.100.23", "{backend:?}");
     }
 }
@@ -122,14 +112,14 @@ async fn members_like_others_posts_once_and_can_undo_it(app: TestApp) {
     let path = author.create_topic("Like me", "please").await;
     app.register("ken").await;
     let mut conn = app.db.get().unwrap();
-    let post_id: i64 = with_conn!(&mut conn, |c| posts::table.select(posts::id).first(c)).unwrap();
+    let post_id: i64 = posts::table.select(posts::id).first(&mut *conn).unwrap();
 
     assert_eq!(app.post_form(&format!("/p/{post_id}/like"), &[]).await.status, 303);
     assert_eq!(app.post_form(&format!("/p/{post_id}/like"), &[]).await.status, 303);
     let page = app.get(&path).await;
     assert_eq!(page.texts(".post .likes"), vec!["1 like"]);
     assert!(page.texts(".post-actions button").contains(&"Unlike".to_string()));
-    let rows: i64 = with_conn!(&mut conn, |c| likes::table.count().get_result(c)).unwrap();
+    let rows: i64 = likes::table.count().get_result(&mut *conn).unwrap();
     assert_eq!(rows, 1, "one like per member per post");
 
     // The author cannot like their own post.
@@ -138,10 +128,10 @@ async fn members_like_others_posts_once_and_can_undo_it(app: TestApp) {
 
     assert_eq!(app.post_form(&format!("/p/{post_id}/unlike"), &[]).await.status, 303);
     assert_eq!(app.get(&path).await.texts(".post .likes"), vec!["0 likes"]);
-    let (count, rows): (i64, i64) = with_conn!(&mut conn, |c| (
-        posts::table.find(post_id).select(posts::like_count).first(c).unwrap(),
-        likes::table.count().get_result(c).unwrap()
-    ));
+    let (count, rows): (i64, i64) = (
+        posts::table.find(post_id).select(posts::like_count).first(&mut *conn).unwrap(),
+        likes::table.count().get_result(&mut *conn).unwrap(),
+    );
     assert_eq!((count, rows), (0, 0));
 }
 
@@ -151,14 +141,14 @@ async fn members_edit_only_their_own_posts(app: TestApp) {
     let path = author.create_topic("Mine", "original").await;
     app.register("mallory").await;
     let mut conn = app.db.get().unwrap();
-    let post_id: i64 = with_conn!(&mut conn, |c| posts::table.select(posts::id).first(c)).unwrap();
+    let post_id: i64 = posts::table.select(posts::id).first(&mut *conn).unwrap();
 
     assert_eq!(app.get(&format!("/p/{post_id}/edit")).await.status, 403);
     let attempt = app.post_form(&format!("/p/{post_id}/edit"), &[("body", "defaced")]).await;
     assert_eq!(attempt.status, 403);
     assert!(app.get(&path).await.body.contains("original"));
-    let edits: i64 = with_conn!(&mut conn, |c| post_edits::table.count().get_result(c)).unwrap();
+    let edits: i64 = post_edits::table.count().get_result(&mut *conn).unwrap();
     assert_eq!(edits, 0);
-    let title: String = with_conn!(&mut conn, |c| topics::table.select(topics::title).first(c)).unwrap();
+    let title: String = topics::table.select(topics::title).first(&mut *conn).unwrap();
     assert_eq!(title, "Mine");
 }

@@ -3,7 +3,6 @@
 
 use agora::db::schema::{deletion_ledger, email_tokens, newsletter_events, sessions, users};
 use agora::privacy::registry::{self, OnDeletion};
-use agora::with_conn;
 use diesel::prelude::*;
 use serde_json::Value;
 
@@ -93,17 +92,14 @@ async fn p8_p9_editing_the_profile_really_removes_values(app: TestApp) {
     app.post_form("/account/profile", &[("username", "erin-renamed"), ("first_name", ""), ("last_name", "Example")])
         .await;
     let mut conn = app.db.get().unwrap();
-    let (username, first, last): (String, Option<String>, Option<String>) = with_conn!(&mut conn, |c| users::table
-        .find(id)
-        .select((users::username, users::first_name, users::last_name))
-        .first(c))
-    .unwrap();
+    let (username, first, last): (String, Option<String>, Option<String>) =
+        users::table.find(id).select((users::username, users::first_name, users::last_name)).first(&mut *conn).unwrap();
     assert_eq!((username.as_str(), first, last.as_deref()), ("erin-renamed", None, Some("Example")));
-    let erased: Vec<String> = with_conn!(&mut conn, |c| deletion_ledger::table
+    let erased: Vec<String> = deletion_ledger::table
         .filter(deletion_ledger::user_id.eq(id))
         .select(deletion_ledger::erased)
-        .load(c))
-    .unwrap();
+        .load(&mut *conn)
+        .unwrap();
     assert!(erased.contains(&"first_name".to_string()) && erased.contains(&"username".to_string()), "{erased:?}");
     assert!(std::fs::read_to_string(app.backup_dir().join("deletion-ledger.json")).unwrap().contains("first_name"));
 
@@ -176,12 +172,12 @@ async fn p8_p16_email_change_takes_effect_only_after_confirmation(app: TestApp) 
     assert_eq!(done.location.as_deref(), Some("/account?done=email-changed"));
     assert_eq!(app.get("/account").await.texts("dd.email"), vec!["gus@new.example (verified)"]);
     let mut conn = app.db.get().unwrap();
-    let pending: i64 = with_conn!(&mut conn, |c| email_tokens::table
+    let pending: i64 = email_tokens::table
         .filter(email_tokens::user_id.eq(id))
         .filter(email_tokens::purpose.eq("change-email"))
         .count()
-        .get_result(c))
-    .unwrap();
+        .get_result(&mut *conn)
+        .unwrap();
     assert_eq!(pending, 0);
     assert_eq!(app.post_form("/account/change-email", &[("token", &token)]).await.status, 400);
 }
@@ -212,7 +208,7 @@ async fn p16_password_reset_link_is_single_use_and_expires(app: TestApp) {
     let id = app.user_id("ivy").unwrap();
     // Unsubscribed from everything, transactional mail still comes (P16).
     let mut conn = app.db.get().unwrap();
-    assert!(!with_conn!(&mut conn, |c| users::table.find(id).select(users::newsletter).first::<bool>(c)).unwrap());
+    assert!(!users::table.find(id).select(users::newsletter).first::<bool>(&mut *conn).unwrap());
 
     let before = app.mails().len();
     let unknown = app.post_form("/password/forgot", &[("email", "nobody@example.org")]).await;
@@ -229,8 +225,7 @@ async fn p16_password_reset_link_is_single_use_and_expires(app: TestApp) {
     assert_eq!(weak.status, 422);
     let done = app.post_form("/password/reset", &[("token", &token), ("password", "ivy-chose-a-new-one")]).await;
     assert_eq!(done.location.as_deref(), Some("/login?done=password-reset"));
-    let left: i64 =
-        with_conn!(&mut conn, |c| sessions::table.filter(sessions::user_id.eq(id)).count().get_result(c)).unwrap();
+    let left: i64 = sessions::table.filter(sessions::user_id.eq(id)).count().get_result(&mut *conn).unwrap();
     assert_eq!(left, 0, "signed out everywhere");
     assert_eq!(app.post_form("/login", &[("login", "ivy"), ("password", "ivy-chose-a-new-one")]).await.status, 303);
     assert_eq!(
@@ -241,10 +236,10 @@ async fn p16_password_reset_link_is_single_use_and_expires(app: TestApp) {
     // A link older than an hour no longer works.
     app.post_form("/password/forgot", &[("email", "ivy@example.org")]).await;
     let late = app.last_mail_to("ivy@example.org").link("/password/reset?token=");
-    with_conn!(&mut conn, |c| diesel::update(email_tokens::table)
+    diesel::update(email_tokens::table)
         .set(email_tokens::expires_at.eq(agora::db::now() - 1))
-        .execute(c))
-    .unwrap();
+        .execute(&mut *conn)
+        .unwrap();
     assert_eq!(app.get(&late).await.status, 400);
 }
 
@@ -261,7 +256,7 @@ async fn p15_newsletter_only_after_opt_in_and_one_click_unsubscribe(app: TestApp
     let fan_id = app.user_id("fan").unwrap();
     // Newsletters go to confirmed addresses only.
     let mut conn = app.db.get().unwrap();
-    with_conn!(&mut conn, |c| diesel::update(users::table).set(users::email_verified.eq(true)).execute(c)).unwrap();
+    diesel::update(users::table).set(users::email_verified.eq(true)).execute(&mut *conn).unwrap();
 
     let recipients = agora::account::newsletter::subscribers(&mut conn).unwrap();
     assert_eq!(recipients, vec![(fan_id, "fan@example.org".to_string())]);
@@ -291,12 +286,12 @@ async fn p15_newsletter_only_after_opt_in_and_one_click_unsubscribe(app: TestApp
     assert_eq!(tampered.status(), 400);
     let one_click = stranger.post(&url).form(&[("List-Unsubscribe", "One-Click")]).send().await.unwrap();
     assert_eq!(one_click.status(), 200);
-    let events: Vec<(bool, String)> = with_conn!(&mut conn, |c| newsletter_events::table
+    let events: Vec<(bool, String)> = newsletter_events::table
         .filter(newsletter_events::user_id.eq(fan_id))
         .order(newsletter_events::id)
         .select((newsletter_events::subscribed, newsletter_events::source))
-        .load(c))
-    .unwrap();
+        .load(&mut *conn)
+        .unwrap();
     assert_eq!(events, vec![(true, "account page".to_string()), (false, "unsubscribe link".to_string())]);
     assert!(agora::account::newsletter::subscribers(&mut conn).unwrap().is_empty());
 }
@@ -362,20 +357,20 @@ async fn p10_export_holds_every_exported_column_of_the_registry(app: TestApp, gi
     let topic = app.create_topic("Kim's topic", "kim wrote this").await;
     let topic_id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
     let mut conn = app.db.get().unwrap();
-    let post_id: i64 = with_conn!(&mut conn, |c| agora::db::schema::posts::table
+    let post_id: i64 = agora::db::schema::posts::table
         .filter(agora::db::schema::posts::user_id.eq(id))
         .select(agora::db::schema::posts::id)
-        .first(c))
-    .unwrap();
+        .first(&mut *conn)
+        .unwrap();
     app.post_form(&format!("/p/{post_id}/edit"), &[("body", "kim rewrote this")]).await;
     let other = app.another_browser();
     other.register("lee").await;
     other.post_form(&format!("/t/{topic_id}/reply"), &[("body", "lee's reply")]).await;
-    let lee_post: i64 = with_conn!(&mut conn, |c| agora::db::schema::posts::table
+    let lee_post: i64 = agora::db::schema::posts::table
         .filter(agora::db::schema::posts::user_id.ne(id))
         .select(agora::db::schema::posts::id)
-        .first(c))
-    .unwrap();
+        .first(&mut *conn)
+        .unwrap();
     app.post_form(&format!("/p/{lee_post}/like"), &[]).await;
 
     let response = app.client.get(app.url("/account/export")).send().await.unwrap();

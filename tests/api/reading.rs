@@ -1,7 +1,6 @@
 //! P1: anyone may read the forum without an account.
 
 use agora::db::schema::{posts, topics};
-use agora::with_conn;
 use diesel::prelude::*;
 
 use crate::helpers::TestApp;
@@ -71,12 +70,12 @@ async fn topic_pages_hold_twenty_posts_and_permalinks_find_their_page(app: TestA
     assert_eq!(moved.location.as_deref(), Some(topic.as_str()));
 
     let mut conn = app.db.get().unwrap();
-    let numbers: Vec<i64> = with_conn!(&mut conn, |c| posts::table
+    let numbers: Vec<i64> = posts::table
         .filter(posts::topic_id.eq(id))
         .select(posts::post_number)
         .order(posts::post_number)
-        .load(c))
-    .unwrap();
+        .load(&mut *conn)
+        .unwrap();
     assert_eq!(numbers, (1..=25).collect::<Vec<i64>>());
 }
 
@@ -90,10 +89,10 @@ async fn category_lists_thirty_topics_a_page_by_latest_activity(app: TestApp) {
     let mut conn = app.db.get().unwrap();
     for (n, path) in paths.iter().enumerate() {
         let id: i64 = path.split('/').nth(2).unwrap().parse().unwrap();
-        with_conn!(&mut conn, |c| diesel::update(topics::table.find(id))
+        diesel::update(topics::table.find(id))
             .set(topics::last_post_at.eq(1_000 + n as i64))
-            .execute(c))
-        .unwrap();
+            .execute(&mut *conn)
+            .unwrap();
     }
     // A reply to the oldest topic brings it to the top.
     let oldest: i64 = paths[0].split('/').nth(2).unwrap().parse().unwrap();
@@ -133,9 +132,9 @@ async fn pagination_walks_indexes_without_sorting_or_offset() {
     }
     let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await.unwrap();
     let mut conn = app.db.get().unwrap();
-    let agora::db::DbConn::Sqlite(c) = &mut conn else { unreachable!() };
+    let agora::db::DbConn::Sqlite(c) = &mut *conn else { unreachable!() };
     let mut plan = |sql: &str| -> String {
-        let steps: Vec<Step> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(&mut **c).unwrap();
+        let steps: Vec<Step> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(c).unwrap();
         steps.into_iter().map(|s| s.detail).collect::<Vec<_>>().join(" | ")
     };
     let topics = plan(

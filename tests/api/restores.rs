@@ -5,7 +5,6 @@
 
 use agora::db::schema::{avatars, email_tokens, sessions, users};
 use agora::ops::backup;
-use agora::with_conn;
 use diesel::prelude::*;
 
 use crate::fake_github::{FakeGithub, FakeUser};
@@ -38,15 +37,15 @@ async fn p9_a_restore_honours_every_change_made_after_the_backup(app: TestApp, g
     let id = app.user_id("keeper").unwrap();
     {
         let mut conn = app.db.get().unwrap();
-        with_conn!(&mut conn, |c| diesel::insert_into(avatars::table)
+        diesel::insert_into(avatars::table)
             .values((
                 avatars::user_id.eq(id),
                 avatars::content_type.eq("image/png"),
                 avatars::image.eq(b"\x89PNG\r\n\x1a\nkeeper".to_vec()),
                 avatars::updated_at.eq(1i64),
             ))
-            .execute(c))
-        .unwrap();
+            .execute(&mut *conn)
+            .unwrap();
     }
     let made = backup::create(&app.db, &app.backup_dir()).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));
@@ -65,19 +64,18 @@ async fn p9_a_restore_honours_every_change_made_after_the_backup(app: TestApp, g
     backup::restore(&target, &made.path, &app.backup_dir()).unwrap();
     let restored = agora::db::Database::connect(&target, 1).unwrap();
     let mut conn = restored.get().unwrap();
-    let (newsletter, github_id, password_hash): (bool, Option<i64>, Option<String>) =
-        with_conn!(&mut conn, |c| users::table
-            .find(id)
-            .select((users::newsletter, users::github_id, users::password_hash))
-            .first(c))
+    let (newsletter, github_id, password_hash): (bool, Option<i64>, Option<String>) = users::table
+        .find(id)
+        .select((users::newsletter, users::github_id, users::password_hash))
+        .first(&mut *conn)
         .unwrap();
     assert!(!newsletter, "the opt-out holds");
     assert_eq!(github_id, None, "the unlinked GitHub account stays unlinked");
     assert_eq!(password_hash, None, "the replaced password is not brought back: the member resets it");
-    let (pictures, live_sessions, links): (i64, i64, i64) = with_conn!(&mut conn, |c| (
-        avatars::table.filter(avatars::user_id.eq(id)).count().get_result(c).unwrap(),
-        sessions::table.count().get_result(c).unwrap(),
-        email_tokens::table.count().get_result(c).unwrap()
-    ));
+    let (pictures, live_sessions, links): (i64, i64, i64) = (
+        avatars::table.filter(avatars::user_id.eq(id)).count().get_result(&mut *conn).unwrap(),
+        sessions::table.count().get_result(&mut *conn).unwrap(),
+        email_tokens::table.count().get_result(&mut *conn).unwrap(),
+    );
     assert_eq!((pictures, live_sessions, links), (0, 0, 0), "picture, sessions and e-mail links");
 }

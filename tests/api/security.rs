@@ -1,7 +1,6 @@
 //! CSRF, sign-in walls and what pages may load.
 
 use agora::db::schema::{posts, topics, users};
-use agora::with_conn;
 use diesel::prelude::*;
 
 use crate::helpers::TestApp;
@@ -41,10 +40,10 @@ async fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing(app: Te
     assert_eq!(forged.status, 403);
 
     let mut conn = app.db.get().unwrap();
-    let (topic_count, user_count): (i64, i64) = with_conn!(&mut conn, |c| (
-        topics::table.count().get_result(c).unwrap(),
-        users::table.filter(users::role.ne("system")).count().get_result(c).unwrap()
-    ));
+    let (topic_count, user_count): (i64, i64) = (
+        topics::table.count().get_result(&mut *conn).unwrap(),
+        users::table.filter(users::role.ne("system")).count().get_result(&mut *conn).unwrap(),
+    );
     assert_eq!((topic_count, user_count), (0, 1));
 }
 
@@ -56,7 +55,7 @@ async fn writing_needs_a_signed_in_member(app: TestApp) {
     assert_eq!(post.status, 303);
     assert!(post.location.unwrap().starts_with("/login"));
     let mut conn = app.db.get().unwrap();
-    let count: i64 = with_conn!(&mut conn, |c| posts::table.count().get_result(c)).unwrap();
+    let count: i64 = posts::table.count().get_result(&mut *conn).unwrap();
     assert_eq!(count, 0);
 }
 

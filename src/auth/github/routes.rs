@@ -425,7 +425,7 @@ async fn finish(
     let created = state
         .db
         .run(move |c| {
-            c.in_transaction(|c| -> Result<_, SignupError> {
+            c.write_transaction(|c| -> Result<_, SignupError> {
                 let version = policy::current_version(c)?;
                 let (user_id, next) = store::complete_signup(c, &lookup, &username, &version)?;
                 // GitHub verified the address: requests filed under it are now theirs.

@@ -6,9 +6,7 @@ use diesel::prelude::*;
 use crate::auth::domain::Username;
 use crate::auth::github::client::{Avatar, GithubProfile};
 use crate::db::schema::{avatars, github_signups, oauth_states, users};
-use crate::db::WriteTransaction;
 use crate::db::{now, DbConn, DbError};
-use crate::with_conn;
 
 /// A sign-in round trip must come back within ten minutes.
 pub const STATE_LIFETIME_SECONDS: i64 = 600;
@@ -56,10 +54,10 @@ pub fn save_flow(
     next_path: &str,
 ) -> Result<(), DbError> {
     let now = now();
-    with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
+    conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
         // Abandoned flows are cleared as new ones start.
         diesel::delete(oauth_states::table.filter(oauth_states::created_at.lt(now - STATE_LIFETIME_SECONDS)))
-            .execute(c)?;
+            .execute(conn)?;
         diesel::insert_into(oauth_states::table)
             .values((
                 oauth_states::state.eq(state),
@@ -69,16 +67,16 @@ pub fn save_flow(
                 oauth_states::next_path.eq(next_path),
                 oauth_states::created_at.eq(now),
             ))
-            .execute(c)?;
+            .execute(conn)?;
         Ok(())
-    }))?;
+    })?;
     Ok(())
 }
 
 /// Removes the flow for `state` and returns it if it was still fresh. Removing
 /// comes first, so the same state (and code) can never be used twice.
 pub fn take_flow(conn: &mut DbConn, state: &str) -> Result<Option<PendingFlow>, DbError> {
-    let row = with_conn!(conn, |c| diesel::delete(oauth_states::table.find(state))
+    let row = diesel::delete(oauth_states::table.find(state))
         .returning((
             oauth_states::pkce_verifier,
             oauth_states::purpose,
@@ -86,8 +84,8 @@ pub fn take_flow(conn: &mut DbConn, state: &str) -> Result<Option<PendingFlow>, 
             oauth_states::next_path,
             oauth_states::created_at,
         ))
-        .get_result::<(String, String, Option<i64>, String, i64)>(c)
-        .optional())?;
+        .get_result::<(String, String, Option<i64>, String, i64)>(conn)
+        .optional()?;
     Ok(row.and_then(|(pkce_verifier, purpose, user_id, next_path, created_at)| {
         let fresh = now() - created_at <= STATE_LIFETIME_SECONDS;
         let purpose = Purpose::parse(&purpose)?;
@@ -97,24 +95,22 @@ pub fn take_flow(conn: &mut DbConn, state: &str) -> Result<Option<PendingFlow>, 
 
 /// The member signed in with this GitHub account, if any.
 pub fn member_for_github(conn: &mut DbConn, github_id: i64) -> Result<Option<i64>, DbError> {
-    Ok(with_conn!(conn, |c| users::table.filter(users::github_id.eq(github_id)).select(users::id).first(c).optional())?)
+    Ok(users::table.filter(users::github_id.eq(github_id)).select(users::id).first(conn).optional()?)
 }
 
 /// Keeps the stored login in step with GitHub (logins can be renamed; ids cannot).
 pub fn update_github_login(conn: &mut DbConn, user_id: i64, login: &str) -> Result<(), DbError> {
-    with_conn!(conn, |c| diesel::update(users::table.find(user_id)).set(users::github_login.eq(login)).execute(c))?;
+    diesel::update(users::table.find(user_id)).set(users::github_login.eq(login)).execute(conn)?;
     Ok(())
 }
 
 pub fn email_in_use(conn: &mut DbConn, email: &str) -> Result<bool, DbError> {
     let email = email.to_lowercase();
-    Ok(with_conn!(conn, |c| diesel::select(diesel::dsl::exists(users::table.filter(users::email.eq(&email))))
-        .get_result(c))?)
+    Ok(diesel::select(diesel::dsl::exists(users::table.filter(users::email.eq(&email)))).get_result(conn)?)
 }
 
 fn username_taken(conn: &mut DbConn, key: &str) -> Result<bool, DbError> {
-    Ok(with_conn!(conn, |c| diesel::select(diesel::dsl::exists(users::table.filter(users::username_key.eq(key))))
-        .get_result(c))?)
+    Ok(diesel::select(diesel::dsl::exists(users::table.filter(users::username_key.eq(key)))).get_result(conn)?)
 }
 
 /// A free username close to the GitHub login: the login itself (shortened and
@@ -160,10 +156,10 @@ pub fn save_signup(
     next_path: &str,
 ) -> Result<(), DbError> {
     let now = now();
-    with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
+    conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
         // Sign-ups nobody finished are personal data we no longer need.
         diesel::delete(github_signups::table.filter(github_signups::created_at.lt(now - SIGNUP_LIFETIME_SECONDS)))
-            .execute(c)?;
+            .execute(conn)?;
         diesel::insert_into(github_signups::table)
             .values((
                 github_signups::token_hash.eq(token_hash),
@@ -177,9 +173,9 @@ pub fn save_signup(
                 github_signups::next_path.eq(next_path),
                 github_signups::created_at.eq(now),
             ))
-            .execute(c)?;
+            .execute(conn)?;
         Ok(())
-    }))?;
+    })?;
     Ok(())
 }
 
@@ -207,7 +203,7 @@ const SIGNUP_COLUMNS: (
 
 pub fn find_signup(conn: &mut DbConn, token_hash: &str) -> Result<Option<Signup>, DbError> {
     let signup: Option<Signup> =
-        with_conn!(conn, |c| github_signups::table.find(token_hash).select(SIGNUP_COLUMNS).first(c).optional())?;
+        github_signups::table.find(token_hash).select(SIGNUP_COLUMNS).first(conn).optional()?;
     Ok(signup.filter(|s| now() - s.created_at <= SIGNUP_LIFETIME_SECONDS))
 }
 
@@ -241,19 +237,19 @@ pub fn complete_signup(
     let now = now();
     let key = username.key();
     let signup = find_signup(conn, token_hash)?.ok_or(SignupError::Expired)?;
-    let result = with_conn!(conn, |c| c.write_transaction::<_, SignupError, _>(|c| {
+    let result = conn.write_transaction::<_, SignupError, _>(|conn| {
         if diesel::select(diesel::dsl::exists(users::table.filter(users::github_id.eq(signup.github_id))))
-            .get_result::<bool>(c)?
+            .get_result::<bool>(conn)?
         {
             return Err(SignupError::AlreadyRegistered);
         }
         if diesel::select(diesel::dsl::exists(users::table.filter(users::username_key.eq(&key))))
-            .get_result::<bool>(c)?
+            .get_result::<bool>(conn)?
         {
             return Err(SignupError::UsernameTaken);
         }
         if diesel::select(diesel::dsl::exists(users::table.filter(users::email.eq(&signup.email))))
-            .get_result::<bool>(c)?
+            .get_result::<bool>(conn)?
         {
             return Err(SignupError::EmailTaken);
         }
@@ -274,7 +270,7 @@ pub fn complete_signup(
                 users::github_login.eq(&signup.github_login),
             ))
             .returning(users::id)
-            .get_result::<i64>(c)?;
+            .get_result::<i64>(conn)?;
         if let (Some(content_type), Some(image)) = (&signup.avatar_type, &signup.avatar) {
             diesel::insert_into(avatars::table)
                 .values((
@@ -283,11 +279,11 @@ pub fn complete_signup(
                     avatars::image.eq(image),
                     avatars::updated_at.eq(now),
                 ))
-                .execute(c)?;
+                .execute(conn)?;
         }
-        diesel::delete(github_signups::table.find(token_hash)).execute(c)?;
+        diesel::delete(github_signups::table.find(token_hash)).execute(conn)?;
         Ok(user_id)
-    }));
+    });
     match result {
         Ok(user_id) => Ok((user_id, signup.next_path)),
         Err(SignupError::Db(e)) if e.is_unique_violation() => Err(SignupError::AlreadyRegistered),
@@ -309,9 +305,9 @@ pub fn link(conn: &mut DbConn, user_id: i64, github_id: i64, login: &str) -> Res
         Some(owner) if owner != user_id => return Err(LinkError::LinkedElsewhere),
         _ => {}
     }
-    let updated = with_conn!(conn, |c| diesel::update(users::table.find(user_id))
+    let updated = diesel::update(users::table.find(user_id))
         .set((users::github_id.eq(github_id), users::github_login.eq(login)))
-        .execute(c));
+        .execute(conn);
     match updated {
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
             Err(LinkError::LinkedElsewhere)
@@ -325,21 +321,20 @@ pub fn link(conn: &mut DbConn, user_id: i64, github_id: i64, login: &str) -> Res
 /// restored backup cannot link it again.
 pub fn unlink(conn: &mut DbConn, user_id: i64) -> Result<bool, DbError> {
     let now = now();
-    Ok(with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
+    Ok(conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
         let updated = diesel::update(users::table.find(user_id).filter(users::password_hash.is_not_null()))
             .set((users::github_id.eq(None::<i64>), users::github_login.eq(None::<String>)))
-            .execute(c)?;
+            .execute(conn)?;
         if updated == 1 {
-            crate::record_erasure!(c, user_id, "github", "removed by member", now)?;
+            crate::record_erasure!(conn, user_id, "github", "removed by member", now)?;
         }
         Ok(updated == 1)
-    }))?)
+    })?)
 }
 
 /// The member's GitHub id, if linked.
 pub fn github_id_of(conn: &mut DbConn, user_id: i64) -> Result<Option<i64>, DbError> {
-    Ok(with_conn!(conn, |c| users::table.find(user_id).select(users::github_id).first::<Option<i64>>(c).optional())?
-        .flatten())
+    Ok(users::table.find(user_id).select(users::github_id).first::<Option<i64>>(conn).optional()?.flatten())
 }
 
 /// Re-import on request: names and picture from GitHub replace the stored ones.
@@ -350,10 +345,10 @@ pub fn reimport(
     avatar: Option<&Avatar>,
 ) -> Result<(), DbError> {
     let now = now();
-    with_conn!(conn, |c| c.write_transaction::<_, diesel::result::Error, _>(|c| {
+    conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
         // What is replaced counts as removed: a backup must not bring it back.
         for field in ["first_name", "last_name", "avatar"] {
-            crate::record_erasure!(c, user_id, field, "re-imported from GitHub", now)?;
+            crate::record_erasure!(conn, user_id, field, "re-imported from GitHub", now)?;
         }
         diesel::update(users::table.find(user_id))
             .set((
@@ -361,8 +356,8 @@ pub fn reimport(
                 users::last_name.eq(&profile.last_name),
                 users::github_login.eq(&profile.login),
             ))
-            .execute(c)?;
-        diesel::delete(avatars::table.find(user_id)).execute(c)?;
+            .execute(conn)?;
+        diesel::delete(avatars::table.find(user_id)).execute(conn)?;
         if let Some(avatar) = avatar {
             diesel::insert_into(avatars::table)
                 .values((
@@ -371,10 +366,10 @@ pub fn reimport(
                     avatars::image.eq(&avatar.bytes),
                     avatars::updated_at.eq(now),
                 ))
-                .execute(c)?;
+                .execute(conn)?;
         }
         Ok(())
-    }))?;
+    })?;
     Ok(())
 }
 
@@ -383,11 +378,11 @@ pub type Picture = (String, Vec<u8>);
 
 /// A member's username and stored picture, if any, for `/avatars/{id}`.
 pub fn avatar_of(conn: &mut DbConn, user_id: i64) -> Result<Option<(String, Option<Picture>)>, DbError> {
-    let found = with_conn!(conn, |c| users::table
+    let found = users::table
         .left_join(avatars::table)
         .filter(users::id.eq(user_id))
         .select((users::username, avatars::content_type.nullable(), avatars::image.nullable()))
-        .first::<(String, Option<String>, Option<Vec<u8>>)>(c)
-        .optional())?;
+        .first::<(String, Option<String>, Option<Vec<u8>>)>(conn)
+        .optional()?;
     Ok(found.map(|(username, content_type, image)| (username, content_type.zip(image))))
 }
