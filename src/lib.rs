@@ -115,14 +115,17 @@ impl App {
                     .configure(forum::routes::routes)
                     .configure(auth::routes::routes)
                     .configure(auth::github::routes::routes)
-                    .configure(moderation::routes::routes)
+                    .configure(moderation::routes)
                     .configure(moderation::review::routes)
+                    // Before the policy's /privacy/{version}.
+                    .configure(account::privacy_request::routes)
                     .configure(privacy::policy::routes)
                     .configure(account::routes::routes)
                     .configure(account::email::routes)
                     .configure(account::export::routes)
                     .configure(account::deletion::routes)
                     .configure(account::newsletter::routes)
+                    .configure(account::notices::routes)
                     .default_service(aweb::to(web::not_found))
             })
             // On SIGTERM or SIGINT: stop accepting, let requests in flight finish within

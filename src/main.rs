@@ -158,7 +158,7 @@ fn main() -> anyhow::Result<()> {
             let user_id =
                 store::member_by_username(&mut conn, &username)?.with_context(|| format!("no member {username:?}"))?;
             // Account 0 in the audit log is the command line.
-            agora::moderation::store::set_role(&mut conn, 0, user_id, role).map_err(|e| anyhow::anyhow!("{e}"))?;
+            agora::moderation::members::set_role(&mut conn, 0, user_id, role).map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{username} is now {role}");
         }
     }

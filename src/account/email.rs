@@ -83,7 +83,7 @@ async fn confirm(state: web::Data<AppState>, CsrfForm(form): CsrfForm<TokenForm>
             c.write_transaction(|c| -> Result<_, AppError> {
                 let (user_id, _) = tokens::take(c, &form.token, Purpose::ConfirmEmail)?.ok_or_else(used_or_expired)?;
                 store::confirm_email(c, user_id)?;
-                store::claim_privacy_requests(c, user_id)?;
+                crate::privacy::requests::claim(c, user_id)?;
                 Ok(())
             })
         })
@@ -123,7 +123,7 @@ async fn change(state: web::Data<AppState>, CsrfForm(form): CsrfForm<TokenForm>)
                 if changed {
                     // A reset link sent to the old address must not outlive it.
                     tokens::revoke(c, user_id, &[Purpose::ResetPassword])?;
-                    store::claim_privacy_requests(c, user_id)?;
+                    crate::privacy::requests::claim(c, user_id)?;
                 }
                 Ok(changed.then_some(old_email))
             })

@@ -239,41 +239,6 @@ pub fn set_password_hash(conn: &mut DbConn, user_id: i64, hash: &str) -> Result<
     Ok(())
 }
 
-/// Privacy requests filed under the member's address belong to their account once
-/// that address is confirmed as theirs (never on a merely typed address): from then
-/// on the export shows them and deletion erases them.
-pub fn claim_privacy_requests(conn: &mut DbConn, user_id: i64) -> Result<usize, DbError> {
-    use crate::db::schema::privacy_requests;
-    Ok({
-        let confirmed: Option<Option<String>> = users::table
-            .find(user_id)
-            .filter(users::email_verified.eq(true))
-            .select(users::email)
-            .first(conn)
-            .optional()?;
-        match confirmed.flatten() {
-            Some(email) => diesel::update(
-                privacy_requests::table
-                    .filter(privacy_requests::email.eq(&email))
-                    .filter(privacy_requests::user_id.is_null()),
-            )
-            .set(privacy_requests::user_id.eq(Some(user_id)))
-            .execute(conn),
-            None => Ok(0),
-        }
-    }?)
-}
-
-/// The account whose confirmed address this is, if any.
-pub fn member_with_confirmed_email(conn: &mut DbConn, email: &str) -> Result<Option<i64>, DbError> {
-    Ok(users::table
-        .filter(users::email.eq(email))
-        .filter(users::email_verified.eq(true))
-        .select(users::id)
-        .first(conn)
-        .optional()?)
-}
-
 pub fn password_hash(conn: &mut DbConn, user_id: i64) -> Result<Option<String>, DbError> {
     Ok(users::table.find(user_id).select(users::password_hash).first::<Option<String>>(conn)?)
 }

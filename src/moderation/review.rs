@@ -10,8 +10,8 @@ use serde::Deserialize;
 use crate::auth::role::Role;
 use crate::db::schema::{posts, topics, users};
 use crate::db::{now, DbConn};
-use crate::moderation::routes::required_reason;
-use crate::moderation::store::{target_role, ModError};
+use crate::moderation::audit::{AuditAction, AuditTarget};
+use crate::moderation::{required_reason, target_role, ModError};
 use crate::record_audit;
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::errors::AppError;
@@ -84,7 +84,7 @@ pub fn review(conn: &mut DbConn, actor: i64, post_id: i64, approve: bool) -> Res
             } else {
                 diesel::update(topic).set(topics::last_post_at.eq(now)).execute(conn)?;
             }
-            record_audit!(conn, actor, "approve held post", "post", post_id, "", now)?;
+            record_audit!(conn, actor, AuditAction::ApproveHeldPost, AuditTarget::Post, post_id, "", now)?;
         } else {
             // Deleted, not only held: the topic of a deleted first post stays unlisted.
             diesel::update(post)
@@ -94,7 +94,15 @@ pub fn review(conn: &mut DbConn, actor: i64, post_id: i64, approve: bool) -> Res
                     posts::moderation_reason.eq(Some("removed in review")),
                 ))
                 .execute(conn)?;
-            record_audit!(conn, actor, "delete held post", "post", post_id, "removed in review", now)?;
+            record_audit!(
+                conn,
+                actor,
+                AuditAction::DeleteHeldPost,
+                AuditTarget::Post,
+                post_id,
+                "removed in review",
+                now
+            )?;
         }
         Ok(())
     })
@@ -124,7 +132,7 @@ pub fn delete_posts_of(
                 ))
                 .execute(conn)?;
         let note = format!("{reason} ({deleted} posts)");
-        record_audit!(conn, actor, "delete all posts", "member", member_id, &note, now)?;
+        record_audit!(conn, actor, AuditAction::DeleteAllPosts, AuditTarget::Member, member_id, &note, now)?;
         Ok(deleted)
     })
 }

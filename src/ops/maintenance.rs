@@ -95,7 +95,7 @@ pub fn purge_expired(db: &Database, config: &Config) -> anyhow::Result<usize> {
     purged += diesel::update(
         privacy_requests::table
             .filter(privacy_requests::user_id.is_null())
-            .filter(privacy_requests::status.ne(crate::moderation::store::RequestStatus::Open))
+            .filter(privacy_requests::status.ne(crate::privacy::requests::RequestStatus::Open))
             .filter(privacy_requests::updated_at.lt(answered_before))
             .filter(privacy_requests::email.ne("")),
     )

@@ -7,4 +7,5 @@ pub mod ledger;
 pub mod mails;
 pub mod policy;
 pub mod registry;
+pub mod requests;
 pub mod tokens;

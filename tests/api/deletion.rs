@@ -344,7 +344,7 @@ async fn p7_p9_daily_maintenance_backs_up_and_prunes_old_backups_and_logs(app: T
     for (email, answered_at) in
         [("asked-long-ago@example.org", long_ago), ("asked-lately@example.org", agora::db::now() - 10 * 86400)]
     {
-        let id = agora::moderation::store::file_privacy_request(&mut conn, email, None, "access", "my words").unwrap();
+        let id = agora::privacy::requests::file_privacy_request(&mut conn, email, None, "access", "my words").unwrap();
         diesel::update(agora::db::schema::privacy_requests::table.find(id))
             .set((
                 agora::db::schema::privacy_requests::status.eq("answered"),

@@ -2,7 +2,7 @@
 //! writes an audit entry, and is refused to the wrong role or with bad input.
 
 use agora::db::schema::{audit_log, categories, posts, topics, users};
-use agora::moderation::routes::{Access, ADMIN_ROUTES};
+use agora::moderation::{Access, ADMIN_ROUTES};
 use diesel::prelude::*;
 
 use crate::helpers::TestApp;
@@ -28,17 +28,17 @@ async fn the_privacy_request_queue_shows_every_open_request_and_pages_the_rest(a
     let (_member, moderator, _admin, _topic, _post) = cast(&app).await;
     let mut conn = app.db.get().unwrap();
     let oldest_open =
-        agora::moderation::store::file_privacy_request(&mut conn, "first@example.org", None, "access", "").unwrap();
+        agora::privacy::requests::file_privacy_request(&mut conn, "first@example.org", None, "access", "").unwrap();
     let mut closed = Vec::new();
     for n in 0..55 {
         let id =
-            agora::moderation::store::file_privacy_request(&mut conn, &format!("r{n}@example.org"), None, "access", "")
+            agora::privacy::requests::file_privacy_request(&mut conn, &format!("r{n}@example.org"), None, "access", "")
                 .unwrap();
-        agora::moderation::store::update_privacy_request(
+        agora::moderation::privacy_requests::update_privacy_request(
             &mut conn,
             0,
             id,
-            agora::moderation::store::RequestStatus::Answered,
+            agora::privacy::requests::RequestStatus::Answered,
             "",
             None,
         )
@@ -46,7 +46,7 @@ async fn the_privacy_request_queue_shows_every_open_request_and_pages_the_rest(a
         closed.push(id);
     }
     let newest_open =
-        agora::moderation::store::file_privacy_request(&mut conn, "last@example.org", None, "access", "").unwrap();
+        agora::privacy::requests::file_privacy_request(&mut conn, "last@example.org", None, "access", "").unwrap();
     let first = moderator.get("/admin/privacy-requests").await;
     let shown: Vec<String> = first.texts(".privacy-request h3");
     // Every open one (oldest first, however many closed ones there are), then the newest 50 others.
@@ -132,11 +132,11 @@ async fn every_admin_route_checks_the_role_on_the_server(app: TestApp) {
     let target_id = set_role(&app, "target", "member");
     let mut conn = app.db.get().unwrap();
     let request_id =
-        agora::moderation::store::file_privacy_request(&mut conn, "x@example.org", None, "access", "").unwrap();
-    let category_id = agora::moderation::store::create_category(
+        agora::privacy::requests::file_privacy_request(&mut conn, "x@example.org", None, "access", "").unwrap();
+    let category_id = agora::moderation::categories::create_category(
         &mut conn,
         0,
-        agora::moderation::store::NewCategory { slug: "spare", name: "Spare", description: "", position: 9 },
+        agora::moderation::categories::NewCategory { slug: "spare", name: "Spare", description: "", position: 9 },
     )
     .unwrap();
     let fill = |path: &str| {
@@ -343,10 +343,10 @@ async fn topics_are_locked_pinned_moved_and_renamed(app: TestApp) {
     let _ = other_topic;
 
     let mut conn = app.db.get().unwrap();
-    let new_category = agora::moderation::store::create_category(
+    let new_category = agora::moderation::categories::create_category(
         &mut conn,
         0,
-        agora::moderation::store::NewCategory { slug: "archive", name: "Archive", description: "", position: 1 },
+        agora::moderation::categories::NewCategory { slug: "archive", name: "Archive", description: "", position: 1 },
     )
     .unwrap();
     let bad_move = moderator

@@ -429,7 +429,7 @@ async fn finish(
                 let version = policy::current_version(c)?;
                 let (user_id, next) = store::complete_signup(c, &lookup, &username, &version)?;
                 // GitHub verified the address: requests filed under it are now theirs.
-                crate::account::store::claim_privacy_requests(c, user_id)?;
+                crate::privacy::requests::claim(c, user_id)?;
                 if newsletter {
                     crate::account::store::set_newsletter(c, user_id, true, "registration with GitHub")?;
                 }

@@ -1,0 +1,281 @@
+//! Flags: a member flags a post, staff work through the queue (dismiss, hide, delete,
+//! suspend), and every flagger hears the outcome.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use crate::db::schema::{flags, notices, posts, topics, users};
+use crate::db::{now, DbConn, DbError};
+use crate::forum::domain::FlagReason;
+use crate::forum::queries::{self as forum};
+use crate::moderation::audit::{AuditAction, AuditTarget};
+use crate::moderation::{parse_date, required_reason, DecisionForm, ModError};
+use crate::web::csrf::CsrfForm;
+use crate::web::errors::AppError;
+use crate::web::rate_limit::Limit;
+use crate::web::visitor::Visitor;
+use crate::web::{filters, render, see_other};
+use crate::AppState;
+use crate::{per_backend, record_audit};
+
+#[derive(Deserialize)]
+pub struct FlagForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    details: String,
+}
+
+pub(super) async fn flag(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<FlagForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = visitor.active_member()?.user_id;
+    let post_id = path.into_inner();
+    let reason = FlagReason::parse(&form.reason)
+        .ok_or_else(|| AppError::BadRequest("Choose why you are flagging this post.".into()))?;
+    if reason == FlagReason::Other && form.details.trim().is_empty() {
+        return Err(AppError::BadRequest("Say what is wrong with the post.".into()));
+    }
+    state.rate_limit(Limit::FlagPerMember, user_id).await?;
+    // A post waiting for review is not there for others to flag.
+    let target = state.db.run(move |c| forum::find_post(c, post_id)).await?.ok_or(AppError::NotFound)?;
+    if target.held {
+        return Err(AppError::NotFound);
+    }
+    let details: String = form.details.trim().chars().take(1000).collect();
+    let filed = state.db.run(move |c| flag_post(c, post_id, user_id, reason, &details)).await?;
+    if !filed {
+        return Err(AppError::Conflict("You have already flagged this post; the moderators will look at it.".into()));
+    }
+    let post = state.db.run(move |c| forum::find_post(c, post_id)).await?.ok_or(AppError::NotFound)?;
+    Ok(see_other(&format!("/t/{}/{}/{}", post.topic_id, post.topic_slug, post.post_number)))
+}
+
+#[derive(Template)]
+#[template(path = "admin/flags.html")]
+struct FlagsPage {
+    visitor: Visitor,
+    queue: Vec<FlaggedPost>,
+}
+
+pub(super) async fn queue_page(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
+    visitor.staff()?;
+    let queue = state.db.run(flag_queue).await?;
+    render(&FlagsPage { visitor, queue })
+}
+
+pub(super) async fn resolve(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<DecisionForm>,
+) -> Result<HttpResponse, AppError> {
+    let staff = visitor.staff()?.clone();
+    let post_id = path.into_inner();
+    let reason = required_reason(&form.reason)?;
+    let action = form.action.clone();
+    let suspend_until = if action == "suspend" { Some(parse_date(&form.until)?) } else { None };
+    state
+        .db
+        .run(move |c| {
+            c.write_transaction(|c| -> Result<(), ModError> {
+                let outcome = match action.as_str() {
+                    "dismiss" => FlagOutcome::Dismissed,
+                    "hide" => {
+                        super::content::act_on_post(
+                            c,
+                            staff.user_id,
+                            staff.role,
+                            post_id,
+                            super::content::PostAction::Hide,
+                            &reason,
+                        )?;
+                        FlagOutcome::PostHidden
+                    }
+                    "delete" => {
+                        super::content::act_on_post(
+                            c,
+                            staff.user_id,
+                            staff.role,
+                            post_id,
+                            super::content::PostAction::Delete,
+                            &reason,
+                        )?;
+                        FlagOutcome::PostDeleted
+                    }
+                    "suspend" => {
+                        let author = forum::find_post(c, post_id)?.ok_or(ModError::NotFound)?.user_id;
+                        let until = suspend_until.unwrap_or_default();
+                        super::members::set_standing(
+                            c,
+                            staff.user_id,
+                            staff.role,
+                            author,
+                            super::members::Standing::SuspendUntil(until),
+                            &reason,
+                        )?;
+                        FlagOutcome::AuthorSuspended
+                    }
+                    _ => return Err(ModError::Refused("Choose what to do: dismiss, hide, delete or suspend.".into())),
+                };
+                resolve_flags(c, staff.user_id, post_id, outcome, &reason)?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(see_other("/admin/flags"))
+}
+
+/// Files a flag; `false` when this member already flagged this post.
+pub fn flag_post(
+    conn: &mut DbConn,
+    post_id: i64,
+    user_id: i64,
+    reason: crate::forum::domain::FlagReason,
+    details: &str,
+) -> Result<bool, ModError> {
+    let now = now();
+    conn.write_transaction::<_, ModError, _>(|conn| {
+        let exists = diesel::select(diesel::dsl::exists(posts::table.find(post_id))).get_result::<bool>(conn)?;
+        if !exists {
+            return Err(ModError::NotFound);
+        }
+        let flag = (
+            flags::post_id.eq(post_id),
+            flags::user_id.eq(user_id),
+            flags::reason.eq(reason),
+            flags::details.eq(details),
+            flags::created_at.eq(now),
+        );
+        let inserted =
+            per_backend!(conn, |c| diesel::insert_into(flags::table).values(flag).on_conflict_do_nothing().execute(c))?;
+        Ok(inserted == 1)
+    })
+}
+
+/// A flagged post waiting for a decision, with every open flag on it.
+#[derive(Debug)]
+pub struct FlaggedPost {
+    pub post_id: i64,
+    pub topic_id: i64,
+    pub topic_slug: String,
+    pub post_number: i64,
+    pub author_id: i64,
+    pub author: String,
+    pub body_html: String,
+    pub hidden: bool,
+    pub first_flagged_at: i64,
+    pub flags: Vec<(String, String, String, i64)>,
+}
+
+type FlagRow = (i64, String, String, i64, String, i64, i64, String, i64, String, String, bool);
+
+/// The open flags, grouped by post, oldest first.
+pub fn flag_queue(conn: &mut DbConn) -> Result<Vec<FlaggedPost>, DbError> {
+    let flagger = diesel::alias!(users as flagger);
+    let rows: Vec<FlagRow> = flags::table
+        .inner_join(posts::table.inner_join(topics::table).inner_join(users::table))
+        .inner_join(flagger.on(flagger.field(users::id).eq(flags::user_id)))
+        .filter(flags::resolved_at.is_null())
+        .order((flags::created_at, flags::id))
+        .select((
+            flags::post_id,
+            flags::reason,
+            flags::details,
+            flags::created_at,
+            flagger.field(users::username),
+            posts::topic_id,
+            posts::post_number,
+            topics::slug,
+            posts::user_id,
+            users::username,
+            posts::body_html,
+            posts::hidden,
+        ))
+        .load(conn)?;
+    let mut queue: Vec<FlaggedPost> = Vec::new();
+    for (post_id, reason, details, at, flagged_by, topic_id, number, slug, author_id, author, html, hidden) in rows {
+        let flag = (reason, details, flagged_by, at);
+        match queue.iter_mut().find(|p| p.post_id == post_id) {
+            Some(post) => post.flags.push(flag),
+            None => queue.push(FlaggedPost {
+                post_id,
+                topic_id,
+                topic_slug: slug,
+                post_number: number,
+                author_id,
+                author,
+                body_html: html,
+                hidden,
+                first_flagged_at: at,
+                flags: vec![flag],
+            }),
+        }
+    }
+    Ok(queue)
+}
+
+pub fn open_flag_count(conn: &mut DbConn) -> Result<i64, DbError> {
+    Ok(flags::table.filter(flags::resolved_at.is_null()).count().get_result(conn)?)
+}
+
+crate::text_enum! {
+    /// How staff settled a post's flags: stored on each flag and told to each flagger.
+    pub enum FlagOutcome {
+        Dismissed => "dismissed, no action taken",
+        PostHidden => "the post was hidden",
+        PostDeleted => "the post was deleted",
+        AuthorSuspended => "the author was suspended",
+    }
+}
+
+impl FlagOutcome {
+    fn audit_action(self) -> AuditAction {
+        match self {
+            FlagOutcome::Dismissed => AuditAction::DismissFlags,
+            FlagOutcome::PostHidden => AuditAction::ResolveFlagsByHiding,
+            FlagOutcome::PostDeleted => AuditAction::ResolveFlagsByDeleting,
+            FlagOutcome::AuthorSuspended => AuditAction::ResolveFlagsBySuspending,
+        }
+    }
+}
+
+/// Closes every open flag on a post with `outcome`, and tells each flagging member.
+pub fn resolve_flags(
+    conn: &mut DbConn,
+    actor: i64,
+    post_id: i64,
+    outcome: FlagOutcome,
+    reason: &str,
+) -> Result<usize, ModError> {
+    let now = now();
+    conn.write_transaction::<_, ModError, _>(|conn| {
+        let flaggers: Vec<i64> = flags::table
+            .filter(flags::post_id.eq(post_id))
+            .filter(flags::resolved_at.is_null())
+            .select(flags::user_id)
+            .load(conn)?;
+        if flaggers.is_empty() {
+            return Err(ModError::NotFound);
+        }
+        diesel::update(flags::table.filter(flags::post_id.eq(post_id)).filter(flags::resolved_at.is_null()))
+            .set((flags::resolved_at.eq(Some(now)), flags::outcome.eq(Some(outcome))))
+            .execute(conn)?;
+        for flagger in &flaggers {
+            diesel::insert_into(notices::table)
+                .values((
+                    notices::user_id.eq(flagger),
+                    notices::message.eq(format!("Thank you for your flag on post {post_id}. Outcome: {outcome}.")),
+                    notices::created_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        record_audit!(conn, actor, outcome.audit_action(), AuditTarget::Post, post_id, reason, now)?;
+        Ok(flaggers.len())
+    })
+}
