@@ -93,12 +93,17 @@ impl App {
         }
         ops::maintenance::spawn_frequent(db.clone(), config.clone());
         let shutdown_grace = config.shutdown_grace_seconds;
+        // What every page shares (web::) reads only the settings and the signing key.
+        let shared_config = aweb::Data::new(config.clone());
+        let shared_signer = aweb::Data::new(signer.clone());
         let state =
             aweb::Data::new(AppState { db, config, github, mailer, signer, upcoming_policy: Default::default() });
         let server =
             HttpServer::new(move || {
                 ActixApp::new()
                     .app_data(state.clone())
+                    .app_data(shared_config.clone())
+                    .app_data(shared_signer.clone())
                     .app_data(aweb::PayloadConfig::new(web::csrf::FORM_LIMIT))
                     .app_data(aweb::PathConfig::default().error_handler(|_, _| {
                         AppError::BadRequest("That address has a malformed id in it.".into()).into()

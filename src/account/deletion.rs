@@ -9,16 +9,16 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::account::store;
+use crate::auth::forms::CsrfForm;
 use crate::auth::sessions::{self, SessionUser};
+use crate::auth::visitor::Visitor;
 use crate::db::schema::{
     audit_log, avatars, email_tokens, flags, github_signups, likes, newsletter_events, notices, oauth_states,
     post_edits, posts, privacy_requests, topics, users,
 };
 use crate::db::{now, DbConn, DbError};
 use crate::privacy::mails;
-use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
-use crate::web::visitor::Visitor;
 use crate::web::{filters, render, render_with};
 use crate::{record_erasure, AppState};
 

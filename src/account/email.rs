@@ -9,14 +9,14 @@ use serde::Deserialize;
 
 use crate::account::store;
 use crate::auth::domain::{Email, NewPassword};
+use crate::auth::forms::CsrfForm;
 use crate::auth::password;
+use crate::auth::visitor::Visitor;
 use crate::privacy::mails;
 use crate::privacy::tokens::{self, Purpose};
 use crate::web::client_ip::ClientIp;
-use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
 use crate::web::rate_limit::Limit;
-use crate::web::visitor::Visitor;
 use crate::web::{filters, form_again, render, render_with, see_other};
 use crate::AppState;
 

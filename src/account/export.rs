@@ -9,10 +9,10 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use crate::account::store;
+use crate::auth::visitor::Visitor;
 use crate::db::schema::{avatars, flags, likes, notices, post_edits, posts, privacy_requests, sessions, topics, users};
 use crate::db::{DbConn, DbError};
 use crate::web::errors::AppError;
-use crate::web::visitor::Visitor;
 use crate::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -7,12 +7,12 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::account::store;
+use crate::auth::visitor::Visitor;
 use crate::db::schema::users;
 use crate::db::{DbConn, DbError};
 use crate::mail::Mailer;
 use crate::web::errors::AppError;
 use crate::web::signing::Signer;
-use crate::web::visitor::Visitor;
 use crate::web::{filters, render, see_other};
 use crate::AppState;
 

@@ -5,11 +5,11 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use diesel::prelude::*;
 
+use crate::auth::forms::{CsrfForm, EmptyForm};
+use crate::auth::visitor::Visitor;
 use crate::db::schema::notices;
 use crate::db::{DbConn, DbError};
-use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::errors::AppError;
-use crate::web::visitor::Visitor;
 use crate::web::{filters, render, see_other};
 use crate::AppState;
 

@@ -7,13 +7,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::domain::Email;
+use crate::auth::forms::CsrfForm;
+use crate::auth::visitor::Visitor;
 use crate::db::now;
 use crate::privacy::mails;
 use crate::privacy::requests::{self, REQUEST_DEADLINE_SECONDS, REQUEST_KINDS};
-use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
 use crate::web::rate_limit::Limit;
-use crate::web::visitor::Visitor;
 use crate::web::{filters, form_again, render, render_with};
 use crate::AppState;
 

@@ -9,15 +9,15 @@ use serde::Deserialize;
 use crate::account::deletion;
 use crate::account::store::{self, NewsletterEvent, Profile, ProfileError, RecordedIp, SessionRow};
 use crate::auth::domain::{Email, NewPassword, Username};
+use crate::auth::forms::{CsrfForm, EmptyForm};
 use crate::auth::sessions::SessionUser;
+use crate::auth::visitor::Visitor;
 use crate::auth::{password, sessions};
 use crate::privacy::mails;
 use crate::privacy::tokens::{self, Purpose};
 use crate::web::client_ip::ClientIp;
-use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::errors::{too_many_message, AppError};
 use crate::web::rate_limit::{Limit, TooMany};
-use crate::web::visitor::Visitor;
 use crate::web::{filters, render_with, see_other};
 use crate::AppState;
 

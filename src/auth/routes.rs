@@ -7,14 +7,14 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::domain::{Email, NewPassword, Username};
+use crate::auth::forms::{CsrfForm, EmptyForm};
 use crate::auth::store::{self, NewMember, RegisterError};
+use crate::auth::visitor::Visitor;
 use crate::auth::{password, sessions};
 use crate::privacy::{mails, policy, tokens};
 use crate::web::client_ip::ClientIp;
-use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::errors::{too_many_message, AppError};
 use crate::web::rate_limit::Limit;
-use crate::web::visitor::Visitor;
 use crate::web::{filters, render, render_too_many, render_with, safe_next, see_other};
 use crate::AppState;
 
@@ -179,7 +179,7 @@ pub(crate) fn user_agent(req: &HttpRequest) -> String {
 pub(crate) fn session_cookie(state: &AppState, token: String, persistent: bool) -> Cookie<'static> {
     let max_age = persistent.then(|| CookieDuration::days(sessions::PERSISTENT_DAYS));
     let secure = state.config.secure_cookies();
-    crate::web::cookie(sessions::cookie_name(secure), token, secure, max_age)
+    crate::web::cookie(crate::web::cookies::session_cookie(secure), token, secure, max_age)
 }
 
 /// A redirect that also makes the browser forget its session cookie.
@@ -187,7 +187,7 @@ pub(crate) fn signed_out(state: &AppState, location: &str) -> HttpResponse {
     let mut response = see_other(location);
     // Adding a well-formed cookie cannot fail.
     let secure = state.config.secure_cookies();
-    let _ = response.add_cookie(&crate::web::removal(sessions::cookie_name(secure), secure));
+    let _ = response.add_cookie(&crate::web::removal(crate::web::cookies::session_cookie(secure), secure));
     response
 }
 

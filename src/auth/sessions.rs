@@ -1,28 +1,13 @@
 //! Server-side sessions. The browser holds a random token; the database holds only
 //! its SHA-256, so a leaked database (or backup) cannot be replayed as cookies.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use diesel::prelude::*;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use crate::auth::role::Role;
 use crate::db::schema::{sessions, users};
 use crate::db::{now, DbConn, DbError};
+use crate::web::tokens::{hash_token, random_token};
 
-pub const COOKIE: &str = "agora_session";
-/// The same cookie over https: `__Host-` makes browsers refuse it unless it is Secure,
-/// for the whole site and set by this host, so no subdomain can plant a session.
-pub const SECURE_COOKIE: &str = "__Host-agora_session";
-
-pub fn cookie_name(secure: bool) -> &'static str {
-    if secure {
-        SECURE_COOKIE
-    } else {
-        COOKIE
-    }
-}
 pub const PERSISTENT_DAYS: i64 = 30;
 /// A browser-session sign-in lapses after a day without visits.
 pub const IDLE_SECONDS: i64 = 24 * 3600;
@@ -30,18 +15,6 @@ pub const IDLE_SECONDS: i64 = 24 * 3600;
 const TOUCH_EVERY_SECONDS: i64 = 300;
 
 type SessionRow = ((i64, bool, i64), (i64, String, Role, bool, Option<i64>, Option<String>), (i64, bool), i64);
-
-/// 32 random bytes, URL-safe base64: 43 characters.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-pub fn hash_token(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Who a valid session cookie belongs to.
 #[derive(Debug, Clone)]

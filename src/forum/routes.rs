@@ -5,15 +5,15 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::auth::forms::CsrfForm;
 use crate::auth::sessions::SessionUser;
+use crate::auth::visitor::Visitor;
 use crate::forum::domain::{slugify, FlagReason, PostBody, Title};
 use crate::forum::markdown;
 use crate::forum::queries::{self, Category, NewPost, PostView, ReplyOutcome, TopicCursor, TopicHeader, TopicSummary};
 use crate::web::client_ip::ClientIp;
-use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
 use crate::web::rate_limit::Limit;
-use crate::web::visitor::Visitor;
 use crate::web::{filters, form_again, render, render_with, see_other};
 use crate::AppState;
 
@@ -454,7 +454,7 @@ async fn like(
     state: web::Data<AppState>,
     visitor: Visitor,
     path: web::Path<i64>,
-    _: CsrfForm<crate::web::csrf::EmptyForm>,
+    _: CsrfForm<crate::auth::forms::EmptyForm>,
 ) -> Result<HttpResponse, AppError> {
     set_like(state, visitor, path.into_inner(), true).await
 }
@@ -463,7 +463,7 @@ async fn unlike(
     state: web::Data<AppState>,
     visitor: Visitor,
     path: web::Path<i64>,
-    _: CsrfForm<crate::web::csrf::EmptyForm>,
+    _: CsrfForm<crate::auth::forms::EmptyForm>,
 ) -> Result<HttpResponse, AppError> {
     set_like(state, visitor, path.into_inner(), false).await
 }

@@ -7,11 +7,11 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::auth::role::Role;
+use crate::auth::visitor::Visitor;
 use crate::db::schema::audit_log;
 use crate::db::{DbConn, DbError};
 use crate::privacy::requests::RequestStatus;
 use crate::web::errors::AppError;
-use crate::web::visitor::Visitor;
 use crate::web::{filters, render};
 use crate::AppState;
 

@@ -5,6 +5,8 @@ use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
 
+use crate::auth::forms::{CsrfForm, EmptyForm};
+use crate::auth::visitor::Visitor;
 use crate::db::schema::{categories, topics};
 use crate::db::{now, DbConn};
 use crate::forum::domain::slugify;
@@ -12,9 +14,7 @@ use crate::forum::queries::{self as forum, Category};
 use crate::moderation::audit::{AuditAction, AuditTarget};
 use crate::moderation::ModError;
 use crate::record_audit;
-use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::errors::AppError;
-use crate::web::visitor::Visitor;
 use crate::web::{filters, render, see_other};
 use crate::AppState;
 

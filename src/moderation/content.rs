@@ -6,7 +6,9 @@ use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
 
+use crate::auth::forms::CsrfForm;
 use crate::auth::role::Role;
+use crate::auth::visitor::Visitor;
 use crate::db::schema::{categories, posts, topics, users};
 use crate::db::{now, DbConn, DbError};
 use crate::forum::domain::{slugify, Title};
@@ -14,9 +16,7 @@ use crate::forum::queries::{self as forum};
 use crate::moderation::audit::{AuditAction, AuditTarget};
 use crate::moderation::{required_reason, ModError};
 use crate::record_audit;
-use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
-use crate::web::visitor::Visitor;
 use crate::web::{filters, render, see_other};
 use crate::AppState;
 

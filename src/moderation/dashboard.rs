@@ -4,9 +4,9 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use diesel::prelude::*;
 
+use crate::auth::visitor::Visitor;
 use crate::db::{now, DbConn, DbError};
 use crate::web::errors::AppError;
-use crate::web::visitor::Visitor;
 use crate::web::{filters, render};
 use crate::AppState;
 

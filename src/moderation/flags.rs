@@ -6,16 +6,16 @@ use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
 
+use crate::auth::forms::CsrfForm;
+use crate::auth::visitor::Visitor;
 use crate::db::schema::{flags, notices, posts, topics, users};
 use crate::db::{now, DbConn, DbError};
 use crate::forum::domain::FlagReason;
 use crate::forum::queries::{self as forum};
 use crate::moderation::audit::{AuditAction, AuditTarget};
 use crate::moderation::{parse_date, required_reason, DecisionForm, ModError};
-use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
 use crate::web::rate_limit::Limit;
-use crate::web::visitor::Visitor;
 use crate::web::{filters, render, see_other};
 use crate::AppState;
 use crate::{per_backend, record_audit};

@@ -7,15 +7,15 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::account::deletion;
+use crate::auth::forms::CsrfForm;
 use crate::auth::role::Role;
+use crate::auth::visitor::Visitor;
 use crate::db::schema::{posts, topics, users};
 use crate::db::{now, DbConn, DbError};
 use crate::moderation::audit::{AuditAction, AuditTarget};
 use crate::moderation::{parse_date, required_reason, target_role, DecisionForm, ModError};
 use crate::record_audit;
-use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
-use crate::web::visitor::Visitor;
 use crate::web::{filters, render, see_other};
 use crate::AppState;
 

@@ -6,6 +6,8 @@ use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
 
+use crate::auth::forms::CsrfForm;
+use crate::auth::visitor::Visitor;
 use crate::db::schema::privacy_requests;
 use crate::db::{now, DbConn, DbError};
 use crate::moderation::audit::{AuditAction, AuditTarget};
@@ -13,9 +15,7 @@ use crate::moderation::ModError;
 use crate::privacy::mails;
 use crate::privacy::requests::{PrivacyRequest, RequestStatus, REQUEST_DEADLINE_SECONDS};
 use crate::record_audit;
-use crate::web::csrf::CsrfForm;
 use crate::web::errors::AppError;
-use crate::web::visitor::Visitor;
 use crate::web::{filters, render, see_other};
 use crate::AppState;
 

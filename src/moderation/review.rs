@@ -7,15 +7,15 @@ use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
 
+use crate::auth::forms::{CsrfForm, EmptyForm};
 use crate::auth::role::Role;
+use crate::auth::visitor::Visitor;
 use crate::db::schema::{posts, topics, users};
 use crate::db::{now, DbConn};
 use crate::moderation::audit::{AuditAction, AuditTarget};
 use crate::moderation::{required_reason, target_role, ModError};
 use crate::record_audit;
-use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::errors::AppError;
-use crate::web::visitor::Visitor;
 use crate::web::{filters, render, see_other};
 use crate::AppState;
 

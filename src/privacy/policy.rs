@@ -8,12 +8,12 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use diesel::prelude::*;
 
+use crate::auth::visitor::Visitor;
 use crate::db::schema::{policy_versions, users};
 use crate::db::{now, Database, DbConn, DbError};
 use crate::mail::Mail;
 use crate::per_backend;
 use crate::web::errors::AppError;
-use crate::web::visitor::Visitor;
 use crate::web::{filters, render};
 use crate::AppState;
 

@@ -3,9 +3,9 @@
 
 use diesel::prelude::*;
 
-use crate::auth::sessions::{hash_token, random_token};
 use crate::db::schema::email_tokens;
 use crate::db::{now, DbConn, DbError};
+use crate::web::tokens::{hash_token, random_token};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {

@@ -10,7 +10,7 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use ipnet::IpNet;
 
-use crate::AppState;
+use crate::config::Config;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
@@ -57,8 +57,7 @@ pub fn resolve(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -> 
 
 pub fn from_request(req: &HttpRequest) -> IpAddr {
     let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    let trusted: &[IpNet] =
-        req.app_data::<web::Data<AppState>>().map(|s| s.config.trusted_proxies.as_slice()).unwrap_or(&[]);
+    let trusted: &[IpNet] = req.app_data::<web::Data<Config>>().map(|c| c.trusted_proxies.as_slice()).unwrap_or(&[]);
     let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
     resolve(peer, forwarded, trusted)
 }

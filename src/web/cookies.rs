@@ -1,6 +1,20 @@
 //! Every cookie Agora sets, in one list: the privacy policy's cookie table is made from
 //! it, and a test compares the cookies any route sets with it.
 
+/// The session cookie (auth::sessions).
+pub const SESSION_COOKIE: &str = "agora_session";
+/// The same cookie over https: `__Host-` makes browsers refuse it unless it is Secure,
+/// for the whole site and set by this host, so no subdomain can plant a session.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-agora_session";
+
+pub fn session_cookie(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
 /// One cookie as the policy describes it.
 #[derive(Debug, Clone, Copy)]
 pub struct CookieInfo {
@@ -13,8 +27,8 @@ pub struct CookieInfo {
 
 pub const ALL: &[CookieInfo] = &[
     CookieInfo {
-        name: crate::auth::sessions::COOKIE,
-        secure_name: crate::auth::sessions::SECURE_COOKIE,
+        name: SESSION_COOKIE,
+        secure_name: SECURE_SESSION_COOKIE,
         purpose: "keeps you signed in: a random token (we store only its hash)",
         lifetime: "until you close the browser (a day at most without a visit), or 30 days with \"keep me signed in\"; signing out ends it",
     },

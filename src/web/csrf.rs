@@ -9,18 +9,18 @@
 //!
 //! Nothing is kept in process memory, so any instance can check any form.
 
-use crate::web::LocalBoxFuture;
 use actix_web::body::MessageBody;
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
-use serde::de::DeserializeOwned;
+use actix_web::{web, HttpMessage, HttpRequest};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
+use crate::config::Config;
+use crate::web::cookies::session_cookie;
 use crate::web::errors::AppError;
-use crate::web::visitor::Visitor;
-use crate::AppState;
+use crate::web::signing::Signer;
+use crate::web::tokens::random_token;
 
 pub const COOKIE: &str = "agora_csrf";
 /// The same cookie over https: the `__Host-` prefix makes browsers refuse it unless it
@@ -57,16 +57,16 @@ pub async fn ensure_token(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let secure = state.as_ref().is_some_and(|s| s.config.secure_cookies());
+    let secure = req.app_data::<web::Data<Config>>().is_some_and(|c| c.secure_cookies());
+    let signer = req.app_data::<web::Data<Signer>>().cloned();
     let name = cookie_name(secure);
-    let session_name = crate::auth::sessions::cookie_name(secure);
+    let session_name = session_cookie(secure);
     let session = req.cookie(session_name).map(|c| c.value().to_string()).filter(|v| !v.is_empty());
     let existing = req.cookie(name).map(|c| c.value().to_string()).filter(|v| is_well_formed(v));
     let candidates = Candidates {
-        session: session.zip(state.as_ref()).map(|(session, state)| session_token(&state.signer, &session)),
+        session: session.zip(signer.as_ref()).map(|(session, signer)| session_token(signer, &session)),
         fresh: existing.is_none(),
-        signed_out: existing.unwrap_or_else(crate::auth::sessions::random_token),
+        signed_out: existing.unwrap_or_else(random_token),
     };
     let anonymous_cookie_sent = req.cookie(name).is_some();
     req.extensions_mut().insert(candidates.clone());
@@ -90,7 +90,7 @@ pub async fn ensure_token(
 }
 
 /// A signed-in member's token: bound to their session by the forum's secret key.
-fn session_token(signer: &crate::web::signing::Signer, session_cookie: &str) -> String {
+fn session_token(signer: &Signer, session_cookie: &str) -> String {
     signer.sign(&format!("csrf:{session_cookie}"))
 }
 
@@ -110,7 +110,7 @@ pub fn token_for(req: &HttpRequest, signed_in: bool) -> String {
 
 /// The token expected back in a POST: none for a signed-out browser that sent no token
 /// cookie (a cross-site form), whatever the field says.
-fn expected_for(req: &HttpRequest, signed_in: bool) -> Option<String> {
+pub fn expected_for(req: &HttpRequest, signed_in: bool) -> Option<String> {
     let candidates = req.extensions().get::<Candidates>().cloned()?;
     match (signed_in, candidates.session) {
         (true, Some(session)) => Some(session),
@@ -119,48 +119,20 @@ fn expected_for(req: &HttpRequest, signed_in: bool) -> Option<String> {
     }
 }
 
-/// A form with nothing in it but its token (buttons: sign out, like, mark read…).
-#[derive(Deserialize)]
-pub struct EmptyForm {}
-
-/// A form body whose CSRF token has been checked: handlers that change anything take this.
-pub struct CsrfForm<T>(pub T);
-
 #[derive(Deserialize)]
 struct TokenField {
     csrf_token: Option<String>,
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let visitor = Visitor::from_request(&req, &mut Payload::None);
-        let body = web::Bytes::from_request(&req, payload);
-        Box::pin(async move {
-            let signed_in = visitor.await?.user.is_some();
-            let expected = expected_for(&req, signed_in);
-            let bytes = body.await.map_err(|e| {
-                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::PayloadTooLarge
-                } else {
-                    AppError::BadRequest("The form could not be read.".into())
-                }
-            })?;
-            let sent =
-                serde_urlencoded::from_bytes::<TokenField>(&bytes).ok().and_then(|f| f.csrf_token).unwrap_or_default();
-            let valid = expected.is_some_and(|token| bool::from(token.as_bytes().ct_eq(sent.as_bytes())));
-            if !valid {
-                return Err(AppError::Forbidden(
-                    "This form has expired or did not come from this site. Go back, reload the page and try again."
-                        .into(),
-                ));
-            }
-            let form = serde_urlencoded::from_bytes::<T>(&bytes)
-                .map_err(|e| AppError::BadRequest(format!("The form was incomplete: {e}.")))?;
-            Ok(CsrfForm(form))
-        })
+/// Checks the token in a form body against the one this request expects; `signed_in`
+/// says whether its session exists (`auth::forms::CsrfForm` looks that up).
+pub fn check(req: &HttpRequest, signed_in: bool, body: &[u8]) -> Result<(), AppError> {
+    let expected = expected_for(req, signed_in);
+    let sent = serde_urlencoded::from_bytes::<TokenField>(body).ok().and_then(|f| f.csrf_token).unwrap_or_default();
+    if expected.is_some_and(|token| bool::from(token.as_bytes().ct_eq(sent.as_bytes()))) {
+        return Ok(());
     }
+    Err(AppError::Forbidden(
+        "This form has expired or did not come from this site. Go back, reload the page and try again.".into(),
+    ))
 }

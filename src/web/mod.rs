@@ -1,4 +1,4 @@
-//! What every page shares: error pages, the visitor, CSRF, client IPs, headers, logging.
+//! What every page shares: error pages, CSRF tokens, client IPs, headers, logging.
 
 pub mod client_ip;
 pub mod cookies;
@@ -7,7 +7,7 @@ pub mod errors;
 pub mod rate_limit;
 pub mod request_log;
 pub mod signing;
-pub mod visitor;
+pub mod tokens;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -125,7 +125,7 @@ pub async fn response_policy(
     if req.method() == actix_web::http::Method::HEAD {
         req.head_mut().method = actix_web::http::Method::GET;
     }
-    let https = req.app_data::<actix_web::web::Data<crate::AppState>>().is_some_and(|s| s.config.secure_cookies());
+    let https = req.app_data::<actix_web::web::Data<crate::config::Config>>().is_some_and(|c| c.secure_cookies());
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
     if !headers.contains_key(header::CACHE_CONTROL) {

@@ -166,7 +166,7 @@ async fn sessions_store_only_a_hash_of_the_cookie_token(app: TestApp) {
         sessions::table.select((sessions::token_hash, sessions::ip)).load(&mut *conn).unwrap();
     assert_eq!(stored.len(), 2);
     assert!(stored.iter().all(|(hash, _)| hash != token && hash.len() == 64));
-    assert!(stored.iter().any(|(hash, _)| *hash == agora::auth::sessions::hash_token(token)));
+    assert!(stored.iter().any(|(hash, _)| *hash == agora::web::tokens::hash_token(token)));
     assert!(stored.iter().all(|(_, ip)| ip == "127.0.0.1"));
 }
 

@@ -9,15 +9,15 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use crate::auth::domain::Username;
+use crate::auth::forms::{CsrfForm, EmptyForm};
 use crate::auth::github::client::{Avatar, GithubClient, GithubError, GithubProfile};
 use crate::auth::github::store::{self, LinkError, Purpose, SignupError};
 use crate::auth::routes::{session_cookie, user_agent};
 use crate::auth::sessions;
+use crate::auth::visitor::Visitor;
 use crate::privacy::policy;
 use crate::web::client_ip::ClientIp;
-use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::errors::AppError;
-use crate::web::visitor::Visitor;
 use crate::web::{filters, render_with, safe_next, see_other};
 use crate::AppState;
 
@@ -321,8 +321,8 @@ async fn sign_in(
     }
 
     let avatar = fetch_avatar(client, &profile).await;
-    let token = sessions::random_token();
-    let token_hash = sessions::hash_token(&token);
+    let token = crate::web::tokens::random_token();
+    let token_hash = crate::web::tokens::hash_token(&token);
     state.db.run(move |c| store::save_signup(c, &token_hash, &profile, &email, avatar.as_ref(), &next)).await?;
     let mut response = see_other("/auth/github/finish");
     response.add_cookie(&cookie(state, SIGNUP_COOKIE, token, store::SIGNUP_LIFETIME_SECONDS))?;
@@ -346,7 +346,7 @@ struct FinishPage {
 }
 
 fn signup_token(req: &HttpRequest) -> Result<String, AppError> {
-    req.cookie(SIGNUP_COOKIE).map(|c| sessions::hash_token(c.value())).ok_or_else(expired_signup)
+    req.cookie(SIGNUP_COOKIE).map(|c| crate::web::tokens::hash_token(c.value())).ok_or_else(expired_signup)
 }
 
 fn expired_signup() -> AppError {

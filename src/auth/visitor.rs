@@ -82,7 +82,7 @@ impl FromRequest for Visitor {
             }
             let state =
                 req.app_data::<web::Data<AppState>>().ok_or_else(|| anyhow::anyhow!("application state missing"))?;
-            let user = match req.cookie(sessions::cookie_name(state.config.secure_cookies())) {
+            let user = match req.cookie(crate::web::cookies::session_cookie(state.config.secure_cookies())) {
                 Some(cookie) if !cookie.value().is_empty() => {
                     let token = cookie.value().to_string();
                     state.db.run(move |conn| sessions::find(conn, &token)).await?
