@@ -18,7 +18,7 @@ fn main() {
     for (name, input) in cases {
         let input: String = input.chars().take(32000).collect();
         let t = std::time::Instant::now();
-        let out = agora::forum::markdown::render(&input);
+        let out = agora::text::markdown::render(&input);
         println!("{name}: {:?} -> {:?}", t.elapsed(), out.map(|h| h.len()));
     }
 }

@@ -124,7 +124,7 @@ impl App {
                     .configure(moderation::review::routes)
                     // Before the policy's /privacy/{version}.
                     .configure(account::privacy_request::routes)
-                    .configure(privacy::policy::routes)
+                    .configure(account::policy_page::routes)
                     .configure(account::routes::routes)
                     .configure(account::email::routes)
                     .configure(account::export::routes)

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use agora::auth::domain::{Email, NewPassword, Username};
 use agora::forum::domain::{PostBody, Title};
-use agora::forum::markdown;
 use agora::forum::queries::TopicCursor;
+use agora::text::markdown;
 use agora::web::client_ip::resolve;
 use agora::web::rate_limit::RateLimits;
 use proptest::prelude::*;

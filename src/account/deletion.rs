@@ -8,7 +8,6 @@ use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use crate::account::store;
 use crate::auth::forms::CsrfForm;
 use crate::auth::sessions::{self, SessionUser};
 use crate::auth::visitor::Visitor;
@@ -21,10 +20,6 @@ use crate::privacy::mails;
 use crate::web::errors::AppError;
 use crate::web::{filters, render, render_with};
 use crate::{record_erasure, AppState};
-
-/// A GitHub-only member proves who they are by signing in to GitHub again; that
-/// proof is good for ten minutes.
-pub const REAUTH_SECONDS: i64 = 600;
 
 /// What is left of a deleted account in memory, just long enough to send the notice.
 pub struct Deleted {
@@ -157,17 +152,16 @@ struct DeletePage {
     errors: Vec<String>,
 }
 
-pub(crate) fn recently_reauthenticated(reauthenticated_at: Option<i64>) -> bool {
-    reauthenticated_at.is_some_and(|at| now() - at <= REAUTH_SECONDS)
-}
-
 /// The member's profile and when this session last re-proved who they are.
-async fn profile_and_proof(state: &AppState, member: &SessionUser) -> Result<(store::Profile, Option<i64>), AppError> {
+async fn profile_and_proof(
+    state: &AppState,
+    member: &SessionUser,
+) -> Result<(crate::auth::accounts::Profile, Option<i64>), AppError> {
     let (user_id, session_id) = (member.user_id, member.session_id);
     state
         .db
         .run(move |c| -> Result<_, AppError> {
-            let profile = store::profile(c, user_id)?.ok_or(AppError::NotFound)?;
+            let profile = crate::auth::accounts::profile(c, user_id)?.ok_or(AppError::NotFound)?;
             Ok((profile, sessions::reauthenticated_at(c, session_id)?))
         })
         .await
@@ -181,7 +175,7 @@ async fn page(state: &AppState, visitor: Visitor, errors: Vec<String>) -> Result
         visitor,
         username: profile.username.clone(),
         has_password: profile.has_password(),
-        github_confirmed: recently_reauthenticated(reauthenticated_at),
+        github_confirmed: crate::auth::proof::recently_reauthenticated(reauthenticated_at),
         errors,
     };
     render_with(status, &page)
@@ -211,7 +205,7 @@ async fn delete(
         return page(&state, visitor, vec!["Type your username exactly as shown to confirm.".to_string()]).await;
     }
     if let Some(message) =
-        crate::account::routes::proof_of_identity(&state, &member, form.password, "delete your account").await?
+        crate::auth::proof::proof_of_identity(&state, &member, form.password, "delete your account").await?
     {
         return page(&state, visitor, vec![message]).await;
     }

@@ -118,7 +118,7 @@ async fn change(state: web::Data<AppState>, CsrfForm(form): CsrfForm<TokenForm>)
                 let (user_id, new_email) =
                     tokens::take(c, &form.token, Purpose::ChangeEmail)?.ok_or_else(used_or_expired)?;
                 let new_email = new_email.ok_or_else(used_or_expired)?;
-                let old_email = store::profile(c, user_id)?.and_then(|p| p.email);
+                let old_email = crate::auth::accounts::profile(c, user_id)?.and_then(|p| p.email);
                 let changed = store::change_email(c, user_id, &new_email)?;
                 if changed {
                     // A reset link sent to the old address must not outlive it.
@@ -236,7 +236,8 @@ async fn reset(
     let lookup = form.token.clone();
     let (user_id, _) =
         state.db.run(move |c| tokens::peek(c, &lookup, Purpose::ResetPassword)).await?.ok_or_else(used_or_expired)?;
-    let profile = state.db.run(move |c| store::profile(c, user_id)).await?.ok_or_else(used_or_expired)?;
+    let profile =
+        state.db.run(move |c| crate::auth::accounts::profile(c, user_id)).await?.ok_or_else(used_or_expired)?;
     let new_password =
         match NewPassword::parse(&form.password, &profile.username, profile.email.as_deref().unwrap_or_default()) {
             Ok(p) => p,

@@ -8,7 +8,6 @@ use base64::Engine;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use crate::account::store;
 use crate::auth::visitor::Visitor;
 use crate::db::schema::{avatars, flags, likes, notices, post_edits, posts, privacy_requests, sessions, topics, users};
 use crate::db::{DbConn, DbError};
@@ -27,8 +26,8 @@ type SessionRow = (bool, i64, i64, i64, String, String);
 
 /// Builds the export document for one member.
 pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Result<Option<Value>, DbError> {
-    let Some(profile) = store::profile(conn, user_id)? else { return Ok(None) };
-    let newsletter = store::newsletter_events(conn, user_id)?;
+    let Some(profile) = crate::auth::accounts::profile(conn, user_id)? else { return Ok(None) };
+    let newsletter = crate::privacy::consent::newsletter_events(conn, user_id)?;
     let flags_filed: Vec<FlagRow> = flags::table
         .filter(flags::user_id.eq(user_id))
         .order(flags::id)

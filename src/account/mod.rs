@@ -6,6 +6,7 @@ pub mod email;
 pub mod export;
 pub mod newsletter;
 pub mod notices;
+pub mod policy_page;
 pub mod privacy_request;
 pub mod routes;
 pub mod store;

@@ -6,7 +6,6 @@ use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use crate::account::store;
 use crate::auth::visitor::Visitor;
 use crate::db::schema::users;
 use crate::db::{DbConn, DbError};
@@ -75,10 +74,10 @@ async fn unsubscribe(
     let found = state
         .db
         .run(move |c| -> Result<_, AppError> {
-            if store::profile(c, user_id)?.is_none() {
+            if crate::auth::accounts::profile(c, user_id)?.is_none() {
                 return Ok(false);
             }
-            store::set_newsletter(c, user_id, false, "unsubscribe link")?;
+            crate::privacy::consent::set_newsletter(c, user_id, false, "unsubscribe link")?;
             Ok(true)
         })
         .await?;

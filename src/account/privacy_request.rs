@@ -43,7 +43,7 @@ async fn request_form(state: web::Data<AppState>, visitor: Visitor) -> Result<Ht
     let email = match visitor.user_id() {
         Some(id) => state
             .db
-            .run(move |c| crate::account::store::profile(c, id))
+            .run(move |c| crate::auth::accounts::profile(c, id))
             .await?
             .and_then(|p| p.email)
             .unwrap_or_default(),

@@ -7,12 +7,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::account::deletion;
-use crate::account::store::{self, NewsletterEvent, Profile, ProfileError, RecordedIp, SessionRow};
+use crate::account::store::{self, ProfileError, RecordedIp, SessionRow};
+use crate::auth::accounts::Profile;
 use crate::auth::domain::{Email, NewPassword, Username};
 use crate::auth::forms::{CsrfForm, EmptyForm};
-use crate::auth::sessions::SessionUser;
+use crate::auth::password;
 use crate::auth::visitor::Visitor;
-use crate::auth::{password, sessions};
+use crate::privacy::consent::NewsletterEvent;
 use crate::privacy::mails;
 use crate::privacy::tokens::{self, Purpose};
 use crate::web::client_ip::ClientIp;
@@ -73,12 +74,12 @@ async fn page(
     let (profile, sessions, ips, newsletter_events) = state
         .db
         .run(move |c| -> Result<_, AppError> {
-            let profile = store::profile(c, member.user_id)?.ok_or(AppError::NotFound)?;
+            let profile = crate::auth::accounts::profile(c, member.user_id)?.ok_or(AppError::NotFound)?;
             Ok((
                 profile,
                 store::sessions_of(c, member.user_id)?,
                 store::recorded_ips(c, member.user_id)?,
-                store::newsletter_events(c, member.user_id)?,
+                crate::privacy::consent::newsletter_events(c, member.user_id)?,
             ))
         })
         .await?;
@@ -234,38 +235,6 @@ pub struct PasswordForm {
     new_password: String,
 }
 
-/// A stolen session must not be enough to take the account over: changing the password
-/// or the address asks for the current password, or, for members who sign in only with
-/// GitHub, a fresh confirmation with GitHub (as deletion does). Guesses count against
-/// the account's sign-in limit. Returns what to tell the member when the proof fails.
-pub(crate) async fn proof_of_identity(
-    state: &AppState,
-    member: &SessionUser,
-    current_password: String,
-    then: &str,
-) -> Result<Option<String>, AppError> {
-    let user_id = member.user_id;
-    match state.db.run(move |c| store::password_hash(c, user_id)).await? {
-        Some(hash) => {
-            // Wrong guesses count against the account's sign-in budget.
-            let key = format!("member:{user_id}");
-            state.rate_limit_reached(Limit::LoginPerAccount, &key).await?;
-            let valid = password::verify_off_executor(current_password, Some(hash)).await?;
-            if !valid {
-                state.rate_limit(Limit::LoginPerAccount, &key).await.or_else(crate::auth::routes::ignore_too_many)?;
-            }
-            Ok((!valid).then(|| "Your current password is not right.".to_string()))
-        }
-        None => {
-            let session_id = member.session_id;
-            let at = state.db.run(move |c| sessions::reauthenticated_at(c, session_id)).await?;
-            Ok((!deletion::recently_reauthenticated(at)).then(|| {
-                format!("Confirm with GitHub first (the button is on the account deletion page), then {then}.")
-            }))
-        }
-    }
-}
-
 async fn change_password(
     state: web::Data<AppState>,
     visitor: Visitor,
@@ -273,9 +242,9 @@ async fn change_password(
 ) -> Result<HttpResponse, AppError> {
     let member = visitor.member()?.clone();
     let user_id = member.user_id;
-    let profile = state.db.run(move |c| store::profile(c, user_id)).await?.ok_or(AppError::NotFound)?;
+    let profile = state.db.run(move |c| crate::auth::accounts::profile(c, user_id)).await?.ok_or(AppError::NotFound)?;
     let mut errors = Vec::new();
-    match proof_of_identity(&state, &member, form.current_password, "set a password").await {
+    match crate::auth::proof::proof_of_identity(&state, &member, form.current_password, "set a password").await {
         Ok(None) => {}
         Ok(Some(message)) => errors.push(message),
         Err(AppError::TooMany(wait)) => return page_too_many(&state, visitor, wait, Refill::default()).await,
@@ -334,7 +303,9 @@ async fn change_email(
         Err(AppError::TooMany(wait)) => return page_too_many(&state, visitor, wait, refill(Vec::new())).await,
         Err(other) => return Err(other),
     }
-    match proof_of_identity(&state, &member, form.current_password.clone(), "change your address").await {
+    match crate::auth::proof::proof_of_identity(&state, &member, form.current_password.clone(), "change your address")
+        .await
+    {
         Ok(None) => {}
         Ok(Some(message)) => return page(&state, visitor, None, refill(vec![message])).await,
         Err(AppError::TooMany(wait)) => return page_too_many(&state, visitor, wait, refill(Vec::new())).await,
@@ -344,11 +315,11 @@ async fn change_email(
     let outcome = state
         .db
         .run(move |c| -> Result<_, AppError> {
-            let profile = store::profile(c, user_id)?.ok_or(AppError::NotFound)?;
+            let profile = crate::auth::accounts::profile(c, user_id)?.ok_or(AppError::NotFound)?;
             if profile.email.as_deref() == Some(address.as_str()) {
                 return Ok(Err("That is already your address."));
             }
-            let token = match store::email_taken(c, &address)? {
+            let token = match crate::auth::accounts::email_taken(c, &address)? {
                 true => None,
                 false => Some(tokens::issue(c, user_id, Purpose::ChangeEmail, Some(&address))?),
             };
@@ -378,7 +349,7 @@ async fn resend_confirmation(
     _: CsrfForm<EmptyForm>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = visitor.member()?.user_id;
-    let profile = state.db.run(move |c| store::profile(c, user_id)).await?.ok_or(AppError::NotFound)?;
+    let profile = state.db.run(move |c| crate::auth::accounts::profile(c, user_id)).await?.ok_or(AppError::NotFound)?;
     let Some(email) = profile.email.clone().filter(|_| !profile.email_verified) else {
         return Ok(see_other("/account"));
     };
@@ -407,7 +378,7 @@ async fn newsletter(
 ) -> Result<HttpResponse, AppError> {
     let user_id = visitor.member()?.user_id;
     let subscribed = form.newsletter.is_some();
-    state.db.run(move |c| store::set_newsletter(c, user_id, subscribed, "account page")).await?;
+    state.db.run(move |c| crate::privacy::consent::set_newsletter(c, user_id, subscribed, "account page")).await?;
     if !subscribed {
         crate::privacy::erasure::settle_async(&state, None).await;
     }

@@ -5,58 +5,9 @@
 use diesel::prelude::*;
 
 use crate::auth::domain::Username;
-use crate::db::schema::{avatars, newsletter_events, post_edits, posts, sessions, users};
+use crate::db::schema::{avatars, post_edits, posts, sessions, users};
 use crate::db::{now, DbConn, DbError};
 use crate::record_erasure;
-
-#[derive(Debug, Queryable)]
-pub struct Profile {
-    pub id: i64,
-    pub username: String,
-    pub email: Option<String>,
-    pub email_verified: bool,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub password_hash: Option<String>,
-    pub github_id: Option<i64>,
-    pub github_login: Option<String>,
-    pub created_at: i64,
-    pub age_confirmed_at: Option<i64>,
-    pub policy_version: Option<String>,
-    pub policy_accepted_at: Option<i64>,
-    pub newsletter: bool,
-    pub role: String,
-}
-
-impl Profile {
-    pub fn has_password(&self) -> bool {
-        self.password_hash.is_some()
-    }
-}
-
-pub fn profile(conn: &mut DbConn, user_id: i64) -> Result<Option<Profile>, DbError> {
-    Ok(users::table
-        .find(user_id)
-        .select((
-            users::id,
-            users::username,
-            users::email,
-            users::email_verified,
-            users::first_name,
-            users::last_name,
-            users::password_hash,
-            users::github_id,
-            users::github_login,
-            users::created_at,
-            users::age_confirmed_at,
-            users::policy_version,
-            users::policy_accepted_at,
-            users::newsletter,
-            users::role,
-        ))
-        .first(conn)
-        .optional()?)
-}
 
 #[derive(Debug, Queryable)]
 pub struct SessionRow {
@@ -185,9 +136,7 @@ pub fn update_profile(
             .select((users::username_key, users::first_name, users::last_name))
             .first(conn)?;
         if old_key != key {
-            let taken = diesel::select(diesel::dsl::exists(users::table.filter(users::username_key.eq(&key))))
-                .get_result::<bool>(conn)?;
-            if taken {
+            if crate::auth::accounts::username_taken(conn, &key)? {
                 return Err(ProfileError::UsernameTaken);
             }
             record_erasure!(conn, user_id, "username", "changed by member", now)?;
@@ -237,56 +186,6 @@ pub fn set_password_hash(conn: &mut DbConn, user_id: i64, hash: &str) -> Result<
     })?;
     crate::privacy::tokens::revoke(conn, user_id, &[crate::privacy::tokens::Purpose::ResetPassword])?;
     Ok(())
-}
-
-pub fn password_hash(conn: &mut DbConn, user_id: i64) -> Result<Option<String>, DbError> {
-    Ok(users::table.find(user_id).select(users::password_hash).first::<Option<String>>(conn)?)
-}
-
-/// Records a newsletter choice: the current state on the member, the history of
-/// choices (when, and where it was made) beside it.
-pub fn set_newsletter(conn: &mut DbConn, user_id: i64, subscribed: bool, source: &str) -> Result<bool, DbError> {
-    let now = now();
-    let changed = conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
-        let current: bool = users::table.find(user_id).select(users::newsletter).first(conn)?;
-        if current == subscribed {
-            return Ok(false);
-        }
-        diesel::update(users::table.find(user_id)).set(users::newsletter.eq(subscribed)).execute(conn)?;
-        if !subscribed {
-            // A restored backup must not subscribe them again.
-            record_erasure!(conn, user_id, "newsletter", "changed by member", now)?;
-        }
-        diesel::insert_into(newsletter_events::table)
-            .values((
-                newsletter_events::user_id.eq(user_id),
-                newsletter_events::subscribed.eq(subscribed),
-                newsletter_events::source.eq(source),
-                newsletter_events::created_at.eq(now),
-            ))
-            .execute(conn)?;
-        Ok(true)
-    })?;
-    Ok(changed)
-}
-
-#[derive(Debug, Queryable)]
-pub struct NewsletterEvent {
-    pub subscribed: bool,
-    pub source: String,
-    pub created_at: i64,
-}
-
-pub fn newsletter_events(conn: &mut DbConn, user_id: i64) -> Result<Vec<NewsletterEvent>, DbError> {
-    Ok(newsletter_events::table
-        .filter(newsletter_events::user_id.eq(user_id))
-        .order(newsletter_events::id)
-        .select((newsletter_events::subscribed, newsletter_events::source, newsletter_events::created_at))
-        .load(conn)?)
-}
-
-pub fn email_taken(conn: &mut DbConn, email: &str) -> Result<bool, DbError> {
-    Ok(diesel::select(diesel::dsl::exists(users::table.filter(users::email.eq(email)))).get_result(conn)?)
 }
 
 /// Marks the member's current address as confirmed.

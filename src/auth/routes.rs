@@ -6,12 +6,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::auth::accounts::{self, NewAccount, RegisterError};
 use crate::auth::domain::{Email, NewPassword, Username};
 use crate::auth::forms::{CsrfForm, EmptyForm};
-use crate::auth::store::{self, NewMember, RegisterError};
 use crate::auth::visitor::Visitor;
 use crate::auth::{password, sessions};
-use crate::privacy::{mails, policy, tokens};
+use crate::privacy::{mails, tokens};
 use crate::web::client_ip::ClientIp;
 use crate::web::errors::{too_many_message, AppError};
 use crate::web::rate_limit::Limit;
@@ -115,19 +115,20 @@ async fn register(
         .db
         .run(move |conn| {
             conn.write_transaction(|conn| -> Result<_, RegisterError> {
-                let version = policy::current_version(conn)?;
-                let user_id = store::create_member(
+                let user_id = accounts::register(
                     conn,
-                    NewMember {
+                    NewAccount {
                         username: &username,
-                        email: &email,
-                        password_hash: &password_hash,
-                        policy_version: &version,
+                        email: email.as_str(),
+                        email_verified: false,
+                        password_hash: Some(&password_hash),
+                        first_name: None,
+                        last_name: None,
+                        github: None,
+                        picture: None,
+                        newsletter: newsletter.then_some("registration"),
                     },
                 )?;
-                if newsletter {
-                    crate::account::store::set_newsletter(conn, user_id, true, "registration")?;
-                }
                 let confirmation = tokens::issue(conn, user_id, tokens::Purpose::ConfirmEmail, None)?;
                 let session = sessions::create(conn, user_id, false, &remote_ip, &user_agent)?;
                 Ok((session, confirmation))
@@ -260,7 +261,7 @@ async fn login(
         return render_too_many(wait, &refused(too_many_message(&wait)));
     }
     let login = form.login.clone();
-    let account = state.db.run(move |conn| store::find_login(conn, &login)).await?;
+    let account = state.db.run(move |conn| accounts::find_login(conn, &login)).await?;
     let account_key = match &account {
         Some((user_id, _)) => format!("member:{user_id}"),
         None => format!("login:{}", form.login.trim().to_lowercase()),

@@ -1,6 +1,5 @@
 //! The forum itself: categories, topics, posts, likes, Markdown.
 
 pub mod domain;
-pub mod markdown;
 pub mod queries;
 pub mod routes;

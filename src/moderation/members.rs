@@ -119,7 +119,7 @@ pub(super) async fn erase_member(
     // Erasing staff cannot be undone: the administrator proves who they are again.
     if member.role != Role::Member {
         let proof =
-            crate::account::routes::proof_of_identity(&state, &staff, form.current_password.clone(), "erase").await?;
+            crate::auth::proof::proof_of_identity(&state, &staff, form.current_password.clone(), "erase").await?;
         if let Some(message) = proof {
             return Err(AppError::Forbidden(message));
         }

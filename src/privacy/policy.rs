@@ -4,18 +4,13 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use actix_web::{web, HttpResponse};
-use askama::Template;
 use diesel::prelude::*;
 
-use crate::auth::visitor::Visitor;
 use crate::db::schema::{policy_versions, users};
 use crate::db::{now, Database, DbConn, DbError};
 use crate::mail::Mail;
 use crate::per_backend;
-use crate::web::errors::AppError;
-use crate::web::{filters, render};
-use crate::AppState;
+use crate::web::filters;
 
 /// The version shipped with Agora, in effect until an operator publishes another.
 pub const BUNDLED_POLICY_VERSION: &str = "2026-11-25";
@@ -196,48 +191,4 @@ impl UpcomingCache {
         }
         found
     }
-}
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/privacy", web::get().to(privacy_policy)).route("/privacy/{version}", web::get().to(policy_version));
-}
-
-#[derive(Template)]
-#[template(path = "account/privacy.html")]
-struct PolicyPage {
-    visitor: Visitor,
-    shown: PolicyVersion,
-    shown_html: String,
-    is_current: bool,
-    current_version: String,
-    history: Vec<PolicyVersion>,
-}
-
-async fn show(state: &AppState, visitor: Visitor, version: Option<String>) -> Result<HttpResponse, AppError> {
-    let (shown, current, history) = state
-        .db
-        .run(move |c| -> Result<_, AppError> {
-            let current = current(c)?;
-            let shown = match version {
-                Some(v) => find(c, &v)?.ok_or(AppError::NotFound)?,
-                None => current.clone(),
-            };
-            Ok((shown, current, history(c)?))
-        })
-        .await?;
-    let shown_html = crate::forum::markdown::render_trusted(&fill_in(&shown.markdown, &state.config));
-    let is_current = shown.version == current.version;
-    render(&PolicyPage { visitor, shown, shown_html, is_current, current_version: current.version, history })
-}
-
-async fn privacy_policy(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
-    show(&state, visitor, None).await
-}
-
-async fn policy_version(
-    state: web::Data<AppState>,
-    visitor: Visitor,
-    path: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    show(&state, visitor, Some(path.into_inner())).await
 }

@@ -15,7 +15,6 @@ use crate::auth::github::store::{self, LinkError, Purpose, SignupError};
 use crate::auth::routes::{session_cookie, user_agent};
 use crate::auth::sessions;
 use crate::auth::visitor::Visitor;
-use crate::privacy::policy;
 use crate::web::client_ip::ClientIp;
 use crate::web::errors::AppError;
 use crate::web::{filters, render_with, safe_next, see_other};
@@ -107,7 +106,7 @@ async fn start_link(
     let user_id = member.user_id;
     // Otherwise someone could register with another person's address, link their own
     // GitHub, and keep a way in after the address's owner takes the account back.
-    let profile = state.db.run(move |c| crate::account::store::profile(c, user_id)).await?.ok_or(AppError::NotFound)?;
+    let profile = state.db.run(move |c| crate::auth::accounts::profile(c, user_id)).await?.ok_or(AppError::NotFound)?;
     if !profile.email_verified {
         return Err(AppError::Conflict(
             "Confirm your e-mail address first (see your account page), then link GitHub.".into(),
@@ -117,7 +116,7 @@ async fn start_link(
         return Err(AppError::Conflict("A GitHub account is already linked. Unlink it first.".into()));
     }
     if let Some(message) =
-        crate::account::routes::proof_of_identity(&state, &member, form.current_password, "link GitHub").await?
+        crate::auth::proof::proof_of_identity(&state, &member, form.current_password, "link GitHub").await?
     {
         return Err(AppError::Forbidden(message));
     }
@@ -248,7 +247,7 @@ async fn account_round_trip(
         let linked_login = login.clone();
         return match state.db.run(move |c| store::link(c, user_id, github_id, &login)).await {
             Ok(()) => {
-                let profile = state.db.run(move |c| crate::account::store::profile(c, user_id)).await?;
+                let profile = state.db.run(move |c| crate::auth::accounts::profile(c, user_id)).await?;
                 if let Some(email) = profile.as_ref().and_then(|p| p.email.clone()) {
                     let mail = crate::privacy::mails::github_linked(
                         &state.config.public_url,
@@ -310,7 +309,7 @@ async fn sign_in(
     }
 
     let lookup = email.clone();
-    if state.db.run(move |c| store::email_in_use(c, &lookup)).await? {
+    if state.db.run(move |c| crate::auth::accounts::email_taken(c, &lookup)).await? {
         // Never merge silently: whoever controls this GitHub account must prove they
         // also own the local account before the two are joined.
         return Err(AppError::Conflict(
@@ -426,13 +425,9 @@ async fn finish(
         .db
         .run(move |c| {
             c.write_transaction(|c| -> Result<_, SignupError> {
-                let version = policy::current_version(c)?;
-                let (user_id, next) = store::complete_signup(c, &lookup, &username, &version)?;
+                let (user_id, next) = store::complete_signup(c, &lookup, &username, newsletter)?;
                 // GitHub verified the address: requests filed under it are now theirs.
                 crate::privacy::requests::claim(c, user_id)?;
-                if newsletter {
-                    crate::account::store::set_newsletter(c, user_id, true, "registration with GitHub")?;
-                }
                 let token = sessions::create(c, user_id, false, &remote_ip, &agent)?;
                 Ok((token, next))
             })

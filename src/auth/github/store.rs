@@ -3,6 +3,7 @@
 
 use diesel::prelude::*;
 
+use crate::auth::accounts::{self, NewAccount, RegisterError};
 use crate::auth::domain::Username;
 use crate::auth::github::client::{Avatar, GithubProfile};
 use crate::db::schema::{avatars, github_signups, oauth_states, users};
@@ -104,15 +105,6 @@ pub fn update_github_login(conn: &mut DbConn, user_id: i64, login: &str) -> Resu
     Ok(())
 }
 
-pub fn email_in_use(conn: &mut DbConn, email: &str) -> Result<bool, DbError> {
-    let email = email.to_lowercase();
-    Ok(diesel::select(diesel::dsl::exists(users::table.filter(users::email.eq(&email)))).get_result(conn)?)
-}
-
-fn username_taken(conn: &mut DbConn, key: &str) -> Result<bool, DbError> {
-    Ok(diesel::select(diesel::dsl::exists(users::table.filter(users::username_key.eq(key)))).get_result(conn)?)
-}
-
 /// A free username close to the GitHub login: the login itself (shortened and
 /// cleaned to our rules), else the same with `-2`, `-3`, …
 pub fn free_username(conn: &mut DbConn, login: &str) -> Result<String, DbError> {
@@ -126,7 +118,7 @@ pub fn free_username(conn: &mut DbConn, login: &str) -> Result<String, DbError> 
     }
     for n in 1..1000 {
         let candidate = if n == 1 { base.clone() } else { format!("{base}-{n}") };
-        if !username_taken(conn, &candidate.to_ascii_lowercase())? {
+        if !accounts::username_taken(conn, &candidate.to_ascii_lowercase())? {
             return Ok(candidate);
         }
     }
@@ -221,74 +213,49 @@ pub enum SignupError {
     Db(#[from] DbError),
 }
 
+impl From<RegisterError> for SignupError {
+    fn from(e: RegisterError) -> Self {
+        match e {
+            RegisterError::UsernameTaken => SignupError::UsernameTaken,
+            RegisterError::EmailTaken => SignupError::EmailTaken,
+            RegisterError::GithubTaken => SignupError::AlreadyRegistered,
+            RegisterError::Db(e) => SignupError::Db(e),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for SignupError {
     fn from(e: diesel::result::Error) -> Self {
         SignupError::Db(DbError::Query(e))
     }
 }
 
-/// Creates the account from a pending sign-up, with its picture, in one transaction.
+/// Creates the account from a pending sign-up, with its picture, and drops the
+/// sign-up, in one transaction.
 pub fn complete_signup(
     conn: &mut DbConn,
     token_hash: &str,
     username: &Username,
-    policy_version: &str,
+    newsletter: bool,
 ) -> Result<(i64, String), SignupError> {
-    let now = now();
-    let key = username.key();
     let signup = find_signup(conn, token_hash)?.ok_or(SignupError::Expired)?;
-    let result = conn.write_transaction::<_, SignupError, _>(|conn| {
-        if diesel::select(diesel::dsl::exists(users::table.filter(users::github_id.eq(signup.github_id))))
-            .get_result::<bool>(conn)?
-        {
-            return Err(SignupError::AlreadyRegistered);
-        }
-        if diesel::select(diesel::dsl::exists(users::table.filter(users::username_key.eq(&key))))
-            .get_result::<bool>(conn)?
-        {
-            return Err(SignupError::UsernameTaken);
-        }
-        if diesel::select(diesel::dsl::exists(users::table.filter(users::email.eq(&signup.email))))
-            .get_result::<bool>(conn)?
-        {
-            return Err(SignupError::EmailTaken);
-        }
-        let user_id = diesel::insert_into(users::table)
-            .values((
-                users::username.eq(username.as_str()),
-                users::username_key.eq(&key),
-                users::email.eq(&signup.email),
-                users::email_verified.eq(true),
-                users::role.eq(crate::auth::role::Role::Member),
-                users::created_at.eq(now),
-                users::age_confirmed_at.eq(now),
-                users::policy_version.eq(policy_version),
-                users::policy_accepted_at.eq(now),
-                users::first_name.eq(&signup.first_name),
-                users::last_name.eq(&signup.last_name),
-                users::github_id.eq(signup.github_id),
-                users::github_login.eq(&signup.github_login),
-            ))
-            .returning(users::id)
-            .get_result::<i64>(conn)?;
-        if let (Some(content_type), Some(image)) = (&signup.avatar_type, &signup.avatar) {
-            diesel::insert_into(avatars::table)
-                .values((
-                    avatars::user_id.eq(user_id),
-                    avatars::content_type.eq(content_type),
-                    avatars::image.eq(image),
-                    avatars::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-        }
+    let user_id = conn.write_transaction::<_, SignupError, _>(|conn| {
+        let account = NewAccount {
+            username,
+            email: &signup.email,
+            email_verified: true,
+            password_hash: None,
+            first_name: signup.first_name.as_deref(),
+            last_name: signup.last_name.as_deref(),
+            github: Some((signup.github_id, &signup.github_login)),
+            picture: signup.avatar_type.as_deref().zip(signup.avatar.as_deref()),
+            newsletter: newsletter.then_some("registration with GitHub"),
+        };
+        let user_id = accounts::register(conn, account)?;
         diesel::delete(github_signups::table.find(token_hash)).execute(conn)?;
         Ok(user_id)
-    });
-    match result {
-        Ok(user_id) => Ok((user_id, signup.next_path)),
-        Err(SignupError::Db(e)) if e.is_unique_violation() => Err(SignupError::AlreadyRegistered),
-        Err(e) => Err(e),
-    }
+    })?;
+    Ok((user_id, signup.next_path))
 }
 
 #[derive(Debug, thiserror::Error)]

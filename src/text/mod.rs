@@ -1,10 +1,14 @@
-//! Rules for short plain text people type (titles, names): characters that mislead a
-//! reader are refused, and there must be something to see.
+//! Text people write, below every area that shows it: Markdown becomes safe HTML
+//! (`markdown`, for posts and the policy page), and short plain text people type (titles,
+//! names) follows the rules here: characters that mislead a reader are refused, and there
+//! must be something to see.
 //!
 //! Control characters (NUL, ANSI escapes) garble logs and terminals; bidirectional
 //! overrides and isolates (U+202A–U+202E, U+2066–U+2069) make text read differently
 //! from how it is stored; invisible characters alone make a title or name that looks
 //! empty. Posts are Markdown rendered to HTML and are not held to these rules.
+
+pub mod markdown;
 
 /// Characters that reorder the text around them.
 fn is_bidi_control(c: char) -> bool {
