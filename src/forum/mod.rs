@@ -2,4 +2,6 @@
 
 pub mod domain;
 pub mod queries;
+pub mod reading;
 pub mod routes;
+pub mod writing;

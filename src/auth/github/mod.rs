@@ -2,4 +2,5 @@
 
 pub mod client;
 pub mod routes;
+pub mod signup;
 pub mod store;

@@ -1,0 +1,206 @@
+//! Reading the forum: the home page, a category's topics, a topic's posts, permalinks.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::visitor::Visitor;
+use crate::forum::domain::FlagReason;
+use crate::forum::queries::{self, Category, PostView, TopicCursor, TopicHeader, TopicSummary};
+use crate::web::errors::AppError;
+use crate::web::{filters, render, see_other};
+use crate::AppState;
+
+use crate::forum::routes::{moved_permanently, post_url, topic_url};
+
+#[derive(Template)]
+#[template(path = "forum/index.html")]
+struct IndexPage {
+    visitor: Visitor,
+    categories: Vec<Category>,
+}
+
+pub(super) async fn index(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
+    let categories = state.db.run(queries::list_categories).await?;
+    render(&IndexPage { visitor, categories })
+}
+
+#[derive(Template)]
+#[template(path = "forum/category.html")]
+struct CategoryPage {
+    visitor: Visitor,
+    category: Category,
+    pinned: Vec<TopicSummary>,
+    topics: Vec<TopicSummary>,
+    next_page: Option<String>,
+    is_first_page: bool,
+}
+
+#[derive(Deserialize)]
+pub struct CategoryQuery {
+    after: Option<String>,
+}
+
+pub(super) async fn category_without_slug(
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let category = state.db.run(move |c| queries::find_category(c, id)).await?.ok_or(AppError::NotFound)?;
+    Ok(moved_permanently(&format!("/c/{}/{}", category.id, category.slug)))
+}
+
+pub(super) async fn category(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(i64, String)>,
+    query: web::Query<CategoryQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (id, slug) = path.into_inner();
+    let after = match query.after.as_deref() {
+        None => None,
+        Some(raw) => {
+            Some(TopicCursor::parse(raw).ok_or_else(|| AppError::BadRequest("That page link is malformed.".into()))?)
+        }
+    };
+    let (category, pinned, topics, next) = state
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let category = queries::find_category(c, id)?.ok_or(AppError::NotFound)?;
+            let (topics, next) = queries::list_topics(c, id, after)?;
+            let pinned = if after.is_none() { queries::pinned_topics(c, id)? } else { Vec::new() };
+            Ok((category, pinned, topics, next))
+        })
+        .await?;
+    if category.slug != slug {
+        return Ok(moved_permanently(&format!("/c/{}/{}", category.id, category.slug)));
+    }
+    // A page past the end of the list is not a page.
+    if after.is_some() && topics.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let next_page = next.map(|cursor| format!("/c/{}/{}?after={}", category.id, category.slug, cursor.encode()));
+    render(&CategoryPage { visitor, category, pinned, topics, next_page, is_first_page: after.is_none() })
+}
+
+#[derive(Template)]
+#[template(path = "forum/topic.html")]
+struct TopicPage {
+    visitor: Visitor,
+    topic: TopicHeader,
+    posts: Vec<PostView>,
+    page: i64,
+    pages: i64,
+}
+
+impl TopicPage {
+    /// A post waiting for review is readable by its author and staff only.
+    fn may_read_held(&self, post: &PostView) -> bool {
+        self.visitor.is_staff() || self.visitor.user_id() == Some(post.user_id)
+    }
+}
+
+impl TopicPage {
+    /// First, last, and the pages around the current one: a short list however long the topic.
+    fn nearby_pages(&self) -> Vec<i64> {
+        let mut pages: Vec<i64> = (self.page - 2..=self.page + 2).filter(|p| *p >= 1 && *p <= self.pages).collect();
+        pages.push(1);
+        pages.push(self.pages);
+        pages.sort_unstable();
+        pages.dedup();
+        pages
+    }
+
+    fn is_current(&self, page: impl std::borrow::Borrow<i64>) -> bool {
+        *page.borrow() == self.page
+    }
+
+    fn page_url(&self, page: impl std::borrow::Borrow<i64>) -> String {
+        let page = *page.borrow();
+        if page == 1 {
+            topic_url(self.topic.id, &self.topic.slug)
+        } else {
+            format!("{}?page={page}", topic_url(self.topic.id, &self.topic.slug))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TopicQuery {
+    page: Option<i64>,
+}
+
+fn page_count(post_count: i64) -> i64 {
+    ((post_count + queries::POSTS_PER_PAGE - 1) / queries::POSTS_PER_PAGE).max(1)
+}
+
+/// The topic, if it exists for this visitor (a held topic only for its author and staff).
+pub(super) async fn visible_topic(state: &AppState, visitor: &Visitor, id: i64) -> Result<TopicHeader, AppError> {
+    let topic = state.db.run(move |c| queries::find_topic(c, id)).await?.ok_or(AppError::NotFound)?;
+    if !topic.visible_to(visitor.user_id(), visitor.is_staff()) {
+        return Err(AppError::NotFound);
+    }
+    Ok(topic)
+}
+
+pub(super) async fn topic_without_slug(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let topic = visible_topic(&state, &visitor, path.into_inner()).await?;
+    Ok(moved_permanently(&topic_url(topic.id, &topic.slug)))
+}
+
+pub(super) async fn topic(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(i64, String)>,
+    query: web::Query<TopicQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (id, slug) = path.into_inner();
+    let page = query.page.unwrap_or(1);
+    // No topic has a billion pages; this also keeps the arithmetic below from overflowing.
+    if !(1..=1_000_000_000).contains(&page) {
+        return Err(AppError::NotFound);
+    }
+    let viewer = visitor.user_id();
+    let may_see_held = visitor.is_staff();
+    let first = (page - 1) * queries::POSTS_PER_PAGE + 1;
+    let (topic, posts) = state
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let topic = queries::find_topic(c, id)?.ok_or(AppError::NotFound)?;
+            if !topic.visible_to(viewer, may_see_held) {
+                return Err(AppError::NotFound);
+            }
+            if page > page_count(topic.post_count) {
+                return Err(AppError::NotFound);
+            }
+            let posts = queries::page_of_posts(c, id, first, viewer)?;
+            Ok((topic, posts))
+        })
+        .await?;
+    if topic.slug != slug {
+        let target = match page {
+            1 => topic_url(topic.id, &topic.slug),
+            n => format!("{}?page={n}", topic_url(topic.id, &topic.slug)),
+        };
+        return Ok(moved_permanently(&target));
+    }
+    let pages = page_count(topic.post_count);
+    render(&TopicPage { visitor, topic, posts, page, pages })
+}
+
+pub(super) async fn post_permalink(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(i64, String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, _, number) = path.into_inner();
+    let topic = visible_topic(&state, &visitor, id).await?;
+    if number < 1 || number > topic.post_count {
+        return Err(AppError::NotFound);
+    }
+    Ok(see_other(&post_url(topic.id, &topic.slug, number)))
+}

@@ -1,0 +1,331 @@
+//! Writing in the forum: new topics, replies, edits and likes, and what every post goes
+//! through before it is stored.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::auth::forms::CsrfForm;
+use crate::auth::sessions::SessionUser;
+use crate::auth::visitor::Visitor;
+use crate::forum::domain::{slugify, PostBody, Title};
+use crate::forum::queries::{self, Category, NewPost, ReplyOutcome, TopicHeader};
+use crate::text::markdown;
+use crate::web::client_ip::ClientIp;
+use crate::web::errors::AppError;
+use crate::web::rate_limit::Limit;
+use crate::web::{filters, form_again, render, render_with, see_other};
+use crate::AppState;
+
+use crate::forum::reading::visible_topic;
+use crate::forum::routes::{post_url, topic_url};
+
+#[derive(Template)]
+#[template(path = "forum/new_topic.html")]
+struct NewTopicPage {
+    visitor: Visitor,
+    category: Category,
+    title: String,
+    body: String,
+    errors: Vec<String>,
+}
+
+#[derive(Deserialize)]
+pub struct TopicForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+}
+
+pub(super) async fn new_topic_form(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    visitor.member()?;
+    let id = path.into_inner();
+    let category = state.db.run(move |c| queries::find_category(c, id)).await?.ok_or(AppError::NotFound)?;
+    render(&NewTopicPage { visitor, category, title: String::new(), body: String::new(), errors: Vec::new() })
+}
+
+pub(super) async fn create_topic(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    ip: ClientIp,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<TopicForm>,
+) -> Result<HttpResponse, AppError> {
+    let member = visitor.active_member()?.clone();
+    let (user_id, staff, hold_first_posts) = (member.user_id, member.is_staff(), state.config.hold_first_posts);
+    let category_id = path.into_inner();
+    let category = state.db.run(move |c| queries::find_category(c, category_id)).await?.ok_or(AppError::NotFound)?;
+    let mut errors = Vec::new();
+    let title = Title::parse(&form.title).map_err(|e| errors.push(e)).ok();
+    let body = PostBody::parse(&form.body).map_err(|e| errors.push(e)).ok();
+    let (Some(title), Some(body)) = (title, body) else {
+        let page = NewTopicPage { visitor, category, title: form.title, body: form.body, errors };
+        return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let html = match checked_html(&state, &member, &body, Writing::Topic).await {
+        Ok(html) => html,
+        Err(refusal) => {
+            let (title, body) = (form.title, form.body);
+            return form_again(refusal, |message| NewTopicPage {
+                visitor,
+                category,
+                title,
+                body,
+                errors: vec![message],
+            });
+        }
+    };
+    let slug = slugify(title.as_str());
+    let ip = ip.to_string();
+    let topic_slug = slug.clone();
+    let topic_id = state
+        .db
+        .run(move |c| {
+            let held = !staff && queries::must_hold(c, user_id, hold_first_posts)?;
+            let post = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip, held };
+            queries::create_topic(c, category_id, title.as_str(), &topic_slug, post)
+        })
+        .await?;
+    Ok(see_other(&topic_url(topic_id, &slug)))
+}
+
+#[derive(Template)]
+#[template(path = "forum/reply.html")]
+struct ReplyPage {
+    visitor: Visitor,
+    topic: TopicHeader,
+    body: String,
+    errors: Vec<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ReplyForm {
+    #[serde(default)]
+    body: String,
+}
+
+pub(super) async fn reply_form(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    visitor.member()?;
+    let topic = visible_topic(&state, &visitor, path.into_inner()).await?;
+    render(&ReplyPage { visitor, topic, body: String::new(), errors: Vec::new() })
+}
+
+pub(super) async fn reply(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    ip: ClientIp,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<ReplyForm>,
+) -> Result<HttpResponse, AppError> {
+    let member = visitor.active_member()?.clone();
+    let (user_id, staff, hold_first_posts) = (member.user_id, member.is_staff(), state.config.hold_first_posts);
+    let topic_id = path.into_inner();
+    visible_topic(&state, &visitor, topic_id).await?;
+    let checked = match PostBody::parse(&form.body) {
+        Ok(body) => checked_html(&state, &member, &body, Writing::Reply).await.map(|html| (body, html)),
+        Err(message) => Err(AppError::BadRequest(message)),
+    };
+    let (body, html) = match checked {
+        Ok(checked) => checked,
+        Err(refusal) => {
+            let topic = state.db.run(move |c| queries::find_topic(c, topic_id)).await?.ok_or(AppError::NotFound)?;
+            let body = form.body;
+            return form_again(refusal, |message| ReplyPage { visitor, topic, body, errors: vec![message] });
+        }
+    };
+    let ip = ip.to_string();
+    let (number, topic) = state
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let held = !staff && queries::must_hold(c, user_id, hold_first_posts)?;
+            let post = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip, held };
+            let number = match queries::create_reply(c, topic_id, post)? {
+                ReplyOutcome::Posted(number) => number,
+                ReplyOutcome::NoSuchTopic => return Err(AppError::NotFound),
+                ReplyOutcome::Locked => {
+                    return Err(AppError::Forbidden("This topic is locked: it takes no more replies.".into()))
+                }
+            };
+            let topic = queries::find_topic(c, topic_id)?.ok_or(AppError::NotFound)?;
+            Ok((number, topic))
+        })
+        .await?;
+    Ok(see_other(&post_url(topic.id, &topic.slug, number)))
+}
+
+#[derive(Template)]
+#[template(path = "forum/edit.html")]
+struct EditPage {
+    visitor: Visitor,
+    post: queries::EditablePost,
+    body: String,
+    errors: Vec<String>,
+}
+
+/// The post, if it exists and belongs to the member asking.
+pub(super) async fn own_post(
+    state: &AppState,
+    visitor: &Visitor,
+    post_id: i64,
+) -> Result<queries::EditablePost, AppError> {
+    let member = visitor.active_member()?;
+    let post = state.db.run(move |c| queries::find_post(c, post_id)).await?.ok_or(AppError::NotFound)?;
+    if post.user_id != member.user_id {
+        return Err(AppError::Forbidden("You can only edit your own posts.".into()));
+    }
+    if post.moderated {
+        return Err(AppError::Forbidden("A moderator hid or deleted this post; it can no longer be edited.".into()));
+    }
+    if post.topic_locked && !member.is_staff() {
+        return Err(AppError::Forbidden("This topic is locked: its posts can no longer be edited.".into()));
+    }
+    Ok(post)
+}
+
+pub(super) async fn edit_form(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let post = own_post(&state, &visitor, path.into_inner()).await?;
+    let body = post.body_markdown.clone();
+    render(&EditPage { visitor, post, body, errors: Vec::new() })
+}
+
+pub(super) async fn edit(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    ip: ClientIp,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<ReplyForm>,
+) -> Result<HttpResponse, AppError> {
+    let post = own_post(&state, &visitor, path.into_inner()).await?;
+    let member = visitor.active_member()?.clone();
+    let checked = match PostBody::parse(&form.body) {
+        Ok(body) => checked_html(&state, &member, &body, Writing::Edit).await.map(|html| (body, html)),
+        Err(message) => Err(AppError::BadRequest(message)),
+    };
+    let (body, html) = match checked {
+        Ok(checked) => checked,
+        Err(refusal) => {
+            let body = form.body;
+            return form_again(refusal, |message| EditPage { visitor, post, body, errors: vec![message] });
+        }
+    };
+    let ip = ip.to_string();
+    let (post_id, user_id) = (post.id, post.user_id);
+    state
+        .db
+        .run(move |c| {
+            let edit = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip, held: false };
+            queries::edit_post(c, post_id, edit)
+        })
+        .await?;
+    Ok(see_other(&post_url(post.topic_id, &post.topic_slug, post.post_number)))
+}
+
+pub(super) async fn like(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i64>,
+    _: CsrfForm<crate::auth::forms::EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    set_like(state, visitor, path.into_inner(), true).await
+}
+
+pub(super) async fn unlike(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i64>,
+    _: CsrfForm<crate::auth::forms::EmptyForm>,
+) -> Result<HttpResponse, AppError> {
+    set_like(state, visitor, path.into_inner(), false).await
+}
+
+pub(super) async fn set_like(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    post_id: i64,
+    like: bool,
+) -> Result<HttpResponse, AppError> {
+    let member = visitor.active_member()?;
+    let (user_id, staff) = (member.user_id, member.is_staff());
+    state.rate_limit(Limit::LikePerMember, user_id).await?;
+    let post = state
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let post = queries::find_post(c, post_id)?.ok_or(AppError::NotFound)?;
+            if post.topic_locked && !staff {
+                return Err(AppError::Forbidden("This topic is locked: its posts can no longer be liked.".into()));
+            }
+            if post.held && !staff {
+                return Err(AppError::NotFound);
+            }
+            if post.user_id == user_id {
+                return Err(AppError::BadRequest("You cannot like your own post.".into()));
+            }
+            if post.moderated && like {
+                return Err(AppError::Forbidden("A moderator hid or deleted this post.".into()));
+            }
+            queries::set_like(c, post_id, user_id, like)?;
+            Ok(post)
+        })
+        .await?;
+    Ok(see_other(&post_url(post.topic_id, &post.topic_slug, post.post_number)))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writing {
+    Topic,
+    Reply,
+    Edit,
+}
+
+/// What every post goes through before it is stored: a confirmed address, the rate
+/// limits (tighter in a member's first day), a bounded render off the async workers,
+/// and for new members a cap on links. Returns the post's HTML.
+async fn checked_html(
+    state: &AppState,
+    member: &SessionUser,
+    body: &PostBody,
+    writing: Writing,
+) -> Result<String, AppError> {
+    if !member.email_confirmed {
+        return Err(AppError::Forbidden(
+            "Confirm your e-mail address before you post: open the link we sent you \
+             (your account page sends a new one)."
+                .into(),
+        ));
+    }
+    let new_member = crate::db::now() - member.joined_at < state.config.new_member_seconds;
+    state.rate_limit(Limit::PostPerMember, member.user_id).await?;
+    if new_member {
+        state.rate_limit(Limit::PostPerNewMember, member.user_id).await?;
+        if writing == Writing::Topic {
+            state.rate_limit(Limit::TopicPerNewMember, member.user_id).await?;
+        }
+    }
+    let markdown = body.as_str().to_string();
+    let html = web::block(move || markdown::render(&markdown))
+        .await
+        .map_err(|e| anyhow::anyhow!("rendering worker failed: {e}"))?
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let links = markdown::count_links(&html);
+    let max_links = state.config.new_member_max_links;
+    if new_member && links > max_links {
+        return Err(AppError::BadRequest(format!(
+            "In their first day, members may put at most {max_links} links in a post; this one has {links}."
+        )));
+    }
+    Ok(html)
+}
