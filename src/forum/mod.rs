@@ -1,7 +1,9 @@
-//! The forum itself: categories, topics, posts, likes, Markdown.
+//! The forum itself: categories, topics, posts, likes, search.
 
 pub mod domain;
 pub mod queries;
 pub mod reading;
 pub mod routes;
+pub mod search;
+pub mod search_page;
 pub mod writing;

@@ -6,10 +6,11 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
 use crate::forum::queries;
-use crate::forum::{reading, writing};
+use crate::forum::{reading, search_page, writing};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(reading::index))
+        .route("/search", web::get().to(search_page::search_page))
         .route("/c/{id}", web::get().to(reading::category_without_slug))
         .route("/c/{id}/new", web::get().to(writing::new_topic_form))
         .route("/c/{id}/new", web::post().to(writing::create_topic))
@@ -34,7 +35,7 @@ pub(super) fn topic_url(id: i64, slug: &str) -> String {
 }
 
 /// The page of a topic that shows post `number`, anchored at it.
-pub(super) fn post_url(topic_id: i64, slug: &str, number: i64) -> String {
+pub(crate) fn post_url(topic_id: i64, slug: &str, number: i64) -> String {
     let page = (number - 1) / queries::POSTS_PER_PAGE + 1;
     if page == 1 {
         format!("/t/{topic_id}/{slug}#post-{number}")

@@ -203,6 +203,25 @@ pub const REGISTRY: &[Column] = &[
     not_personal("__diesel_schema_migrations", "run_on"),
 ];
 
+/// The search index: each backend's own structures, derived from posts and topic titles
+/// (text that stays after a deletion, by Anonymous, as the posts do; no names or
+/// addresses are indexed). SQLite keeps an FTS5 table and its shadow tables, PostgreSQL a
+/// `tsvector` column on posts; each list is checked against its own backend.
+pub const SEARCH_INDEX: &[Column] = &[
+    personal("post_search", "title", false, Kept),
+    personal("post_search", "body", false, Kept),
+    not_personal("post_search_data", "id"),
+    personal("post_search_data", "block", false, Kept),
+    not_personal("post_search_idx", "segid"),
+    personal("post_search_idx", "term", false, Kept),
+    not_personal("post_search_idx", "pgno"),
+    not_personal("post_search_docsize", "id"),
+    not_personal("post_search_docsize", "sz"),
+    not_personal("post_search_config", "k"),
+    not_personal("post_search_config", "v"),
+    personal("posts", "search_vector", false, Kept),
+];
+
 pub fn find(table: &str, column: &str) -> Option<&'static Column> {
-    REGISTRY.iter().find(|c| c.table == table && c.column == column)
+    REGISTRY.iter().chain(SEARCH_INDEX).find(|c| c.table == table && c.column == column)
 }

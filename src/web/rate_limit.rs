@@ -44,10 +44,12 @@ pub enum Limit {
     GithubStartPerIp,
     /// E-mail address changes asked for by one member.
     EmailChangePerMember,
+    /// Searches from one IP address (each one reads an index; a flood must not starve pages).
+    SearchPerIp,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 14] = [
+    pub const ALL: [Limit; 15] = [
         Limit::LoginPerIp,
         Limit::LoginPerAccount,
         Limit::RegisterPerIp,
@@ -62,6 +64,7 @@ impl Limit {
         Limit::FlagPerMember,
         Limit::GithubStartPerIp,
         Limit::EmailChangePerMember,
+        Limit::SearchPerIp,
     ];
 
     pub fn name(self) -> &'static str {
@@ -80,6 +83,7 @@ impl Limit {
             Limit::FlagPerMember => "flag_per_member",
             Limit::GithubStartPerIp => "github_start_per_ip",
             Limit::EmailChangePerMember => "email_change_per_member",
+            Limit::SearchPerIp => "search_per_ip",
         }
     }
 
@@ -100,6 +104,7 @@ impl Limit {
             Limit::FlagPerMember => (20, 3600),
             Limit::GithubStartPerIp => (30, 600),
             Limit::EmailChangePerMember => (5, 3600),
+            Limit::SearchPerIp => (60, 60),
         };
         Rate { hits, seconds }
     }

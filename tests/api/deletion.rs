@@ -24,7 +24,10 @@ on_both_backends!(
 );
 
 async fn backups_hold_every_table_of_the_live_schema(app: TestApp) {
-    let mut tables: Vec<String> = app.live_columns().into_iter().map(|(t, _)| t).collect();
+    // The search index is rebuilt from posts by the restore's own inserts (and copied
+    // whole by SQLite's VACUUM INTO): it is not a table of its own in the dump.
+    let search_index = |t: &str| t.starts_with("post_search");
+    let mut tables: Vec<String> = app.live_columns().into_iter().map(|(t, _)| t).filter(|t| !search_index(t)).collect();
     tables.sort();
     tables.dedup();
     let mut backed_up: Vec<String> = backup::backed_up_tables().iter().map(|t| t.to_string()).collect();

@@ -36,6 +36,10 @@ async fn registry_lists_every_column_of_the_live_schema(app: TestApp) {
         .map(|e| (e.table, e.column))
         .collect();
     assert!(stale.is_empty(), "registry entries for columns that do not exist: {stale:?}");
+    // The search index is each backend's own: whichever it has are all listed.
+    let index: Vec<_> =
+        live.iter().filter(|(t, c)| registry::SEARCH_INDEX.iter().any(|e| e.table == t && e.column == c)).collect();
+    assert!(!index.is_empty(), "the live schema has a search index");
 }
 
 async fn p8_your_data_shows_everything_held_about_the_member(app: TestApp) {
