@@ -19,6 +19,9 @@ pub const MAX_QUERY_CHARS: usize = 200;
 /// At most this many words and phrases count.
 pub const MAX_TERMS: usize = 12;
 
+/// Words people type as search operators; outside a phrase they are left out.
+const OPERATOR_WORDS: &[&str] = &["and", "or", "not"];
+
 /// Where the excerpt's highlighted words begin and end (control characters, which
 /// the page turns into `<mark>` after escaping everything else).
 const MARK_START: char = '\u{2}';
@@ -63,7 +66,9 @@ impl Terms {
                     }
                     continue;
                 }
-                terms.words.extend(words_of(token));
+                // Typed as operators, read as nothing (PostgreSQL drops them as
+                // stop words anyway): both backends then answer alike.
+                terms.words.extend(words_of(token).into_iter().filter(|w| !OPERATOR_WORDS.contains(&w.as_str())));
             }
         }
         if terms.words.len() + terms.phrases.len() > MAX_TERMS {
@@ -92,10 +97,10 @@ impl Terms {
     }
 
     /// Input for PostgreSQL's `websearch_to_tsquery`: words and quoted phrases, all
-    /// required. Only letters and digits remain, and the one word it reads as an
-    /// operator (`or`) is left out.
+    /// required. Only letters and digits remain, and `or` (the one word it reads as
+    /// an operator) is never among the words.
     pub fn websearch(&self) -> String {
-        let mut parts: Vec<String> = self.words.iter().filter(|w| *w != "or").cloned().collect();
+        let mut parts: Vec<String> = self.words.clone();
         parts.extend(self.phrases.iter().map(|p| format!("\"{}\"", p.join(" "))));
         parts.join(" ")
     }
@@ -297,10 +302,11 @@ mod tests {
     #[test]
     fn operators_and_stray_quotes_are_only_words() {
         let terms = Terms::parse(r#"rust NEAR(async) OR "tokio runtime" -panic "unclosed"#);
-        assert_eq!(terms.words, vec!["rust", "near", "async", "or", "panic", "unclosed"]);
+        assert_eq!(terms.words, vec!["rust", "near", "async", "panic", "unclosed"]);
         assert_eq!(terms.phrases, vec![vec!["tokio".to_string(), "runtime".to_string()]]);
-        assert_eq!(terms.fts5(false), r#""rust" "near" "async" "or" "panic" "unclosed" "tokio runtime""#);
-        assert_eq!(terms.fts5(true), r#"title : ("rust" "near" "async" "or" "panic" "unclosed" "tokio runtime")"#);
+        assert_eq!(terms.fts5(false), r#""rust" "near" "async" "panic" "unclosed" "tokio runtime""#);
+        assert_eq!(terms.fts5(true), r#"title : ("rust" "near" "async" "panic" "unclosed" "tokio runtime")"#);
+        assert_eq!(Terms::parse(r#""this or that""#).phrases[0], vec!["this", "or", "that"], "phrases keep them");
         assert_eq!(terms.websearch(), r#"rust near async panic unclosed "tokio runtime""#);
     }
 

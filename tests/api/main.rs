@@ -16,4 +16,5 @@ mod posting;
 mod privacy;
 mod reading;
 mod restores;
+mod search;
 mod security;
