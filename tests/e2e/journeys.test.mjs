@@ -294,6 +294,32 @@ test('7. bad input re-renders the form with a message and the typed text kept', 
   await context.close();
 });
 
+test('8. a visitor searches from the header, narrows to titles, and opens a result at its post', async () => {
+  const { context, page } = await forum.browserContext();
+  await page.goto(forum.origin + '/');
+  await page.getByRole('search').first().getByLabel('Search').fill('conversation');
+  await page.getByRole('search').first().getByRole('button', { name: 'Search' }).click();
+  await page.waitForURL(/\/search\?q=conversation/);
+  assert.equal(await page.locator('.search-results .result-title').first().innerText(), 'A long conversation');
+  await forum.check(page, 'j8-search');
+  await page.goto(forum.origin + '/search?q=%22post+number+23%22');
+  assert.equal(await page.locator('.search-results li').count(), 1);
+  assert.equal((await page.locator('.search-results mark').allInnerTexts()).join(' '), 'Post number 23');
+  await forum.check(page, 'j8-search-phrase');
+  await page.locator('.search-results .result-title').click();
+  await page.waitForURL(/\?page=2#post-23$/);
+  assert.match(await page.locator('#post-23 .post-body').innerText(), /Post number 23/);
+  await page.goto(forum.origin + '/search?q=markdown');
+  await page.getByText('Filters').click();
+  await page.getByLabel('Topic titles only').check();
+  await page.getByRole('main').getByRole('button', { name: 'Search' }).click();
+  await page.waitForURL(/titles=on/);
+  assert.deepEqual(await page.locator('.search-results .result-title').allInnerTexts(), ['Markdown in the browser']);
+  await forum.check(page, 'j8-search-titles');
+  await phoneShot(context, '/search?q=post+number', 'j8-search');
+  await context.close();
+});
+
 test('every page was valid HTML and nothing came from another origin', () => {
   assert.deepEqual(forum.thirdParty, []);
   assert.ok(forum.pagesChecked > 20, `pages checked: ${forum.pagesChecked}`);
