@@ -1,6 +1,7 @@
 //! The forum itself: categories, topics, posts, likes, search.
 
 pub mod domain;
+pub mod latest;
 pub mod queries;
 pub mod reading;
 pub mod routes;

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use crate::auth::visitor::Visitor;
 use crate::forum::domain::FlagReason;
+use crate::forum::latest::{self, LatestTopic};
 use crate::forum::queries::{self, Category, PostView, TopicCursor, TopicHeader, TopicSummary};
 use crate::web::errors::AppError;
 use crate::web::{filters, render, see_other};
@@ -17,12 +18,50 @@ use crate::forum::routes::{moved_permanently, post_url, topic_url};
 #[template(path = "forum/index.html")]
 struct IndexPage {
     visitor: Visitor,
+    latest: Vec<LatestTopic>,
+    more: bool,
     categories: Vec<Category>,
 }
 
+/// The home page: Latest across every category, and the categories beside it.
 pub(super) async fn index(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
-    let categories = state.db.run(queries::list_categories).await?;
-    render(&IndexPage { visitor, categories })
+    let (latest, next, categories) = state
+        .db
+        .run(|c| -> Result<_, AppError> {
+            let (latest, next) = latest::latest_topics(c, None)?;
+            Ok((latest, next, queries::list_categories(c)?))
+        })
+        .await?;
+    render(&IndexPage { visitor, latest, more: next.is_some(), categories })
+}
+
+#[derive(Template)]
+#[template(path = "forum/latest.html")]
+struct LatestPage {
+    visitor: Visitor,
+    topics: Vec<LatestTopic>,
+    next_page: Option<String>,
+    is_first_page: bool,
+}
+
+/// `/latest`: every page of Latest, by cursor.
+pub(super) async fn latest_page(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    query: web::Query<CategoryQuery>,
+) -> Result<HttpResponse, AppError> {
+    let after = match query.after.as_deref() {
+        None => None,
+        Some(raw) => {
+            Some(TopicCursor::parse(raw).ok_or_else(|| AppError::BadRequest("That page link is malformed.".into()))?)
+        }
+    };
+    let (topics, next) = state.db.run(move |c| latest::latest_topics(c, after)).await?;
+    if after.is_some() && topics.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let next_page = next.map(|cursor| format!("/latest?after={}", cursor.encode()));
+    render(&LatestPage { visitor, topics, next_page, is_first_page: after.is_none() })
 }
 
 #[derive(Template)]

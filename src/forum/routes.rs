@@ -10,6 +10,7 @@ use crate::forum::{reading, search_page, writing};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(reading::index))
+        .route("/latest", web::get().to(reading::latest_page))
         .route("/search", web::get().to(search_page::search_page))
         .route("/c/{id}", web::get().to(reading::category_without_slug))
         .route("/c/{id}/new", web::get().to(writing::new_topic_form))

@@ -10,6 +10,7 @@ mod deletion;
 mod everywhere;
 mod github;
 mod holes;
+mod latest;
 mod moderation;
 mod policy_truth;
 mod posting;

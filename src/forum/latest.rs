@@ -1,0 +1,70 @@
+//! Latest: the most recently active topics across every category (no HTTP here).
+
+use diesel::prelude::*;
+
+use crate::db::schema::{categories, topics, users};
+use crate::db::{DbConn, DbError};
+use crate::forum::queries::TopicCursor;
+
+/// Topics on the home page and on each page of `/latest`.
+pub const LATEST_PER_PAGE: i64 = 30;
+
+#[derive(Debug, Queryable)]
+pub struct LatestTopic {
+    pub id: i64,
+    pub title: String,
+    pub slug: String,
+    pub author: String,
+    pub last_post_at: i64,
+    pub post_count: i64,
+    pub category_id: i64,
+    pub category_slug: String,
+    pub category: String,
+}
+
+impl LatestTopic {
+    pub fn replies(&self) -> i64 {
+        (self.post_count - 1).max(0)
+    }
+}
+
+/// One page of Latest, and the cursor of the next page when there is one. The list is
+/// read through `topics_latest (last_post_at DESC, id DESC)`; the cursor condition is
+/// written as a range on `last_post_at` so a deep page starts where it should instead
+/// of scanning every newer topic.
+pub fn latest_topics(
+    conn: &mut DbConn,
+    after: Option<TopicCursor>,
+) -> Result<(Vec<LatestTopic>, Option<TopicCursor>), DbError> {
+    let mut query = topics::table
+        .inner_join(users::table)
+        .inner_join(categories::table)
+        .filter(topics::held.eq(false))
+        .select((
+            topics::id,
+            topics::title,
+            topics::slug,
+            users::username,
+            topics::last_post_at,
+            topics::post_count,
+            categories::id,
+            categories::slug,
+            categories::name,
+        ))
+        .order((topics::last_post_at.desc(), topics::id.desc()))
+        .limit(LATEST_PER_PAGE + 1)
+        .into_boxed();
+    if let Some(cursor) = after {
+        query = query
+            .filter(topics::last_post_at.le(cursor.last_post_at))
+            .filter(topics::last_post_at.lt(cursor.last_post_at).or(topics::id.lt(cursor.id)));
+    }
+    let mut rows: Vec<LatestTopic> = query.load(conn)?;
+    let next = if rows.len() as i64 > LATEST_PER_PAGE {
+        rows.truncate(LATEST_PER_PAGE as usize);
+        rows.last().map(|t| TopicCursor { last_post_at: t.last_post_at, id: t.id })
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
