@@ -46,7 +46,8 @@ test('1. a visitor browses categories, a topic and its second page, and follows 
   const { context, page } = await forum.browserContext();
   await page.goto(forum.origin + '/');
   await forum.check(page, 'j1-home');
-  await page.getByRole('link', { name: 'General' }).click();
+  assert.equal(await page.getByRole('region', { name: 'Latest' }).getByRole('link', { name: 'A long conversation' }).count(), 1);
+  await page.getByRole('region', { name: 'Categories' }).getByRole('link', { name: 'General' }).click();
   await forum.check(page, 'j1-category');
   await page.getByRole('link', { name: 'A long conversation' }).click();
   assert.equal(await page.locator('article.post').count(), 20);
