@@ -234,7 +234,21 @@ const COLUMNS: &str = "p.id AS post_id, p.topic_id AS topic_id, t.slug AS topic_
 const JOINS: &str =
     "JOIN topics t ON t.id = p.topic_id JOIN users u ON u.id = p.user_id JOIN categories c ON c.id = t.category_id";
 
-/// One page of matches, best first or newest first.
+/// At most this many matches are ranked: the newest ones (both indexes hand matches out
+/// newest first cheaply, while ranking every match of a common word at a million posts
+/// takes seconds). It is also as deep as the pages go.
+pub const CANDIDATES: i64 = RESULTS_PER_PAGE * MAX_PAGE;
+
+/// SQLite's excerpt for one post, read from the index in a second, small query.
+#[derive(QueryableByName)]
+struct Excerpt {
+    #[diesel(sql_type = BigInt)]
+    post_id: i64,
+    #[diesel(sql_type = Text)]
+    excerpt: String,
+}
+
+/// One page of matches, best first (among the newest [`CANDIDATES`]) or newest first.
 pub fn search(conn: &mut DbConn, search: &Search) -> Result<Results, DbError> {
     let filters = filters(search);
     let page = search.page.clamp(1, MAX_PAGE);
@@ -242,25 +256,43 @@ pub fn search(conn: &mut DbConn, search: &Search) -> Result<Results, DbError> {
     let mut hits: Vec<Hit> = match conn {
         DbConn::Sqlite(c) => {
             let order = match search.order {
-                Order::BestMatch => "bm25(post_search, 4.0, 1.0), p.id DESC",
-                Order::Newest => "p.created_at DESC, p.id DESC",
+                Order::BestMatch => "m.score, p.id DESC",
+                Order::Newest => "p.id DESC",
             };
             let sql = format!(
-                "SELECT {COLUMNS}, snippet(post_search, 1, char(2), char(3), '…', 24) AS excerpt \
-                 FROM post_search s JOIN posts p ON p.id = s.rowid {JOINS} \
-                 WHERE post_search MATCH ?{} ORDER BY {order} LIMIT ? OFFSET ?",
+                "SELECT {COLUMNS}, '' AS excerpt FROM ( \
+                     SELECT s.rowid AS id, bm25(post_search, 4.0, 1.0) AS score FROM post_search s \
+                     JOIN posts p ON p.id = s.rowid JOIN topics t ON t.id = p.topic_id JOIN users u ON u.id = p.user_id \
+                     WHERE post_search MATCH ?{} ORDER BY s.rowid DESC LIMIT {CANDIDATES}) m \
+                 JOIN posts p ON p.id = m.id {JOINS} ORDER BY {order} LIMIT ? OFFSET ?",
                 filters.sql
             );
-            let mut query = diesel::sql_query(sql)
-                .into_boxed::<diesel::sqlite::Sqlite>()
-                .bind::<Text, _>(search.terms.fts5(search.titles_only));
+            let fts = search.terms.fts5(search.titles_only);
+            let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>().bind::<Text, _>(fts.clone());
             for value in &filters.ints {
                 query = query.bind::<BigInt, _>(*value);
             }
             if let Some(author) = &filters.author {
                 query = query.bind::<Text, _>(author.clone());
             }
-            query.bind::<BigInt, _>(RESULTS_PER_PAGE + 1).bind::<BigInt, _>(offset).load(c)?
+            let mut hits: Vec<Hit> = query.bind::<BigInt, _>(RESULTS_PER_PAGE + 1).bind::<BigInt, _>(offset).load(c)?;
+            if !hits.is_empty() {
+                // Ids are the database's own integers, never the visitor's text.
+                let ids: Vec<String> = hits.iter().map(|h| h.post_id.to_string()).collect();
+                let excerpts: Vec<Excerpt> = diesel::sql_query(format!(
+                    "SELECT rowid AS post_id, snippet(post_search, 1, char(2), char(3), '…', 24) AS excerpt \
+                     FROM post_search WHERE post_search MATCH ? AND rowid IN ({})",
+                    ids.join(", ")
+                ))
+                .bind::<Text, _>(fts)
+                .load(c)?;
+                for hit in &mut hits {
+                    if let Some(found) = excerpts.iter().find(|e| e.post_id == hit.post_id) {
+                        hit.excerpt = found.excerpt.clone();
+                    }
+                }
+            }
+            hits
         }
         DbConn::Postgres(c) => {
             let matches = if search.titles_only {
@@ -269,25 +301,34 @@ pub fn search(conn: &mut DbConn, search: &Search) -> Result<Results, DbError> {
                 "p.search_vector @@ q.query"
             };
             let order = match search.order {
-                Order::BestMatch => "ts_rank(p.search_vector, q.query) DESC, p.id DESC",
-                Order::Newest => "p.created_at DESC, p.id DESC",
+                Order::BestMatch => "m.score DESC, p.id DESC",
+                Order::Newest => "p.id DESC",
             };
             let sql = numbered(&format!(
                 "SELECT {COLUMNS}, ts_headline('english', p.body_markdown, q.query, \
                      'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"') AS excerpt \
-                 FROM (SELECT websearch_to_tsquery('english', ?) AS query) q, posts p {JOINS} \
-                 WHERE {matches}{} ORDER BY {order} LIMIT ? OFFSET ?",
+                 FROM ( \
+                     SELECT p.id AS id, ts_rank(p.search_vector, q.query) AS score \
+                     FROM (SELECT websearch_to_tsquery('english', ?) AS query) q, posts p \
+                     JOIN topics t ON t.id = p.topic_id JOIN users u ON u.id = p.user_id \
+                     WHERE {matches}{} ORDER BY p.id DESC LIMIT {CANDIDATES}) m \
+                 JOIN posts p ON p.id = m.id {JOINS} CROSS JOIN (SELECT websearch_to_tsquery('english', ?) AS query) q \
+                 ORDER BY {order} LIMIT ? OFFSET ?",
                 filters.sql
             ));
-            let mut query =
-                diesel::sql_query(sql).into_boxed::<diesel::pg::Pg>().bind::<Text, _>(search.terms.websearch());
+            let websearch = search.terms.websearch();
+            let mut query = diesel::sql_query(sql).into_boxed::<diesel::pg::Pg>().bind::<Text, _>(websearch.clone());
             for value in &filters.ints {
                 query = query.bind::<BigInt, _>(*value);
             }
             if let Some(author) = &filters.author {
                 query = query.bind::<Text, _>(author.clone());
             }
-            query.bind::<BigInt, _>(RESULTS_PER_PAGE + 1).bind::<BigInt, _>(offset).load(c)?
+            query
+                .bind::<Text, _>(websearch)
+                .bind::<BigInt, _>(RESULTS_PER_PAGE + 1)
+                .bind::<BigInt, _>(offset)
+                .load(c)?
         }
     };
     let more = hits.len() as i64 > RESULTS_PER_PAGE && page < MAX_PAGE;
