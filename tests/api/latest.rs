@@ -11,6 +11,12 @@ on_both_backends!(
     latest_pages_through_every_topic_by_cursor,
 );
 
+/// Where the page's "Older topics" link goes.
+fn next_link(page: &Page) -> String {
+    let selector = scraper::Selector::parse("a[rel=next]").unwrap();
+    page.html().select(&selector).next().and_then(|a| a.value().attr("href")).expect("a next page").to_string()
+}
+
 fn topic_titles(page: &Page) -> Vec<String> {
     page.texts("table.latest tbody td:first-child a")
 }
@@ -88,26 +94,10 @@ async fn latest_pages_through_every_topic_by_cursor(app: TestApp) {
     let titles = topic_titles(&first);
     assert_eq!(titles.first().map(String::as_str), Some("Topic 65"));
     assert_eq!(titles.last().map(String::as_str), Some("Topic 36"));
-    let next = first
-        .html()
-        .select(&scraper::Selector::parse("a[rel=next]").unwrap())
-        .next()
-        .unwrap()
-        .value()
-        .attr("href")
-        .unwrap()
-        .to_string();
+    let next = next_link(&first);
     let second = app.get(&next).await;
     assert_eq!(topic_titles(&second).first().map(String::as_str), Some("Topic 35"));
-    let next = second
-        .html()
-        .select(&scraper::Selector::parse("a[rel=next]").unwrap())
-        .next()
-        .unwrap()
-        .value()
-        .attr("href")
-        .unwrap()
-        .to_string();
+    let next = next_link(&second);
     let third = app.get(&next).await;
     assert_eq!(topic_titles(&third), vec!["Topic 5", "Topic 4", "Topic 3", "Topic 2", "Topic 1"]);
     assert!(!third.body.contains("rel=\"next\""));
