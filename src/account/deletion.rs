@@ -79,6 +79,7 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: ErasureReason) ->
         diesel::delete(oauth_states::table.filter(oauth_states::user_id.eq(user_id))).execute(conn)?;
         diesel::delete(newsletter_events::table.filter(newsletter_events::user_id.eq(user_id))).execute(conn)?;
         diesel::delete(avatars::table.filter(avatars::user_id.eq(user_id))).execute(conn)?;
+        crate::forum::read_state::forget(conn, user_id)?;
         diesel::delete(flags::table.filter(flags::user_id.eq(user_id))).execute(conn)?;
         // What others wrote when flagging their posts is about them too.
         diesel::update(flags::table.filter(flags::post_id.eq_any(&their_posts)))

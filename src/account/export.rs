@@ -28,6 +28,7 @@ type SessionRow = (bool, i64, i64, i64, String, String);
 pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Result<Option<Value>, DbError> {
     let Some(profile) = crate::auth::accounts::profile(conn, user_id)? else { return Ok(None) };
     let newsletter = crate::privacy::consent::newsletter_events(conn, user_id)?;
+    let read = crate::forum::read_state::read_by(conn, user_id)?;
     let flags_filed: Vec<FlagRow> = flags::table
         .filter(flags::user_id.eq(user_id))
         .order(flags::id)
@@ -164,6 +165,14 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
             "refusal_reason": refusal, "created_at": at,
         })).collect::<Vec<_>>(),
         "likes_given": liked.iter().map(|(post_id, at)| json!({"post_id": post_id, "at": at})).collect::<Vec<_>>(),
+        "topics_read": read.topics
+            .iter()
+            .map(|(topic_id, title, up_to, at)| json!({"topic_id": topic_id, "title": title, "read_up_to_post": up_to, "at": at}))
+            .collect::<Vec<_>>(),
+        "categories_marked_read": read.categories
+            .iter()
+            .map(|(category_id, name, at)| json!({"category_id": category_id, "name": name, "marked_read_at": at}))
+            .collect::<Vec<_>>(),
         "third_parties": {
             "categories_shared_with": third_parties,
             "note": if third_parties.is_empty() {

@@ -245,6 +245,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    topic_reads (user_id, topic_id) {
+        user_id -> BigInt,
+        topic_id -> BigInt,
+        last_read_post_number -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    category_reads (user_id, category_id) {
+        user_id -> BigInt,
+        category_id -> BigInt,
+        marked_at -> BigInt,
+    }
+}
+
 diesel::joinable!(flags -> posts (post_id));
 diesel::joinable!(notices -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -257,8 +274,12 @@ diesel::joinable!(posts -> topics (topic_id));
 diesel::joinable!(posts -> users (user_id));
 diesel::joinable!(post_edits -> posts (post_id));
 diesel::joinable!(likes -> posts (post_id));
+diesel::joinable!(topic_reads -> topics (topic_id));
+diesel::joinable!(category_reads -> categories (category_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    topic_reads,
+    category_reads,
     users,
     sessions,
     categories,

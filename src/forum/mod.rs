@@ -1,8 +1,10 @@
-//! The forum itself: categories, topics, posts, likes, search.
+//! The forum itself: categories, topics, posts, likes, search, what each member has read.
 
 pub mod domain;
 pub mod latest;
 pub mod queries;
+pub mod read_lists;
+pub mod read_state;
 pub mod reading;
 pub mod routes;
 pub mod search;

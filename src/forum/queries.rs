@@ -307,6 +307,7 @@ pub fn create_topic(
                 held: post.held,
             })
             .execute(conn)?;
+        crate::forum::read_state::read_own_post(conn, post.user_id, topic_id, 1)?;
         diesel::update(categories::table.find(category_id))
             .set((
                 categories::topic_count.eq(categories::topic_count + 1),
@@ -360,6 +361,7 @@ pub fn create_reply(conn: &mut DbConn, topic_id: i64, post: NewPost<'_>) -> Resu
                 held: post.held,
             })
             .execute(conn)?;
+        crate::forum::read_state::read_own_post(conn, post.user_id, topic_id, post_number)?;
         diesel::update(categories::table.find(category_id))
             .set(categories::post_count.eq(categories::post_count + 1))
             .execute(conn)?;

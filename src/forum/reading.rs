@@ -8,6 +8,7 @@ use crate::auth::visitor::Visitor;
 use crate::forum::domain::FlagReason;
 use crate::forum::latest::{self, LatestTopic};
 use crate::forum::queries::{self, Category, PostView, TopicCursor, TopicHeader, TopicSummary};
+use crate::forum::read_state::{self, ReadMarks};
 use crate::web::errors::AppError;
 use crate::web::{filters, render, see_other};
 use crate::AppState;
@@ -18,6 +19,7 @@ use crate::forum::routes::{moved_permanently, post_url, topic_url};
 #[template(path = "forum/index.html")]
 struct IndexPage {
     visitor: Visitor,
+    marks: ReadMarks,
     latest: Vec<LatestTopic>,
     more: bool,
     categories: Vec<Category>,
@@ -25,20 +27,34 @@ struct IndexPage {
 
 /// The home page: Latest across every category, and the categories beside it.
 pub(super) async fn index(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
-    let (latest, next, categories) = state
+    let reader = visitor.user_id();
+    let (latest, next, categories, marks) = state
         .db
-        .run(|c| -> Result<_, AppError> {
+        .run(move |c| -> Result<_, AppError> {
             let (latest, next) = latest::latest_topics(c, None)?;
-            Ok((latest, next, queries::list_categories(c)?))
+            let marks = marks_for(c, reader, latest.iter().map(|t| t.id))?;
+            Ok((latest, next, queries::list_categories(c)?, marks))
         })
         .await?;
-    render(&IndexPage { visitor, latest, more: next.is_some(), categories })
+    render(&IndexPage { visitor, marks, latest, more: next.is_some(), categories })
+}
+
+/// The signed-in reader's marks (unread counts, new topics) for a page of a list.
+pub(super) fn marks_for(
+    c: &mut crate::db::DbConn,
+    reader: Option<i64>,
+    topic_ids: impl IntoIterator<Item = i64>,
+) -> Result<ReadMarks, AppError> {
+    let Some(user_id) = reader else { return Ok(ReadMarks::default()) };
+    let ids: Vec<i64> = topic_ids.into_iter().collect();
+    Ok(read_state::marks(c, user_id, &ids)?)
 }
 
 #[derive(Template)]
 #[template(path = "forum/latest.html")]
 struct LatestPage {
     visitor: Visitor,
+    marks: ReadMarks,
     topics: Vec<LatestTopic>,
     next_page: Option<String>,
     is_first_page: bool,
@@ -56,18 +72,27 @@ pub(super) async fn latest_page(
             Some(TopicCursor::parse(raw).ok_or_else(|| AppError::BadRequest("That page link is malformed.".into()))?)
         }
     };
-    let (topics, next) = state.db.run(move |c| latest::latest_topics(c, after)).await?;
+    let reader = visitor.user_id();
+    let (topics, next, marks) = state
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let (topics, next) = latest::latest_topics(c, after)?;
+            let marks = marks_for(c, reader, topics.iter().map(|t| t.id))?;
+            Ok((topics, next, marks))
+        })
+        .await?;
     if after.is_some() && topics.is_empty() {
         return Err(AppError::NotFound);
     }
     let next_page = next.map(|cursor| format!("/latest?after={}", cursor.encode()));
-    render(&LatestPage { visitor, topics, next_page, is_first_page: after.is_none() })
+    render(&LatestPage { visitor, marks, topics, next_page, is_first_page: after.is_none() })
 }
 
 #[derive(Template)]
 #[template(path = "forum/category.html")]
 struct CategoryPage {
     visitor: Visitor,
+    marks: ReadMarks,
     category: Category,
     pinned: Vec<TopicSummary>,
     topics: Vec<TopicSummary>,
@@ -102,13 +127,15 @@ pub(super) async fn category(
             Some(TopicCursor::parse(raw).ok_or_else(|| AppError::BadRequest("That page link is malformed.".into()))?)
         }
     };
-    let (category, pinned, topics, next) = state
+    let reader = visitor.user_id();
+    let (category, pinned, topics, next, marks) = state
         .db
         .run(move |c| -> Result<_, AppError> {
             let category = queries::find_category(c, id)?.ok_or(AppError::NotFound)?;
             let (topics, next) = queries::list_topics(c, id, after)?;
             let pinned = if after.is_none() { queries::pinned_topics(c, id)? } else { Vec::new() };
-            Ok((category, pinned, topics, next))
+            let marks = marks_for(c, reader, pinned.iter().chain(&topics).map(|t| t.id))?;
+            Ok((category, pinned, topics, next, marks))
         })
         .await?;
     if category.slug != slug {
@@ -119,7 +146,7 @@ pub(super) async fn category(
         return Err(AppError::NotFound);
     }
     let next_page = next.map(|cursor| format!("/c/{}/{}?after={}", category.id, category.slug, cursor.encode()));
-    render(&CategoryPage { visitor, category, pinned, topics, next_page, is_first_page: after.is_none() })
+    render(&CategoryPage { visitor, marks, category, pinned, topics, next_page, is_first_page: after.is_none() })
 }
 
 #[derive(Template)]
@@ -128,6 +155,8 @@ struct TopicPage {
     visitor: Visitor,
     topic: TopicHeader,
     posts: Vec<PostView>,
+    /// The first post on this page the member had not read before, marked on the page.
+    first_unread: Option<i64>,
     page: i64,
     pages: i64,
 }
@@ -148,6 +177,10 @@ impl TopicPage {
         pages.sort_unstable();
         pages.dedup();
         pages
+    }
+
+    fn is_first_unread(&self, number: impl std::borrow::Borrow<i64>) -> bool {
+        self.first_unread == Some(*number.borrow())
     }
 
     fn is_current(&self, page: impl std::borrow::Borrow<i64>) -> bool {
@@ -206,7 +239,7 @@ pub(super) async fn topic(
     let viewer = visitor.user_id();
     let may_see_held = visitor.is_staff();
     let first = (page - 1) * queries::POSTS_PER_PAGE + 1;
-    let (topic, posts) = state
+    let (topic, posts, first_unread) = state
         .db
         .run(move |c| -> Result<_, AppError> {
             let topic = queries::find_topic(c, id)?.ok_or(AppError::NotFound)?;
@@ -217,7 +250,14 @@ pub(super) async fn topic(
                 return Err(AppError::NotFound);
             }
             let posts = queries::page_of_posts(c, id, first, viewer)?;
-            Ok((topic, posts))
+            // A member's position moves to the last post on the page they opened.
+            let mut first_unread = None;
+            if let (Some(user_id), Some(last)) = (viewer, posts.last().map(|p| p.post_number)) {
+                let before = read_state::advance(c, user_id, id, last)?;
+                let from = before.map_or(1, |read| read + 1);
+                first_unread = posts.iter().map(|p| p.post_number).find(|n| *n >= from && before.is_some());
+            }
+            Ok((topic, posts, first_unread))
         })
         .await?;
     if topic.slug != slug {
@@ -228,7 +268,25 @@ pub(super) async fn topic(
         return Ok(moved_permanently(&target));
     }
     let pages = page_count(topic.post_count);
-    render(&TopicPage { visitor, topic, posts, page, pages })
+    render(&TopicPage { visitor, topic, posts, first_unread, page, pages })
+}
+
+/// `/t/{id}/{slug}/unread`: the first post the member has not read (the topic's start
+/// for a topic they never opened, and for visitors; the last post when all is read).
+pub(super) async fn first_unread(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(i64, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, _) = path.into_inner();
+    let topic = visible_topic(&state, &visitor, id).await?;
+    let reader = visitor.user_id();
+    let read = match reader {
+        Some(user_id) => state.db.run(move |c| read_state::position(c, user_id, id)).await?,
+        None => None,
+    };
+    let target = read.map_or(1, |read| (read + 1).min(topic.post_count.max(1)));
+    Ok(see_other(&post_url(topic.id, &topic.slug, target)))
 }
 
 pub(super) async fn post_permalink(

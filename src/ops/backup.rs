@@ -32,6 +32,8 @@ const TABLES: &[&str] = &[
     "posts",
     "post_edits",
     "likes",
+    "topic_reads",
+    "category_reads",
     "sessions",
     "avatars",
     "oauth_states",

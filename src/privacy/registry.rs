@@ -110,6 +110,15 @@ pub const REGISTRY: &[Column] = &[
     personal("post_edits", "previous_markdown", true, RowDeleted),
     personal("post_edits", "edited_at", true, RowDeleted),
     personal("post_edits", "edited_from_ip", true, RowDeleted),
+    // How far the member has read each topic (they read; the forum remembers where).
+    personal("topic_reads", "user_id", false, RowDeleted),
+    personal("topic_reads", "topic_id", true, RowDeleted),
+    personal("topic_reads", "last_read_post_number", true, RowDeleted),
+    personal("topic_reads", "updated_at", true, RowDeleted),
+    // When the member marked a category read ("mark all as read").
+    personal("category_reads", "user_id", false, RowDeleted),
+    personal("category_reads", "category_id", true, RowDeleted),
+    personal("category_reads", "marked_at", true, RowDeleted),
     personal("likes", "post_id", true, RowDeleted),
     personal("likes", "user_id", false, RowDeleted),
     personal("likes", "created_at", true, RowDeleted),

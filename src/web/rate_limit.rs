@@ -46,10 +46,12 @@ pub enum Limit {
     EmailChangePerMember,
     /// Searches from one IP address (each one reads an index; a flood must not starve pages).
     SearchPerIp,
+    /// "Mark all as read" by one member (each one rewrites their positions in a category).
+    MarkReadPerMember,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 15] = [
+    pub const ALL: [Limit; 16] = [
         Limit::LoginPerIp,
         Limit::LoginPerAccount,
         Limit::RegisterPerIp,
@@ -65,6 +67,7 @@ impl Limit {
         Limit::GithubStartPerIp,
         Limit::EmailChangePerMember,
         Limit::SearchPerIp,
+        Limit::MarkReadPerMember,
     ];
 
     pub fn name(self) -> &'static str {
@@ -84,6 +87,7 @@ impl Limit {
             Limit::GithubStartPerIp => "github_start_per_ip",
             Limit::EmailChangePerMember => "email_change_per_member",
             Limit::SearchPerIp => "search_per_ip",
+            Limit::MarkReadPerMember => "mark_read_per_member",
         }
     }
 
@@ -105,6 +109,7 @@ impl Limit {
             Limit::GithubStartPerIp => (30, 600),
             Limit::EmailChangePerMember => (5, 3600),
             Limit::SearchPerIp => (60, 60),
+            Limit::MarkReadPerMember => (30, 600),
         };
         Rate { hits, seconds }
     }

@@ -321,6 +321,39 @@ test('8. a visitor searches from the header, narrows to titles, and opens a resu
   await context.close();
 });
 
+test('9. a member searches, opens a result, and later lands on the first reply they have not read', async () => {
+  const { context, page } = newcomer;
+  await page.goto(forum.origin + '/');
+  await page.getByRole('search').first().getByLabel('Search').fill('"post number 23"');
+  await page.getByRole('search').first().getByRole('button', { name: 'Search' }).click();
+  await page.locator('.search-results .result-title').click();
+  await page.waitForURL(/\?page=2#post-23$/);
+
+  // Later, two replies arrive while the member is away.
+  const id = longTopic.split('/')[2];
+  for (const n of [25, 26]) await seeder.request(`/t/${id}/reply`, { body: `Post number ${n}` });
+
+  await page.goto(forum.origin + '/');
+  const row = page.getByRole('region', { name: 'Latest' }).getByRole('row').filter({ hasText: 'A long conversation' });
+  assert.equal(await row.locator('.new-posts').innerText(), '2 new');
+  await forum.check(page, 'j9-home-unread');
+  await page.getByRole('link', { name: 'Unread' }).click();
+  await page.waitForURL(/\/unread$/);
+  assert.deepEqual(await page.locator('table.latest tbody td:first-child > a:first-child').allInnerTexts(), ['A long conversation']);
+  await forum.check(page, 'j9-unread');
+  await phoneShot(context, '/unread', 'j9-unread');
+  await page.getByRole('link', { name: 'A long conversation' }).click();
+  await page.waitForURL(/\?page=2#post-25$/);
+  assert.equal(await page.locator('article.first-unread').getAttribute('id'), 'post-25');
+  assert.equal(await page.locator('#post-25 .unread-marker').innerText(), 'New since you last read');
+  await forum.check(page, 'j9-first-unread');
+
+  await page.goto(forum.origin + '/unread');
+  assert.match(await page.locator('.empty-list').innerText(), /^Nothing unread/);
+  await page.getByRole('button', { name: 'Mark everything read' }).click();
+  await page.waitForURL(/\/unread$/);
+});
+
 test('every page was valid HTML and nothing came from another origin', () => {
   assert.deepEqual(forum.thirdParty, []);
   assert.ok(forum.pagesChecked > 20, `pages checked: ${forum.pagesChecked}`);
