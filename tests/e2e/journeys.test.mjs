@@ -322,8 +322,13 @@ test('8. a visitor searches from the header, narrows to titles, and opens a resu
 });
 
 test('9. a member searches, opens a result, and later lands on the first reply they have not read', async () => {
-  const { context, page } = newcomer;
-  await page.goto(forum.origin + '/');
+  await new HttpMember(forum).register('reader');
+  const { context, page } = await forum.browserContext();
+  await page.goto(forum.origin + '/login');
+  await page.getByLabel('Username or e-mail address').fill('reader');
+  await page.getByLabel('Password').fill('reader-long-password');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(forum.origin + '/');
   await page.getByRole('search').first().getByLabel('Search').fill('"post number 23"');
   await page.getByRole('search').first().getByRole('button', { name: 'Search' }).click();
   await page.locator('.search-results .result-title').click();
@@ -352,6 +357,7 @@ test('9. a member searches, opens a result, and later lands on the first reply t
   assert.match(await page.locator('.empty-list').innerText(), /^Nothing unread/);
   await page.getByRole('button', { name: 'Mark everything read' }).click();
   await page.waitForURL(/\/unread$/);
+  await context.close();
 });
 
 test('every page was valid HTML and nothing came from another origin', () => {
