@@ -3,6 +3,7 @@
 pub mod account;
 pub mod auth;
 pub mod config;
+pub mod conversation;
 pub mod db;
 pub mod forum;
 pub mod mail;
@@ -120,6 +121,7 @@ impl App {
                     .configure(forum::routes::routes)
                     .configure(auth::routes::routes)
                     .configure(auth::github::routes::routes)
+                    .configure(conversation::profiles::routes)
                     .configure(moderation::routes)
                     .configure(moderation::review::routes)
                     // Before the policy's /privacy/{version}.

@@ -14,14 +14,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("privacy", &["db", "mail", "web"]),
     ("auth", &["db", "mail", "text", "web", "privacy"]),
     ("forum", &["db", "mail", "text", "web", "privacy", "auth"]),
-    ("account", &["db", "mail", "text", "web", "privacy", "auth", "forum"]),
+    ("conversation", &["db", "mail", "text", "web", "privacy", "auth", "forum"]),
+    ("account", &["db", "mail", "text", "web", "privacy", "auth", "forum", "conversation"]),
     // Staff erase an account the way its member would (account::deletion).
-    ("moderation", &["db", "mail", "text", "web", "privacy", "auth", "forum", "account"]),
+    ("moderation", &["db", "mail", "text", "web", "privacy", "auth", "forum", "conversation", "account"]),
     // A restore replays erasures with the member's own deletion.
-    ("ops", &["db", "mail", "text", "web", "privacy", "auth", "forum", "account", "moderation"]),
+    ("ops", &["db", "mail", "text", "web", "privacy", "auth", "forum", "conversation", "account", "moderation"]),
 ];
 
-const AREAS: &[&str] = &["db", "mail", "text", "web", "privacy", "auth", "forum", "account", "moderation", "ops"];
+const AREAS: &[&str] =
+    &["db", "mail", "text", "web", "privacy", "auth", "forum", "conversation", "account", "moderation", "ops"];
 
 fn sources(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {

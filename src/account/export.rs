@@ -122,6 +122,7 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
             "last_name": profile.last_name,
             "role": profile.role,
             "created_at": profile.created_at,
+            "show_name_on_profile": profile.show_name,
             "picture": picture.map(|(content_type, bytes)| json!({
                 "content_type": content_type,
                 "base64": STANDARD.encode(bytes),

@@ -25,6 +25,7 @@ use crate::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/account", web::get().to(account))
         .route("/account/profile", web::post().to(update_profile))
+        .route("/account/profile/visibility", web::post().to(profile_visibility))
         .route("/account/picture/remove", web::post().to(remove_picture))
         .route("/account/password", web::post().to(change_password))
         .route("/account/email", web::post().to(change_email))
@@ -148,6 +149,7 @@ fn notice_for(done: Option<&str>) -> Option<&'static str> {
              then send the link again."
         }
         "newsletter" => "Your newsletter choice is saved.",
+        "visibility" => "Your profile's visibility is saved.",
         "session-ended" => "That session is signed out.",
         _ => return None,
     })
@@ -383,6 +385,24 @@ async fn newsletter(
         crate::privacy::erasure::settle_async(&state, None).await;
     }
     Ok(see_other("/account?done=newsletter"))
+}
+
+#[derive(Deserialize)]
+pub struct VisibilityForm {
+    show_name: Option<String>,
+}
+
+/// Whether the public profile shows the member's first and last name (off until they
+/// turn it on: the policy says names are stored, not published).
+async fn profile_visibility(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    CsrfForm(form): CsrfForm<VisibilityForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = visitor.member()?.user_id;
+    let show = form.show_name.is_some();
+    state.db.run(move |c| store::set_show_name(c, user_id, show)).await?;
+    Ok(see_other("/account?done=visibility"))
 }
 
 async fn end_session(

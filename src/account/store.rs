@@ -155,6 +155,10 @@ pub fn update_profile(
                 users::last_name.eq(last_name),
             ))
             .execute(conn)?;
+        if old_key != key {
+            // The generated picture shows the name's first letter.
+            crate::auth::accounts::picture_changed(conn, user_id)?;
+        }
         Ok(())
     });
     match result {
@@ -163,11 +167,17 @@ pub fn update_profile(
     }
 }
 
+pub fn set_show_name(conn: &mut DbConn, user_id: i64, show: bool) -> Result<(), DbError> {
+    diesel::update(users::table.find(user_id)).set(users::show_name.eq(show)).execute(conn)?;
+    Ok(())
+}
+
 /// Removes the stored picture; the member gets the generated one.
 pub fn remove_picture(conn: &mut DbConn, user_id: i64) -> Result<(), DbError> {
     let now = now();
     conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
         if diesel::delete(avatars::table.find(user_id)).execute(conn)? > 0 {
+            crate::auth::accounts::picture_changed(conn, user_id)?;
             record_erasure!(conn, user_id, "avatar", "removed by member", now)?;
         }
         Ok(())

@@ -109,6 +109,15 @@ pub fn register(conn: &mut DbConn, account: NewAccount<'_>) -> Result<i64, Regis
     }
 }
 
+/// Gives the member's picture a new URL (`/avatars/{id}?v={version}`), so browsers,
+/// which keep each version for a year, fetch the new one.
+pub fn picture_changed(conn: &mut DbConn, user_id: i64) -> Result<(), diesel::result::Error> {
+    diesel::update(users::table.find(user_id))
+        .set(users::avatar_version.eq(users::avatar_version + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Whether an account has this username (`key` is its lower-case form).
 pub fn username_taken(conn: &mut DbConn, key: &str) -> Result<bool, DbError> {
     Ok(diesel::select(diesel::dsl::exists(users::table.filter(users::username_key.eq(key)))).get_result(conn)?)
@@ -152,6 +161,8 @@ pub struct Profile {
     pub policy_accepted_at: Option<i64>,
     pub newsletter: bool,
     pub role: String,
+    /// "Show my name on my profile".
+    pub show_name: bool,
 }
 
 impl Profile {
@@ -179,6 +190,7 @@ pub fn profile(conn: &mut DbConn, user_id: i64) -> Result<Option<Profile>, DbErr
             users::policy_accepted_at,
             users::newsletter,
             users::role,
+            users::show_name,
         ))
         .first(conn)
         .optional()?)

@@ -21,6 +21,8 @@ diesel::table! {
         banned -> Bool,
         suspended_until -> Nullable<BigInt>,
         suspension_reason -> Nullable<Text>,
+        show_name -> Bool,
+        avatar_version -> BigInt,
     }
 }
 

@@ -9,4 +9,5 @@ pub mod reading;
 pub mod routes;
 pub mod search;
 pub mod search_page;
+pub mod search_rank;
 pub mod writing;

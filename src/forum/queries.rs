@@ -190,6 +190,8 @@ pub struct PostView {
     pub post_number: i64,
     pub user_id: i64,
     pub author: String,
+    /// The author's picture version, for `/avatars/{id}?v=`.
+    pub avatar_version: i64,
     pub body_html: String,
     pub created_at: i64,
     pub edited_at: Option<i64>,
@@ -223,6 +225,7 @@ pub fn page_of_posts(
             posts::post_number,
             posts::user_id,
             users::username,
+            users::avatar_version,
             posts::body_html,
             posts::created_at,
             posts::edited_at,

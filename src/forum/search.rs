@@ -254,50 +254,7 @@ pub fn search(conn: &mut DbConn, search: &Search) -> Result<Results, DbError> {
     let page = search.page.clamp(1, MAX_PAGE);
     let offset = (page - 1) * RESULTS_PER_PAGE;
     let mut hits: Vec<Hit> = match conn {
-        DbConn::Sqlite(c) => {
-            let order = match search.order {
-                Order::BestMatch => "m.score, p.id DESC",
-                Order::Newest => "p.id DESC",
-            };
-            // bm25 needs a phrase's frequency across the whole index, which FTS5 finds by
-            // reading every position list of its words (0.65 s for two common words at a
-            // million posts): a search with a phrase ranks its matches newest first.
-            let score = if search.terms.phrases.is_empty() { "bm25(post_search, 4.0, 1.0)" } else { "0" };
-            let sql = format!(
-                "SELECT {COLUMNS}, '' AS excerpt FROM ( \
-                     SELECT s.rowid AS id, {score} AS score FROM post_search s \
-                     JOIN posts p ON p.id = s.rowid JOIN topics t ON t.id = p.topic_id JOIN users u ON u.id = p.user_id \
-                     WHERE post_search MATCH ?{} ORDER BY s.rowid DESC LIMIT {CANDIDATES}) m \
-                 JOIN posts p ON p.id = m.id {JOINS} ORDER BY {order} LIMIT ? OFFSET ?",
-                filters.sql
-            );
-            let fts = search.terms.fts5(search.titles_only);
-            let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>().bind::<Text, _>(fts.clone());
-            for value in &filters.ints {
-                query = query.bind::<BigInt, _>(*value);
-            }
-            if let Some(author) = &filters.author {
-                query = query.bind::<Text, _>(author.clone());
-            }
-            let mut hits: Vec<Hit> = query.bind::<BigInt, _>(RESULTS_PER_PAGE + 1).bind::<BigInt, _>(offset).load(c)?;
-            if !hits.is_empty() {
-                // Ids are the database's own integers, never the visitor's text.
-                let ids: Vec<String> = hits.iter().map(|h| h.post_id.to_string()).collect();
-                let excerpts: Vec<Excerpt> = diesel::sql_query(format!(
-                    "SELECT rowid AS post_id, snippet(post_search, 1, char(2), char(3), '…', 24) AS excerpt \
-                     FROM post_search WHERE post_search MATCH ? AND rowid IN ({})",
-                    ids.join(", ")
-                ))
-                .bind::<Text, _>(fts)
-                .load(c)?;
-                for hit in &mut hits {
-                    if let Some(found) = excerpts.iter().find(|e| e.post_id == hit.post_id) {
-                        hit.excerpt = found.excerpt.clone();
-                    }
-                }
-            }
-            hits
-        }
+        DbConn::Sqlite(c) => sqlite_page(c, search, &filters, offset)?,
         DbConn::Postgres(c) => {
             let matches = if search.titles_only {
                 "to_tsvector('english', t.title) @@ q.query AND p.post_number = 1"
@@ -338,6 +295,139 @@ pub fn search(conn: &mut DbConn, search: &Search) -> Result<Results, DbError> {
     let more = hits.len() as i64 > RESULTS_PER_PAGE && page < MAX_PAGE;
     hits.truncate(RESULTS_PER_PAGE as usize);
     Ok(Results { hits, more })
+}
+
+/// Binds the MATCH text, then the filters' values, to one of the SQLite statements.
+fn sqlite_query(
+    sql: String,
+    fts: &str,
+    filters: &Filters,
+) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::sqlite::Sqlite, diesel::query_builder::SqlQuery> {
+    let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>().bind::<Text, _>(fts.to_string());
+    for value in &filters.ints {
+        query = query.bind::<BigInt, _>(*value);
+    }
+    if let Some(author) = &filters.author {
+        query = query.bind::<Text, _>(author.clone());
+    }
+    query
+}
+
+#[derive(QueryableByName)]
+struct SqliteCandidate {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Text)]
+    body: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// How many of the newest posts are sampled to tell a common word from a rare one.
+const COMMONNESS_SAMPLE: i64 = 20_000;
+
+/// One page of SQLite matches. Newest first is one statement; best match reads the
+/// newest [`CANDIDATES`] matches' text, ranks them in `search_rank`, and loads the page.
+fn sqlite_page(
+    c: &mut diesel::SqliteConnection,
+    search: &Search,
+    filters: &Filters,
+    offset: i64,
+) -> Result<Vec<Hit>, DbError> {
+    let fts = search.terms.fts5(search.titles_only);
+    let mut hits: Vec<Hit> = match search.order {
+        Order::Newest => sqlite_query(
+            format!(
+                "SELECT {COLUMNS}, '' AS excerpt FROM post_search s JOIN posts p ON p.id = s.rowid {JOINS} \
+                 WHERE post_search MATCH ?{} ORDER BY s.rowid DESC LIMIT ? OFFSET ?",
+                filters.sql
+            ),
+            &fts,
+            filters,
+        )
+        .bind::<BigInt, _>(RESULTS_PER_PAGE + 1)
+        .bind::<BigInt, _>(offset)
+        .load(c)?,
+        Order::BestMatch => {
+            let candidates: Vec<SqliteCandidate> = sqlite_query(
+                format!(
+                    "SELECT p.id AS id, t.title AS title, p.body_markdown AS body FROM post_search s \
+                     JOIN posts p ON p.id = s.rowid {JOINS} \
+                     WHERE post_search MATCH ?{} ORDER BY s.rowid DESC LIMIT {CANDIDATES}",
+                    filters.sql
+                ),
+                &fts,
+                filters,
+            )
+            .load(c)?;
+            let terms = crate::forum::search_rank::terms_of(&search.terms);
+            let commonness = if terms.len() > 1 { Some(sqlite_commonness(c, search)?) } else { None };
+            let candidates: Vec<_> = candidates
+                .into_iter()
+                .map(|c| crate::forum::search_rank::Candidate { id: c.id, title: c.title, body: c.body })
+                .collect();
+            let ranked = crate::forum::search_rank::rank(&terms, commonness.as_ref(), &candidates);
+            let page: Vec<i64> = ranked.into_iter().skip(offset as usize).take(RESULTS_PER_PAGE as usize + 1).collect();
+            if page.is_empty() {
+                return Ok(Vec::new());
+            }
+            // Ids are the database's own integers, never the visitor's text.
+            let ids: Vec<String> = page.iter().map(i64::to_string).collect();
+            let mut hits: Vec<Hit> = diesel::sql_query(format!(
+                "SELECT {COLUMNS}, '' AS excerpt FROM posts p {JOINS} WHERE p.id IN ({})",
+                ids.join(", ")
+            ))
+            .load(c)?;
+            hits.sort_by_key(|hit| page.iter().position(|id| *id == hit.post_id));
+            hits
+        }
+    };
+    if !hits.is_empty() {
+        let ids: Vec<String> = hits.iter().map(|h| h.post_id.to_string()).collect();
+        let excerpts: Vec<Excerpt> = diesel::sql_query(format!(
+            "SELECT rowid AS post_id, snippet(post_search, 1, char(2), char(3), '…', 24) AS excerpt \
+             FROM post_search WHERE post_search MATCH ? AND rowid IN ({})",
+            ids.join(", ")
+        ))
+        .bind::<Text, _>(fts)
+        .load(c)?;
+        for hit in &mut hits {
+            if let Some(found) = excerpts.iter().find(|e| e.post_id == hit.post_id) {
+                hit.excerpt = found.excerpt.clone();
+            }
+        }
+    }
+    Ok(hits)
+}
+
+/// In how many of the newest [`COMMONNESS_SAMPLE`] posts each word and phrase appears:
+/// a bounded read of each one's list, from its newest end.
+fn sqlite_commonness(
+    c: &mut diesel::SqliteConnection,
+    search: &Search,
+) -> Result<crate::forum::search_rank::Commonness, DbError> {
+    let newest: Count = diesel::sql_query("SELECT COALESCE(MAX(id), 0) AS n FROM posts").get_result(c)?;
+    let since = newest.n - COMMONNESS_SAMPLE;
+    let one = |terms: Terms| terms.fts5(search.titles_only);
+    let mut queries: Vec<String> =
+        search.terms.words.iter().map(|w| one(Terms { words: vec![w.clone()], ..Terms::default() })).collect();
+    queries.extend(search.terms.phrases.iter().map(|p| one(Terms { phrases: vec![p.clone()], ..Terms::default() })));
+    let mut counts = Vec::with_capacity(queries.len());
+    for query in queries {
+        let count: Count =
+            diesel::sql_query("SELECT COUNT(*) AS n FROM post_search WHERE post_search MATCH ? AND rowid > ?")
+                .bind::<Text, _>(query)
+                .bind::<BigInt, _>(since)
+                .get_result(c)?;
+        counts.push(count.n);
+    }
+    Ok(crate::forum::search_rank::Commonness { sample: COMMONNESS_SAMPLE.min(newest.n), counts })
 }
 
 #[cfg(test)]

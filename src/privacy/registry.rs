@@ -58,6 +58,8 @@ pub const REGISTRY: &[Column] = &[
     personal("users", "banned", true, RowDeleted),
     personal("users", "suspended_until", true, RowDeleted),
     personal("users", "suspension_reason", true, RowDeleted),
+    personal("users", "show_name", true, RowDeleted), // "show my name on my profile"
+    not_personal("users", "avatar_version"),          // a counter that changes the picture's URL
     // Sign-in sessions.
     not_personal("sessions", "id"),
     personal("sessions", "token_hash", false, RowDeleted), // a hash of a secret: useless to the member

@@ -84,6 +84,34 @@ pub fn render_trusted(markdown: &str) -> String {
     SANITIZER.clean(&unsafe_html).to_string()
 }
 
+/// The words of a post without its Markdown, cut after about `max_chars` characters at
+/// a word's end (with "…" when cut): for lists that show the start of a post.
+pub fn excerpt(markdown: &str, max_chars: usize) -> String {
+    let mut text = String::new();
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Text(t) | Event::Code(t) => {
+                if !text.is_empty() && !text.ends_with(' ') {
+                    text.push(' ');
+                }
+                text.push_str(t.trim());
+            }
+            Event::SoftBreak | Event::HardBreak | Event::End(_) if !text.ends_with(' ') => text.push(' '),
+            _ => {}
+        }
+        if text.chars().count() > max_chars {
+            break;
+        }
+    }
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= max_chars {
+        return text;
+    }
+    let cut: String = text.chars().take(max_chars).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{cut}…")
+}
+
 /// The links in rendered, sanitised HTML: every `<a` element, whatever the order of
 /// its attributes (raw HTML in a post may put `href` anywhere).
 pub fn count_links(html: &str) -> usize {
@@ -108,6 +136,13 @@ mod tests {
         assert!(!html.contains("<script"));
         assert!(!html.contains("onclick"));
         assert!(!html.contains("href=\"javascript"), "{html}");
+    }
+
+    #[test]
+    fn excerpts_drop_markup_and_cut_at_a_word() {
+        assert_eq!(excerpt("**Hello** `world`\n\n> quoted", 100), "Hello world quoted");
+        assert_eq!(excerpt("one two three four", 9), "one two…");
+        assert_eq!(excerpt("", 10), "");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod moderation;
 mod policy_truth;
 mod posting;
 mod privacy;
+mod profiles;
 mod read_state;
 mod reading;
 mod restores;

@@ -30,8 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/account/github/link", web::post().to(start_link))
         .route("/account/github/reimport", web::post().to(start_reimport))
         .route("/account/github/unlink", web::post().to(unlink))
-        .route("/account/github/reauth", web::post().to(start_reauth))
-        .route("/avatars/{user_id}", web::get().to(avatar));
+        .route("/account/github/reauth", web::post().to(start_reauth));
 }
 
 pub(super) fn github(state: &AppState) -> Result<&GithubClient, AppError> {
@@ -324,33 +323,6 @@ async fn sign_in(
     let mut response = see_other("/auth/github/finish");
     response.add_cookie(&cookie(state, SIGNUP_COOKIE, token, store::SIGNUP_LIFETIME_SECONDS))?;
     Ok(response)
-}
-
-/// `/avatars/{id}`: the stored picture, or a generated one with the member's initial.
-async fn avatar(state: web::Data<AppState>, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let user_id = path.into_inner();
-    let (username, picture) = state.db.run(move |c| store::avatar_of(c, user_id)).await?.ok_or(AppError::NotFound)?;
-    let response = match picture {
-        Some((content_type, bytes)) => HttpResponse::Ok()
-            .content_type(content_type)
-            .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-            .body(bytes),
-        None => HttpResponse::Ok()
-            .content_type("image/svg+xml")
-            .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-            .body(default_avatar(&username)),
-    };
-    Ok(response)
-}
-
-/// A coloured square with the username's first letter; usernames are ASCII letters,
-/// digits, `_` and `-`, so the letter needs no escaping.
-pub fn default_avatar(username: &str) -> String {
-    let initial = username.chars().find(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).unwrap_or('?');
-    let hue = username.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % 360;
-    format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><rect width="64" height="64" fill="hsl({hue},45%,40%)"/><text x="32" y="43" font-family="sans-serif" font-size="30" fill="#fff" text-anchor="middle">{initial}</text></svg>"##
-    )
 }
 
 async fn unlink(

@@ -325,6 +325,7 @@ pub fn reimport(
             ))
             .execute(conn)?;
         diesel::delete(avatars::table.find(user_id)).execute(conn)?;
+        crate::auth::accounts::picture_changed(conn, user_id)?;
         if let Some(avatar) = avatar {
             diesel::insert_into(avatars::table)
                 .values((
@@ -338,18 +339,4 @@ pub fn reimport(
         Ok(())
     })?;
     Ok(())
-}
-
-/// A stored picture: its content type and bytes.
-pub type Picture = (String, Vec<u8>);
-
-/// A member's username and stored picture, if any, for `/avatars/{id}`.
-pub fn avatar_of(conn: &mut DbConn, user_id: i64) -> Result<Option<(String, Option<Picture>)>, DbError> {
-    let found = users::table
-        .left_join(avatars::table)
-        .filter(users::id.eq(user_id))
-        .select((users::username, avatars::content_type.nullable(), avatars::image.nullable()))
-        .first::<(String, Option<String>, Option<Vec<u8>>)>(conn)
-        .optional()?;
-    Ok(found.map(|(username, content_type, image)| (username, content_type.zip(image))))
 }

@@ -1,0 +1,5 @@
+//! Members talking to each other: public profiles and pictures (and, as they come,
+//! notifications, mentions, quotes and watching).
+
+pub mod profiles;
+pub mod profiles_store;
