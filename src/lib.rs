@@ -132,7 +132,7 @@ impl App {
                     .configure(account::export::routes)
                     .configure(account::deletion::routes)
                     .configure(account::newsletter::routes)
-                    .configure(account::notices::routes)
+                    .configure(conversation::notifications::routes)
                     .default_service(aweb::to(web::not_found))
             })
             // On SIGTERM or SIGINT: stop accepting, let requests in flight finish within

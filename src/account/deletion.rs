@@ -12,8 +12,8 @@ use crate::auth::forms::CsrfForm;
 use crate::auth::sessions::{self, SessionUser};
 use crate::auth::visitor::Visitor;
 use crate::db::schema::{
-    audit_log, avatars, email_tokens, flags, github_signups, likes, newsletter_events, notices, oauth_states,
-    post_edits, posts, privacy_requests, topics, users,
+    audit_log, avatars, email_tokens, flags, github_signups, likes, newsletter_events, oauth_states, post_edits,
+    post_mentions, posts, privacy_requests, topics, users,
 };
 use crate::db::{now, DbConn, DbError};
 use crate::privacy::mails;
@@ -67,6 +67,8 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: ErasureReason) ->
         diesel::update(topics::table.filter(topics::user_id.eq(user_id)))
             .set(topics::user_id.eq(anonymous))
             .execute(conn)?;
+        // Posts that mention or quote them are rendered again once they are gone.
+        let referring = crate::forum::mentions::referring(conn, user_id)?;
         // Their edit history (earlier wording, IPs) goes.
         diesel::delete(post_edits::table.filter(post_edits::user_id.eq(user_id))).execute(conn)?;
 
@@ -85,7 +87,8 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: ErasureReason) ->
         diesel::update(flags::table.filter(flags::post_id.eq_any(&their_posts)))
             .set(flags::details.eq(""))
             .execute(conn)?;
-        diesel::delete(notices::table.filter(notices::user_id.eq(user_id))).execute(conn)?;
+        crate::forum::notifications::forget(conn, user_id)?;
+        diesel::delete(post_mentions::table.filter(post_mentions::user_id.eq(user_id))).execute(conn)?;
         // Staff records about them, their posts, topics and requests keep only the ids.
         let their_request_ids: Vec<i64> = privacy_requests::table
             .filter(privacy_requests::user_id.eq(Some(user_id)))
@@ -117,6 +120,7 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: ErasureReason) ->
             .execute(conn)?;
         record_erasure!(conn, user_id, "account", reason, now)?;
         diesel::delete(users::table.find(user_id)).execute(conn)?;
+        crate::forum::mentions::render_again(conn, &referring)?;
         Ok(Some(Deleted { username, email }))
     })?)
 }

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use crate::auth::visitor::Visitor;
-use crate::db::schema::{avatars, flags, likes, notices, post_edits, posts, privacy_requests, sessions, topics, users};
+use crate::db::schema::{avatars, flags, likes, post_edits, posts, privacy_requests, sessions, topics, users};
 use crate::db::{DbConn, DbError};
 use crate::web::errors::AppError;
 use crate::AppState;
@@ -34,11 +34,8 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
         .order(flags::id)
         .select((flags::post_id, flags::reason, flags::details, flags::created_at, flags::resolved_at, flags::outcome))
         .load(conn)?;
-    let notices: Vec<(String, i64)> = notices::table
-        .filter(notices::user_id.eq(user_id))
-        .order(notices::id)
-        .select((notices::message, notices::created_at))
-        .load(conn)?;
+    let notifications = crate::forum::notifications::of_member(conn, user_id)?;
+    let mentioned_in = crate::forum::mentions::referring(conn, user_id)?;
     let requests: Vec<RequestRow> = privacy_requests::table
         // Only requests that belong to the account: filed while signed in, or under an
         // address once it was confirmed as theirs. A typed address proves nothing.
@@ -57,7 +54,7 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
         .find(user_id)
         .select((users::banned, users::suspended_until, users::suspension_reason))
         .first(conn)?;
-    let (flags_filed, notices, requests, standing) = (flags_filed, notices, requests, standing);
+    let (flags_filed, notifications, requests, standing) = (flags_filed, notifications, requests, standing);
     let posts: Vec<PostRow> = posts::table
         .filter(posts::user_id.eq(user_id))
         .order(posts::id)
@@ -160,7 +157,17 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
             "post_id": post_id, "reason": reason, "details": details, "at": at,
             "resolved_at": resolved_at, "outcome": outcome,
         })).collect::<Vec<_>>(),
-        "notices": notices.iter().map(|(message, at)| json!({"message": message, "at": at})).collect::<Vec<_>>(),
+        "notifications": notifications.iter().map(|n| json!({
+            "kind": n.kind.as_str(),
+            "by": n.actor,
+            "topic": n.topic_title,
+            "post_id": n.post_id,
+            "message": n.message,
+            "others": n.others,
+            "at": n.created_at,
+            "read_at": n.read_at,
+        })).collect::<Vec<_>>(),
+        "posts_mentioning_or_quoting_you": mentioned_in,
         "privacy_requests": requests.iter().map(|(email, kind, message, status, refusal, at)| json!({
             "email": email, "kind": kind, "message": message, "status": status,
             "refusal_reason": refusal, "created_at": at,

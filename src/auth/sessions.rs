@@ -112,7 +112,7 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<SessionUser>, DbErr
             (users::created_at, users::email_verified),
             // Counted in the same query: a signed-in page costs one lookup, not two.
             diesel::dsl::sql::<diesel::sql_types::BigInt>(
-                "(SELECT COUNT(*) FROM notices WHERE notices.user_id = users.id AND notices.read_at IS NULL)",
+                "(SELECT COUNT(*) FROM notifications n WHERE n.user_id = users.id AND n.read_at IS NULL)",
             ),
         ))
         .first::<SessionRow>(conn)

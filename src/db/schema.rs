@@ -203,12 +203,24 @@ diesel::table! {
 }
 
 diesel::table! {
-    notices (id) {
+    notifications (id) {
         id -> BigInt,
         user_id -> BigInt,
+        kind -> Text,
+        actor_id -> Nullable<BigInt>,
+        topic_id -> Nullable<BigInt>,
+        post_id -> Nullable<BigInt>,
         message -> Text,
+        others -> BigInt,
         created_at -> BigInt,
         read_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    post_mentions (post_id, user_id) {
+        post_id -> BigInt,
+        user_id -> BigInt,
     }
 }
 
@@ -265,7 +277,7 @@ diesel::table! {
 }
 
 diesel::joinable!(flags -> posts (post_id));
-diesel::joinable!(notices -> users (user_id));
+diesel::joinable!(post_mentions -> posts (post_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(newsletter_events -> users (user_id));
@@ -298,7 +310,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     policy_versions,
     settings,
     flags,
-    notices,
+    notifications,
+    post_mentions,
     audit_log,
     privacy_requests
 );

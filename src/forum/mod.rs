@@ -2,6 +2,8 @@
 
 pub mod domain;
 pub mod latest;
+pub mod mentions;
+pub mod notifications;
 pub mod queries;
 pub mod read_lists;
 pub mod read_state;

@@ -240,6 +240,20 @@ pub fn page_of_posts(
         .load(conn)?)
 }
 
+/// A post others may read, for quoting: its author's name and its Markdown.
+pub fn quotable_post(conn: &mut DbConn, topic_id: i64, number: i64) -> Result<Option<(String, String)>, DbError> {
+    Ok(posts::table
+        .inner_join(users::table)
+        .filter(posts::topic_id.eq(topic_id))
+        .filter(posts::post_number.eq(number))
+        .filter(posts::hidden.eq(false))
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::held.eq(false))
+        .select((users::username, posts::body_markdown))
+        .first(conn)
+        .optional()?)
+}
+
 pub struct NewPost<'a> {
     pub user_id: i64,
     pub markdown: &'a str,
@@ -247,6 +261,8 @@ pub struct NewPost<'a> {
     pub ip: &'a str,
     /// Held for a moderator's review (a new member's first posts, when the forum asks).
     pub held: bool,
+    /// Whom it mentions and quotes: recorded with it, and (unless held) notified.
+    pub refers: &'a crate::forum::mentions::Resolved,
 }
 
 #[derive(Insertable)]
@@ -298,7 +314,7 @@ pub fn create_topic(
             })
             .returning(topics::id)
             .get_result::<i64>(conn)?;
-        diesel::insert_into(posts::table)
+        let post_id = diesel::insert_into(posts::table)
             .values(&PostRow {
                 topic_id,
                 post_number: 1,
@@ -309,8 +325,10 @@ pub fn create_topic(
                 posted_from_ip: post.ip,
                 held: post.held,
             })
-            .execute(conn)?;
+            .returning(posts::id)
+            .get_result::<i64>(conn)?;
         crate::forum::read_state::read_own_post(conn, post.user_id, topic_id, 1)?;
+        post_refers(conn, &post, topic_id, post_id, None)?;
         diesel::update(categories::table.find(category_id))
             .set((
                 categories::topic_count.eq(categories::topic_count + 1),
@@ -319,6 +337,30 @@ pub fn create_topic(
             .execute(conn)?;
         Ok(topic_id)
     })?)
+}
+
+/// A new post's mentions and quotes: recorded with it, and notified in the same
+/// transaction, unless it waits for review (nobody else can read it yet).
+fn post_refers(
+    conn: &mut DbConn,
+    post: &NewPost<'_>,
+    topic_id: i64,
+    post_id: i64,
+    topic_starter: Option<i64>,
+) -> Result<(), diesel::result::Error> {
+    crate::forum::mentions::record(conn, post_id, post.refers)?;
+    if !post.held {
+        let event = crate::forum::notifications::PostEvent {
+            actor: post.user_id,
+            topic_id,
+            post_id,
+            topic_starter,
+            mentioned: &post.refers.mentioned,
+            quoted: &post.refers.quoted,
+        };
+        crate::forum::notifications::post_written(conn, &event)?;
+    }
+    Ok(())
 }
 
 pub enum ReplyOutcome {
@@ -338,21 +380,21 @@ pub fn create_reply(conn: &mut DbConn, topic_id: i64, post: NewPost<'_>) -> Resu
         let claimed = if post.held {
             diesel::update(open_topic)
                 .set(topics::post_count.eq(topics::post_count + 1))
-                .returning((topics::post_count, topics::category_id))
-                .get_result::<(i64, i64)>(conn)
+                .returning((topics::post_count, topics::category_id, topics::user_id))
+                .get_result::<(i64, i64, i64)>(conn)
                 .optional()?
         } else {
             diesel::update(open_topic)
                 .set((topics::post_count.eq(topics::post_count + 1), topics::last_post_at.eq(now)))
-                .returning((topics::post_count, topics::category_id))
-                .get_result::<(i64, i64)>(conn)
+                .returning((topics::post_count, topics::category_id, topics::user_id))
+                .get_result::<(i64, i64, i64)>(conn)
                 .optional()?
         };
-        let Some((post_number, category_id)) = claimed else {
+        let Some((post_number, category_id, starter)) = claimed else {
             let exists = diesel::select(diesel::dsl::exists(topics::table.find(topic_id))).get_result::<bool>(conn)?;
             return Ok(if exists { ReplyOutcome::Locked } else { ReplyOutcome::NoSuchTopic });
         };
-        diesel::insert_into(posts::table)
+        let post_id = diesel::insert_into(posts::table)
             .values(&PostRow {
                 topic_id,
                 post_number,
@@ -363,8 +405,10 @@ pub fn create_reply(conn: &mut DbConn, topic_id: i64, post: NewPost<'_>) -> Resu
                 posted_from_ip: post.ip,
                 held: post.held,
             })
-            .execute(conn)?;
+            .returning(posts::id)
+            .get_result::<i64>(conn)?;
         crate::forum::read_state::read_own_post(conn, post.user_id, topic_id, post_number)?;
+        post_refers(conn, &post, topic_id, post_id, Some(starter))?;
         diesel::update(categories::table.find(category_id))
             .set(categories::post_count.eq(categories::post_count + 1))
             .execute(conn)?;
@@ -459,6 +503,8 @@ pub fn edit_post(conn: &mut DbConn, post_id: i64, edit: NewPost<'_>) -> Result<(
                 posts::edited_at.eq(Some(now)),
             ))
             .execute(conn)?;
+        // An edit links what it now mentions; it notifies nobody (no second ping).
+        crate::forum::mentions::record(conn, post_id, edit.refers)?;
         Ok(())
     })?)
 }
@@ -482,6 +528,9 @@ pub fn set_like(conn: &mut DbConn, post_id: i64, user_id: i64, like: bool) -> Re
             diesel::update(posts::table.find(post_id))
                 .set(posts::like_count.eq(posts::like_count + delta))
                 .execute(conn)?;
+            if like {
+                crate::forum::notifications::liked(conn, user_id, post_id)?;
+            }
         }
         Ok(())
     })?)

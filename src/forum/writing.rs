@@ -10,6 +10,7 @@ use crate::auth::forms::CsrfForm;
 use crate::auth::sessions::SessionUser;
 use crate::auth::visitor::Visitor;
 use crate::forum::domain::{slugify, PostBody, Title};
+use crate::forum::mentions::{self, Resolved};
 use crate::forum::queries::{self, Category, NewPost, ReplyOutcome, TopicHeader};
 use crate::text::markdown;
 use crate::web::client_ip::ClientIp;
@@ -68,8 +69,8 @@ pub(super) async fn create_topic(
         let page = NewTopicPage { visitor, category, title: form.title, body: form.body, errors };
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let html = match checked_html(&state, &member, &body, Writing::Topic).await {
-        Ok(html) => html,
+    let (html, resolved) = match checked_html(&state, &member, &body, Writing::Topic).await {
+        Ok(checked) => checked,
         Err(refusal) => {
             let (title, body) = (form.title, form.body);
             return form_again(refusal, |message| NewTopicPage {
@@ -88,7 +89,7 @@ pub(super) async fn create_topic(
         .db
         .run(move |c| {
             let held = !staff && queries::must_hold(c, user_id, hold_first_posts)?;
-            let post = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip, held };
+            let post = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip, held, refers: &resolved };
             queries::create_topic(c, category_id, title.as_str(), &topic_slug, post)
         })
         .await?;
@@ -110,14 +111,33 @@ pub struct ReplyForm {
     body: String,
 }
 
+#[derive(Deserialize)]
+pub struct ReplyQuery {
+    /// The number of a post to quote.
+    quote: Option<i64>,
+}
+
+/// The reply form, empty, or starting with a quote of one post (the Quote action):
+/// `[quote="alice, post:3, topic:12"]` … `[/quote]`, which renders as "alice wrote:"
+/// linking that post, and tells alice.
 pub(super) async fn reply_form(
     state: web::Data<AppState>,
     visitor: Visitor,
     path: web::Path<i64>,
+    query: web::Query<ReplyQuery>,
 ) -> Result<HttpResponse, AppError> {
     visitor.member()?;
     let topic = visible_topic(&state, &visitor, path.into_inner()).await?;
-    render(&ReplyPage { visitor, topic, body: String::new(), errors: Vec::new() })
+    let body = match query.quote {
+        Some(number) => {
+            let topic_id = topic.id;
+            let quoted = state.db.run(move |c| queries::quotable_post(c, topic_id, number)).await?;
+            let (author, markdown) = quoted.ok_or(AppError::NotFound)?;
+            format!("[quote=\"{author}, post:{number}, topic:{topic_id}\"]\n{}\n[/quote]\n\n", markdown.trim_end())
+        }
+        None => String::new(),
+    };
+    render(&ReplyPage { visitor, topic, body, errors: Vec::new() })
 }
 
 pub(super) async fn reply(
@@ -135,7 +155,7 @@ pub(super) async fn reply(
         Ok(body) => checked_html(&state, &member, &body, Writing::Reply).await.map(|html| (body, html)),
         Err(message) => Err(AppError::BadRequest(message)),
     };
-    let (body, html) = match checked {
+    let (body, (html, resolved)) = match checked {
         Ok(checked) => checked,
         Err(refusal) => {
             let topic = state.db.run(move |c| queries::find_topic(c, topic_id)).await?.ok_or(AppError::NotFound)?;
@@ -148,7 +168,7 @@ pub(super) async fn reply(
         .db
         .run(move |c| -> Result<_, AppError> {
             let held = !staff && queries::must_hold(c, user_id, hold_first_posts)?;
-            let post = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip, held };
+            let post = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip, held, refers: &resolved };
             let number = match queries::create_reply(c, topic_id, post)? {
                 ReplyOutcome::Posted(number) => number,
                 ReplyOutcome::NoSuchTopic => return Err(AppError::NotFound),
@@ -215,7 +235,7 @@ pub(super) async fn edit(
         Ok(body) => checked_html(&state, &member, &body, Writing::Edit).await.map(|html| (body, html)),
         Err(message) => Err(AppError::BadRequest(message)),
     };
-    let (body, html) = match checked {
+    let (body, (html, resolved)) = match checked {
         Ok(checked) => checked,
         Err(refusal) => {
             let body = form.body;
@@ -227,7 +247,8 @@ pub(super) async fn edit(
     state
         .db
         .run(move |c| {
-            let edit = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip, held: false };
+            let edit =
+                NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip, held: false, refers: &resolved };
             queries::edit_post(c, post_id, edit)
         })
         .await?;
@@ -293,13 +314,14 @@ enum Writing {
 
 /// What every post goes through before it is stored: a confirmed address, the rate
 /// limits (tighter in a member's first day), a bounded render off the async workers,
-/// and for new members a cap on links. Returns the post's HTML.
+/// and for new members a cap on links. Returns the post's HTML and whom it mentions
+/// and quotes.
 async fn checked_html(
     state: &AppState,
     member: &SessionUser,
     body: &PostBody,
     writing: Writing,
-) -> Result<String, AppError> {
+) -> Result<(String, Resolved), AppError> {
     if !member.email_confirmed {
         return Err(AppError::Forbidden(
             "Confirm your e-mail address before you post: open the link we sent you \
@@ -315,11 +337,19 @@ async fn checked_html(
             state.rate_limit(Limit::TopicPerNewMember, member.user_id).await?;
         }
     }
+    // Mentions and quotes are resolved now and kept with the post: the HTML links them
+    // by id and post, so later renames break nothing.
     let markdown = body.as_str().to_string();
-    let html = web::block(move || markdown::render(&markdown))
-        .await
-        .map_err(|e| anyhow::anyhow!("rendering worker failed: {e}"))?
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let author = member.user_id;
+    let (html, resolved) = state
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let resolved = mentions::resolve(c, &markdown, author)?;
+            let html = markdown::render_post(&markdown, &resolved.references)
+                .map_err(|e| AppError::BadRequest(e.to_string()))?;
+            Ok((html, resolved))
+        })
+        .await?;
     let links = markdown::count_links(&html);
     let max_links = state.config.new_member_max_links;
     if new_member && links > max_links {
@@ -327,5 +357,5 @@ async fn checked_html(
             "In their first day, members may put at most {max_links} links in a post; this one has {links}."
         )));
     }
-    Ok(html)
+    Ok((html, resolved))
 }

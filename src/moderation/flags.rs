@@ -8,9 +8,10 @@ use serde::Deserialize;
 
 use crate::auth::forms::CsrfForm;
 use crate::auth::visitor::Visitor;
-use crate::db::schema::{flags, notices, posts, topics, users};
+use crate::db::schema::{flags, posts, topics, users};
 use crate::db::{now, DbConn, DbError};
 use crate::forum::domain::FlagReason;
+use crate::forum::notifications::{self, Kind};
 use crate::forum::queries::{self as forum};
 use crate::moderation::audit::{AuditAction, AuditTarget};
 use crate::moderation::{parse_date, required_reason, DecisionForm, ModError};
@@ -266,14 +267,9 @@ pub fn resolve_flags(
         diesel::update(flags::table.filter(flags::post_id.eq(post_id)).filter(flags::resolved_at.is_null()))
             .set((flags::resolved_at.eq(Some(now)), flags::outcome.eq(Some(outcome))))
             .execute(conn)?;
-        for flagger in &flaggers {
-            diesel::insert_into(notices::table)
-                .values((
-                    notices::user_id.eq(flagger),
-                    notices::message.eq(format!("Thank you for your flag on post {post_id}. Outcome: {outcome}.")),
-                    notices::created_at.eq(now),
-                ))
-                .execute(conn)?;
+        for &flagger in &flaggers {
+            let message = format!("Thank you for your flag. Outcome: {outcome}.");
+            notifications::notice(conn, flagger, Kind::Moderation, &message, Some(post_id))?;
         }
         record_audit!(conn, actor, outcome.audit_action(), AuditTarget::Post, post_id, reason, now)?;
         Ok(flaggers.len())

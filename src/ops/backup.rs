@@ -42,7 +42,8 @@ const TABLES: &[&str] = &[
     "newsletter_events",
     "deletion_ledger",
     "flags",
-    "notices",
+    "notifications",
+    "post_mentions",
     "audit_log",
     "privacy_requests",
     "rate_limits",
@@ -59,7 +60,7 @@ const IDENTITY_TABLES: &[&str] = &[
     "newsletter_events",
     "deletion_ledger",
     "flags",
-    "notices",
+    "notifications",
     "audit_log",
     "privacy_requests",
 ];

@@ -160,7 +160,7 @@ pub const REGISTRY: &[Column] = &[
     personal("newsletter_events", "subscribed", true, RowDeleted),
     personal("newsletter_events", "source", true, RowDeleted),
     personal("newsletter_events", "created_at", true, RowDeleted),
-    // Flags the member filed, and notices sent to them.
+    // Flags the member filed.
     not_personal("flags", "id"),
     personal("flags", "post_id", true, RowDeleted),
     personal("flags", "user_id", false, RowDeleted),
@@ -169,11 +169,23 @@ pub const REGISTRY: &[Column] = &[
     personal("flags", "created_at", true, RowDeleted),
     personal("flags", "resolved_at", true, RowDeleted),
     personal("flags", "outcome", true, RowDeleted),
-    not_personal("notices", "id"),
-    personal("notices", "user_id", false, RowDeleted),
-    personal("notices", "message", true, RowDeleted),
-    personal("notices", "created_at", true, RowDeleted),
-    personal("notices", "read_at", false, RowDeleted),
+    // Notifications: what happened that concerns the member (replies, mentions, quotes,
+    // likes, moderators' decisions). Deleted with the recipient, and with the member
+    // whose action caused them (the actor's name is shown, the id is not exported).
+    not_personal("notifications", "id"),
+    personal("notifications", "user_id", false, RowDeleted),
+    personal("notifications", "kind", true, RowDeleted),
+    personal("notifications", "actor_id", false, RowDeleted),
+    personal("notifications", "topic_id", false, RowDeleted), // exported as the topic's title
+    personal("notifications", "post_id", true, RowDeleted),
+    personal("notifications", "message", true, RowDeleted),
+    personal("notifications", "others", true, RowDeleted),
+    personal("notifications", "created_at", true, RowDeleted),
+    personal("notifications", "read_at", true, RowDeleted),
+    // Which posts mention or quote the member (those posts are rendered again without
+    // the link when the member is deleted).
+    personal("post_mentions", "post_id", true, RowDeleted),
+    personal("post_mentions", "user_id", false, RowDeleted),
     // Staff actions: about a deleted member, only the account id is kept.
     not_personal("audit_log", "id"),
     not_personal("audit_log", "actor_id"),

@@ -1,5 +1,6 @@
 //! Markdown to safe HTML, once, when a post is written (pages serve the stored HTML).
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use pulldown_cmark::{html, Event, Options, Parser, Tag, TagEnd};
@@ -9,9 +10,155 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
         .link_rel(Some("nofollow ugc noopener"))
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
-        .rm_tags(["img"]);
+        .rm_tags(["img"])
+        // The only classes a post may carry: the ones mentions and quotes are drawn with.
+        .add_allowed_classes("a", ["mention"])
+        .add_allowed_classes("aside", ["quote"])
+        .add_allowed_classes("p", ["quote-by"]);
     builder
 });
+
+/// Who a post's `@names` and quotes refer to, resolved from the database before
+/// rendering (`forum::mentions`). Names missing here stay plain text.
+#[derive(Debug, Default, Clone)]
+pub struct References {
+    /// Lower-case username to member id.
+    pub mentions: HashMap<String, i64>,
+    /// (topic id, post number) of a quoted post to its author and address.
+    pub quotes: HashMap<(i64, i64), Attribution>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Attribution {
+    pub name: String,
+    pub url: String,
+}
+
+/// Usernames are 3–20 of these (see `auth::domain::Username`).
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+}
+
+/// The `@name`s in a piece of text: byte ranges of the whole `@name` and the name,
+/// lower-cased. An `@` inside a word (an e-mail address) is not a mention.
+fn mentions_in(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
+    let mut found = Vec::new();
+    let bytes = text.as_bytes();
+    for (at, _) in text.match_indices('@') {
+        let before = text[..at].chars().next_back();
+        if before.is_some_and(|c| is_name_char(c) || c == '@' || c == '/') {
+            continue;
+        }
+        let len = text[at + 1..].chars().take_while(|&c| is_name_char(c)).count();
+        if (3..=20).contains(&len) && bytes.get(at + 1 + len) != Some(&b'@') {
+            found.push((at..at + 1 + len, text[at + 1..at + 1 + len].to_ascii_lowercase()));
+        }
+    }
+    found
+}
+
+/// The distinct names a post mentions, in order, outside code spans and blocks.
+pub fn mention_candidates(markdown: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut in_code = false;
+    let mut in_link = 0usize;
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => in_code = true,
+            Event::End(TagEnd::CodeBlock) => in_code = false,
+            Event::Start(Tag::Link { .. }) => in_link += 1,
+            Event::End(TagEnd::Link) => in_link = in_link.saturating_sub(1),
+            Event::Text(text) if !in_code && in_link == 0 => {
+                for (_, name) in mentions_in(&text) {
+                    if !names.contains(&name) {
+                        names.push(name);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+/// A quote's opening line: `[quote="alice, post:3, topic:12"]`.
+fn quote_header(line: &str) -> Option<(String, Option<(i64, i64)>)> {
+    let inner = line.trim().strip_prefix("[quote=\"")?.strip_suffix("\"]")?;
+    let mut parts = inner.split(',').map(str::trim);
+    let name = parts.next().unwrap_or_default().to_string();
+    let (mut post, mut topic) = (None, None);
+    for part in parts {
+        if let Some(n) = part.strip_prefix("post:") {
+            post = n.parse::<i64>().ok();
+        } else if let Some(t) = part.strip_prefix("topic:") {
+            topic = t.parse::<i64>().ok();
+        }
+    }
+    Some((name, topic.zip(post)))
+}
+
+fn is_fence(line: &str) -> bool {
+    let line = line.trim_start();
+    line.starts_with("```") || line.starts_with("~~~")
+}
+
+/// The posts a post quotes, as (topic id, post number), outside code blocks.
+pub fn quote_sources(markdown: &str) -> Vec<(i64, i64)> {
+    let mut sources = Vec::new();
+    let mut in_fence = false;
+    for line in markdown.lines() {
+        if is_fence(line) {
+            in_fence = !in_fence;
+        } else if !in_fence {
+            if let Some((_, Some(source))) = quote_header(line) {
+                if !sources.contains(&source) {
+                    sources.push(source);
+                }
+            }
+        }
+    }
+    sources
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Turns `[quote=…]` … `[/quote]` lines into HTML blocks around the quoted Markdown
+/// (blank lines keep the inside Markdown), with the attribution line "alice wrote:"
+/// linking the quoted post. Unclosed quotes close at the end; a stray `[/quote]` stays.
+fn expand_quotes(markdown: &str, references: &References) -> String {
+    let mut out = String::with_capacity(markdown.len() + 128);
+    let (mut open, mut in_fence) = (0usize, false);
+    for line in markdown.lines() {
+        if is_fence(line) {
+            in_fence = !in_fence;
+        }
+        if !in_fence {
+            if let Some((name, source)) = quote_header(line) {
+                let by = match source.and_then(|s| references.quotes.get(&s)) {
+                    Some(found) => format!("<a href=\"{}\">{} wrote:</a>", escape(&found.url), escape(&found.name)),
+                    None if !name.is_empty() => format!("{} wrote:", escape(&name)),
+                    None => "Quote:".to_string(),
+                };
+                out.push_str(&format!("\n<aside class=\"quote\"><p class=\"quote-by\">{by}</p><blockquote>\n\n"));
+                open += 1;
+                continue;
+            }
+            if line.trim() == "[/quote]" && open > 0 {
+                out.push_str("\n\n</blockquote></aside>\n\n");
+                open -= 1;
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    for _ in 0..open {
+        out.push_str("\n\n</blockquote></aside>\n");
+    }
+    out
+}
 
 /// Deeper nesting than this (quotes in lists in quotes…) is refused. Parsing is linear,
 /// but sanitising deeply nested HTML is not: `"- > "` × 8000 took 1.3 s. At this depth
@@ -63,24 +210,68 @@ fn check_shape(markdown: &str) -> Result<(), RenderError> {
 
 /// Renders a post, refusing shapes whose rendering cost is out of proportion.
 pub fn render(markdown: &str) -> Result<String, RenderError> {
+    render_post(markdown, &References::default())
+}
+
+/// Renders a post with its mentions and quotes linked, after the shape check.
+pub fn render_post(markdown: &str, references: &References) -> Result<String, RenderError> {
     check_shape(markdown)?;
-    Ok(render_trusted(markdown))
+    Ok(render_with(markdown, references))
 }
 
 /// Renders text without the shape check (the forum's own texts, e.g. the policy).
 pub fn render_trusted(markdown: &str) -> String {
-    let options = options();
-    // Images would make readers' browsers fetch from other sites, which the privacy
-    // policy rules out: an image becomes a link to it, its alt text the link's text.
-    let events = Parser::new_ext(markdown, options).map(|event| match event {
-        Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
-            Event::Start(Tag::Link { link_type, dest_url, title, id })
+    render_with(markdown, &References::default())
+}
+
+/// Renders without the shape check, linking the mentions and quotes `references` knows.
+pub fn render_with(markdown: &str, references: &References) -> String {
+    let expanded;
+    let markdown = if references.quotes.is_empty() && !markdown.contains("[quote=") {
+        markdown
+    } else {
+        expanded = expand_quotes(markdown, references);
+        expanded.as_str()
+    };
+    let (mut in_code, mut in_link) = (false, 0usize);
+    let mut events = Vec::new();
+    for event in Parser::new_ext(markdown, options()) {
+        // Images would make readers' browsers fetch from other sites, which the privacy
+        // policy rules out: an image becomes a link to it, its alt text the link's text.
+        let event = match event {
+            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+                Event::Start(Tag::Link { link_type, dest_url, title, id })
+            }
+            Event::End(TagEnd::Image) => Event::End(TagEnd::Link),
+            other => other,
+        };
+        match &event {
+            Event::Start(Tag::CodeBlock(_)) => in_code = true,
+            Event::End(TagEnd::CodeBlock) => in_code = false,
+            Event::Start(Tag::Link { .. }) => in_link += 1,
+            Event::End(TagEnd::Link) => in_link = in_link.saturating_sub(1),
+            Event::Text(text) if !in_code && in_link == 0 && !references.mentions.is_empty() => {
+                let mut rest = 0;
+                for (range, name) in mentions_in(text) {
+                    let Some(id) = references.mentions.get(&name) else { continue };
+                    events.push(Event::Text(text[rest..range.start].to_string().into()));
+                    let written = escape(&text[range.clone()]);
+                    events.push(Event::InlineHtml(
+                        format!("<a class=\"mention\" href=\"/u/by-id/{id}\">{written}</a>").into(),
+                    ));
+                    rest = range.end;
+                }
+                if rest > 0 {
+                    events.push(Event::Text(text[rest..].to_string().into()));
+                    continue;
+                }
+            }
+            _ => {}
         }
-        Event::End(TagEnd::Image) => Event::End(TagEnd::Link),
-        other => other,
-    });
+        events.push(event);
+    }
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut unsafe_html, events);
+    html::push_html(&mut unsafe_html, events.into_iter());
     SANITIZER.clean(&unsafe_html).to_string()
 }
 
@@ -112,10 +303,13 @@ pub fn excerpt(markdown: &str, max_chars: usize) -> String {
     format!("{cut}…")
 }
 
-/// The links in rendered, sanitised HTML: every `<a` element, whatever the order of
-/// its attributes (raw HTML in a post may put `href` anywhere).
+/// The links to other sites in rendered, sanitised HTML: every `<a` element, whatever
+/// the order of its attributes (raw HTML in a post may put `href` anywhere), except
+/// those to a path on this forum (mentions, quotes, `/t/…`), which spam cannot use.
+/// The sanitiser writes attributes back escaped, so `href="/` is only ever an href.
 pub fn count_links(html: &str) -> usize {
-    html.matches("<a ").count()
+    let local = html.match_indices(" href=\"/").filter(|(at, _)| !html[at + 8..].starts_with('/')).count();
+    html.matches("<a ").count().saturating_sub(local)
 }
 
 #[cfg(test)]
@@ -143,6 +337,45 @@ mod tests {
         assert_eq!(excerpt("**Hello** `world`\n\n> quoted", 100), "Hello world quoted");
         assert_eq!(excerpt("one two three four", 9), "one two…");
         assert_eq!(excerpt("", 10), "");
+    }
+
+    #[test]
+    fn mentions_link_by_id_outside_code_and_links() {
+        let mut references = References::default();
+        references.mentions.insert("alice".into(), 7);
+        let markdown = "Hi @Alice and @bob, mail me@alice.org\n\n`@alice` [@alice](https://x.org)\n\n```\n@alice\n```";
+        assert_eq!(mention_candidates(markdown), vec!["alice", "bob"]);
+        let html = render_post(markdown, &references).unwrap();
+        assert!(
+            html.contains(r#"<a class="mention" href="/u/by-id/7" rel="nofollow ugc noopener">@Alice</a>"#),
+            "{html}"
+        );
+        assert_eq!(html.matches("/u/by-id/").count(), 1, "not in code, links or addresses: {html}");
+        assert!(html.contains("@bob"), "an unknown name stays text");
+        assert!(!render("<a class=\"evil\" href=\"/x\">x</a>").unwrap().contains("evil"), "other classes go");
+    }
+
+    #[test]
+    fn quotes_name_and_link_their_post_and_nest() {
+        let markdown = "[quote=\"alice, post:3, topic:12\"]\nShe said **this**.\n[quote=\"bob, post:1, topic:12\"]\ninner\n[/quote]\n[/quote]\n\nMy answer.";
+        assert_eq!(quote_sources(markdown), vec![(12, 3), (12, 1)]);
+        let mut references = References::default();
+        references.quotes.insert((12, 3), Attribution { name: "alice".into(), url: "/t/12/soup/3".into() });
+        let html = render_post(markdown, &references).unwrap();
+        assert!(html.contains(r#"<aside class="quote"><p class="quote-by"><a href="/t/12/soup/3" rel="nofollow ugc noopener">alice wrote:</a></p><blockquote>"#), "{html}");
+        assert!(html.contains("<strong>this</strong>"), "the inside is Markdown: {html}");
+        assert!(html.contains("bob wrote:"), "an unresolved quote keeps its name, unlinked: {html}");
+        assert_eq!(html.matches("<aside").count(), 2);
+        assert!(html.contains("<p>My answer.</p>"));
+        let fenced = render("```\n[quote=\"x, post:1, topic:1\"]\n```").unwrap();
+        assert!(!fenced.contains("<aside"), "{fenced}");
+    }
+
+    #[test]
+    fn only_links_to_other_sites_count() {
+        let html =
+            r#"<a href="/u/by-id/1">@a</a> <a href="//evil.example/">x</a> <a title="x" href="https://e.org">y</a>"#;
+        assert_eq!(count_links(html), 2);
     }
 
     #[test]

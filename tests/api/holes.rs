@@ -303,7 +303,7 @@ async fn hole_09_private_pages_and_forms_are_never_stored_by_caches(app: TestApp
     }
     app.register("private").await;
     app.set_role("private", "admin");
-    for path in ["/account", "/account/delete", "/notices", "/admin", "/admin/members", "/c/1/new"] {
+    for path in ["/account", "/account/delete", "/notifications", "/admin", "/admin/members", "/c/1/new"] {
         assert_eq!(cache_control(path, app.client.clone(), app.address.clone()).await, "no-store", "{path}");
     }
     assert_eq!(
@@ -400,21 +400,23 @@ async fn hole_13_get_requests_change_nothing(app: TestApp, _github: FakeGithub) 
     assert_eq!(started.status, 303, "the button does start it");
     let states: i64 = oauth_states::table.count().get_result(&mut *conn).unwrap();
     assert_eq!(states, 1);
-    // Notices stay unread until the member marks them (see moderation tests for the flow).
+    // Notifications stay unread while the member only looks at the list (opening one
+    // is reading it; see the conversation tests); "mark all read" is a POST.
     app.register("reader").await;
     let id = app.user_id("reader").unwrap();
-    diesel::insert_into(agora::db::schema::notices::table)
+    diesel::insert_into(agora::db::schema::notifications::table)
         .values((
-            agora::db::schema::notices::user_id.eq(id),
-            agora::db::schema::notices::message.eq("Something happened"),
-            agora::db::schema::notices::created_at.eq(1),
+            agora::db::schema::notifications::user_id.eq(id),
+            agora::db::schema::notifications::kind.eq("moderation"),
+            agora::db::schema::notifications::message.eq("Something happened"),
+            agora::db::schema::notifications::created_at.eq(1),
         ))
         .execute(&mut *conn)
         .unwrap();
-    app.get("/notices").await;
-    app.get("/notices").await;
+    app.get("/notifications").await;
+    app.get("/notifications").await;
     assert_eq!(app.get("/").await.texts(".unread-count"), vec!["(1)"]);
-    app.post_form("/notices/read", &[]).await;
+    app.post_form("/notifications/read", &[]).await;
     assert!(app.get("/").await.texts(".unread-count").is_empty());
 }
 

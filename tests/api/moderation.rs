@@ -226,11 +226,15 @@ async fn flags_go_to_a_queue_and_the_flaggers_hear_the_outcome(app: TestApp) {
 
     let home = flagger.get("/").await;
     assert_eq!(home.texts(".unread-count"), vec!["(1)"]);
-    let notices = flagger.get("/notices").await;
-    assert!(notices.texts(".notices li")[0].contains("Outcome: the post was hidden"));
+    let notices = flagger.get("/notifications").await;
+    assert!(
+        notices.texts(".notifications li")[0].contains("Outcome: the post was hidden"),
+        "{:?}",
+        notices.texts(".notifications li")
+    );
     // Hole 13: looking changes nothing; "Mark all read" (a POST) does.
     assert_eq!(flagger.get("/").await.texts(".unread-count"), vec!["(1)"], "a GET marks nothing read");
-    assert_eq!(flagger.post_form("/notices/read", &[]).await.status, 303);
+    assert_eq!(flagger.post_form("/notifications/read", &[]).await.status, 303);
     assert!(flagger.get("/").await.texts(".unread-count").is_empty(), "read once marked");
 
     let audit = admin.get("/admin/audit").await;

@@ -1,0 +1,126 @@
+//! Mentions (`@name`) and quotes (`[quote="name, post:N, topic:T"]`), resolved when a
+//! post is saved (no HTTP here). The rendered post links a mentioned member by id and a
+//! quote by its post, so a rename breaks neither; `post_mentions` keeps whom a post
+//! refers to, so deleting a member can render those posts again without the link.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use crate::auth::role::Role;
+use crate::db::schema::{post_mentions, posts, topics, users};
+use crate::db::DbConn;
+use crate::text::markdown::{self, Attribution, References};
+
+/// At most this many members hear about one post's mentions.
+pub const MAX_NOTIFIED: usize = 10;
+/// Names looked up per post (a post listing a hundred names links the first ones).
+const MAX_LOOKED_UP: usize = 30;
+/// Quotes resolved per post.
+const MAX_QUOTES: usize = 10;
+
+/// What a post refers to, resolved: the references the renderer links, and whom to
+/// notify.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    pub references: References,
+    /// Mentioned members, in the order written, without the author, at most
+    /// [`MAX_NOTIFIED`].
+    pub mentioned: Vec<i64>,
+    /// Authors of quoted posts, without the author.
+    pub quoted: Vec<i64>,
+}
+
+impl Resolved {
+    /// Every member the post refers to, for `post_mentions`.
+    fn members(&self) -> Vec<i64> {
+        let mut all: Vec<i64> = self.references.mentions.values().copied().chain(self.quoted.iter().copied()).collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+}
+
+/// Looks up the names and quoted posts in `markdown`: existing members who are not
+/// banned (never the Anonymous account), and posts others may read.
+pub fn resolve(conn: &mut DbConn, markdown: &str, author: i64) -> Result<Resolved, diesel::result::Error> {
+    let mut resolved = Resolved::default();
+    let names: Vec<String> = markdown::mention_candidates(markdown).into_iter().take(MAX_LOOKED_UP).collect();
+    if !names.is_empty() {
+        let found: Vec<(i64, String)> = users::table
+            .filter(users::username_key.eq_any(&names))
+            .filter(users::role.ne(Role::System))
+            .filter(users::banned.eq(false))
+            .select((users::id, users::username_key))
+            .load(conn)?;
+        let by_key: HashMap<String, i64> = found.into_iter().map(|(id, key)| (key, id)).collect();
+        for name in &names {
+            if let Some(&id) = by_key.get(name) {
+                resolved.references.mentions.insert(name.clone(), id);
+                if id != author && resolved.mentioned.len() < MAX_NOTIFIED && !resolved.mentioned.contains(&id) {
+                    resolved.mentioned.push(id);
+                }
+            }
+        }
+    }
+    for (topic_id, number) in markdown::quote_sources(markdown).into_iter().take(MAX_QUOTES) {
+        let source: Option<(i64, String, Role, String)> = posts::table
+            .inner_join(topics::table)
+            .inner_join(users::table)
+            .filter(posts::topic_id.eq(topic_id))
+            .filter(posts::post_number.eq(number))
+            .filter(posts::hidden.eq(false))
+            .filter(posts::deleted_at.is_null())
+            .filter(posts::held.eq(false))
+            .filter(topics::held.eq(false))
+            .select((users::id, users::username, users::role, topics::slug))
+            .first(conn)
+            .optional()?;
+        let Some((user_id, username, role, slug)) = source else { continue };
+        resolved
+            .references
+            .quotes
+            .insert((topic_id, number), Attribution { name: username, url: format!("/t/{topic_id}/{slug}/{number}") });
+        if role != Role::System && user_id != author && !resolved.quoted.contains(&user_id) {
+            resolved.quoted.push(user_id);
+        }
+    }
+    Ok(resolved)
+}
+
+/// Records whom a post refers to (replacing what an earlier version referred to).
+pub fn record(conn: &mut DbConn, post_id: i64, resolved: &Resolved) -> Result<(), diesel::result::Error> {
+    diesel::delete(post_mentions::table.filter(post_mentions::post_id.eq(post_id))).execute(conn)?;
+    let rows: Vec<_> = resolved
+        .members()
+        .into_iter()
+        .map(|user_id| (post_mentions::post_id.eq(post_id), post_mentions::user_id.eq(user_id)))
+        .collect();
+    if !rows.is_empty() {
+        crate::per_backend!(conn, |c| diesel::insert_into(post_mentions::table).values(&rows).execute(c))?;
+    }
+    Ok(())
+}
+
+/// Deletion, first step: the posts that mention or quote the member (their own posts
+/// are Anonymous's by now, so quotes of them will name Anonymous).
+pub fn referring(conn: &mut DbConn, user_id: i64) -> Result<Vec<i64>, diesel::result::Error> {
+    let mut ids: Vec<i64> =
+        post_mentions::table.filter(post_mentions::user_id.eq(user_id)).select(post_mentions::post_id).load(conn)?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// Deletion, last step, once the member's row is gone: those posts are rendered again,
+/// so a mention of them is plain text, and what they refer to is recorded again.
+pub fn render_again(conn: &mut DbConn, post_ids: &[i64]) -> Result<(), diesel::result::Error> {
+    for &post_id in post_ids {
+        let (author, body): (i64, String) =
+            posts::table.find(post_id).select((posts::user_id, posts::body_markdown)).first(conn)?;
+        let resolved = resolve(conn, &body, author)?;
+        let html = markdown::render_with(&body, &resolved.references);
+        diesel::update(posts::table.find(post_id)).set(posts::body_html.eq(html)).execute(conn)?;
+        record(conn, post_id, &resolved)?;
+    }
+    Ok(())
+}
