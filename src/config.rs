@@ -41,6 +41,9 @@ pub struct Config {
     /// Answered privacy requests from people without an account are erased this long
     /// after the answer (`AGORA_PRIVACY_REQUEST_RETENTION_DAYS`).
     pub privacy_request_retention_days: u32,
+    /// Notifications older than this are deleted by daily maintenance
+    /// (`AGORA_NOTIFICATION_RETENTION_DAYS`).
+    pub notification_retention_days: u32,
     /// How often things may be done (`AGORA_RATE_LIMITS`).
     pub rate_limits: crate::web::rate_limit::RateLimits,
     /// How long a member counts as new: tighter limits, fewer links (`AGORA_NEW_MEMBER_HOURS`).
@@ -118,6 +121,7 @@ impl Config {
             postal_address: var("AGORA_POSTAL_ADDRESS"),
             data_location: var("AGORA_DATA_LOCATION"),
             privacy_request_retention_days: days(&var, "AGORA_PRIVACY_REQUEST_RETENTION_DAYS", 90, None)?,
+            notification_retention_days: days(&var, "AGORA_NOTIFICATION_RETENTION_DAYS", 90, None)?,
             rate_limits,
             new_member_seconds: number(&var, "AGORA_NEW_MEMBER_HOURS", 24)? * 3600,
             new_member_max_links: number(&var, "AGORA_NEW_MEMBER_MAX_LINKS", 2)? as usize,

@@ -76,7 +76,8 @@ pub fn run_once(db: &Database, config: &Config) -> anyhow::Result<()> {
 /// Deletes what has outlived its purpose: expired sessions and e-mail links, sign-in
 /// round trips nobody finished, GitHub sign-ups nobody completed (personal data that
 /// must not wait for the next sign-up to be cleared), old rate-limit counters, and who
-/// asked what in answered privacy requests from people who never had an account.
+/// asked what in answered privacy requests from people who never had an account, and
+/// notifications past their retention.
 pub fn purge_expired(db: &Database, config: &Config) -> anyhow::Result<usize> {
     use crate::auth::github::store::{SIGNUP_LIFETIME_SECONDS, STATE_LIFETIME_SECONDS};
     use crate::db::schema::{email_tokens, github_signups, oauth_states, privacy_requests, sessions};
@@ -107,6 +108,8 @@ pub fn purge_expired(db: &Database, config: &Config) -> anyhow::Result<usize> {
     ))
     .execute(conn)?;
     purged += crate::web::rate_limit::purge(conn)?;
+    let notified_before = now - i64::from(config.notification_retention_days) * 86400;
+    purged += crate::forum::notifications::prune(conn, notified_before)?;
     Ok(purged)
 }
 

@@ -147,6 +147,22 @@ async fn replies_and_quotes_notify_once_and_notifications_open_at_the_post(app: 
     assert!(app.get("/").await.texts(".unread-count").is_empty());
     assert_eq!(app.get("/notices").await.location.as_deref(), Some("/notifications"));
     assert_eq!(app.another_browser().get("/notifications").await.status, 303, "visitors sign in first");
+
+    // Daily maintenance deletes notifications past their retention (90 days).
+    let mut conn = app.db.get().unwrap();
+    let old = days_ago(91);
+    diesel::update(notifications::table.filter(notifications::kind.eq("reply")))
+        .set(notifications::created_at.eq(old))
+        .execute(&mut *conn)
+        .unwrap();
+    drop(conn);
+    agora::ops::maintenance::purge_expired(&app.db, &app.config).unwrap();
+    let kinds: Vec<String> = notifications_of(&app, "alice").into_iter().map(|n| n.0).collect();
+    assert_eq!(kinds, vec!["quote"]);
+}
+
+fn days_ago(days: i64) -> i64 {
+    agora::db::now() - days * 86400
 }
 
 async fn likes_are_grouped_into_one_notification(app: TestApp) {
