@@ -278,16 +278,24 @@ pub fn render_with(markdown: &str, references: &References) -> String {
 /// The words of a post without its Markdown, cut after about `max_chars` characters at
 /// a word's end (with "…" when cut): for lists that show the start of a post.
 pub fn excerpt(markdown: &str, max_chars: usize) -> String {
+    // What the member wrote, not what they quoted: `[quote]` blocks are left out.
+    let mut own = String::with_capacity(markdown.len());
+    let mut depth = 0usize;
+    for line in markdown.lines() {
+        if quote_header(line).is_some() {
+            depth += 1;
+        } else if line.trim() == "[/quote]" && depth > 0 {
+            depth -= 1;
+        } else if depth == 0 {
+            own.push_str(line);
+            own.push('\n');
+        }
+    }
     let mut text = String::new();
-    for event in Parser::new_ext(markdown, options()) {
+    for event in Parser::new_ext(&own, options()) {
         match event {
-            Event::Text(t) | Event::Code(t) => {
-                if !text.is_empty() && !text.ends_with(' ') {
-                    text.push(' ');
-                }
-                text.push_str(t.trim());
-            }
-            Event::SoftBreak | Event::HardBreak | Event::End(_) if !text.ends_with(' ') => text.push(' '),
+            Event::Text(t) | Event::Code(t) => text.push_str(&t),
+            Event::SoftBreak | Event::HardBreak | Event::End(_) => text.push(' '),
             _ => {}
         }
         if text.chars().count() > max_chars {
@@ -334,7 +342,8 @@ mod tests {
 
     #[test]
     fn excerpts_drop_markup_and_cut_at_a_word() {
-        assert_eq!(excerpt("**Hello** `world`\n\n> quoted", 100), "Hello world quoted");
+        assert_eq!(excerpt("**Hello** `world`.\n\n> quoted", 100), "Hello world. quoted");
+        assert_eq!(excerpt("[quote=\"a, post:1, topic:2\"]\ntheirs\n[/quote]\n\nMine.", 100), "Mine.");
         assert_eq!(excerpt("one two three four", 9), "one two…");
         assert_eq!(excerpt("", 10), "");
     }

@@ -360,6 +360,44 @@ test('9. a member searches, opens a result, and later lands on the first reply t
   await context.close();
 });
 
+test('10. bram mentions and quotes ada; she sees the count, opens the notification, lands on the post and replies', async () => {
+  const ada = await new HttpMember(forum).register('ada');
+  const topic = await ada.request('/c/1/new', { title: 'Soup of the day', body: 'Leek and **potato**.' });
+  const id = topic.split('/')[2];
+  const bram = await new HttpMember(forum).register('bram');
+  await bram.request(`/t/${id}/reply`, { body: `[quote="ada, post:1, topic:${id}"]\nLeek and **potato**.\n[/quote]\n\nAgreed, @ada!` });
+
+  const { context, page } = await forum.browserContext();
+  await page.goto(forum.origin + '/login');
+  await page.getByLabel('Username or e-mail address').fill('ada');
+  await page.getByLabel('Password').fill('ada-long-password');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(forum.origin + '/');
+  assert.equal(await page.locator('.unread-count').innerText(), '(1)');
+  await page.getByRole('link', { name: /^Notifications/ }).click();
+  await page.waitForURL(/\/notifications$/);
+  assert.equal(await page.locator('.notification.unread .what').innerText(), 'mentioned you in “Soup of the day”');
+  await forum.check(page, 'j10-notifications');
+  await phoneShot(context, '/notifications', 'j10-notifications');
+  await page.locator('.notification .what').click();
+  await page.waitForURL(/#post-2$/);
+  assert.equal(await page.locator('#post-2 aside.quote .quote-by').innerText(), 'ada wrote:');
+  assert.equal(await page.locator('#post-2 a.mention').innerText(), '@ada');
+  assert.equal(await page.locator('.unread-count').count(), 0, 'opening it read it');
+  await forum.check(page, 'j10-quoted-post');
+  await phoneShot(context, new URL(page.url()).pathname, 'j10-quoted-post');
+  await page.getByLabel('Your reply (Markdown)').fill('Thank you, @bram.');
+  await page.getByRole('button', { name: 'Post reply' }).click();
+  await page.waitForURL(/#post-3$/);
+  assert.equal(await page.locator('#post-3 a.mention').innerText(), '@bram');
+  await page.locator('#post-2 a.author').click();
+  await page.waitForURL(/\/u\/bram$/);
+  assert.equal(await page.locator('h1').innerText(), 'bram');
+  await forum.check(page, 'j10-profile');
+  await phoneShot(context, '/u/bram', 'j10-profile');
+  await context.close();
+});
+
 test('every page was valid HTML and nothing came from another origin', () => {
   assert.deepEqual(forum.thirdParty, []);
   assert.ok(forum.pagesChecked > 20, `pages checked: ${forum.pagesChecked}`);
