@@ -36,6 +36,7 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
         .load(conn)?;
     let notifications = crate::forum::notifications::of_member(conn, user_id)?;
     let mentioned_in = crate::forum::mentions::referring(conn, user_id)?;
+    let watches = crate::forum::watching::of_member(conn, user_id)?;
     let requests: Vec<RequestRow> = privacy_requests::table
         // Only requests that belong to the account: filed while signed in, or under an
         // address once it was confirmed as theirs. A typed address proves nothing.
@@ -168,6 +169,10 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
             "read_at": n.read_at,
         })).collect::<Vec<_>>(),
         "posts_mentioning_or_quoting_you": mentioned_in,
+        "topics_watched_or_muted": watches.iter().map(|(topic_id, level)| json!({
+            "topic_id": topic_id,
+            "level": level.as_str(),
+        })).collect::<Vec<_>>(),
         "privacy_requests": requests.iter().map(|(email, kind, message, status, refusal, at)| json!({
             "email": email, "kind": kind, "message": message, "status": status,
             "refusal_reason": refusal, "created_at": at,

@@ -218,6 +218,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    topic_watches (user_id, topic_id) {
+        user_id -> BigInt,
+        topic_id -> BigInt,
+        level -> Text,
+    }
+}
+
+diesel::table! {
     post_mentions (post_id, user_id) {
         post_id -> BigInt,
         user_id -> BigInt,
@@ -312,6 +320,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     flags,
     notifications,
     post_mentions,
+    topic_watches,
     audit_log,
     privacy_requests
 );

@@ -12,4 +12,5 @@ pub mod routes;
 pub mod search;
 pub mod search_page;
 pub mod search_rank;
+pub mod watching;
 pub mod writing;

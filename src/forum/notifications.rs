@@ -6,10 +6,11 @@ use diesel::prelude::*;
 
 use crate::db::schema::{notifications, posts, topics, users};
 use crate::db::{now, DbConn, DbError};
+use crate::forum::watching::WatchLevel;
 
 crate::text_enum! {
     pub enum Kind {
-        /// A reply in a topic the member started.
+        /// A reply in a topic the member started or watches.
         Reply => "reply",
         Mention => "mention",
         Quote => "quote",
@@ -45,18 +46,27 @@ struct NewNotification {
 }
 
 /// Who hears about a new post, each once, by the strongest reason (a mention, then a
-/// quote, then a reply in their topic); never the author. One INSERT for all of them.
+/// quote, then a reply in a topic they started or watch); never the author, nobody who
+/// muted the topic. One read of the topic's watchers, one INSERT for all of them.
 pub fn post_written(conn: &mut DbConn, event: &PostEvent<'_>) -> Result<usize, diesel::result::Error> {
     let now = now();
+    let levels = crate::forum::watching::levels_in(conn, event.topic_id)?;
+    let muted = |id: i64| levels.iter().any(|&(user, level)| user == id && level == WatchLevel::Muted);
+    let watchers: Vec<i64> = if event.topic_starter.is_some() {
+        levels.iter().filter(|(_, level)| *level == WatchLevel::Watching).map(|(user, _)| *user).collect()
+    } else {
+        Vec::new()
+    };
     let mut rows: Vec<NewNotification> = Vec::new();
     let reasons = event
         .mentioned
         .iter()
         .map(|&id| (id, Kind::Mention))
         .chain(event.quoted.iter().map(|&id| (id, Kind::Quote)))
-        .chain(event.topic_starter.map(|id| (id, Kind::Reply)));
+        .chain(event.topic_starter.map(|id| (id, Kind::Reply)))
+        .chain(watchers.into_iter().map(|id| (id, Kind::Reply)));
     for (user_id, kind) in reasons {
-        if user_id == event.actor || rows.iter().any(|r| r.user_id == user_id) {
+        if user_id == event.actor || muted(user_id) || rows.iter().any(|r| r.user_id == user_id) {
             continue;
         }
         rows.push(NewNotification {

@@ -360,6 +360,9 @@ fn post_refers(
         };
         crate::forum::notifications::post_written(conn, &event)?;
     }
+    if topic_starter.is_some() {
+        crate::forum::watching::watch_on_reply(conn, post.user_id, topic_id)?;
+    }
     Ok(())
 }
 

@@ -159,9 +159,16 @@ struct TopicPage {
     first_unread: Option<i64>,
     page: i64,
     pages: i64,
+    /// The member's choice for this topic (`None`: normal).
+    watch: Option<crate::forum::watching::WatchLevel>,
 }
 
 impl TopicPage {
+    /// The watch level's name, as the buttons send it.
+    fn watch_level(&self) -> &'static str {
+        self.watch.map_or("normal", |level| level.as_str())
+    }
+
     /// A post waiting for review is readable by its author and staff only.
     fn may_read_held(&self, post: &PostView) -> bool {
         self.visitor.is_staff() || self.visitor.user_id() == Some(post.user_id)
@@ -239,7 +246,7 @@ pub(super) async fn topic(
     let viewer = visitor.user_id();
     let may_see_held = visitor.is_staff();
     let first = (page - 1) * queries::POSTS_PER_PAGE + 1;
-    let (topic, posts, first_unread) = state
+    let (topic, posts, first_unread, watch) = state
         .db
         .run(move |c| -> Result<_, AppError> {
             let topic = queries::find_topic(c, id)?.ok_or(AppError::NotFound)?;
@@ -257,7 +264,11 @@ pub(super) async fn topic(
                 let from = before.map_or(1, |read| read + 1);
                 first_unread = posts.iter().map(|p| p.post_number).find(|n| *n >= from && before.is_some());
             }
-            Ok((topic, posts, first_unread))
+            let watch = match viewer {
+                Some(user_id) => crate::forum::watching::level(c, user_id, id)?,
+                None => None,
+            };
+            Ok((topic, posts, first_unread, watch))
         })
         .await?;
     if topic.slug != slug {
@@ -268,7 +279,7 @@ pub(super) async fn topic(
         return Ok(moved_permanently(&target));
     }
     let pages = page_count(topic.post_count);
-    render(&TopicPage { visitor, topic, posts, first_unread, page, pages })
+    render(&TopicPage { visitor, topic, posts, first_unread, page, pages, watch })
 }
 
 /// `/t/{id}/{slug}/unread`: the first post the member has not read (the topic's start

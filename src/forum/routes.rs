@@ -22,6 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/t/{id}", web::get().to(reading::topic_without_slug))
         .route("/t/{id}/reply", web::get().to(writing::reply_form))
         .route("/t/{id}/reply", web::post().to(writing::reply))
+        .route("/t/{id}/watch", web::post().to(writing::watch))
         .route("/t/{id}/{slug}", web::get().to(reading::topic))
         .route("/t/{id}/{slug}/unread", web::get().to(reading::first_unread))
         .route("/t/{id}/{slug}/{number}", web::get().to(reading::post_permalink))

@@ -12,6 +12,7 @@ use crate::auth::visitor::Visitor;
 use crate::forum::domain::{slugify, PostBody, Title};
 use crate::forum::mentions::{self, Resolved};
 use crate::forum::queries::{self, Category, NewPost, ReplyOutcome, TopicHeader};
+use crate::forum::watching::{self, WatchLevel};
 use crate::text::markdown;
 use crate::web::client_ip::ClientIp;
 use crate::web::errors::AppError;
@@ -181,6 +182,34 @@ pub(super) async fn reply(
         })
         .await?;
     Ok(see_other(&post_url(topic.id, &topic.slug, number)))
+}
+
+#[derive(Deserialize)]
+pub struct WatchForm {
+    #[serde(default)]
+    level: String,
+}
+
+/// Watching (every reply), normal (replies in one's own topics, mentions, quotes) or
+/// muted (nothing from this topic), from the buttons on the topic page.
+pub(super) async fn watch(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<WatchForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = visitor.member()?.user_id;
+    let topic = visible_topic(&state, &visitor, path.into_inner()).await?;
+    let level = match form.level.as_str() {
+        "normal" => None,
+        other => Some(
+            WatchLevel::parse(other).ok_or_else(|| AppError::BadRequest("Choose watching, normal or muted.".into()))?,
+        ),
+    };
+    state.rate_limit(Limit::WatchPerMember, user_id).await?;
+    let topic_id = topic.id;
+    state.db.run(move |c| watching::set(c, user_id, topic_id, level)).await?;
+    Ok(see_other(&format!("{}#watching", topic_url(topic.id, &topic.slug))))
 }
 
 #[derive(Template)]

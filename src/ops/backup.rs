@@ -44,6 +44,7 @@ const TABLES: &[&str] = &[
     "flags",
     "notifications",
     "post_mentions",
+    "topic_watches",
     "audit_log",
     "privacy_requests",
     "rate_limits",

@@ -186,6 +186,10 @@ pub const REGISTRY: &[Column] = &[
     // the link when the member is deleted).
     personal("post_mentions", "post_id", true, RowDeleted),
     personal("post_mentions", "user_id", false, RowDeleted),
+    // Topics the member watches or muted.
+    personal("topic_watches", "user_id", false, RowDeleted),
+    personal("topic_watches", "topic_id", true, RowDeleted),
+    personal("topic_watches", "level", true, RowDeleted),
     // Staff actions: about a deleted member, only the account id is kept.
     not_personal("audit_log", "id"),
     not_personal("audit_log", "actor_id"),

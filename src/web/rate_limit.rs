@@ -48,10 +48,12 @@ pub enum Limit {
     SearchPerIp,
     /// "Mark all as read" by one member (each one rewrites their positions in a category).
     MarkReadPerMember,
+    /// Watch/normal/mute choices by one member.
+    WatchPerMember,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 16] = [
+    pub const ALL: [Limit; 17] = [
         Limit::LoginPerIp,
         Limit::LoginPerAccount,
         Limit::RegisterPerIp,
@@ -68,6 +70,7 @@ impl Limit {
         Limit::EmailChangePerMember,
         Limit::SearchPerIp,
         Limit::MarkReadPerMember,
+        Limit::WatchPerMember,
     ];
 
     pub fn name(self) -> &'static str {
@@ -88,6 +91,7 @@ impl Limit {
             Limit::EmailChangePerMember => "email_change_per_member",
             Limit::SearchPerIp => "search_per_ip",
             Limit::MarkReadPerMember => "mark_read_per_member",
+            Limit::WatchPerMember => "watch_per_member",
         }
     }
 
@@ -110,6 +114,7 @@ impl Limit {
             Limit::EmailChangePerMember => (5, 3600),
             Limit::SearchPerIp => (60, 60),
             Limit::MarkReadPerMember => (30, 600),
+            Limit::WatchPerMember => (60, 600),
         };
         Rate { hits, seconds }
     }

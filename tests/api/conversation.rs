@@ -7,13 +7,14 @@
 use agora::db::schema::{notifications, post_mentions, posts, users};
 use diesel::prelude::*;
 
-use crate::helpers::TestApp;
+use crate::helpers::{spawn_app_with, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
     mentions_link_by_id_and_notify_real_members_only,
     replies_and_quotes_notify_once_and_notifications_open_at_the_post,
     likes_are_grouped_into_one_notification,
+    watching_tells_of_every_reply_and_muting_of_nothing,
     deleting_a_member_unlinks_their_mentions_and_quotes_and_drops_what_they_caused,
 );
 
@@ -126,7 +127,11 @@ async fn replies_and_quotes_notify_once_and_notifications_open_at_the_post(app: 
     // Her own reply tells nobody; the header counts what is unread.
     app.post_form(&format!("/t/{id}/reply"), &[("body", "Thanks both.")]).await;
     assert_eq!(notifications_of(&app, "alice").len(), 2);
-    assert!(notifications_of(&app, "bob").is_empty(), "bob did not start the topic");
+    assert_eq!(
+        notifications_of(&app, "bob"),
+        vec![("reply".into(), Some("alice".into()), 0)],
+        "bob replied: he watches it"
+    );
     assert_eq!(app.get("/").await.texts(".unread-count"), vec!["(2)"]);
     let list = app.get("/notifications").await;
     assert_eq!(
@@ -230,4 +235,56 @@ async fn deleting_a_member_unlinks_their_mentions_and_quotes_and_drops_what_they
     let hers: i64 =
         notifications::table.filter(notifications::user_id.eq(alice_id)).count().get_result(&mut *conn).unwrap();
     assert_eq!(hers, 0);
+}
+
+async fn watching_tells_of_every_reply_and_muting_of_nothing(app: TestApp) {
+    app.register("alice").await;
+    let topic = app.create_topic("Garden plans", "Tomatoes first.").await;
+    let id = topic_id(&topic);
+    let bob = app.another_browser();
+    bob.register("bob").await;
+    bob.post_form(&format!("/t/{id}/reply"), &[("body", "Beans too.")]).await;
+    assert!(bob.get(&topic).await.texts(".watch-now").join("").contains("watching"), "replying watches the topic");
+    let carol = app.another_browser();
+    carol.register("carol").await;
+    carol.post_form(&format!("/t/{id}/reply"), &[("body", "And basil.")]).await;
+    assert_eq!(notifications_of(&app, "bob"), vec![("reply".into(), Some("carol".into()), 0)], "bob watches it");
+    assert_eq!(notifications_of(&app, "alice").len(), 2, "the starter hears of both replies");
+
+    // Alice mutes it: not even a mention in it reaches her. Bob goes back to normal.
+    let muted = app.post_form(&format!("/t/{id}/watch"), &[("level", "muted")]).await;
+    assert_eq!(muted.location, Some(format!("/t/{id}/garden-plans#watching")));
+    assert!(app.get(&topic).await.texts(".watch-now").join("").contains("muted"));
+    assert_eq!(bob.post_form(&format!("/t/{id}/watch"), &[("level", "normal")]).await.status, 303);
+    carol.post_form(&format!("/t/{id}/reply"), &[("body", "Right, @alice?")]).await;
+    assert_eq!(notifications_of(&app, "alice").len(), 2, "muted");
+    assert_eq!(notifications_of(&app, "bob").len(), 1, "normal: not his topic, no mention");
+    assert_eq!(app.post_form(&format!("/t/{id}/watch"), &[("level", "loud")]).await.status, 400);
+    assert_eq!(app.post_form("/t/999999/watch", &[("level", "muted")]).await.status, 404);
+
+    let export: serde_json::Value =
+        app.client.get(app.url("/account/export")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(export["topics_watched_or_muted"], serde_json::json!([{"topic_id": id, "level": "muted"}]));
+}
+
+#[actix_web::test]
+async fn watching_over_the_limit_gets_a_429_page() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(app) = spawn_app_with(backend, |config| {
+            config.rate_limits = agora::web::rate_limit::RateLimits::parse("watch_per_member=2/60").unwrap();
+        })
+        .await
+        else {
+            continue;
+        };
+        app.register("fidget").await;
+        let topic = app.create_topic("Toggle", "On and off.").await;
+        let id = topic_id(&topic);
+        for level in ["watching", "muted"] {
+            assert_eq!(app.post_form(&format!("/t/{id}/watch"), &[("level", level)]).await.status, 303, "{backend:?}");
+        }
+        let refused = app.post_form(&format!("/t/{id}/watch"), &[("level", "normal")]).await;
+        assert_eq!(refused.status, 429, "{backend:?}");
+        assert!(refused.body.contains("<html"), "{backend:?}: a proper page");
+    }
 }

@@ -1,0 +1,77 @@
+//! Watching and muting topics (no HTTP here). A watched topic tells the member of every
+//! reply; a muted one of nothing (not even mentions or quotes in it). Without a row the
+//! member hears of replies in topics they started and of mentions and quotes. Replying
+//! to a topic watches it, unless the member already chose a level for it.
+
+use diesel::prelude::*;
+
+use crate::db::schema::topic_watches;
+use crate::db::{DbConn, DbError};
+
+crate::text_enum! {
+    pub enum WatchLevel {
+        Watching => "watching",
+        Muted => "muted",
+    }
+}
+
+/// The member's level for a topic; `None` is the default.
+pub fn level(conn: &mut DbConn, user_id: i64, topic_id: i64) -> Result<Option<WatchLevel>, DbError> {
+    Ok(topic_watches::table.find((user_id, topic_id)).select(topic_watches::level).first(conn).optional()?)
+}
+
+/// Sets (or, with `None`, clears) the member's level for a topic.
+pub fn set(conn: &mut DbConn, user_id: i64, topic_id: i64, level: Option<WatchLevel>) -> Result<(), DbError> {
+    let row = topic_watches::table.find((user_id, topic_id));
+    conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
+        diesel::delete(row).execute(conn)?;
+        if let Some(level) = level {
+            diesel::insert_into(topic_watches::table)
+                .values((
+                    topic_watches::user_id.eq(user_id),
+                    topic_watches::topic_id.eq(topic_id),
+                    topic_watches::level.eq(level),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// A reply watches the topic for its author, unless they chose a level already.
+pub fn watch_on_reply(conn: &mut DbConn, user_id: i64, topic_id: i64) -> Result<(), diesel::result::Error> {
+    let row = (
+        topic_watches::user_id.eq(user_id),
+        topic_watches::topic_id.eq(topic_id),
+        topic_watches::level.eq(WatchLevel::Watching),
+    );
+    crate::per_backend!(conn, |c| diesel::insert_into(topic_watches::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(())
+}
+
+/// Everyone with a level for the topic: who watches it and who muted it.
+pub fn levels_in(conn: &mut DbConn, topic_id: i64) -> Result<Vec<(i64, WatchLevel)>, diesel::result::Error> {
+    topic_watches::table
+        .filter(topic_watches::topic_id.eq(topic_id))
+        .select((topic_watches::user_id, topic_watches::level))
+        .load(conn)
+}
+
+/// The export: the member's topics and levels.
+pub fn of_member(conn: &mut DbConn, user_id: i64) -> Result<Vec<(i64, WatchLevel)>, DbError> {
+    Ok(topic_watches::table
+        .filter(topic_watches::user_id.eq(user_id))
+        .order(topic_watches::topic_id)
+        .select((topic_watches::topic_id, topic_watches::level))
+        .load(conn)?)
+}
+
+/// Deletion.
+pub fn forget(conn: &mut DbConn, user_id: i64) -> Result<(), diesel::result::Error> {
+    diesel::delete(topic_watches::table.filter(topic_watches::user_id.eq(user_id))).execute(conn)?;
+    Ok(())
+}
