@@ -47,7 +47,7 @@ impl Entry {
                 format!("and {} others liked your post in “{topic}”", self.listed.others)
             }
             Kind::Like => format!("liked your post in “{topic}”"),
-            Kind::Moderation | Kind::PrivacyRequest => match &self.listed.topic_title {
+            Kind::Moderation => match &self.listed.topic_title {
                 Some(topic) => format!("{} (“{topic}”)", self.listed.message),
                 None => self.listed.message.clone(),
             },

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use crate::auth::role::Role;
 use crate::db::schema::{avatars, posts, topics, users};
 use crate::db::{DbConn, DbError};
+use crate::forum::queries::readable_post;
 
 /// How many of the member's newest posts and topics a profile lists.
 pub const RECENT: i64 = 10;
@@ -104,7 +105,6 @@ pub struct Activity {
 /// `topics_by_author`. Others see what is public; the member and staff (`everything`)
 /// also see what is hidden, deleted or waiting for review.
 pub fn activity(conn: &mut DbConn, user_id: i64, everything: bool) -> Result<Activity, DbError> {
-    let visible_posts = posts::hidden.eq(false).and(posts::deleted_at.is_null()).and(posts::held.eq(false));
     let mut post_count = posts::table.inner_join(topics::table).filter(posts::user_id.eq(user_id)).into_boxed();
     let mut recent_posts = posts::table
         .inner_join(topics::table)
@@ -116,8 +116,8 @@ pub fn activity(conn: &mut DbConn, user_id: i64, everything: bool) -> Result<Act
     let mut recent_topics =
         topics::table.filter(topics::user_id.eq(user_id)).order(topics::id.desc()).limit(RECENT).into_boxed();
     if !everything {
-        post_count = post_count.filter(visible_posts).filter(topics::held.eq(false));
-        recent_posts = recent_posts.filter(visible_posts).filter(topics::held.eq(false));
+        post_count = post_count.filter(readable_post()).filter(topics::held.eq(false));
+        recent_posts = recent_posts.filter(readable_post()).filter(topics::held.eq(false));
         topic_count = topic_count.filter(topics::held.eq(false));
         recent_topics = recent_topics.filter(topics::held.eq(false));
     }

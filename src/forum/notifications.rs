@@ -18,8 +18,6 @@ crate::text_enum! {
         Like => "like",
         /// A moderator's decision about the member's flag or content.
         Moderation => "moderation",
-        /// Staff answered the member's privacy request.
-        PrivacyRequest => "privacy request",
     }
 }
 
@@ -122,7 +120,7 @@ pub fn liked(conn: &mut DbConn, liker: i64, post_id: i64) -> Result<(), diesel::
     Ok(())
 }
 
-/// A notice in the forum's own words (a moderator's decision, a privacy request answered).
+/// A notice in the forum's own words (a moderator's decision).
 /// `post_id` is the post it is about, if any: the notification links it.
 pub fn notice(
     conn: &mut DbConn,

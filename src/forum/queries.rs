@@ -240,15 +240,19 @@ pub fn page_of_posts(
         .load(conn)?)
 }
 
+/// Posts anyone may read: not hidden, not deleted, not waiting for review.
+#[diesel::dsl::auto_type]
+pub fn readable_post() -> _ {
+    posts::hidden.eq(false).and(posts::deleted_at.is_null()).and(posts::held.eq(false))
+}
+
 /// A post others may read, for quoting: its author's name and its Markdown.
 pub fn quotable_post(conn: &mut DbConn, topic_id: i64, number: i64) -> Result<Option<(String, String)>, DbError> {
     Ok(posts::table
         .inner_join(users::table)
         .filter(posts::topic_id.eq(topic_id))
         .filter(posts::post_number.eq(number))
-        .filter(posts::hidden.eq(false))
-        .filter(posts::deleted_at.is_null())
-        .filter(posts::held.eq(false))
+        .filter(readable_post())
         .select((users::username, posts::body_markdown))
         .first(conn)
         .optional()?)
@@ -429,9 +433,7 @@ pub fn must_hold(conn: &mut DbConn, user_id: i64, first_posts: i64) -> Result<bo
     }
     let approved: Vec<i64> = posts::table
         .filter(posts::user_id.eq(user_id))
-        .filter(posts::held.eq(false))
-        .filter(posts::deleted_at.is_null())
-        .filter(posts::hidden.eq(false))
+        .filter(readable_post())
         .select(posts::id)
         .limit(first_posts)
         .load(conn)?;

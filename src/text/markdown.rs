@@ -57,25 +57,40 @@ fn mentions_in(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
     found
 }
 
+/// Where a mention may be: text outside code blocks and links (inline code is an event
+/// of its own, never `Text`). Fed every event in order.
+#[derive(Default)]
+struct Prose {
+    in_code: bool,
+    in_link: usize,
+}
+
+impl Prose {
+    /// Whether `event` is text a mention may be in.
+    fn is_prose(&mut self, event: &Event<'_>) -> bool {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => self.in_code = true,
+            Event::End(TagEnd::CodeBlock) => self.in_code = false,
+            Event::Start(Tag::Link { .. } | Tag::Image { .. }) => self.in_link += 1,
+            Event::End(TagEnd::Link | TagEnd::Image) => self.in_link = self.in_link.saturating_sub(1),
+            Event::Text(_) => return !self.in_code && self.in_link == 0,
+            _ => {}
+        }
+        false
+    }
+}
+
 /// The distinct names a post mentions, in order, outside code spans and blocks.
 pub fn mention_candidates(markdown: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    let mut in_code = false;
-    let mut in_link = 0usize;
+    let mut prose = Prose::default();
     for event in Parser::new_ext(markdown, options()) {
-        match event {
-            Event::Start(Tag::CodeBlock(_)) => in_code = true,
-            Event::End(TagEnd::CodeBlock) => in_code = false,
-            Event::Start(Tag::Link { .. }) => in_link += 1,
-            Event::End(TagEnd::Link) => in_link = in_link.saturating_sub(1),
-            Event::Text(text) if !in_code && in_link == 0 => {
-                for (_, name) in mentions_in(&text) {
-                    if !names.contains(&name) {
-                        names.push(name);
-                    }
+        if let (true, Event::Text(text)) = (prose.is_prose(&event), &event) {
+            for (_, name) in mentions_in(text) {
+                if !names.contains(&name) {
+                    names.push(name);
                 }
             }
-            _ => {}
         }
     }
     names
@@ -233,7 +248,7 @@ pub fn render_with(markdown: &str, references: &References) -> String {
         expanded = expand_quotes(markdown, references);
         expanded.as_str()
     };
-    let (mut in_code, mut in_link) = (false, 0usize);
+    let mut prose = Prose::default();
     let mut events = Vec::new();
     for event in Parser::new_ext(markdown, options()) {
         // Images would make readers' browsers fetch from other sites, which the privacy
@@ -245,28 +260,21 @@ pub fn render_with(markdown: &str, references: &References) -> String {
             Event::End(TagEnd::Image) => Event::End(TagEnd::Link),
             other => other,
         };
-        match &event {
-            Event::Start(Tag::CodeBlock(_)) => in_code = true,
-            Event::End(TagEnd::CodeBlock) => in_code = false,
-            Event::Start(Tag::Link { .. }) => in_link += 1,
-            Event::End(TagEnd::Link) => in_link = in_link.saturating_sub(1),
-            Event::Text(text) if !in_code && in_link == 0 && !references.mentions.is_empty() => {
-                let mut rest = 0;
-                for (range, name) in mentions_in(text) {
-                    let Some(id) = references.mentions.get(&name) else { continue };
-                    events.push(Event::Text(text[rest..range.start].to_string().into()));
-                    let written = escape(&text[range.clone()]);
-                    events.push(Event::InlineHtml(
-                        format!("<a class=\"mention\" href=\"/u/by-id/{id}\">{written}</a>").into(),
-                    ));
-                    rest = range.end;
-                }
-                if rest > 0 {
-                    events.push(Event::Text(text[rest..].to_string().into()));
-                    continue;
-                }
+        if let (true, Event::Text(text), false) = (prose.is_prose(&event), &event, references.mentions.is_empty()) {
+            let mut rest = 0;
+            for (range, name) in mentions_in(text) {
+                let Some(id) = references.mentions.get(&name) else { continue };
+                events.push(Event::Text(text[rest..range.start].to_string().into()));
+                let written = escape(&text[range.clone()]);
+                events.push(Event::InlineHtml(
+                    format!("<a class=\"mention\" href=\"/u/by-id/{id}\">{written}</a>").into(),
+                ));
+                rest = range.end;
             }
-            _ => {}
+            if rest > 0 {
+                events.push(Event::Text(text[rest..].to_string().into()));
+                continue;
+            }
         }
         events.push(event);
     }
