@@ -84,6 +84,21 @@ async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymou
         zed.post_form(&format!("/p/{zed_post}/edit"), &[("body", "How do I do this, please?")]).await;
         zed.post_form(&format!("/p/{amy_post}/like"), &[]).await;
         amy.post_form(&format!("/p/{zed_post}/like"), &[]).await;
+        {
+            use agora::db::schema::{notifications, topic_watches};
+            let before: i64 = notifications::table
+                .filter(notifications::user_id.eq(old_id).or(notifications::actor_id.eq(old_id)))
+                .count()
+                .get_result(&mut *conn)
+                .unwrap();
+            assert_eq!(
+                before, 4,
+                "{backend:?}: amy's reply and like to Zed; Zed's reply (amy watches) and like to amy"
+            );
+            let watching: i64 =
+                topic_watches::table.filter(topic_watches::user_id.eq(old_id)).count().get_result(&mut *conn).unwrap();
+            assert_eq!(watching, 1, "{backend:?}: Zed's reply watched his topic");
+        }
         // A GitHub-only member re-proves who they are with GitHub before changing the
         // address or deleting.
         let form = zed.get("/account/delete").await;
@@ -131,6 +146,18 @@ async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymou
         assert_eq!(page.texts(".post .likes"), vec!["1 like", "0 likes", "0 likes"]);
         let zed_likes: i64 = likes::table.filter(likes::user_id.eq(old_id)).count().get_result(&mut *conn).unwrap();
         assert_eq!(zed_likes, 0);
+        // Amy's reply and like notified Zed, his reply and like notified Amy, his reply watched
+        // his topic: rows that hold only ids, so checked by id.
+        use agora::db::schema::{notifications, topic_watches};
+        let about_zed: i64 = notifications::table
+            .filter(notifications::user_id.eq(old_id).or(notifications::actor_id.eq(old_id)))
+            .count()
+            .get_result(&mut *conn)
+            .unwrap();
+        assert_eq!(about_zed, 0, "{backend:?}: notifications to and from Zed go");
+        let watched: i64 =
+            topic_watches::table.filter(topic_watches::user_id.eq(old_id)).count().get_result(&mut *conn).unwrap();
+        assert_eq!(watched, 0, "{backend:?}");
         assert!(app.get("/c/1/general").await.texts("td .meta").contains(&"by Anonymous".to_string()));
 
         // P14: the same GitHub account later gets a brand-new, empty account.
