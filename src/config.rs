@@ -44,6 +44,9 @@ pub struct Config {
     /// Notifications older than this are deleted by daily maintenance
     /// (`AGORA_NOTIFICATION_RETENTION_DAYS`).
     pub notification_retention_days: u32,
+    /// How often this instance sends queued mail, in seconds; 0: it sends none, another
+    /// instance (or `agora mail send`) does (`AGORA_MAIL_QUEUE_SECONDS`).
+    pub mail_queue_seconds: u64,
     /// How often things may be done (`AGORA_RATE_LIMITS`).
     pub rate_limits: crate::web::rate_limit::RateLimits,
     /// How long a member counts as new: tighter limits, fewer links (`AGORA_NEW_MEMBER_HOURS`).
@@ -122,6 +125,7 @@ impl Config {
             data_location: var("AGORA_DATA_LOCATION"),
             privacy_request_retention_days: days(&var, "AGORA_PRIVACY_REQUEST_RETENTION_DAYS", 90, None)?,
             notification_retention_days: days(&var, "AGORA_NOTIFICATION_RETENTION_DAYS", 90, None)?,
+            mail_queue_seconds: number(&var, "AGORA_MAIL_QUEUE_SECONDS", 5)? as u64,
             rate_limits,
             new_member_seconds: number(&var, "AGORA_NEW_MEMBER_HOURS", 24)? * 3600,
             new_member_max_links: number(&var, "AGORA_NEW_MEMBER_MAX_LINKS", 2)? as usize,

@@ -93,6 +93,7 @@ impl App {
             ops::maintenance::spawn_daily(db.clone(), config.clone());
         }
         ops::maintenance::spawn_frequent(db.clone(), config.clone());
+        conversation::mailing::spawn_if_enabled(&db, &config)?;
         let shutdown_grace = config.shutdown_grace_seconds;
         // What every page shares (web::) reads only the settings and the signing key.
         let shared_config = aweb::Data::new(config.clone());
@@ -121,6 +122,7 @@ impl App {
                     .configure(forum::routes::routes)
                     .configure(auth::routes::routes)
                     .configure(auth::github::routes::routes)
+                    .configure(conversation::blocking::routes)
                     .configure(conversation::profiles::routes)
                     .configure(moderation::routes)
                     .configure(moderation::review::routes)
@@ -132,6 +134,9 @@ impl App {
                     .configure(account::export::routes)
                     .configure(account::deletion::routes)
                     .configure(account::newsletter::routes)
+                    .configure(account::notification_choices::routes)
+                    // Before /notifications/{id}.
+                    .configure(conversation::mailing::routes)
                     .configure(conversation::notifications::routes)
                     .default_service(aweb::to(web::not_found))
             })

@@ -50,6 +50,11 @@ enum Command {
         #[command(subcommand)]
         action: LedgerAction,
     },
+    /// The outgoing-mail queue (notification mail and digests).
+    Mail {
+        #[command(subcommand)]
+        action: MailAction,
+    },
     /// Staff roles.
     Admin {
         #[command(subcommand)]
@@ -67,6 +72,18 @@ enum AdminAction {
     },
     /// Make USERNAME an ordinary member again.
     Revoke { username: String },
+}
+
+#[derive(Subcommand)]
+enum MailAction {
+    /// Show what waits to be sent, soonest first, and how many were sent, skipped or given up.
+    Queue {
+        /// At most this many rows.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Send what is due now, from this command (as a running server does every few seconds).
+    Send,
 }
 
 #[derive(Subcommand)]
@@ -141,6 +158,7 @@ fn main() -> anyhow::Result<()> {
             let reason = deletion::ErasureReason::parse_staff_choice(&category).context("unknown category")?;
             erase_account(&config, &username, reason)?
         }
+        Command::Mail { action } => run_mail(&config, action)?,
         Command::Ledger { action: LedgerAction::Rewrite } => {
             let db = open(&config)?;
             let written = ledger::rewrite_file(&mut *db.get()?, &config.backup_dir)?;
@@ -191,6 +209,55 @@ fn run_backup(config: &Config, action: BackupAction) -> anyhow::Result<()> {
         BackupAction::Restore { file } => {
             let restored = backup::restore(&config.database_url, &file, dir)?;
             println!("restored {}; {} later erasure(s) re-applied", file.display(), restored.erasures_replayed);
+        }
+    }
+    Ok(())
+}
+
+fn run_mail(config: &Config, action: MailAction) -> anyhow::Result<()> {
+    let db = open(config)?;
+    match action {
+        MailAction::Queue { limit } => {
+            let mut conn = db.get()?;
+            let (waiting, count) = agora::mail::queue::pending(&mut conn, limit)?;
+            let counts = agora::mail::queue::counts(&mut conn)?;
+            let said: Vec<String> = counts.iter().map(|(status, n)| format!("{n} {status}")).collect();
+            if said.is_empty() {
+                println!("the queue is empty");
+            } else {
+                println!("{count} pending; in all: {}", said.join(", "));
+            }
+            if !waiting.is_empty() {
+                println!("id	member	kind	queued	due	attempts	last error");
+            }
+            let at = |t: i64| {
+                time::OffsetDateTime::from_unix_timestamp(t)
+                    .ok()
+                    .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                    .unwrap_or_default()
+            };
+            for job in waiting {
+                let claimed =
+                    if job.claimed_until.is_some_and(|until| until > agora::db::now()) { " (sending)" } else { "" };
+                println!(
+                    "{}	{}	{}	{}	{}{claimed}	{}	{}",
+                    job.id,
+                    job.user_id,
+                    job.kind,
+                    at(job.created_at),
+                    at(job.send_after),
+                    job.attempts,
+                    job.last_error
+                );
+            }
+        }
+        MailAction::Send => {
+            let outbox = agora::conversation::mailing::Outbox::new(db, config)?;
+            let done = actix_web::rt::System::new().block_on(outbox.deliver_due())?;
+            println!(
+                "{} sent, {} skipped, {} waiting for the member to be away, {} failed (to be tried again)",
+                done.sent, done.skipped, done.postponed, done.failed
+            );
         }
     }
     Ok(())

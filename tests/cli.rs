@@ -297,3 +297,50 @@ fn hole_18_sigterm_finishes_requests_in_flight_then_exits() {
     };
     assert!(status.success(), "a graceful stop exits cleanly: {status:?}");
 }
+
+#[test]
+fn mail_queue_shows_what_waits_and_mail_send_sends_it() {
+    use agora::db::schema::{mail_queue, notifications, users};
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    add_member(dir.path(), "reader");
+    let (ok, said) = run(dir.path(), &["mail", "queue"], &[]);
+    assert!(ok, "{said}");
+    assert!(said.contains("the queue is empty"), "{said}");
+
+    // A moderator's notice to a member with a confirmed address, queued to go now.
+    let url = format!("sqlite://{}", dir.path().join("agora.db").display());
+    let db = agora::db::Database::connect(&url, 1).unwrap();
+    let mut conn = db.get().unwrap();
+    let id: i64 = users::table.filter(users::username.eq("reader")).select(users::id).first(&mut *conn).unwrap();
+    diesel::update(users::table.find(id)).set(users::email_verified.eq(true)).execute(&mut *conn).unwrap();
+    agora::forum::notifications::notice(
+        &mut conn,
+        id,
+        agora::forum::notifications::Kind::Moderation,
+        "Thanks for the flag",
+        None,
+    )
+    .unwrap();
+    drop(conn);
+    let (ok, said) = run(dir.path(), &["mail", "queue"], &[]);
+    assert!(ok, "{said}");
+    assert!(said.contains("1 pending; in all: 1 pending"), "{said}");
+    assert!(said.lines().any(|l| l.starts_with("1\t") && l.contains("\tnotification\t")), "{said}");
+
+    let (ok, said) = run(dir.path(), &["mail", "send"], &[]);
+    assert!(ok, "{said}");
+    assert!(said.contains("1 sent, 0 skipped"), "{said}");
+    let mails = mails_in(dir.path());
+    assert!(
+        mails.iter().any(|m| m.contains("To: reader@example.org") && m.contains("Thanks for the flag")),
+        "{mails:?}"
+    );
+    let (_, said) = run(dir.path(), &["mail", "queue"], &[]);
+    assert!(said.contains("0 pending; in all: 1 sent"), "{said}");
+    let mut conn = db.get().unwrap();
+    let left: i64 = mail_queue::table.filter(mail_queue::status.eq("pending")).count().get_result(&mut *conn).unwrap();
+    assert_eq!(left, 0);
+    let told: i64 = notifications::table.count().get_result(&mut *conn).unwrap();
+    assert_eq!(told, 1);
+}

@@ -8,7 +8,7 @@ use std::path::Path;
 /// Each area with the areas it may use (besides itself and the settings in `config`).
 const ALLOWED: &[(&str, &[&str])] = &[
     ("db", &[]),
-    ("mail", &[]),
+    ("mail", &["db"]),
     ("text", &[]),
     ("web", &["db"]),
     ("privacy", &["db", "mail", "web"]),

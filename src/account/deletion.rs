@@ -89,6 +89,9 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: ErasureReason) ->
             .execute(conn)?;
         crate::forum::notifications::forget(conn, user_id)?;
         crate::forum::watching::forget(conn, user_id)?;
+        crate::forum::notification_settings::forget(conn, user_id)?;
+        crate::forum::blocks::forget(conn, user_id)?;
+        crate::mail::queue::forget(conn, user_id)?;
         diesel::delete(post_mentions::table.filter(post_mentions::user_id.eq(user_id))).execute(conn)?;
         // Staff records about them, their posts, topics and requests keep only the ids.
         let their_request_ids: Vec<i64> = privacy_requests::table

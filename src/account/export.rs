@@ -37,6 +37,10 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
     let notifications = crate::forum::notifications::of_member(conn, user_id)?;
     let mentioned_in = crate::forum::mentions::referring(conn, user_id)?;
     let watches = crate::forum::watching::of_member(conn, user_id)?;
+    let category_watches = crate::forum::watching::categories_of_member(conn, user_id)?;
+    let notification_settings = crate::forum::notification_settings::of_member(conn, user_id)?;
+    let mailed = crate::mail::queue::of_member(conn, user_id)?;
+    let blocked = crate::forum::blocks::listed(conn, user_id)?;
     let requests: Vec<RequestRow> = privacy_requests::table
         // Only requests that belong to the account: filed while signed in, or under an
         // address once it was confirmed as theirs. A typed address proves nothing.
@@ -173,6 +177,22 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
             "topic_id": topic_id,
             "level": level.as_str(),
         })).collect::<Vec<_>>(),
+        "categories_watched_or_muted": category_watches.iter().map(|(category_id, level)| json!({
+            "category_id": category_id,
+            "level": level.as_str(),
+        })).collect::<Vec<_>>(),
+        "notification_settings": {
+            "watch_topics_i_start_or_reply_to": notification_settings.watch_own,
+            "mail": crate::forum::notification_settings::MAILED_KINDS.iter().map(|&kind| {
+                (kind.as_str().to_string(), json!(notification_settings.mail_for(kind).as_str()))
+            }).collect::<serde_json::Map<_, _>>(),
+            "digest_told_up_to_notification": notification_settings.digest_through,
+        },
+        "notification_mail": mailed.iter().map(|m| json!({
+            "what": m.kind.as_str(), "status": m.status.as_str(), "queued_at": m.created_at,
+            "due_at": m.send_after, "attempts": m.attempts, "outcome": m.outcome, "finished_at": m.finished_at,
+        })).collect::<Vec<_>>(),
+        "members_blocked": blocked.iter().map(|(username, at)| json!({"username": username, "since": at})).collect::<Vec<_>>(),
         "privacy_requests": requests.iter().map(|(email, kind, message, status, refusal, at)| json!({
             "email": email, "kind": kind, "message": message, "status": status,
             "refusal_reason": refusal, "created_at": at,

@@ -5,6 +5,7 @@ pub mod deletion;
 pub mod email;
 pub mod export;
 pub mod newsletter;
+pub mod notification_choices;
 pub mod policy_page;
 pub mod privacy_request;
 pub mod routes;

@@ -7,6 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::account::deletion;
+use crate::account::notification_choices::{self, ChoiceRow};
 use crate::account::store::{self, ProfileError, RecordedIp, SessionRow};
 use crate::auth::accounts::Profile;
 use crate::auth::domain::{Email, NewPassword, Username};
@@ -45,6 +46,11 @@ struct AccountPage {
     current_session: i64,
     ips: Vec<RecordedIp>,
     newsletter_events: Vec<NewsletterEvent>,
+    /// Per kind of notification: is it e-mailed?
+    mail_choices: Vec<ChoiceRow>,
+    watch_own: bool,
+    /// Members this member blocked, by name, with when.
+    blocked: Vec<(String, i64)>,
     github_enabled: bool,
     notice: Option<&'static str>,
     errors: Vec<String>,
@@ -72,7 +78,7 @@ async fn page(
     refill: Refill,
 ) -> Result<HttpResponse, AppError> {
     let member = visitor.member()?.clone();
-    let (profile, sessions, ips, newsletter_events) = state
+    let (profile, sessions, ips, newsletter_events, notification_settings, blocked) = state
         .db
         .run(move |c| -> Result<_, AppError> {
             let profile = crate::auth::accounts::profile(c, member.user_id)?.ok_or(AppError::NotFound)?;
@@ -81,6 +87,8 @@ async fn page(
                 store::sessions_of(c, member.user_id)?,
                 store::recorded_ips(c, member.user_id)?,
                 crate::privacy::consent::newsletter_events(c, member.user_id)?,
+                crate::forum::notification_settings::of_member(c, member.user_id)?,
+                crate::forum::blocks::listed(c, member.user_id)?,
             ))
         })
         .await?;
@@ -96,6 +104,9 @@ async fn page(
         sessions,
         ips,
         newsletter_events,
+        mail_choices: notification_choices::rows(&notification_settings),
+        watch_own: notification_settings.watch_own,
+        blocked,
         github_enabled: state.github.is_some(),
         notice,
         errors: refill.errors,
@@ -150,6 +161,7 @@ fn notice_for(done: Option<&str>) -> Option<&'static str> {
         }
         "newsletter" => "Your newsletter choice is saved.",
         "visibility" => "Your profile's visibility is saved.",
+        "notifications" => "Your notification choices are saved.",
         "session-ended" => "That session is signed out.",
         _ => return None,
     })

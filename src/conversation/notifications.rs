@@ -8,7 +8,7 @@ use askama::Template;
 
 use crate::auth::forms::{CsrfForm, EmptyForm};
 use crate::auth::visitor::Visitor;
-use crate::forum::notifications::{self as store, Kind, Listed};
+use crate::forum::notifications::{self as store, Listed};
 use crate::web::errors::AppError;
 use crate::web::{filters, render, see_other};
 use crate::AppState;
@@ -37,21 +37,7 @@ impl Entry {
 
     /// What happened, after the actor's name.
     pub fn what(&self) -> String {
-        let topic = self.listed.topic_title.as_deref().unwrap_or("a topic");
-        match self.listed.kind {
-            Kind::Reply => format!("replied in “{topic}”"),
-            Kind::Mention => format!("mentioned you in “{topic}”"),
-            Kind::Quote => format!("quoted you in “{topic}”"),
-            Kind::Like if self.listed.others == 1 => format!("and 1 other liked your post in “{topic}”"),
-            Kind::Like if self.listed.others > 1 => {
-                format!("and {} others liked your post in “{topic}”", self.listed.others)
-            }
-            Kind::Like => format!("liked your post in “{topic}”"),
-            Kind::Moderation => match &self.listed.topic_title {
-                Some(topic) => format!("{} (“{topic}”)", self.listed.message),
-                None => self.listed.message.clone(),
-            },
-        }
+        self.listed.what()
     }
 
     /// Whether opening it leads anywhere.

@@ -35,6 +35,15 @@ struct ProfilePage {
     activity: Activity,
     /// The member looking at their own profile.
     own: bool,
+    /// The viewer (a member) blocked this member.
+    blocked: bool,
+}
+
+impl ProfilePage {
+    /// A signed-in member may block anyone but themselves and staff.
+    fn can_block(&self) -> bool {
+        self.visitor.user.is_some() && !self.own && !self.member.role.is_staff()
+    }
 }
 
 impl ProfilePage {
@@ -52,13 +61,17 @@ async fn profile(
     let viewer = visitor.user.as_ref().map(|u| u.user_id);
     let staff = visitor.is_staff();
     let lookup = username.clone();
-    let (member, activity) = state
+    let (member, activity, blocked) = state
         .db
         .run(move |c| -> Result<_, AppError> {
             let member = store::member_by_name(c, &lookup)?.ok_or(AppError::NotFound)?;
             let everything = staff || viewer == Some(member.id);
             let activity = store::activity(c, member.id, everything)?;
-            Ok((member, activity))
+            let blocked = match viewer {
+                Some(viewer) => crate::forum::blocks::has_blocked(c, viewer, member.id)?,
+                None => false,
+            };
+            Ok((member, activity, blocked))
         })
         .await?;
     if member.username != username {
@@ -68,7 +81,7 @@ async fn profile(
             .finish());
     }
     let own = viewer == Some(member.id);
-    render(&ProfilePage { visitor, member, activity, own })
+    render(&ProfilePage { visitor, member, activity, own, blocked })
 }
 
 /// Mention links name the member by id, so they keep working after a rename.

@@ -284,6 +284,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notification_settings (user_id) {
+        user_id -> BigInt,
+        watch_own -> Bool,
+        mail_reply -> Text,
+        mail_topic -> Text,
+        mail_mention -> Text,
+        mail_quote -> Text,
+        mail_like -> Text,
+        mail_moderation -> Text,
+        digest_through -> BigInt,
+    }
+}
+
+diesel::table! {
+    mail_queue (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        notification_id -> Nullable<BigInt>,
+        pending_digest -> Nullable<BigInt>,
+        created_at -> BigInt,
+        send_after -> BigInt,
+        claimed_until -> Nullable<BigInt>,
+        attempts -> BigInt,
+        status -> Text,
+        outcome -> Text,
+        finished_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    member_blocks (user_id, blocked_id) {
+        user_id -> BigInt,
+        blocked_id -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    category_watches (user_id, category_id) {
+        user_id -> BigInt,
+        category_id -> BigInt,
+        level -> Text,
+    }
+}
+
 diesel::joinable!(flags -> posts (post_id));
 diesel::joinable!(post_mentions -> posts (post_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -321,6 +368,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     post_mentions,
     topic_watches,
+    notification_settings,
+    mail_queue,
+    member_blocks,
+    category_watches,
     audit_log,
     privacy_requests
 );

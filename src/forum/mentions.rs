@@ -87,8 +87,10 @@ pub fn resolve(conn: &mut DbConn, markdown: &str, author: i64) -> Result<Resolve
 }
 
 /// Records whom a post refers to (replacing what an earlier version referred to).
-pub fn record(conn: &mut DbConn, post_id: i64, resolved: &Resolved) -> Result<(), diesel::result::Error> {
-    diesel::delete(post_mentions::table.filter(post_mentions::post_id.eq(post_id))).execute(conn)?;
+pub fn record(conn: &mut DbConn, post_id: i64, resolved: &Resolved) -> Result<Vec<i64>, diesel::result::Error> {
+    let before: Vec<i64> = diesel::delete(post_mentions::table.filter(post_mentions::post_id.eq(post_id)))
+        .returning(post_mentions::user_id)
+        .get_results(conn)?;
     let rows: Vec<_> = resolved
         .members()
         .into_iter()
@@ -97,7 +99,7 @@ pub fn record(conn: &mut DbConn, post_id: i64, resolved: &Resolved) -> Result<()
     if !rows.is_empty() {
         crate::per_backend!(conn, |c| diesel::insert_into(post_mentions::table).values(&rows).execute(c))?;
     }
-    Ok(())
+    Ok(before)
 }
 
 /// Deletion, first step: the posts that mention or quote the member (their own posts

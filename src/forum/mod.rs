@@ -1,8 +1,10 @@
 //! The forum itself: categories, topics, posts, likes, search, what each member has read.
 
+pub mod blocks;
 pub mod domain;
 pub mod latest;
 pub mod mentions;
+pub mod notification_settings;
 pub mod notifications;
 pub mod queries;
 pub mod read_lists;

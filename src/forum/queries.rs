@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{categories, likes, post_edits, posts, topics, users};
 use crate::db::{now, DbConn, DbError};
+use crate::forum::notifications::Written;
 use crate::per_backend;
 
 pub const TOPICS_PER_PAGE: i64 = 30;
@@ -332,7 +333,7 @@ pub fn create_topic(
             .returning(posts::id)
             .get_result::<i64>(conn)?;
         crate::forum::read_state::read_own_post(conn, post.user_id, topic_id, 1)?;
-        post_refers(conn, &post, topic_id, post_id, None)?;
+        post_refers(conn, &post, Placed { category_id, topic_id, post_id, written: Written::NewTopic })?;
         diesel::update(categories::table.find(category_id))
             .set((
                 categories::topic_count.eq(categories::topic_count + 1),
@@ -343,29 +344,35 @@ pub fn create_topic(
     })?)
 }
 
-/// A new post's mentions and quotes: recorded with it, and notified in the same
-/// transaction, unless it waits for review (nobody else can read it yet).
-fn post_refers(
-    conn: &mut DbConn,
-    post: &NewPost<'_>,
+/// Where a new post went.
+struct Placed {
+    category_id: i64,
     topic_id: i64,
     post_id: i64,
-    topic_starter: Option<i64>,
-) -> Result<(), diesel::result::Error> {
-    crate::forum::mentions::record(conn, post_id, post.refers)?;
+    written: Written,
+}
+
+/// A new post's mentions and quotes: recorded with it, and notified in the same
+/// transaction, unless it waits for review (nobody else can read it yet).
+fn post_refers(conn: &mut DbConn, post: &NewPost<'_>, placed: Placed) -> Result<(), diesel::result::Error> {
+    // An edit tells only whom it newly refers to: nobody hears of the same mention twice.
+    let before = crate::forum::mentions::record(conn, placed.post_id, post.refers)?;
+    let new = |ids: &[i64]| -> Vec<i64> { ids.iter().copied().filter(|id| !before.contains(id)).collect() };
+    let (mentioned, quoted) = (new(&post.refers.mentioned), new(&post.refers.quoted));
     if !post.held {
         let event = crate::forum::notifications::PostEvent {
             actor: post.user_id,
-            topic_id,
-            post_id,
-            topic_starter,
-            mentioned: &post.refers.mentioned,
-            quoted: &post.refers.quoted,
+            category_id: placed.category_id,
+            topic_id: placed.topic_id,
+            post_id: placed.post_id,
+            written: placed.written,
+            mentioned: &mentioned,
+            quoted: &quoted,
         };
         crate::forum::notifications::post_written(conn, &event)?;
     }
-    if topic_starter.is_some() {
-        crate::forum::watching::watch_on_reply(conn, post.user_id, topic_id)?;
+    if matches!(placed.written, Written::Reply { .. }) {
+        crate::forum::watching::watch_on_reply(conn, post.user_id, placed.topic_id)?;
     }
     Ok(())
 }
@@ -415,7 +422,11 @@ pub fn create_reply(conn: &mut DbConn, topic_id: i64, post: NewPost<'_>) -> Resu
             .returning(posts::id)
             .get_result::<i64>(conn)?;
         crate::forum::read_state::read_own_post(conn, post.user_id, topic_id, post_number)?;
-        post_refers(conn, &post, topic_id, post_id, Some(starter))?;
+        post_refers(
+            conn,
+            &post,
+            Placed { category_id, topic_id, post_id, written: Written::Reply { topic_starter: starter } },
+        )?;
         diesel::update(categories::table.find(category_id))
             .set(categories::post_count.eq(categories::post_count + 1))
             .execute(conn)?;
@@ -491,7 +502,16 @@ struct PostEditRow<'a> {
 pub fn edit_post(conn: &mut DbConn, post_id: i64, edit: NewPost<'_>) -> Result<(), DbError> {
     let now = now();
     Ok(conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
-        let previous: String = posts::table.find(post_id).select(posts::body_markdown).first(conn)?;
+        let (previous, topic_id, category_id, readable): (String, i64, i64, bool) = posts::table
+            .inner_join(topics::table)
+            .filter(posts::id.eq(post_id))
+            .select((
+                posts::body_markdown,
+                topics::id,
+                topics::category_id,
+                readable_post().and(topics::held.eq(false)),
+            ))
+            .first(conn)?;
         diesel::insert_into(post_edits::table)
             .values(&PostEditRow {
                 post_id,
@@ -508,8 +528,10 @@ pub fn edit_post(conn: &mut DbConn, post_id: i64, edit: NewPost<'_>) -> Result<(
                 posts::edited_at.eq(Some(now)),
             ))
             .execute(conn)?;
-        // An edit links what it now mentions; it notifies nobody (no second ping).
-        crate::forum::mentions::record(conn, post_id, edit.refers)?;
+        // An edit links what it now mentions; only members it newly mentions or quotes
+        // hear of it, and only if others can read the post.
+        let edit = NewPost { held: !readable, ..edit };
+        post_refers(conn, &edit, Placed { category_id, topic_id, post_id, written: Written::Edit })?;
         Ok(())
     })?)
 }

@@ -98,6 +98,14 @@ struct CategoryPage {
     topics: Vec<TopicSummary>,
     next_page: Option<String>,
     is_first_page: bool,
+    /// The member's choice for this category (`None`: normal).
+    watch: Option<crate::forum::watching::WatchLevel>,
+}
+
+impl CategoryPage {
+    fn watch_level(&self) -> &'static str {
+        self.watch.map_or("normal", |level| level.as_str())
+    }
 }
 
 #[derive(Deserialize)]
@@ -128,14 +136,18 @@ pub(super) async fn category(
         }
     };
     let reader = visitor.user_id();
-    let (category, pinned, topics, next, marks) = state
+    let (category, pinned, topics, next, marks, watch) = state
         .db
         .run(move |c| -> Result<_, AppError> {
             let category = queries::find_category(c, id)?.ok_or(AppError::NotFound)?;
             let (topics, next) = queries::list_topics(c, id, after)?;
             let pinned = if after.is_none() { queries::pinned_topics(c, id)? } else { Vec::new() };
             let marks = marks_for(c, reader, pinned.iter().chain(&topics).map(|t| t.id))?;
-            Ok((category, pinned, topics, next, marks))
+            let watch = match reader {
+                Some(user_id) => crate::forum::watching::category_level(c, user_id, id)?,
+                None => None,
+            };
+            Ok((category, pinned, topics, next, marks, watch))
         })
         .await?;
     if category.slug != slug {
@@ -146,7 +158,7 @@ pub(super) async fn category(
         return Err(AppError::NotFound);
     }
     let next_page = next.map(|cursor| format!("/c/{}/{}?after={}", category.id, category.slug, cursor.encode()));
-    render(&CategoryPage { visitor, marks, category, pinned, topics, next_page, is_first_page: after.is_none() })
+    render(&CategoryPage { visitor, marks, category, pinned, topics, next_page, is_first_page: after.is_none(), watch })
 }
 
 #[derive(Template)]
@@ -161,12 +173,18 @@ struct TopicPage {
     pages: i64,
     /// The member's choice for this topic (`None`: normal).
     watch: Option<crate::forum::watching::WatchLevel>,
+    /// Members the viewer blocked: their posts are collapsed.
+    blocked: Vec<i64>,
 }
 
 impl TopicPage {
     /// The watch level's name, as the buttons send it.
     fn watch_level(&self) -> &'static str {
         self.watch.map_or("normal", |level| level.as_str())
+    }
+
+    fn is_blocked(&self, post: &PostView) -> bool {
+        self.blocked.contains(&post.user_id)
     }
 
     /// A post waiting for review is readable by its author and staff only.
@@ -246,7 +264,7 @@ pub(super) async fn topic(
     let viewer = visitor.user_id();
     let may_see_held = visitor.is_staff();
     let first = (page - 1) * queries::POSTS_PER_PAGE + 1;
-    let (topic, posts, first_unread, watch) = state
+    let (topic, posts, first_unread, watch, blocked) = state
         .db
         .run(move |c| -> Result<_, AppError> {
             let topic = queries::find_topic(c, id)?.ok_or(AppError::NotFound)?;
@@ -264,11 +282,13 @@ pub(super) async fn topic(
                 let from = before.map_or(1, |read| read + 1);
                 first_unread = posts.iter().map(|p| p.post_number).find(|n| *n >= from && before.is_some());
             }
-            let watch = match viewer {
-                Some(user_id) => crate::forum::watching::level(c, user_id, id)?,
-                None => None,
+            let (watch, blocked) = match viewer {
+                Some(user_id) => {
+                    (crate::forum::watching::level(c, user_id, id)?, crate::forum::blocks::blocked_by(c, user_id)?)
+                }
+                None => (None, Vec::new()),
             };
-            Ok((topic, posts, first_unread, watch))
+            Ok((topic, posts, first_unread, watch, blocked))
         })
         .await?;
     if topic.slug != slug {
@@ -279,7 +299,7 @@ pub(super) async fn topic(
         return Ok(moved_permanently(&target));
     }
     let pages = page_count(topic.post_count);
-    render(&TopicPage { visitor, topic, posts, first_unread, page, pages, watch })
+    render(&TopicPage { visitor, topic, posts, first_unread, page, pages, watch, blocked })
 }
 
 /// `/t/{id}/{slug}/unread`: the first post the member has not read (the topic's start

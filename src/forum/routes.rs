@@ -18,6 +18,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/c/{id}", web::get().to(reading::category_without_slug))
         .route("/c/{id}/new", web::get().to(writing::new_topic_form))
         .route("/c/{id}/new", web::post().to(writing::create_topic))
+        .route("/c/{id}/watch", web::post().to(writing::watch_category))
         .route("/c/{id}/{slug}", web::get().to(reading::category))
         .route("/t/{id}", web::get().to(reading::topic_without_slug))
         .route("/t/{id}/reply", web::get().to(writing::reply_form))

@@ -1,16 +1,22 @@
-//! Watching and muting topics (no HTTP here). A watched topic tells the member of every
-//! reply; a muted one of nothing (not even mentions or quotes in it). Without a row the
-//! member hears of replies in topics they started and of mentions and quotes. Replying
-//! to a topic watches it, unless the member already chose a level for it.
+//! Watching, tracking and muting topics and categories (no HTTP here). A watched topic
+//! tells the member of every reply; a tracked one counts new replies but tells only of
+//! mentions and quotes; a muted one tells nothing (not even mentions or quotes in it).
+//! Without a row the member hears of replies in topics they started (unless they turned
+//! that off) and of mentions and quotes. A watched category tells of every new topic and
+//! reply in it; a muted one of none (mentions and quotes still come); a topic's own level
+//! wins over its category's. Replying to a topic watches it, unless the member already
+//! chose a level for it or turned that off.
 
 use diesel::prelude::*;
 
-use crate::db::schema::topic_watches;
+use crate::db::schema::{category_watches, topic_watches};
 use crate::db::{DbConn, DbError};
 
 crate::text_enum! {
     pub enum WatchLevel {
         Watching => "watching",
+        /// Topics only: new replies are counted, not told.
+        Tracking => "tracking",
         Muted => "muted",
     }
 }
@@ -39,8 +45,12 @@ pub fn set(conn: &mut DbConn, user_id: i64, topic_id: i64, level: Option<WatchLe
     Ok(())
 }
 
-/// A reply watches the topic for its author, unless they chose a level already.
+/// A reply watches the topic for its author, unless they chose a level already or
+/// turned "watch topics I reply to" off.
 pub fn watch_on_reply(conn: &mut DbConn, user_id: i64, topic_id: i64) -> Result<(), diesel::result::Error> {
+    if !crate::forum::notification_settings::of_member(conn, user_id)?.watch_own {
+        return Ok(());
+    }
     let row = (
         topic_watches::user_id.eq(user_id),
         topic_watches::topic_id.eq(topic_id),
@@ -61,6 +71,55 @@ pub fn levels_in(conn: &mut DbConn, topic_id: i64) -> Result<Vec<(i64, WatchLeve
         .load(conn)
 }
 
+/// The member's level for a category; `None` is the default.
+pub fn category_level(conn: &mut DbConn, user_id: i64, category_id: i64) -> Result<Option<WatchLevel>, DbError> {
+    Ok(category_watches::table.find((user_id, category_id)).select(category_watches::level).first(conn).optional()?)
+}
+
+/// Sets (or, with `None`, clears) the member's level for a category (watching or muted).
+pub fn set_category(
+    conn: &mut DbConn,
+    user_id: i64,
+    category_id: i64,
+    level: Option<WatchLevel>,
+) -> Result<(), DbError> {
+    let row = category_watches::table.find((user_id, category_id));
+    conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
+        diesel::delete(row).execute(conn)?;
+        if let Some(level) = level {
+            diesel::insert_into(category_watches::table)
+                .values((
+                    category_watches::user_id.eq(user_id),
+                    category_watches::category_id.eq(category_id),
+                    category_watches::level.eq(level),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Everyone with a level for the category.
+pub fn category_levels_in(
+    conn: &mut DbConn,
+    category_id: i64,
+) -> Result<Vec<(i64, WatchLevel)>, diesel::result::Error> {
+    category_watches::table
+        .filter(category_watches::category_id.eq(category_id))
+        .select((category_watches::user_id, category_watches::level))
+        .load(conn)
+}
+
+/// The export: the member's categories and levels.
+pub fn categories_of_member(conn: &mut DbConn, user_id: i64) -> Result<Vec<(i64, WatchLevel)>, DbError> {
+    Ok(category_watches::table
+        .filter(category_watches::user_id.eq(user_id))
+        .order(category_watches::category_id)
+        .select((category_watches::category_id, category_watches::level))
+        .load(conn)?)
+}
+
 /// The export: the member's topics and levels.
 pub fn of_member(conn: &mut DbConn, user_id: i64) -> Result<Vec<(i64, WatchLevel)>, DbError> {
     Ok(topic_watches::table
@@ -73,5 +132,6 @@ pub fn of_member(conn: &mut DbConn, user_id: i64) -> Result<Vec<(i64, WatchLevel
 /// Deletion.
 pub fn forget(conn: &mut DbConn, user_id: i64) -> Result<(), diesel::result::Error> {
     diesel::delete(topic_watches::table.filter(topic_watches::user_id.eq(user_id))).execute(conn)?;
+    diesel::delete(category_watches::table.filter(category_watches::user_id.eq(user_id))).execute(conn)?;
     Ok(())
 }

@@ -190,8 +190,9 @@ pub struct WatchForm {
     level: String,
 }
 
-/// Watching (every reply), normal (replies in one's own topics, mentions, quotes) or
-/// muted (nothing from this topic), from the buttons on the topic page.
+/// Watching (every reply), tracking (counted, only mentions and quotes told), normal
+/// (replies in one's own topics, mentions, quotes) or muted (nothing from this topic),
+/// from the buttons on the topic page.
 pub(super) async fn watch(
     state: web::Data<AppState>,
     visitor: Visitor,
@@ -203,13 +204,42 @@ pub(super) async fn watch(
     let level = match form.level.as_str() {
         "normal" => None,
         other => Some(
-            WatchLevel::parse(other).ok_or_else(|| AppError::BadRequest("Choose watching, normal or muted.".into()))?,
+            WatchLevel::parse(other)
+                .ok_or_else(|| AppError::BadRequest("Choose watching, tracking, normal or muted.".into()))?,
         ),
     };
     state.rate_limit(Limit::WatchPerMember, user_id).await?;
     let topic_id = topic.id;
     state.db.run(move |c| watching::set(c, user_id, topic_id, level)).await?;
     Ok(see_other(&format!("{}#watching", topic_url(topic.id, &topic.slug))))
+}
+
+/// Watching (every new topic and reply) or muting a category, from its page. A topic's
+/// own level wins over its category's.
+pub(super) async fn watch_category(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<WatchForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = visitor.member()?.user_id;
+    let id = path.into_inner();
+    let level = match form.level.as_str() {
+        "normal" => None,
+        "watching" => Some(WatchLevel::Watching),
+        "muted" => Some(WatchLevel::Muted),
+        _ => return Err(AppError::BadRequest("Choose watching, normal or muted.".into())),
+    };
+    state.rate_limit(Limit::WatchPerMember, user_id).await?;
+    let category = state
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let category = queries::find_category(c, id)?.ok_or(AppError::NotFound)?;
+            watching::set_category(c, user_id, id, level)?;
+            Ok(category)
+        })
+        .await?;
+    Ok(see_other(&format!("/c/{}/{}#watching", category.id, category.slug)))
 }
 
 #[derive(Template)]

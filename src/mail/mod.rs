@@ -1,5 +1,7 @@
 //! Outgoing mail through lettre: `.eml` files in `AGORA_MAIL_DIR` by default (nothing
-//! to set up), SMTP when `AGORA_SMTP_URL` is set.
+//! to set up), SMTP when `AGORA_SMTP_URL` is set. What waits to be sent is in `queue`.
+
+pub mod queue;
 
 use std::path::PathBuf;
 
@@ -31,14 +33,31 @@ pub fn prune_files(dir: &std::path::Path, older_than: std::time::Duration) -> st
     remove_files(dir, |path, _| std::fs::metadata(path).and_then(|m| m.modified()).is_ok_and(|at| at < cutoff))
 }
 
-/// Removes every mail file to `address`, or greeting `username` by name.
+/// The header naming the members a mail is about besides its recipient (who replied,
+/// who liked), so deleting one of them finds the mail files that name them.
+const NAMES_HEADER: &str = "X-Agora-Names";
+
+/// Removes every mail file to `address`, greeting `username` by name, or naming them.
 pub fn forget_files(dir: &std::path::Path, address: Option<&str>, username: Option<&str>) -> std::io::Result<usize> {
     let greeting = username.map(|name| format!("Hello {name},"));
     let address = address.map(str::to_lowercase);
     remove_files(dir, |_, text| {
         address.as_deref().is_some_and(|a| text.to_lowercase().contains(a))
             || greeting.as_deref().is_some_and(|g| text.contains(g))
+            || username.is_some_and(|name| names_in(text).iter().any(|n| n.eq_ignore_ascii_case(name)))
     })
+}
+
+/// The names in a mail file's `X-Agora-Names` header (unfolded, if it was long).
+fn names_in(text: &str) -> Vec<String> {
+    let headers = text.split("\r\n\r\n").next().unwrap_or(text).replace("\r\n ", " ").replace("\r\n\t", " ");
+    headers
+        .lines()
+        .filter_map(|line| line.strip_prefix(NAMES_HEADER).and_then(|rest| rest.strip_prefix(':')))
+        .flat_map(|names| names.split(','))
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .collect()
 }
 
 fn remove_files(dir: &std::path::Path, doomed: impl Fn(&std::path::Path, &str) -> bool) -> std::io::Result<usize> {
@@ -68,8 +87,10 @@ pub struct Mail {
     pub to: String,
     pub subject: String,
     pub body: String,
-    /// For newsletters: the one-click unsubscribe address (RFC 8058 headers).
+    /// For newsletters and notifications: the one-click unsubscribe address (RFC 8058 headers).
     pub unsubscribe_url: Option<String>,
+    /// Members the mail names besides its recipient (see [`NAMES_HEADER`]).
+    pub names: Vec<String>,
 }
 
 impl Mailer {
@@ -101,6 +122,10 @@ impl Mailer {
                     HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
                     "List-Unsubscribe=One-Click".into(),
                 ));
+        }
+        if !mail.names.is_empty() {
+            builder = builder
+                .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str(NAMES_HEADER), mail.names.join(", ")));
         }
         // lettre picks the encoding (7-bit, or quoted-printable for long lines and links).
         let body = Body::new(mail.body);

@@ -12,6 +12,7 @@ use crate::auth::visitor::Visitor;
 use crate::db::schema::{categories, posts, topics, users};
 use crate::db::{now, DbConn, DbError};
 use crate::forum::domain::{slugify, Title};
+use crate::forum::notifications::Kind;
 use crate::forum::queries::{self as forum};
 use crate::moderation::audit::{AuditAction, AuditTarget};
 use crate::moderation::{required_reason, ModError};
@@ -160,6 +161,16 @@ pub fn act_on_post(
             return Err(ModError::NotFound);
         }
         record_audit!(conn, actor, action.audit_action(), AuditTarget::Post, post_id, reason, now)?;
+        // The author is told when their post is taken away, and why.
+        let told = match action {
+            PostAction::Hide => Some("A moderator hid your post"),
+            PostAction::Delete => Some("A moderator deleted your post"),
+            PostAction::Unhide | PostAction::Restore => None,
+        };
+        if let Some(told) = told.filter(|_| author != actor && author_role != Role::System) {
+            let message = format!("{told}: {reason}");
+            crate::forum::notifications::notice(conn, author, Kind::Moderation, &message, Some(post_id))?;
+        }
         Ok(())
     })
 }

@@ -186,6 +186,19 @@ pub fn update_privacy_request(
             return Err(ModError::NotFound);
         }
         record_audit!(conn, actor, AuditAction::privacy_request(status), AuditTarget::PrivacyRequest, id, note, now)?;
-        Ok(privacy_requests::table.find(id).select(REQUEST_COLUMNS).first(conn)?)
+        let request: PrivacyRequest = privacy_requests::table.find(id).select(REQUEST_COLUMNS).first(conn)?;
+        // A member's request is answered under Notifications too (the mail goes anyway).
+        let member: Option<i64> = privacy_requests::table.find(id).select(privacy_requests::user_id).first(conn)?;
+        if let (Some(member), true) = (member, status != RequestStatus::Open) {
+            let message = format!("Your privacy request #{id} ({}) is now {}", request.kind, status.as_str());
+            crate::forum::notifications::notice(
+                conn,
+                member,
+                crate::forum::notifications::Kind::Privacy,
+                &message,
+                None,
+            )?;
+        }
+        Ok(request)
     })
 }

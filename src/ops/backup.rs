@@ -45,6 +45,10 @@ const TABLES: &[&str] = &[
     "notifications",
     "post_mentions",
     "topic_watches",
+    "category_watches",
+    "notification_settings",
+    "member_blocks",
+    "mail_queue",
     "audit_log",
     "privacy_requests",
     "rate_limits",
@@ -62,6 +66,7 @@ const IDENTITY_TABLES: &[&str] = &[
     "deletion_ledger",
     "flags",
     "notifications",
+    "mail_queue",
     "audit_log",
     "privacy_requests",
 ];

@@ -110,6 +110,9 @@ pub fn purge_expired(db: &Database, config: &Config) -> anyhow::Result<usize> {
     purged += crate::web::rate_limit::purge(conn)?;
     let notified_before = now - i64::from(config.notification_retention_days) * 86400;
     purged += crate::forum::notifications::prune(conn, notified_before)?;
+    // What was sent is kept no longer than backups keep anything.
+    let mailed_before = now - i64::from(config.backup_retention_days) * 86400;
+    purged += crate::mail::queue::prune(conn, mailed_before)?;
     Ok(purged)
 }
 

@@ -17,7 +17,7 @@ fn text(template: &impl Template) -> String {
 }
 
 fn transactional(to: &str, subject: impl Into<String>, body: String) -> Mail {
-    Mail { to: to.into(), subject: subject.into(), body, unsubscribe_url: None }
+    Mail { to: to.into(), subject: subject.into(), body, unsubscribe_url: None, names: Vec::new() }
 }
 
 #[derive(Template)]
@@ -157,6 +157,7 @@ pub fn newsletter(public_url: &str, to: &str, subject: &str, body: &str, unsubsc
         subject: subject.into(),
         body: text(&Newsletter { text: body, public_url, unsubscribe_url: &unsubscribe_url }),
         unsubscribe_url: Some(unsubscribe_url),
+        names: Vec::new(),
     }
 }
 

@@ -190,6 +190,39 @@ pub const REGISTRY: &[Column] = &[
     personal("topic_watches", "user_id", false, RowDeleted),
     personal("topic_watches", "topic_id", true, RowDeleted),
     personal("topic_watches", "level", true, RowDeleted),
+    // Categories the member watches or muted.
+    personal("category_watches", "user_id", false, RowDeleted),
+    personal("category_watches", "category_id", true, RowDeleted),
+    personal("category_watches", "level", true, RowDeleted),
+    // The member's choices about being told.
+    personal("notification_settings", "user_id", false, RowDeleted),
+    personal("notification_settings", "watch_own", true, RowDeleted),
+    personal("notification_settings", "mail_reply", true, RowDeleted),
+    personal("notification_settings", "mail_topic", true, RowDeleted),
+    personal("notification_settings", "mail_mention", true, RowDeleted),
+    personal("notification_settings", "mail_quote", true, RowDeleted),
+    personal("notification_settings", "mail_like", true, RowDeleted),
+    personal("notification_settings", "mail_moderation", true, RowDeleted),
+    personal("notification_settings", "digest_through", true, RowDeleted),
+    // Mail queued for the member: which notification or digest, never its text (that is
+    // written when sent). Finished rows go after the backup retention.
+    not_personal("mail_queue", "id"),
+    personal("mail_queue", "user_id", false, RowDeleted),
+    personal("mail_queue", "kind", true, RowDeleted),
+    personal("mail_queue", "notification_id", false, RowDeleted),
+    personal("mail_queue", "pending_digest", false, RowDeleted), // the member's id again
+    personal("mail_queue", "created_at", true, RowDeleted),
+    personal("mail_queue", "send_after", true, RowDeleted),
+    personal("mail_queue", "claimed_until", false, RowDeleted), // which instance is sending, for a minute
+    personal("mail_queue", "attempts", true, RowDeleted),
+    personal("mail_queue", "status", true, RowDeleted),
+    personal("mail_queue", "outcome", true, RowDeleted),
+    personal("mail_queue", "finished_at", true, RowDeleted),
+    // Members the member blocked (exported by name), and who blocked them (not shown to
+    // them: a block is not told). Deleted both ways.
+    personal("member_blocks", "user_id", false, RowDeleted),
+    personal("member_blocks", "blocked_id", false, RowDeleted), // exported as the username
+    personal("member_blocks", "created_at", true, RowDeleted),
     // Staff actions: about a deleted member, only the account id is kept.
     not_personal("audit_log", "id"),
     not_personal("audit_log", "actor_id"),

@@ -50,10 +50,12 @@ pub enum Limit {
     MarkReadPerMember,
     /// Watch/normal/mute choices by one member.
     WatchPerMember,
+    /// Blocks and unblocks by one member.
+    BlockPerMember,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 17] = [
+    pub const ALL: [Limit; 18] = [
         Limit::LoginPerIp,
         Limit::LoginPerAccount,
         Limit::RegisterPerIp,
@@ -71,6 +73,7 @@ impl Limit {
         Limit::SearchPerIp,
         Limit::MarkReadPerMember,
         Limit::WatchPerMember,
+        Limit::BlockPerMember,
     ];
 
     pub fn name(self) -> &'static str {
@@ -92,6 +95,7 @@ impl Limit {
             Limit::SearchPerIp => "search_per_ip",
             Limit::MarkReadPerMember => "mark_read_per_member",
             Limit::WatchPerMember => "watch_per_member",
+            Limit::BlockPerMember => "block_per_member",
         }
     }
 
@@ -115,6 +119,7 @@ impl Limit {
             Limit::SearchPerIp => (60, 60),
             Limit::MarkReadPerMember => (30, 600),
             Limit::WatchPerMember => (60, 600),
+            Limit::BlockPerMember => (30, 600),
         };
         Rate { hits, seconds }
     }

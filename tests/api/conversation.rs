@@ -16,6 +16,9 @@ on_both_backends!(
     likes_are_grouped_into_one_notification,
     watching_tells_of_every_reply_and_muting_of_nothing,
     deleting_a_member_unlinks_their_mentions_and_quotes_and_drops_what_they_caused,
+    blocking_collapses_posts_and_silences_the_blocked_member,
+    tracking_counts_only_and_categories_are_watched_or_muted,
+    turning_off_watching_own_topics_is_kept,
 );
 
 /// (kind, actor username) of each of a member's notifications, oldest first.
@@ -284,6 +287,177 @@ async fn watching_over_the_limit_gets_a_429_page() {
             assert_eq!(app.post_form(&format!("/t/{id}/watch"), &[("level", level)]).await.status, 303, "{backend:?}");
         }
         let refused = app.post_form(&format!("/t/{id}/watch"), &[("level", "normal")]).await;
+        assert_eq!(refused.status, 429, "{backend:?}");
+        assert!(refused.body.contains("<html"), "{backend:?}: a proper page");
+    }
+}
+
+async fn blocking_collapses_posts_and_silences_the_blocked_member(app: TestApp) {
+    app.register("alice").await;
+    let topic = app.create_topic("Quiet please", "A calm topic.").await;
+    let id = topic_id(&topic);
+    let bob = app.another_browser();
+    bob.register("bob").await;
+    let carol = app.another_browser();
+    carol.register("carol").await;
+    let mona = app.another_browser();
+    mona.register("mona").await;
+    app.set_role("mona", "moderator");
+
+    let profile = app.get("/u/bob").await;
+    assert_eq!(profile.texts(".block-form button"), vec!["Block"]);
+    let blocked = app.post_form("/u/bob/block", &[]).await;
+    assert_eq!(blocked.location.as_deref(), Some("/u/bob"));
+    assert_eq!(app.get("/u/bob").await.texts(".block-form button"), vec!["Unblock"]);
+    assert_eq!(app.post_form("/u/alice/block", &[]).await.status, 400, "not oneself");
+    assert_eq!(app.post_form("/u/mona/block", &[]).await.status, 403, "not staff");
+    assert!(app.get("/u/mona").await.texts(".block-form button").is_empty());
+    assert_eq!(app.post_form("/u/nobody/block", &[]).await.status, 404);
+
+    // Nothing bob does reaches alice: replies, mentions, quotes, likes.
+    bob.post_form(&format!("/t/{id}/reply"), &[("body", "Loud reply, @alice!")]).await;
+    let first_post: i64 = {
+        let mut conn = app.db.get().unwrap();
+        posts::table
+            .filter(posts::topic_id.eq(id))
+            .filter(posts::post_number.eq(1))
+            .select(posts::id)
+            .first(&mut *conn)
+            .unwrap()
+    };
+    bob.post_form(&format!("/p/{first_post}/like"), &[]).await;
+    carol.post_form(&format!("/t/{id}/reply"), &[("body", "A calm reply.")]).await;
+    assert_eq!(notifications_of(&app, "alice"), vec![("reply".into(), Some("carol".into()), 0)]);
+
+    // Bob's post is collapsed for alice, open for everyone else.
+    let page = app.get(&topic).await;
+    assert_eq!(page.texts("article#post-2 details.blocked-post summary"), vec!["You blocked bob. Show this post"]);
+    assert!(page.texts("article#post-3 details.blocked-post").is_empty());
+    assert!(carol.get(&topic).await.texts("details.blocked-post").is_empty());
+    let account = app.get("/account").await;
+    assert_eq!(account.texts(".blocked-members li a"), vec!["bob"]);
+    let export: serde_json::Value =
+        app.client.get(app.url("/account/export")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(export["members_blocked"][0]["username"], "bob");
+
+    // Unblocked: he is heard again.
+    assert_eq!(app.post_form("/u/bob/unblock", &[]).await.status, 303);
+    bob.post_form(&format!("/t/{id}/reply"), &[("body", "Sorry, @alice.")]).await;
+    assert_eq!(notifications_of(&app, "alice").last().unwrap().0, "mention");
+    assert!(app.get(&topic).await.texts("details.blocked-post").is_empty());
+}
+
+async fn tracking_counts_only_and_categories_are_watched_or_muted(app: TestApp) {
+    app.register("alice").await;
+    let topic = app.create_topic("Rivers", "The Rhine.").await;
+    let id = topic_id(&topic);
+    assert_eq!(app.post_form(&format!("/t/{id}/watch"), &[("level", "tracking")]).await.status, 303);
+    assert!(app.get(&topic).await.texts(".watch-now").join("").contains("tracking"));
+    let bob = app.another_browser();
+    bob.register("bob").await;
+    bob.post_form(&format!("/t/{id}/reply"), &[("body", "The Danube.")]).await;
+    assert!(notifications_of(&app, "alice").is_empty(), "tracking: replies are counted, not told");
+    bob.post_form(&format!("/t/{id}/reply"), &[("body", "@alice the Volga?")]).await;
+    assert_eq!(notifications_of(&app, "alice"), vec![("mention".into(), Some("bob".into()), 0)]);
+
+    // Carol watches the category: every new topic and reply in it.
+    let carol = app.another_browser();
+    carol.register("carol").await;
+    let watched = carol.post_form("/c/1/watch", &[("level", "watching")]).await;
+    assert_eq!(watched.location.as_deref(), Some("/c/1/general#watching"));
+    assert!(carol.get("/c/1/general").await.texts(".watch-now").join("").contains("watching"));
+    let lakes = bob.create_topic("Lakes", "Baikal.").await;
+    bob.post_form(&format!("/t/{}/reply", topic_id(&lakes)), &[("body", "Titicaca.")]).await;
+    assert_eq!(
+        notifications_of(&app, "carol"),
+        vec![("topic".into(), Some("bob".into()), 0), ("reply".into(), Some("bob".into()), 0)]
+    );
+    let notes = carol.get("/notifications").await.texts(".notification .what");
+    assert!(notes.contains(&"started “Lakes”".to_string()), "{notes:?}");
+
+    // Dave mutes the category: his own topic in it tells him nothing, a mention still does.
+    let dave = app.another_browser();
+    dave.register("dave").await;
+    let seas = dave.create_topic("Seas", "The Baltic.").await;
+    assert_eq!(dave.post_form("/c/1/watch", &[("level", "muted")]).await.status, 303);
+    bob.post_form(&format!("/t/{}/reply", topic_id(&seas)), &[("body", "The Adriatic.")]).await;
+    assert!(notifications_of(&app, "dave").is_empty(), "muted category");
+    bob.post_form(&format!("/t/{}/reply", topic_id(&seas)), &[("body", "@dave the Aegean?")]).await;
+    assert_eq!(notifications_of(&app, "dave").len(), 1);
+    assert_eq!(
+        dave.post_form("/c/1/watch", &[("level", "tracking")]).await.status,
+        400,
+        "categories are watched or muted"
+    );
+    assert_eq!(dave.post_form("/c/999/watch", &[("level", "muted")]).await.status, 404);
+    let export: serde_json::Value =
+        dave.client.get(dave.url("/account/export")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(export["categories_watched_or_muted"], serde_json::json!([{"category_id": 1, "level": "muted"}]));
+}
+
+async fn turning_off_watching_own_topics_is_kept(app: TestApp) {
+    app.register("alice").await;
+    let saved = app
+        .post_form(
+            "/account/notifications",
+            &[
+                ("reply", "away"),
+                ("topic", "away"),
+                ("mention", "away"),
+                ("quote", "away"),
+                ("like", "off"),
+                ("moderation", "each"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    assert!(app
+        .get("/account")
+        .await
+        .html()
+        .select(&scraper::Selector::parse("#watch_own[checked]").unwrap())
+        .next()
+        .is_none());
+    let own = app.create_topic("My own", "Mine.").await;
+    let bob = app.another_browser();
+    bob.register("bob").await;
+    let his = bob.create_topic("His", "His.").await;
+    app.post_form(&format!("/t/{}/reply", topic_id(&his)), &[("body", "Me too.")]).await;
+    assert!(app.get(&his).await.texts(".watch-now").join("").contains("normal"), "replying did not watch it");
+    bob.post_form(&format!("/t/{}/reply", topic_id(&own)), &[("body", "Hello.")]).await;
+    bob.post_form(&format!("/t/{}/reply", topic_id(&his)), &[("body", "Thanks.")]).await;
+    assert!(notifications_of(&app, "alice").is_empty(), "she asked not to be told of replies");
+    let refused = app
+        .post_form(
+            "/account/notifications",
+            &[
+                ("reply", "loud"),
+                ("topic", "away"),
+                ("mention", "away"),
+                ("quote", "away"),
+                ("like", "off"),
+                ("moderation", "each"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+}
+
+#[actix_web::test]
+async fn blocking_over_the_limit_gets_a_429_page() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(app) = spawn_app_with(backend, |config| {
+            config.rate_limits = agora::web::rate_limit::RateLimits::parse("block_per_member=2/60").unwrap();
+        })
+        .await
+        else {
+            continue;
+        };
+        app.register("fidget").await;
+        add_members(&app, &["target".to_string()]);
+        assert_eq!(app.post_form("/u/target/block", &[]).await.status, 303, "{backend:?}");
+        assert_eq!(app.post_form("/u/target/unblock", &[]).await.status, 303, "{backend:?}");
+        let refused = app.post_form("/u/target/block", &[]).await;
         assert_eq!(refused.status, 429, "{backend:?}");
         assert!(refused.body.contains("<html"), "{backend:?}: a proper page");
     }

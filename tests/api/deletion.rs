@@ -3,7 +3,7 @@
 //! can erase an under-13 account at once), P18 (policy changes with notice).
 
 use agora::account::deletion;
-use agora::db::schema::{deletion_ledger, likes, posts, users};
+use agora::db::schema::{deletion_ledger, likes, posts, sessions, users};
 use agora::ops::backup;
 use agora::privacy::policy;
 use diesel::prelude::*;
@@ -99,6 +99,48 @@ async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymou
                 topic_watches::table.filter(topic_watches::user_id.eq(old_id)).count().get_result(&mut *conn).unwrap();
             assert_eq!(watching, 1, "{backend:?}: Zed's reply watched his topic");
         }
+        // Zed's choices, blocks both ways, a watched category, queued and sent mail that
+        // names him (amy was away when his reply came, and got it by e-mail).
+        let choices = [
+            ("watch_own", "yes"),
+            ("reply", "each"),
+            ("topic", "digest"),
+            ("mention", "away"),
+            ("quote", "away"),
+            ("like", "off"),
+            ("moderation", "each"),
+        ];
+        assert_eq!(zed.post_form("/account/notifications", &choices).await.status, 303, "{backend:?}");
+        assert_eq!(zed.post_form("/c/1/watch", &[("level", "watching")]).await.status, 303, "{backend:?}");
+        let amy_id = app.user_id("amy").unwrap();
+        diesel::update(sessions::table.filter(sessions::user_id.eq(amy_id)))
+            .set(sessions::last_seen_at.eq(agora::db::now() - 7200))
+            .execute(&mut *conn)
+            .unwrap();
+        app.deliver_mail().await;
+        let to_amy = app.last_mail_to("amy@example.org");
+        assert_eq!(to_amy.header("X-Agora-Names").as_deref(), Some("zedzebra"), "{backend:?}: {}", to_amy.subject);
+        amy.create_topic("Amy's news", "Nothing much.").await;
+        assert_eq!(zed.post_form("/u/amy/block", &[]).await.status, 303, "{backend:?}");
+        assert_eq!(amy.post_form("/u/zedzebra/block", &[]).await.status, 303, "{backend:?}");
+        let about_zed_elsewhere = |conn: &mut agora::db::DbConn| -> Vec<i64> {
+            use agora::db::schema::{category_watches, mail_queue, member_blocks, notification_settings};
+            vec![
+                notification_settings::table
+                    .filter(notification_settings::user_id.eq(old_id))
+                    .count()
+                    .get_result(conn)
+                    .unwrap(),
+                member_blocks::table
+                    .filter(member_blocks::user_id.eq(old_id).or(member_blocks::blocked_id.eq(old_id)))
+                    .count()
+                    .get_result(conn)
+                    .unwrap(),
+                category_watches::table.filter(category_watches::user_id.eq(old_id)).count().get_result(conn).unwrap(),
+                mail_queue::table.filter(mail_queue::user_id.eq(old_id)).count().get_result(conn).unwrap(),
+            ]
+        };
+        assert_eq!(about_zed_elsewhere(&mut conn), vec![1, 2, 1, 2], "{backend:?}: choices, blocks, category, mail");
         // A GitHub-only member re-proves who they are with GitHub before changing the
         // address or deleting.
         let form = zed.get("/account/delete").await;
@@ -158,6 +200,15 @@ async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymou
         let watched: i64 =
             topic_watches::table.filter(topic_watches::user_id.eq(old_id)).count().get_result(&mut *conn).unwrap();
         assert_eq!(watched, 0, "{backend:?}");
+        assert_eq!(about_zed_elsewhere(&mut conn), vec![0, 0, 0, 0], "{backend:?}: choices, blocks, category, mail");
+        // Mail files naming him went too; only the notice of his deletion, to him, is left.
+        let naming_zed: Vec<String> = app
+            .mails()
+            .into_iter()
+            .filter(|m| m.headers.contains("zedzebra") || m.body.contains("zedzebra"))
+            .map(|m| m.subject)
+            .collect();
+        assert_eq!(naming_zed, vec!["Your account has been deleted".to_string()], "{backend:?}");
         assert!(app.get("/c/1/general").await.texts("td .meta").contains(&"by Anonymous".to_string()));
 
         // P14: the same GitHub account later gets a brand-new, empty account.

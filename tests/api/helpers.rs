@@ -113,6 +113,9 @@ pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Config
     config.mail = agora::mail::MailSettings::Files(scratch.path().join("mail"));
     config.backup_dir = scratch.path().join("backups");
     config.daily_maintenance = false;
+    // Queued mail is sent when a test says so (`deliver_mail`), so a test can also
+    // prove that nothing was sent.
+    config.mail_queue_seconds = 0;
     // Every member a test makes comes from 127.0.0.1: the limits stay on, a hundred times
     // wider. The rate-limit tests set the real defaults back.
     config.rate_limits = agora::web::rate_limit::RateLimits::default().scaled(100);
@@ -151,6 +154,8 @@ pub struct SentMail {
 impl SentMail {
     fn parse(raw: &str) -> SentMail {
         let (headers, body) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
+        // Long headers are folded onto several lines.
+        let headers = headers.replace("\r\n ", " ").replace("\r\n\t", " ");
         let header = |name: &str| {
             headers.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).map(str::to_string).unwrap_or_default()
         };
@@ -161,8 +166,8 @@ impl SentMail {
         };
         SentMail {
             to: header("To"),
-            subject: header("Subject"),
-            headers: headers.to_string(),
+            subject: decode_encoded_words(&header("Subject")),
+            headers: headers.clone(),
             body: body.replace("\r\n", "\n"),
         }
     }
@@ -177,6 +182,32 @@ impl SentMail {
     pub fn header(&self, name: &str) -> Option<String> {
         self.headers.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).map(str::to_string)
     }
+}
+
+/// Undoes RFC 2047 encoded words (`=?utf-8?b?…?=`), as lettre writes a subject that is
+/// not plain ASCII.
+fn decode_encoded_words(header: &str) -> String {
+    use base64::Engine;
+    let mut out = String::new();
+    // Space between two encoded words is not text; any other space is.
+    let mut last_encoded = false;
+    for word in header.split_whitespace() {
+        let inner = word.strip_prefix("=?utf-8?b?").or_else(|| word.strip_prefix("=?UTF-8?B?"));
+        let encoded = inner.and_then(|w| w.strip_suffix("?="));
+        let joined_to_last = last_encoded && encoded.is_some();
+        if !out.is_empty() && !joined_to_last {
+            out.push(' ');
+        }
+        match encoded {
+            Some(encoded) => {
+                let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap_or_default();
+                out.push_str(&String::from_utf8_lossy(&bytes));
+            }
+            None => out.push_str(word),
+        }
+        last_encoded = encoded.is_some();
+    }
+    out
 }
 
 /// Undoes quoted-printable (RFC 2045): soft line breaks and `=XX` bytes.
@@ -345,6 +376,17 @@ impl TestApp {
             .unwrap_or_default();
         files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
         files.iter().map(|p| SentMail::parse(&std::fs::read_to_string(p).unwrap())).collect()
+    }
+
+    /// Sends the queued mail that is due, as a server's background loop does.
+    pub async fn deliver_mail(&self) -> agora::conversation::mailing::Delivery {
+        let outbox = agora::conversation::mailing::Outbox::new(self.db.clone(), &self.config).expect("outbox");
+        outbox.deliver_due().await.expect("queued mail delivered")
+    }
+
+    /// The mails to `address`, oldest first.
+    pub fn mails_to(&self, address: &str) -> Vec<SentMail> {
+        self.mails().into_iter().filter(|m| m.to.contains(address)).collect()
     }
 
     /// The newest mail to `address`.

@@ -13,6 +13,7 @@ mod github;
 mod holes;
 mod latest;
 mod moderation;
+mod notification_mail;
 mod policy_truth;
 mod posting;
 mod privacy;

@@ -58,6 +58,7 @@ export class Forum {
       AGORA_MAIL_DIR: join(forum.dir, 'mail'),
       AGORA_BACKUP_DIR: join(forum.dir, 'backups'),
       AGORA_DAILY_MAINTENANCE: 'off',
+      AGORA_MAIL_QUEUE_SECONDS: '1',
       // The journeys' members all come from 127.0.0.1 and one seeds a long topic at once.
       AGORA_RATE_LIMITS: 'register_per_ip=100/3600,post_per_new_member=100/600,post_per_member=100/600',
       AGORA_GITHUB_CLIENT_ID: 'fake-client',

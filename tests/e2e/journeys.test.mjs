@@ -360,11 +360,15 @@ test('9. a member searches, opens a result, and later lands on the first reply t
   await context.close();
 });
 
-test('10. bram mentions and quotes ada; she sees the count, opens the notification, lands on the post and replies', async () => {
+test('10. bram mentions and quotes ada; she sees the count, opens the notification, lands on the post and replies; bram gets the e-mail and unsubscribes with one click', async () => {
   const ada = await new HttpMember(forum).register('ada');
   const topic = await ada.request('/c/1/new', { title: 'Soup of the day', body: 'Leek and **potato**.' });
   const id = topic.split('/')[2];
   const bram = await new HttpMember(forum).register('bram');
+  // Bram wants replies by e-mail as they happen (not only once he has been away an hour).
+  await bram.request('/account/notifications', {
+    watch_own: 'yes', reply: 'each', topic: 'away', mention: 'away', quote: 'away', like: 'off', moderation: 'each',
+  });
   await bram.request(`/t/${id}/reply`, { body: `[quote="ada, post:1, topic:${id}"]\nLeek and **potato**.\n[/quote]\n\nAgreed, @ada!` });
 
   const { context, page } = await forum.browserContext();
@@ -396,6 +400,31 @@ test('10. bram mentions and quotes ada; she sees the count, opens the notificati
   await forum.check(page, 'j10-profile');
   await phoneShot(context, '/u/bram', 'j10-profile');
   await context.close();
+
+  // Bram watches the topic he replied to: the server's mail loop e-mails him ada's reply.
+  let mail;
+  for (let waited = 0; !mail; waited += 200) {
+    assert.ok(waited < 15000, 'the reply e-mail came within 15 s');
+    try {
+      const newest = forum.mailTo('bram@example.org');
+      if (newest.body.includes('ada replied in')) mail = newest;
+    } catch { /* no mail yet */ }
+    if (!mail) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.match(mail.body, /Thank you, @bram\./);
+  assert.match(mail.headers, /List-Unsubscribe-Post: List-Unsubscribe=One-Click/);
+  const unsubscribe = /(\/notifications\/unsubscribe\?\S+)/.exec(mail.body)[1];
+  // His mail program opens the link: no cookies, one button.
+  const inbox = await forum.browserContext();
+  await inbox.page.goto(forum.origin + unsubscribe);
+  await forum.check(inbox.page, 'j10-unsubscribe');
+  await inbox.page.getByRole('button', { name: 'Unsubscribe' }).click();
+  await inbox.page.waitForLoadState();
+  assert.match(await inbox.page.locator('.flash').innerText(), /will not e-mail you about replies/);
+  await forum.check(inbox.page, 'j10-unsubscribed');
+  await inbox.context.close();
+  const replies = /<select id="mail-reply"[\s\S]*?<\/select>/.exec(await bram.request('/account'))[0];
+  assert.match(replies, /<option value="off" selected>Not by e-mail<\/option>/);
 });
 
 test('every page was valid HTML and nothing came from another origin', () => {

@@ -1,0 +1,2 @@
+DROP TABLE mail_queue;
+DROP TABLE notification_settings;

@@ -1,0 +1,154 @@
+//! A member's choices about being told (no HTTP here): whether starting or replying to
+//! a topic watches it, and, per kind of notification, whether it is also e-mailed.
+//! Without a row a member has the defaults; a row appears at their first change.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use crate::db::schema::notification_settings as settings;
+use crate::db::{DbConn, DbError};
+use crate::forum::notifications::Kind;
+
+crate::text_enum! {
+    /// Whether a kind of notification is also e-mailed, and when.
+    pub enum MailChoice {
+        Off => "off",
+        /// Each as it happens, once the member has not visited for an hour (a member on
+        /// the forum sees the count in the header instead).
+        Away => "away",
+        Each => "each",
+        /// Once a day, together.
+        Digest => "digest",
+    }
+}
+
+impl MailChoice {
+    pub fn label(self) -> &'static str {
+        match self {
+            MailChoice::Off => "Not by e-mail",
+            MailChoice::Away => "Each by e-mail when I have been away for an hour",
+            MailChoice::Each => "Each by e-mail as it happens",
+            MailChoice::Digest => "In a daily digest",
+        }
+    }
+}
+
+/// The kinds a member chooses mail for, in the order the account page lists them.
+/// Answered privacy requests are not among them: that mail is transactional.
+pub const MAILED_KINDS: &[Kind] = &[Kind::Reply, Kind::Topic, Kind::Mention, Kind::Quote, Kind::Like, Kind::Moderation];
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = settings)]
+pub struct Settings {
+    #[diesel(skip_insertion)]
+    pub user_id: i64,
+    /// Starting or replying to a topic watches it.
+    pub watch_own: bool,
+    pub mail_reply: MailChoice,
+    pub mail_topic: MailChoice,
+    pub mail_mention: MailChoice,
+    pub mail_quote: MailChoice,
+    pub mail_like: MailChoice,
+    pub mail_moderation: MailChoice,
+    /// The newest notification a digest has told; the next digest starts after it.
+    pub digest_through: i64,
+}
+
+impl Settings {
+    /// What a member who never changed anything has.
+    pub fn defaults(user_id: i64) -> Settings {
+        Settings {
+            user_id,
+            watch_own: true,
+            mail_reply: MailChoice::Away,
+            mail_topic: MailChoice::Away,
+            mail_mention: MailChoice::Away,
+            mail_quote: MailChoice::Away,
+            mail_like: MailChoice::Off,
+            mail_moderation: MailChoice::Each,
+            digest_through: 0,
+        }
+    }
+
+    pub fn mail_for(&self, kind: Kind) -> MailChoice {
+        match kind {
+            Kind::Reply => self.mail_reply,
+            Kind::Topic => self.mail_topic,
+            Kind::Mention => self.mail_mention,
+            Kind::Quote => self.mail_quote,
+            Kind::Like => self.mail_like,
+            Kind::Moderation => self.mail_moderation,
+            Kind::Privacy => MailChoice::Off,
+        }
+    }
+
+    pub fn set_mail(&mut self, kind: Kind, choice: MailChoice) {
+        let slot = match kind {
+            Kind::Reply => &mut self.mail_reply,
+            Kind::Topic => &mut self.mail_topic,
+            Kind::Mention => &mut self.mail_mention,
+            Kind::Quote => &mut self.mail_quote,
+            Kind::Like => &mut self.mail_like,
+            Kind::Moderation => &mut self.mail_moderation,
+            Kind::Privacy => return,
+        };
+        *slot = choice;
+    }
+
+    /// The kinds this member gets in a daily digest.
+    pub fn digest_kinds(&self) -> Vec<Kind> {
+        MAILED_KINDS.iter().copied().filter(|&kind| self.mail_for(kind) == MailChoice::Digest).collect()
+    }
+}
+
+pub fn of_member(conn: &mut DbConn, user_id: i64) -> Result<Settings, diesel::result::Error> {
+    Ok(settings::table
+        .find(user_id)
+        .select(Settings::as_select())
+        .first(conn)
+        .optional()?
+        .unwrap_or_else(|| Settings::defaults(user_id)))
+}
+
+/// The settings of several members at once (a post's recipients), defaults filled in.
+pub fn of_members(conn: &mut DbConn, user_ids: &[i64]) -> Result<HashMap<i64, Settings>, diesel::result::Error> {
+    let mut found: HashMap<i64, Settings> = settings::table
+        .filter(settings::user_id.eq_any(user_ids))
+        .select(Settings::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|s| (s.user_id, s))
+        .collect();
+    for &id in user_ids {
+        found.entry(id).or_insert_with(|| Settings::defaults(id));
+    }
+    Ok(found)
+}
+
+/// Stores the member's choices (the digest's progress stays as it was).
+pub fn save(conn: &mut DbConn, choices: &Settings) -> Result<(), DbError> {
+    let user_id = choices.user_id;
+    conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
+        let mut row = choices.clone();
+        row.digest_through = of_member(conn, user_id)?.digest_through;
+        diesel::delete(settings::table.find(user_id)).execute(conn)?;
+        diesel::insert_into(settings::table).values((settings::user_id.eq(user_id), &row)).execute(conn)?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// A digest told everything up to `notification_id`.
+pub fn digest_sent_through(conn: &mut DbConn, user_id: i64, notification_id: i64) -> Result<(), DbError> {
+    diesel::update(settings::table.find(user_id).filter(settings::digest_through.lt(notification_id)))
+        .set(settings::digest_through.eq(notification_id))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletion.
+pub fn forget(conn: &mut DbConn, user_id: i64) -> Result<(), diesel::result::Error> {
+    diesel::delete(settings::table.find(user_id)).execute(conn)?;
+    Ok(())
+}
