@@ -313,7 +313,7 @@ fn one_mail(to: &MailTo<'_>, listed: &Listed, post: Option<&MailedPost>, choice:
         excerpt: &excerpt,
         link: &link,
         why: kind_words(listed.kind),
-        choice: &choice.label().to_lowercase(),
+        choice: choice.in_words(),
         unsubscribe_url: &unsubscribe_url,
     });
     Mail {

@@ -24,12 +24,23 @@ crate::text_enum! {
 }
 
 impl MailChoice {
+    /// As the account page's list offers it (short enough for a phone).
     pub fn label(self) -> &'static str {
         match self {
             MailChoice::Off => "Not by e-mail",
-            MailChoice::Away => "Each by e-mail when I have been away for an hour",
-            MailChoice::Each => "Each by e-mail as it happens",
+            MailChoice::Away => "Each, once I'm away an hour",
+            MailChoice::Each => "Each, right away",
             MailChoice::Digest => "In a daily digest",
+        }
+    }
+
+    /// As a mail says it ("… about replies (each one, …)").
+    pub fn in_words(self) -> &'static str {
+        match self {
+            MailChoice::Off => "none",
+            MailChoice::Away => "each one, once you have been away for an hour",
+            MailChoice::Each => "each one as it happens",
+            MailChoice::Digest => "in a daily digest",
         }
     }
 }

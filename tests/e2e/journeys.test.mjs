@@ -365,9 +365,10 @@ test('10. bram mentions and quotes ada; she sees the count, opens the notificati
   const topic = await ada.request('/c/1/new', { title: 'Soup of the day', body: 'Leek and **potato**.' });
   const id = topic.split('/')[2];
   const bram = await new HttpMember(forum).register('bram');
-  // Bram wants replies by e-mail as they happen (not only once he has been away an hour).
+  // Bram wants replies and mentions by e-mail as they happen (not only once he has been
+  // away an hour).
   await bram.request('/account/notifications', {
-    watch_own: 'yes', reply: 'each', topic: 'away', mention: 'away', quote: 'away', like: 'off', moderation: 'each',
+    watch_own: 'yes', reply: 'each', topic: 'away', mention: 'each', quote: 'away', like: 'off', moderation: 'each',
   });
   await bram.request(`/t/${id}/reply`, { body: `[quote="ada, post:1, topic:${id}"]\nLeek and **potato**.\n[/quote]\n\nAgreed, @ada!` });
 
@@ -399,15 +400,29 @@ test('10. bram mentions and quotes ada; she sees the count, opens the notificati
   assert.equal(await page.locator('h1').innerText(), 'bram');
   await forum.check(page, 'j10-profile');
   await phoneShot(context, '/u/bram', 'j10-profile');
+  // She blocks him: his post is collapsed for her, one click opens it.
+  await page.getByRole('button', { name: 'Block' }).click();
+  await page.waitForURL(/\/u\/bram$/);
+  await page.goto(forum.origin + topic);
+  await page.locator('#post-2 details.blocked-post summary').click();
+  assert.equal(await page.locator('#post-2 details.blocked-post a.mention').innerText(), '@ada');
+  await forum.check(page, 'j10-blocked');
+  await phoneShot(context, topic, 'j10-blocked');
+  await page.goto(forum.origin + '/account#notifications-heading');
+  assert.equal(await page.locator('.blocked-members li a').innerText(), 'bram');
+  await forum.check(page, 'j10-account-notifications');
+  await phoneShot(context, '/account', 'j10-account-notifications');
+  await page.getByRole('button', { name: 'Unblock bram' }).click();
+  await page.waitForURL(/\/u\/bram$/);
   await context.close();
 
-  // Bram watches the topic he replied to: the server's mail loop e-mails him ada's reply.
+  // Ada's reply mentions bram: the server's mail loop e-mails it to him.
   let mail;
   for (let waited = 0; !mail; waited += 200) {
     assert.ok(waited < 15000, 'the reply e-mail came within 15 s');
     try {
       const newest = forum.mailTo('bram@example.org');
-      if (newest.body.includes('ada replied in')) mail = newest;
+      if (newest.body.includes('ada mentioned you in')) mail = newest;
     } catch { /* no mail yet */ }
     if (!mail) await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -420,11 +435,14 @@ test('10. bram mentions and quotes ada; she sees the count, opens the notificati
   await forum.check(inbox.page, 'j10-unsubscribe');
   await inbox.page.getByRole('button', { name: 'Unsubscribe' }).click();
   await inbox.page.waitForLoadState();
-  assert.match(await inbox.page.locator('.flash').innerText(), /will not e-mail you about replies/);
+  assert.match(await inbox.page.locator('.flash').innerText(), /will not e-mail you about mentions of you/);
   await forum.check(inbox.page, 'j10-unsubscribed');
   await inbox.context.close();
-  const replies = /<select id="mail-reply"[\s\S]*?<\/select>/.exec(await bram.request('/account'))[0];
-  assert.match(replies, /<option value="off" selected>Not by e-mail<\/option>/);
+  const account = await bram.request('/account');
+  const mentions = /<select id="mail-mention"[\s\S]*?<\/select>/.exec(account)[0];
+  assert.match(mentions, /<option value="off" selected>Not by e-mail<\/option>/);
+  const replies = /<select id="mail-reply"[\s\S]*?<\/select>/.exec(account)[0];
+  assert.match(replies, /<option value="each" selected>/, 'only that kind');
 });
 
 test('every page was valid HTML and nothing came from another origin', () => {
