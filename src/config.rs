@@ -17,6 +17,10 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Where daily request-log files go; stdout only when unset.
     pub log_dir: Option<PathBuf>,
+    /// Text, or one JSON object per line (`AGORA_LOG_FORMAT`).
+    pub log_format: crate::telemetry::LogFormat,
+    /// Who may read `/metrics` (`AGORA_METRICS_ALLOW`; loopback by default).
+    pub metrics_allow: Vec<IpNet>,
     /// Sign-in with GitHub, when an OAuth App's client id is configured.
     pub github: Option<GithubConfig>,
     pub mail: crate::mail::MailSettings,
@@ -98,6 +102,15 @@ impl Config {
                 parse_proxies(&list).map_err(|reason| ConfigError::Invalid { name: "AGORA_TRUSTED_PROXIES", reason })?
             }
         };
+        let metrics_allow = parse_proxies(&var("AGORA_METRICS_ALLOW").unwrap_or_else(|| "127.0.0.0/8,::1".into()))
+            .map_err(|reason| ConfigError::Invalid { name: "AGORA_METRICS_ALLOW", reason })?;
+        let log_format = match var("AGORA_LOG_FORMAT") {
+            None => crate::telemetry::LogFormat::Text,
+            Some(raw) => crate::telemetry::LogFormat::parse(&raw).ok_or_else(|| ConfigError::Invalid {
+                name: "AGORA_LOG_FORMAT",
+                reason: format!("{raw:?} is neither text nor json"),
+            })?,
+        };
         let public_url = var("AGORA_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8080".into());
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             return Err(ConfigError::Invalid {
@@ -137,6 +150,8 @@ impl Config {
             public_url: public_url.trim_end_matches('/').to_string(),
             trusted_proxies,
             log_dir: var("AGORA_LOG_DIR").map(PathBuf::from),
+            log_format,
+            metrics_allow,
             github: github_from_env(&var)?,
             mail: match var("AGORA_SMTP_URL") {
                 Some(url) => crate::mail::MailSettings::Smtp(url),

@@ -98,6 +98,7 @@ impl App {
         // What every page shares (web::) reads only the settings and the signing key.
         let shared_config = aweb::Data::new(config.clone());
         let shared_signer = aweb::Data::new(signer.clone());
+        let metrics = aweb::Data::new(web::metrics::Metrics::default());
         let state =
             aweb::Data::new(AppState { db, config, github, mailer, signer, upcoming_policy: Default::default() });
         let server =
@@ -106,6 +107,7 @@ impl App {
                     .app_data(state.clone())
                     .app_data(shared_config.clone())
                     .app_data(shared_signer.clone())
+                    .app_data(metrics.clone())
                     .app_data(aweb::PayloadConfig::new(web::csrf::FORM_LIMIT))
                     .app_data(aweb::PathConfig::default().error_handler(|_, _| {
                         AppError::BadRequest("That address has a malformed id in it.".into()).into()
@@ -119,6 +121,7 @@ impl App {
                     .wrap(from_fn(web::request_log::log_request))
                     .wrap(from_fn(web::response_policy))
                     .route("/static/agora.css", aweb::get().to(web::stylesheet))
+                    .configure(ops::health::routes)
                     .configure(forum::routes::routes)
                     .configure(auth::routes::routes)
                     .configure(auth::github::routes::routes)

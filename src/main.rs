@@ -50,6 +50,27 @@ enum Command {
         #[command(subcommand)]
         action: LedgerAction,
     },
+    /// The daily maintenance (backup, pruning, expired rows), which running servers do once a day.
+    Maintenance {
+        #[command(subcommand)]
+        action: MaintenanceAction,
+    },
+    /// Fill an empty database with a realistic community (for benchmarks and demos).
+    Seed {
+        #[arg(long, default_value_t = 1000)]
+        members: i64,
+        #[arg(long, default_value_t = 5000)]
+        topics: i64,
+        /// Posts in all, first posts included, spread over the topics.
+        #[arg(long, default_value_t = 100000)]
+        posts: i64,
+        /// One more topic with this many posts.
+        #[arg(long)]
+        big_topic: Option<i64>,
+        /// Add to a database that already has posts.
+        #[arg(long)]
+        force: bool,
+    },
     /// The outgoing-mail queue (notification mail and digests).
     Mail {
         #[command(subcommand)]
@@ -72,6 +93,14 @@ enum AdminAction {
     },
     /// Make USERNAME an ordinary member again.
     Revoke { username: String },
+}
+
+#[derive(Subcommand)]
+enum MaintenanceAction {
+    /// Run it now (the servers then wait a day from now).
+    Run,
+    /// When it last ran.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -138,7 +167,7 @@ enum AccountAction {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::from_env()?;
-    let _log_guard = agora::telemetry::init(config.log_dir.as_deref())?;
+    let _log_guard = agora::telemetry::init(config.log_dir.as_deref(), config.log_format)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => actix_web::rt::System::new().block_on(async {
             let app = agora::App::build(config.clone())?;
@@ -159,6 +188,26 @@ fn main() -> anyhow::Result<()> {
             erase_account(&config, &username, reason)?
         }
         Command::Mail { action } => run_mail(&config, action)?,
+        Command::Seed { members, topics, posts, big_topic, force } => {
+            let plan = agora::ops::seed::Plan { members, topics, posts, big_topic };
+            seed(&config, &plan, force)?
+        }
+        Command::Maintenance { action } => {
+            let db = open(&config)?;
+            match action {
+                MaintenanceAction::Run => {
+                    if agora::ops::maintenance::run_now(&db, &config)? {
+                        println!("daily maintenance done");
+                    } else {
+                        anyhow::bail!("daily maintenance is running on another instance; try again when it is done");
+                    }
+                }
+                MaintenanceAction::Status => match agora::ops::maintenance::last_run(&mut *db.get()?)? {
+                    Some(at) => println!("last run: {}", rfc3339(at)),
+                    None => println!("never run"),
+                },
+            }
+        }
         Command::Ledger { action: LedgerAction::Rewrite } => {
             let db = open(&config)?;
             let written = ledger::rewrite_file(&mut *db.get()?, &config.backup_dir)?;
@@ -214,6 +263,37 @@ fn run_backup(config: &Config, action: BackupAction) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn seed(config: &Config, plan: &agora::ops::seed::Plan, force: bool) -> anyhow::Result<()> {
+    let db = open(config)?;
+    let total = (plan.posts + plan.big_topic.unwrap_or(0)).max(0) as u64;
+    let bar = indicatif::ProgressBar::new(total).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} posts, {per_sec}, {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let seeded = agora::ops::seed::seed(&mut *db.get()?, plan, force, &|done| bar.set_position(done))?;
+    bar.finish_and_clear();
+    println!(
+        "seeded {} members, {} topics and {} posts in {:.1} s; members sign in as member1 … with the password {:?}",
+        seeded.members,
+        seeded.topics,
+        seeded.posts,
+        started.elapsed().as_secs_f64(),
+        agora::ops::seed::PASSWORD
+    );
+    if let Some(id) = seeded.big_topic {
+        println!("the long topic is /t/{id}");
+    }
+    Ok(())
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
 fn run_mail(config: &Config, action: MailAction) -> anyhow::Result<()> {
     let db = open(config)?;
     match action {
@@ -230,12 +310,7 @@ fn run_mail(config: &Config, action: MailAction) -> anyhow::Result<()> {
             if !waiting.is_empty() {
                 println!("id	member	kind	queued	due	attempts	last error");
             }
-            let at = |t: i64| {
-                time::OffsetDateTime::from_unix_timestamp(t)
-                    .ok()
-                    .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-                    .unwrap_or_default()
-            };
+            let at = rfc3339;
             for job in waiting {
                 let claimed =
                     if job.claimed_until.is_some_and(|until| until > agora::db::now()) { " (sending)" } else { "" };

@@ -344,3 +344,63 @@ fn mail_queue_shows_what_waits_and_mail_send_sends_it() {
     let told: i64 = notifications::table.count().get_result(&mut *conn).unwrap();
     assert_eq!(told, 1);
 }
+
+#[test]
+fn seed_and_maintenance_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, said) =
+        run(dir.path(), &["seed", "--members", "5", "--topics", "10", "--posts", "200", "--big-topic", "50"], &[]);
+    assert!(ok, "{said}");
+    assert!(said.contains("seeded 5 members, 10 topics and 250 posts"), "{said}");
+    assert!(said.contains("the long topic is /t/11"), "{said}");
+    let (ok, said) = run(dir.path(), &["seed", "--members", "5", "--topics", "10", "--posts", "200"], &[]);
+    assert!(!ok);
+    assert!(said.contains("already holds 250 posts"), "{said}");
+
+    let (ok, said) = run(dir.path(), &["maintenance", "status"], &[]);
+    assert!(ok && said.contains("never run"), "{said}");
+    let (ok, said) = run(dir.path(), &["maintenance", "run"], &[]);
+    assert!(ok, "{said}");
+    assert!(said.contains("daily maintenance done"), "{said}");
+    let backups = std::fs::read_dir(dir.path().join("backups"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("agora-"))
+        .count();
+    assert_eq!(backups, 1);
+    let (_, said) = run(dir.path(), &["maintenance", "status"], &[]);
+    assert!(said.contains("last run: 20"), "{said}");
+}
+
+#[test]
+fn json_logs_are_one_object_per_line_and_health_checks_stay_out_of_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = agora(dir.path())
+        .env("AGORA_BIND", format!("127.0.0.1:{port}"))
+        .env("AGORA_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    wait_for("the server to answer", || http_get(port, "/healthz").is_some());
+    http_get(port, "/readyz").unwrap();
+    http_get(port, "/no-such-page").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = server.0.kill();
+    let mut stdout = String::new();
+    server.0.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    let lines: Vec<serde_json::Value> =
+        stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"))).collect();
+    assert!(
+        lines.iter().any(|l| l["message"] == "request" && l["path"] == "/no-such-page" && l["status"] == 404),
+        "{stdout}"
+    );
+    assert!(
+        !lines.iter().any(|l| l["path"] == "/healthz" || l["path"] == "/readyz"),
+        "health checks at debug only: {stdout}"
+    );
+    let (ok, said) = run(dir.path(), &["migrate"], &[("AGORA_LOG_FORMAT", "xml")]);
+    assert!(!ok && said.contains("AGORA_LOG_FORMAT"), "{said}");
+}

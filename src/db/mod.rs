@@ -104,6 +104,25 @@ impl DbError {
     }
 }
 
+impl DbError {
+    /// The database cannot be reached (down, restarting, the network): the page says so
+    /// with a 503, and the pool reconnects by itself when it is back.
+    pub fn is_unavailable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            DbError::Pool(_) | DbError::Connect(_) => true,
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) => true,
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::Unknown, info)) => {
+                let message = info.message();
+                message.contains("server closed the connection")
+                    || message.contains("terminating connection")
+                    || message.contains("no connection to the server")
+            }
+            _ => false,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -173,7 +192,9 @@ impl Database {
         };
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
-            .connection_timeout(Duration::from_secs(10))
+            // A database that does not answer makes pages answer 503 after this long,
+            // not hang (see `DbError::is_unavailable`).
+            .connection_timeout(Duration::from_secs(3))
             .connection_customizer(Box::new(SqlitePragmas))
             .build(Manager { backend, target: target.to_string() })?;
         Ok(Database { pool, backend })
@@ -188,6 +209,12 @@ impl Database {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
         }
+    }
+
+    /// Connections (in use, open and idle), for `/metrics`.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections - state.idle_connections, state.idle_connections)
     }
 
     /// A connection for synchronous work (start-up, the command line).

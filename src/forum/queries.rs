@@ -113,11 +113,12 @@ pub fn list_topics(
         .limit(TOPICS_PER_PAGE + 1)
         .into_boxed();
     if let Some(cursor) = after {
-        query = query.filter(
-            topics::last_post_at
-                .lt(cursor.last_post_at)
-                .or(topics::last_post_at.eq(cursor.last_post_at).and(topics::id.lt(cursor.id))),
-        );
+        // Written as a range on `last_post_at` (then the tie-break), so a deep page
+        // starts in the index where it should: `a < x OR (a = x AND id < y)` is not
+        // used as a range by SQLite, and page N would scan N pages of entries first.
+        query = query
+            .filter(topics::last_post_at.le(cursor.last_post_at))
+            .filter(topics::last_post_at.lt(cursor.last_post_at).or(topics::id.lt(cursor.id)));
     }
     let mut rows: Vec<TopicSummary> = query.load(conn)?;
     let next = if rows.len() as i64 > TOPICS_PER_PAGE {

@@ -1,6 +1,8 @@
-//! The daily work the running server does itself: a backup, pruning backups past
-//! their retention, and deleting request-log files past theirs. Failures are logged
-//! as errors; the next day tries again.
+//! The daily work the running servers do themselves: a backup, pruning backups past
+//! their retention, deleting request-log and mail files past theirs and expired rows.
+//! Once a day across all instances (the last run's time is in the database, claimed by
+//! compare-and-set, and on PostgreSQL an advisory lock is held while it runs). Failures
+//! are logged as errors; the next day tries again.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -33,19 +35,114 @@ pub fn spawn_frequent(db: Database, config: Config) {
     });
 }
 
+/// How often each instance asks whether the day's maintenance is due.
+pub const DAILY_CHECK_EVERY: Duration = Duration::from_secs(600);
+const DAY_SECONDS: i64 = 24 * 3600;
+/// The settings row holding when the day's maintenance last started (Unix seconds).
+const LAST_RUN: &str = "maintenance_last_run";
+/// The PostgreSQL advisory lock held while maintenance runs.
+const MAINTENANCE_LOCK: i64 = 4_242_002;
+
+/// Every instance checks every few minutes; the one that claims the day runs it. The
+/// last run's time lives in the database, so restarting a server does not run it again.
 pub fn spawn_daily(db: Database, config: Config) {
     actix_web::rt::spawn(async move {
-        let mut every_day = actix_web::rt::time::interval(Duration::from_secs(24 * 3600));
+        let first = actix_web::rt::time::Instant::now() + DAILY_CHECK_EVERY;
+        let mut every = actix_web::rt::time::interval_at(first, DAILY_CHECK_EVERY);
         loop {
-            every_day.tick().await;
+            every.tick().await;
             let (db, config) = (db.clone(), config.clone());
-            match actix_web::web::block(move || run_once(&db, &config)).await {
-                Ok(Ok(())) => {}
+            match actix_web::web::block(move || run_if_due(&db, &config)).await {
+                Ok(Ok(_)) => {}
                 Ok(Err(error)) => tracing::error!(error = %format!("{error:#}"), "daily maintenance failed"),
                 Err(error) => tracing::error!(%error, "daily maintenance did not run"),
             }
         }
     });
+}
+
+/// Runs the day's maintenance if a day has passed since the last run and no other
+/// instance claimed it first; returns whether this call ran it.
+pub fn run_if_due(db: &Database, config: &Config) -> anyhow::Result<bool> {
+    if !claim_day(&mut *db.get()?, crate::db::now())? {
+        return Ok(false);
+    }
+    run_locked(db, config)
+}
+
+/// `agora maintenance run`: now, whatever the time of the last run (which it moves).
+pub fn run_now(db: &Database, config: &Config) -> anyhow::Result<bool> {
+    set_last_run(&mut *db.get()?, crate::db::now())?;
+    run_locked(db, config)
+}
+
+/// On PostgreSQL, holds an advisory lock while running, so a run from the command line
+/// and a server's never overlap; false when another holds it.
+fn run_locked(db: &Database, config: &Config) -> anyhow::Result<bool> {
+    use diesel::connection::SimpleConnection;
+    use diesel::RunQueryDsl;
+    let mut lock = db.get()?;
+    let locked = match &mut *lock {
+        crate::db::DbConn::Postgres(pg) => {
+            #[derive(diesel::QueryableByName)]
+            struct Taken {
+                #[diesel(sql_type = diesel::sql_types::Bool)]
+                taken: bool,
+            }
+            let taken: Taken = diesel::sql_query(format!("SELECT pg_try_advisory_lock({MAINTENANCE_LOCK}) AS taken"))
+                .get_result(pg)?;
+            if !taken.taken {
+                tracing::info!("daily maintenance is running elsewhere");
+                return Ok(false);
+            }
+            true
+        }
+        crate::db::DbConn::Sqlite(_) => false,
+    };
+    let outcome = run_once(db, config);
+    if locked {
+        lock.batch_execute(&format!("SELECT pg_advisory_unlock({MAINTENANCE_LOCK})"))?;
+    }
+    outcome.map(|()| true)
+}
+
+/// Moves the last run to `now` if a day has passed since it: a compare-and-set on the
+/// settings row, so of several instances asking at once exactly one gets the day.
+pub fn claim_day(conn: &mut crate::db::DbConn, now: i64) -> Result<bool, crate::db::DbError> {
+    use crate::db::schema::settings;
+    use diesel::prelude::*;
+    let first = (settings::name.eq(LAST_RUN), settings::value.eq("0"));
+    crate::per_backend!(&mut *conn, |c| diesel::insert_into(settings::table)
+        .values(first)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    let seen: String = settings::table.find(LAST_RUN).select(settings::value).first(conn)?;
+    let last: i64 = seen.parse().unwrap_or(0);
+    if now - last < DAY_SECONDS {
+        return Ok(false);
+    }
+    let claimed = diesel::update(settings::table.find(LAST_RUN).filter(settings::value.eq(&seen)))
+        .set(settings::value.eq(now.to_string()))
+        .execute(conn)?;
+    Ok(claimed == 1)
+}
+
+/// When the day's maintenance last started, if ever.
+pub fn last_run(conn: &mut crate::db::DbConn) -> Result<Option<i64>, crate::db::DbError> {
+    use crate::db::schema::settings;
+    use diesel::prelude::*;
+    let seen: Option<String> = settings::table.find(LAST_RUN).select(settings::value).first(conn).optional()?;
+    Ok(seen.and_then(|v| v.parse().ok()).filter(|&at| at > 0))
+}
+
+fn set_last_run(conn: &mut crate::db::DbConn, at: i64) -> Result<(), crate::db::DbError> {
+    use crate::db::schema::settings;
+    use diesel::prelude::*;
+    diesel::delete(settings::table.find(LAST_RUN)).execute(conn)?;
+    diesel::insert_into(settings::table)
+        .values((settings::name.eq(LAST_RUN), settings::value.eq(at.to_string())))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn run_once(db: &Database, config: &Config) -> anyhow::Result<()> {

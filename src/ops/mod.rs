@@ -1,4 +1,6 @@
 //! The operator's tasks: backups that honour deletions, and the daily maintenance.
 
 pub mod backup;
+pub mod health;
 pub mod maintenance;
+pub mod seed;

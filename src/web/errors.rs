@@ -60,6 +60,10 @@ impl AppError {
             AppError::SignInRequired { .. } => ("Sign-in required", "Please sign in to continue.".into()),
             AppError::TooMany(wait) => ("Slow down", too_many_message(wait)),
             AppError::Busy(msg) => ("Busy", msg.clone()),
+            AppError::Database(e) if e.is_unavailable() => (
+                "Back in a moment",
+                "The forum cannot reach its database right now. Nothing you sent was saved; please try again in a minute.".into(),
+            ),
             AppError::Database(_) | AppError::Internal(_) => (
                 "Something went wrong",
                 "The forum could not complete this request. Nothing you sent was half-saved; please try again in a moment.".into(),
@@ -81,6 +85,7 @@ impl ResponseError for AppError {
             AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
             AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Database(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -94,12 +99,15 @@ impl ResponseError for AppError {
         if status.is_server_error() && !matches!(status, StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE) {
             // The cause chain goes to the log; the page says nothing about internals.
             tracing::error!(error = %ErrorChain(self), "request failed");
+        } else if status == StatusCode::SERVICE_UNAVAILABLE && matches!(self, AppError::Database(_)) {
+            tracing::warn!(error = %ErrorChain(self), "database unavailable");
         }
         let (title, message) = self.title_and_message();
         let mut response = render_error_page(status, title, &message);
         let retry_after = match self {
             AppError::TooMany(wait) => Some(wait.retry_after_seconds),
             AppError::Busy(_) => Some(BUSY_RETRY_AFTER_SECONDS),
+            AppError::Database(_) if status == StatusCode::SERVICE_UNAVAILABLE => Some(30),
             _ => None,
         };
         if let Some(seconds) = retry_after {

@@ -4,6 +4,7 @@ pub mod client_ip;
 pub mod cookies;
 pub mod csrf;
 pub mod errors;
+pub mod metrics;
 pub mod rate_limit;
 pub mod request_log;
 pub mod signing;

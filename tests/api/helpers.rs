@@ -235,9 +235,15 @@ pub struct Page {
     pub location: Option<String>,
     pub set_cookies: Vec<String>,
     pub body: String,
+    headers: reqwest::header::HeaderMap,
 }
 
 impl Page {
+    /// A response header's value, if it was sent.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+
     pub fn html(&self) -> scraper::Html {
         scraper::Html::parse_document(&self.body)
     }
@@ -277,8 +283,9 @@ impl TestApp {
             .iter()
             .filter_map(|v| v.to_str().ok().map(str::to_string))
             .collect();
+        let headers = response.headers().clone();
         let body = response.text().await.expect("response body");
-        Page { status, location, set_cookies, body }
+        Page { status, location, set_cookies, body, headers }
     }
 
     pub async fn get(&self, path: &str) -> Page {

@@ -14,6 +14,7 @@ mod holes;
 mod latest;
 mod moderation;
 mod notification_mail;
+mod operations;
 mod policy_truth;
 mod posting;
 mod privacy;
