@@ -36,6 +36,10 @@ pub struct AppState {
     pub signer: web::signing::Signer,
     /// The banner about a coming privacy-policy change, refreshed once a minute.
     pub upcoming_policy: privacy::policy::UpcomingCache,
+    /// Visitors' topic pages, keyed by the database's content version.
+    pub page_cache: forum::page_cache::PageCache,
+    /// Searches running at once: one per core.
+    pub search_slots: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -99,8 +103,18 @@ impl App {
         let shared_config = aweb::Data::new(config.clone());
         let shared_signer = aweb::Data::new(signer.clone());
         let metrics = aweb::Data::new(web::metrics::Metrics::default());
-        let state =
-            aweb::Data::new(AppState { db, config, github, mailer, signer, upcoming_policy: Default::default() });
+        let state = aweb::Data::new(AppState {
+            db,
+            config,
+            github,
+            mailer,
+            signer,
+            upcoming_policy: Default::default(),
+            page_cache: Default::default(),
+            search_slots: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            ),
+        });
         let server =
             HttpServer::new(move || {
                 ActixApp::new()

@@ -12,6 +12,11 @@ use agora::mail::Mailer;
 use agora::ops::backup;
 use agora::privacy::{ledger, policy};
 
+/// mimalloc instead of glibc's allocator: the profile of a page showed a tenth of its
+/// time in malloc/free, and glibc keeps an arena of freed memory per thread.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "agora", version, about = "A fast, privacy-respecting community forum")]
 struct Cli {

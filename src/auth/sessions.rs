@@ -98,8 +98,31 @@ pub fn create(
     Ok(token)
 }
 
-/// The member behind a cookie token, if the session exists and has not expired.
-pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<SessionUser>, DbError> {
+/// A session seen again after [`TOUCH_EVERY_SECONDS`]: its last visit (and, for a
+/// browser session, its expiry) moves.
+#[derive(Debug, Clone, Copy)]
+pub struct Touch {
+    session_id: i64,
+    persistent: bool,
+}
+
+/// Records the visit [`find`] asked for: the only write a signed-in page view makes, at
+/// most once every few minutes.
+pub fn touch(conn: &mut DbConn, touch: Touch) -> Result<(), DbError> {
+    let (now, target) = (now(), sessions::table.find(touch.session_id));
+    if touch.persistent {
+        diesel::update(target).set(sessions::last_seen_at.eq(now)).execute(conn)?;
+    } else {
+        diesel::update(target)
+            .set((sessions::last_seen_at.eq(now), sessions::expires_at.eq(now + IDLE_SECONDS)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The member behind a cookie token, if the session exists and has not expired, and
+/// whether the visit is to be recorded ([`touch`]). Only reads.
+pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<(SessionUser, Option<Touch>)>, DbError> {
     let token_hash = hash_token(token);
     let now = now();
     let found = sessions::table
@@ -126,27 +149,11 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<SessionUser>, DbErr
     else {
         return Ok(None);
     };
-    if now - last_seen_at >= TOUCH_EVERY_SECONDS {
-        let target = sessions::table.find(session_id);
-        if persistent {
-            diesel::update(target).set(sessions::last_seen_at.eq(now)).execute(conn)?;
-        } else {
-            diesel::update(target)
-                .set((sessions::last_seen_at.eq(now), sessions::expires_at.eq(now + IDLE_SECONDS)))
-                .execute(conn)?;
-        }
-    }
+    let touch = (now - last_seen_at >= TOUCH_EVERY_SECONDS).then_some(Touch { session_id, persistent });
     let restriction = restriction(banned, suspended_until, reason.as_deref(), now);
-    Ok(Some(SessionUser {
-        session_id,
-        user_id,
-        username,
-        role,
-        restriction,
-        unread_notices,
-        joined_at,
-        email_confirmed,
-    }))
+    let user =
+        SessionUser { session_id, user_id, username, role, restriction, unread_notices, joined_at, email_confirmed };
+    Ok(Some((user, touch)))
 }
 
 pub fn delete(conn: &mut DbConn, session_id: i64) -> Result<(), DbError> {

@@ -85,7 +85,13 @@ impl FromRequest for Visitor {
             let user = match req.cookie(crate::web::cookies::session_cookie(state.config.secure_cookies())) {
                 Some(cookie) if !cookie.value().is_empty() => {
                     let token = cookie.value().to_string();
-                    state.db.run(move |conn| sessions::find(conn, &token)).await?
+                    // Looked up on the worker (a read); the visit is recorded off it, and
+                    // only every few minutes.
+                    let found = state.db.read(move |conn| sessions::find(conn, &token)).await?;
+                    if let Some((_, Some(touch))) = found {
+                        state.db.run(move |conn| sessions::touch(conn, touch)).await?;
+                    }
+                    found.map(|(user, _)| user)
                 }
                 _ => None,
             };

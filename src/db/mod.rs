@@ -251,6 +251,27 @@ impl Database {
         Ok(())
     }
 
+    /// Read-only work on a hot page (a visitor's topic, category or home page). On SQLite
+    /// it runs right here on the worker thread: a read in WAL mode never waits for a
+    /// writer, and takes far less time than handing it to another thread and back, which
+    /// is where most of a page's time went (futex wake-ups and context switches, measured
+    /// with perf). On PostgreSQL, whose queries cross the network, it goes to the
+    /// blocking pool like [`Database::run`]. Never give it work that writes.
+    pub async fn read<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = self.get()?;
+                work(&mut conn)
+            }
+            Backend::Postgres => self.run(work).await,
+        }
+    }
+
     /// Runs blocking diesel work on actix's thread pool, off the async executor.
     pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where

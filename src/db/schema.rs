@@ -316,6 +316,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    content_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     member_blocks (user_id, blocked_id) {
         user_id -> BigInt,
         blocked_id -> BigInt,
@@ -372,6 +379,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     mail_queue,
     member_blocks,
     category_watches,
+    content_version,
     audit_log,
     privacy_requests
 );

@@ -6,6 +6,7 @@ pub mod latest;
 pub mod mentions;
 pub mod notification_settings;
 pub mod notifications;
+pub mod page_cache;
 pub mod queries;
 pub mod read_lists;
 pub mod read_state;

@@ -1,6 +1,8 @@
 //! Reading the forum: the home page, a category's topics, a topic's posts, permalinks.
 
+use actix_web::web::Bytes;
 use actix_web::{web, HttpResponse};
+
 use askama::Template;
 use serde::Deserialize;
 
@@ -30,7 +32,7 @@ pub(super) async fn index(state: web::Data<AppState>, visitor: Visitor) -> Resul
     let reader = visitor.user_id();
     let (latest, next, categories, marks) = state
         .db
-        .run(move |c| -> Result<_, AppError> {
+        .read(move |c| -> Result<_, AppError> {
             let (latest, next) = latest::latest_topics(c, None)?;
             let marks = marks_for(c, reader, latest.iter().map(|t| t.id))?;
             Ok((latest, next, queries::list_categories(c)?, marks))
@@ -75,7 +77,7 @@ pub(super) async fn latest_page(
     let reader = visitor.user_id();
     let (topics, next, marks) = state
         .db
-        .run(move |c| -> Result<_, AppError> {
+        .read(move |c| -> Result<_, AppError> {
             let (topics, next) = latest::latest_topics(c, after)?;
             let marks = marks_for(c, reader, topics.iter().map(|t| t.id))?;
             Ok((topics, next, marks))
@@ -138,7 +140,7 @@ pub(super) async fn category(
     let reader = visitor.user_id();
     let (category, pinned, topics, next, marks, watch) = state
         .db
-        .run(move |c| -> Result<_, AppError> {
+        .read(move |c| -> Result<_, AppError> {
             let category = queries::find_category(c, id)?.ok_or(AppError::NotFound)?;
             let (topics, next) = queries::list_topics(c, id, after)?;
             let pinned = if after.is_none() { queries::pinned_topics(c, id)? } else { Vec::new() };
@@ -264,33 +266,50 @@ pub(super) async fn topic(
     let viewer = visitor.user_id();
     let may_see_held = visitor.is_staff();
     let first = (page - 1) * queries::POSTS_PER_PAGE + 1;
-    let (topic, posts, first_unread, watch, blocked) = state
-        .db
-        .run(move |c| -> Result<_, AppError> {
-            let topic = queries::find_topic(c, id)?.ok_or(AppError::NotFound)?;
-            if !topic.visible_to(viewer, may_see_held) {
-                return Err(AppError::NotFound);
+    // A visitor's page may come from the page cache, under the version read first.
+    let cached_under = match viewer {
+        None => Some(state.db.read(|c| crate::forum::page_cache::version(c).map_err(AppError::from)).await?),
+        Some(_) => None,
+    };
+    let cache_key = format!("{}|{:?}", visitor.path, visitor.policy_change);
+    if let Some(version) = cached_under {
+        if let Some(page) = state.page_cache.get(version, &cache_key) {
+            return Ok(html_page(page));
+        }
+    }
+    let page_of = move |c: &mut crate::db::DbConn| -> Result<_, AppError> {
+        let topic = queries::find_topic(c, id)?.ok_or(AppError::NotFound)?;
+        if !topic.visible_to(viewer, may_see_held) {
+            return Err(AppError::NotFound);
+        }
+        if page > page_count(topic.post_count) {
+            return Err(AppError::NotFound);
+        }
+        let posts = queries::page_of_posts(c, id, first, viewer)?;
+        // A member's position moves to the last post on the page they opened (written
+        // below, only when it moves: reading a page again writes nothing).
+        let mut first_unread = None;
+        let mut advance_to = None;
+        if let (Some(user_id), Some(last)) = (viewer, posts.last().map(|p| p.post_number)) {
+            let before = read_state::position(c, user_id, id)?;
+            let from = before.map_or(1, |read| read + 1);
+            first_unread = posts.iter().map(|p| p.post_number).find(|n| *n >= from && before.is_some());
+            if before.is_none_or(|read| read < last) {
+                advance_to = Some((user_id, last));
             }
-            if page > page_count(topic.post_count) {
-                return Err(AppError::NotFound);
+        }
+        let (watch, blocked) = match viewer {
+            Some(user_id) => {
+                (crate::forum::watching::level(c, user_id, id)?, crate::forum::blocks::blocked_by(c, user_id)?)
             }
-            let posts = queries::page_of_posts(c, id, first, viewer)?;
-            // A member's position moves to the last post on the page they opened.
-            let mut first_unread = None;
-            if let (Some(user_id), Some(last)) = (viewer, posts.last().map(|p| p.post_number)) {
-                let before = read_state::advance(c, user_id, id, last)?;
-                let from = before.map_or(1, |read| read + 1);
-                first_unread = posts.iter().map(|p| p.post_number).find(|n| *n >= from && before.is_some());
-            }
-            let (watch, blocked) = match viewer {
-                Some(user_id) => {
-                    (crate::forum::watching::level(c, user_id, id)?, crate::forum::blocks::blocked_by(c, user_id)?)
-                }
-                None => (None, Vec::new()),
-            };
-            Ok((topic, posts, first_unread, watch, blocked))
-        })
-        .await?;
+            None => (None, Vec::new()),
+        };
+        Ok((topic, posts, first_unread, watch, blocked, advance_to))
+    };
+    let (topic, posts, first_unread, watch, blocked, advance_to) = state.db.read(page_of).await?;
+    if let Some((user_id, last)) = advance_to {
+        state.db.run(move |c| read_state::advance(c, user_id, id, last)).await?;
+    }
     if topic.slug != slug {
         let target = match page {
             1 => topic_url(topic.id, &topic.slug),
@@ -299,7 +318,24 @@ pub(super) async fn topic(
         return Ok(moved_permanently(&target));
     }
     let pages = page_count(topic.post_count);
-    render(&TopicPage { visitor, topic, posts, first_unread, page, pages, watch, blocked })
+    let canonical = match page {
+        1 => topic_url(topic.id, &topic.slug),
+        n => format!("{}?page={n}", topic_url(topic.id, &topic.slug)),
+    };
+    // Only the page's own address is kept (not every made-up query string).
+    let keep = cached_under.filter(|_| visitor.path == canonical);
+    let html: Bytes = TopicPage { visitor, topic, posts, first_unread, page, pages, watch, blocked }
+        .render()
+        .map_err(|e| anyhow::anyhow!("template failed: {e}"))?
+        .into();
+    if let Some(version) = keep {
+        state.page_cache.put(version, cache_key, html.clone());
+    }
+    Ok(html_page(html))
+}
+
+fn html_page(html: Bytes) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html)
 }
 
 /// `/t/{id}/{slug}/unread`: the first post the member has not read (the topic's start

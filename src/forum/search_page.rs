@@ -159,6 +159,9 @@ pub async fn search_page(
         page: number,
         include_removed: page.form.removed.is_some() && page.visitor.is_staff(),
     };
+    // Searching is CPU work: at most as many at once as there are cores, the rest wait
+    // their turn here (holding no thread and no memory) instead of all at once.
+    let _slot = state.search_slots.acquire().await.map_err(|_| AppError::Busy("Search is closing.".into()))?;
     let results = state.db.run(move |c| search::search(c, &request)).await?;
     page.searched = true;
     page.hits = results.hits;

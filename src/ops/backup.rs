@@ -25,6 +25,7 @@ const PG_FORMAT: &str = "agora-postgres-backup-1";
 const TABLES: &[&str] = &[
     "__diesel_schema_migrations",
     "settings",
+    "content_version",
     "policy_versions",
     "users",
     "categories",

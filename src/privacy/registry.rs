@@ -223,6 +223,9 @@ pub const REGISTRY: &[Column] = &[
     personal("member_blocks", "user_id", false, RowDeleted),
     personal("member_blocks", "blocked_id", false, RowDeleted), // exported as the username
     personal("member_blocks", "created_at", true, RowDeleted),
+    // The number the visitor page cache is keyed by.
+    not_personal("content_version", "id"),
+    not_personal("content_version", "version"),
     // Staff actions: about a deleted member, only the account id is kept.
     not_personal("audit_log", "id"),
     not_personal("audit_log", "actor_id"),

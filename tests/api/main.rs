@@ -15,6 +15,7 @@ mod latest;
 mod moderation;
 mod notification_mail;
 mod operations;
+mod page_cache;
 mod policy_truth;
 mod posting;
 mod privacy;

@@ -1,0 +1,15 @@
+DROP TRIGGER content_version_posts_insert;
+DROP TRIGGER content_version_posts_update;
+DROP TRIGGER content_version_posts_delete;
+DROP TRIGGER content_version_topics_insert;
+DROP TRIGGER content_version_topics_update;
+DROP TRIGGER content_version_topics_delete;
+DROP TRIGGER content_version_users_insert;
+DROP TRIGGER content_version_users_update;
+DROP TRIGGER content_version_users_delete;
+DROP TRIGGER content_version_categories_insert;
+DROP TRIGGER content_version_categories_update;
+DROP TRIGGER content_version_categories_delete;
+DROP TRIGGER content_version_likes_insert;
+DROP TRIGGER content_version_likes_delete;
+DROP TABLE content_version;

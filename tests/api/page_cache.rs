@@ -1,0 +1,101 @@
+//! Visitors' topic pages come from a cache keyed by the database's content version:
+//! served again while nothing changed, never after a change commits (a reply, a hidden
+//! post, a deleted member), on this instance or another sharing the database.
+
+use agora::db::schema::{content_version, posts};
+use diesel::prelude::*;
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+on_both_backends!(
+    visitor_pages_are_cached_until_any_change_commits,
+    a_change_through_another_instance_reaches_this_ones_cache,
+);
+
+fn version(app: &TestApp) -> i64 {
+    let mut conn = app.db.get().unwrap();
+    content_version::table.find(1).select(content_version::version).first(&mut *conn).unwrap()
+}
+
+async fn visitor_pages_are_cached_until_any_change_commits(app: TestApp) {
+    let author = app.another_browser();
+    author.register("alice").await;
+    let topic = author.create_topic("Cached soup", "Leek soup.").await;
+    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    let visitor = app.another_browser();
+    assert!(visitor.get(&topic).await.body.contains("Leek soup."));
+
+    // Served from the cache while the version stands: a row changed behind the version's
+    // back (the trigger moved it; the test moves it back) is not seen...
+    let before = version(&app);
+    {
+        let mut conn = app.db.get().unwrap();
+        diesel::update(posts::table.filter(posts::topic_id.eq(id)))
+            .set(posts::body_html.eq("<p>Changed behind its back.</p>"))
+            .execute(&mut *conn)
+            .unwrap();
+        assert!(version(&app) > before, "the trigger moved the version in the same statement's transaction");
+        diesel::update(content_version::table).set(content_version::version.eq(before)).execute(&mut *conn).unwrap();
+    }
+    assert!(visitor.get(&topic).await.body.contains("Leek soup."), "the cached page");
+    // ... and is the moment the version moves.
+    {
+        let mut conn = app.db.get().unwrap();
+        diesel::update(content_version::table)
+            .set(content_version::version.eq(before + 10))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    assert!(visitor.get(&topic).await.body.contains("Changed behind its back."));
+
+    // Every change through the forum reaches the next visitor at once.
+    author.post_form(&format!("/t/{id}/reply"), &[("body", "With pepper.")]).await;
+    assert!(visitor.get(&topic).await.body.contains("With pepper."), "a reply");
+    let mona = app.another_browser();
+    mona.register("mona").await;
+    app.set_role("mona", "moderator");
+    let reply: i64 = {
+        let mut conn = app.db.get().unwrap();
+        posts::table
+            .filter(posts::topic_id.eq(id))
+            .filter(posts::post_number.eq(2))
+            .select(posts::id)
+            .first(&mut *conn)
+            .unwrap()
+    };
+    assert_eq!(mona.post_form(&format!("/admin/posts/{reply}/hide"), &[("reason", "spam")]).await.status, 303);
+    let page = visitor.get(&topic).await;
+    assert!(!page.body.contains("With pepper."), "a hidden post is gone from the visitor's page");
+    assert!(page.body.contains("hidden by a moderator"));
+    // A deleted member's name goes from every cached page.
+    assert!(page.texts(".post .author").contains(&"alice".to_string()));
+    let password = "alice-has-a-long-password";
+    let deleted = author.post_form("/account/delete", &[("confirm_username", "alice"), ("password", password)]).await;
+    assert_eq!(deleted.status, 303, "{}", deleted.body);
+    let page = visitor.get(&topic).await;
+    assert!(!page.texts(".post .author").contains(&"alice".to_string()), "{:?}", page.texts(".post .author"));
+    assert!(page.texts(".post .author").contains(&"Anonymous".to_string()));
+    // Made-up query strings are answered, not kept.
+    assert_eq!(visitor.get(&format!("{topic}?utm=x")).await.status, 200);
+}
+
+async fn a_change_through_another_instance_reaches_this_ones_cache(app: TestApp) {
+    // A second instance on the same database, as behind a load balancer.
+    let mut config = app.config.clone();
+    config.bind = "127.0.0.1:0".into();
+    config.public_url = "http://127.0.0.1:0".into();
+    let other = agora::App::build(config).unwrap();
+    let other_address = format!("http://127.0.0.1:{}", other.port());
+    actix_web::rt::spawn(other.run_until_stopped());
+    let author = app.another_browser();
+    author.register("alice").await;
+    let topic = author.create_topic("Two instances", "First words.").await;
+    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    let client = reqwest::Client::new();
+    let read_other =
+        || async { client.get(format!("{other_address}{topic}")).send().await.unwrap().text().await.unwrap() };
+    assert!(read_other().await.contains("First words."));
+    author.post_form(&format!("/t/{id}/reply"), &[("body", "Second words.")]).await;
+    assert!(read_other().await.contains("Second words."), "the other instance's cached page was not served");
+}
