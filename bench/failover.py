@@ -7,6 +7,7 @@ Writes what happened (requests, failures by second, acknowledged posts) to RESUL
 
 import http.cookiejar
 import json
+import email
 import os
 import re
 import signal
@@ -54,7 +55,7 @@ def newest_mail_to(address):
     for path in reversed(files):
         text = open(path, encoding="utf-8").read()
         if f"To: {address}" in text:
-            return text.replace("=\r\n", "")
+            return email.message_from_string(text).get_payload(decode=True).decode()
     raise SystemExit(f"no mail to {address}")
 
 
@@ -66,7 +67,7 @@ def member(name):
     })
     assert status == 303, f"register {name}: {status}"
     link = re.search(r"(/account/confirm-email\?token=\S+)", newest_mail_to(f"{name}@example.org")).group(1)
-    _, page, _ = m.request(link.replace("=3D", "="))
+    _, page, _ = m.request(link)
     token = re.search(r'name="token" value="([^"]+)"', page).group(1)
     status, _, _ = m.post("/account/confirm-email", {"token": token})
     assert status == 303, f"confirm {name}: {status}"

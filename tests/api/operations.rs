@@ -205,7 +205,7 @@ async fn seeding_fills_an_empty_forum_that_members_can_use(app: TestApp) {
     assert_eq!(last.texts(".post .post-body").len(), 10, "250 posts: the 13th page holds 10");
     assert!(last.body.contains("<p>"), "bodies were rendered from Markdown");
     let signed_in =
-        app.post_form("/login", &[("login", "member2"), ("password", agora::ops::seed::PASSWORD), ("next", "/")]).await;
+        app.post_form("/login", &[("login", "member1"), ("password", agora::ops::seed::PASSWORD), ("next", "/")]).await;
     assert_eq!(signed_in.status, 303, "{}", signed_in.body);
     assert_eq!(app.post_form(&format!("/t/{big}/reply"), &[("body", "A real reply.")]).await.status, 303);
 }
