@@ -76,6 +76,11 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// The database as a whole.
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+    },
     /// The outgoing-mail queue (notification mail and digests).
     Mail {
         #[command(subcommand)]
@@ -98,6 +103,16 @@ enum AdminAction {
     },
     /// Make USERNAME an ordinary member again.
     Revoke { username: String },
+}
+
+#[derive(Subcommand)]
+enum DbAction {
+    /// Copy this SQLite community into an empty PostgreSQL database (stop the server first).
+    Copy {
+        /// The PostgreSQL database, e.g. postgres://agora:secret@db.internal/agora
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -193,6 +208,22 @@ fn main() -> anyhow::Result<()> {
             erase_account(&config, &username, reason)?
         }
         Command::Mail { action } => run_mail(&config, action)?,
+        Command::Db { action: DbAction::Copy { to } } => {
+            let db = open(&config)?;
+            let bar = indicatif::ProgressBar::new(0).with_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows ({msg}), {eta} left")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let copied = agora::ops::copy::to_postgres(&db, &to, &|table, done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+                bar.set_message(table.to_string());
+            })?;
+            bar.finish_and_clear();
+            let rows: i64 = copied.tables.iter().map(|(_, n)| n).sum();
+            println!("copied {rows} rows in {} tables; every count matches", copied.tables.len());
+            println!("point AGORA_DATABASE_URL at the PostgreSQL database and start Agora");
+        }
         Command::Seed { members, topics, posts, big_topic, force } => {
             let plan = agora::ops::seed::Plan { members, topics, posts, big_topic };
             seed(&config, &plan, force)?

@@ -72,6 +72,11 @@ const IDENTITY_TABLES: &[&str] = &[
     "privacy_requests",
 ];
 
+/// Tables whose `id` comes from a PostgreSQL identity sequence (set after a copy).
+pub fn identity_tables() -> &'static [&'static str] {
+    IDENTITY_TABLES
+}
+
 /// Every table a backup holds, for the test that compares them with the live schema.
 pub fn backed_up_tables() -> &'static [&'static str] {
     TABLES

@@ -1,6 +1,7 @@
 //! The operator's tasks: backups that honour deletions, and the daily maintenance.
 
 pub mod backup;
+pub mod copy;
 pub mod health;
 pub mod maintenance;
 pub mod seed;

@@ -410,6 +410,13 @@ impl TestApp {
         self.browser_with(reqwest::header::HeaderMap::new())
     }
 
+    /// A fresh browser for another server (a second instance, a moved community).
+    pub fn browser_for(&self, address: &str) -> TestApp {
+        let mut browser = self.another_browser();
+        browser.address = address.to_string();
+        browser
+    }
+
     /// A browser behind a proxy that reports it as `ip` (the app must trust 127.0.0.1).
     pub fn browser_from(&self, ip: &str) -> TestApp {
         let mut headers = reqwest::header::HeaderMap::new();

@@ -209,3 +209,91 @@ async fn seeding_fills_an_empty_forum_that_members_can_use(app: TestApp) {
     assert_eq!(signed_in.status, 303, "{}", signed_in.body);
     assert_eq!(app.post_form(&format!("/t/{big}/reply"), &[("body", "A real reply.")]).await.status, 303);
 }
+
+#[actix_web::test]
+async fn a_sqlite_community_moves_to_postgres_with_db_copy() {
+    use agora::db::schema::posts;
+    let Some(base) = postgres_base_url() else {
+        eprintln!("SKIPPED: PostgreSQL run (set AGORA_TEST_POSTGRES_URL to include it)");
+        return;
+    };
+    let app = crate::helpers::spawn_app(Backend::Sqlite).await.unwrap();
+    app.register("alice").await;
+    let topic = app.create_topic("Moving house", "We outgrew one **machine**.").await;
+    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    let bob = app.another_browser();
+    bob.register("bob").await;
+    bob.post_form(&format!("/t/{id}/reply"), &[("body", "Welcome to PostgreSQL, @alice.")]).await;
+    let first: i64 = {
+        let mut conn = app.db.get().unwrap();
+        posts::table
+            .filter(posts::topic_id.eq(id))
+            .filter(posts::post_number.eq(1))
+            .select(posts::id)
+            .first(&mut *conn)
+            .unwrap()
+    };
+    bob.post_form(&format!("/p/{first}/like"), &[]).await;
+    app.post_form("/u/bob/block", &[]).await;
+
+    // An empty PostgreSQL database, dropped at the end.
+    let name = format!("agora_copy_{}_{}", std::process::id(), agora::db::now());
+    let admin_url = format!("{base}/postgres?sslmode=disable");
+    let mut admin = diesel::PgConnection::establish(&admin_url).unwrap();
+    diesel::connection::SimpleConnection::batch_execute(&mut admin, &format!("CREATE DATABASE \"{name}\"")).unwrap();
+    let url = format!("{base}/{name}?sslmode=disable");
+    let steps = std::cell::Cell::new(0u64);
+    let copied = agora::ops::copy::to_postgres(&app.db, &url, &|_, done, _| steps.set(done)).unwrap();
+    assert!(copied.tables.iter().any(|(t, n)| t == "posts" && *n == 2), "{copied:?}");
+    assert!(steps.get() > 10, "progress was reported");
+
+    // Start Agora on the copy: the same pages, the same members, new rows continue.
+    let moved_db = agora::db::Database::connect(&url, 2).unwrap();
+    {
+        let mut there = moved_db.get().unwrap();
+        let count = |c: &mut agora::db::DbConn, table: &str| -> i64 {
+            #[derive(diesel::QueryableByName)]
+            struct N {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).get_result::<N>(c).unwrap().n
+        };
+        assert_eq!(count(&mut there, "posts"), 2);
+        assert_eq!(count(&mut there, "likes"), 1);
+        assert_eq!(count(&mut there, "member_blocks"), 1);
+        assert!(count(&mut there, "notifications") >= 2, "a reply, a mention, a like");
+    }
+    let mut config = app.config.clone();
+    config.database_url = url.clone();
+    config.bind = "127.0.0.1:0".into();
+    config.public_url = "http://127.0.0.1:0".into();
+    let moved = agora::App::build(config).unwrap();
+    let address = format!("http://127.0.0.1:{}", moved.port());
+    actix_web::rt::spawn(moved.run_until_stopped());
+    let visitor = app.browser_for(&address);
+    let page = visitor.get(&topic).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<strong>machine</strong>") && page.body.contains("Welcome to PostgreSQL"));
+    assert_eq!(page.texts(".post .likes"), vec!["1 like", "0 likes"]);
+    let alice = app.browser_for(&address);
+    let signed_in = alice
+        .post_form("/login", &[("login", "alice"), ("password", "alice-has-a-long-password"), ("next", "/")])
+        .await;
+    assert_eq!(signed_in.status, 303, "her password hash came along");
+    assert_eq!(
+        alice.post_form(&format!("/t/{id}/reply"), &[("body", "Settled in.")]).await.status,
+        303,
+        "ids continue"
+    );
+    assert!(alice.get("/account").await.texts(".blocked-members li a").contains(&"bob".to_string()));
+
+    // A database that is not empty is refused.
+    let again = agora::ops::copy::to_postgres(&app.db, &url, &|_, _, _| {});
+    assert!(again.unwrap_err().to_string().contains("copy into an empty database"));
+    drop(moved_db);
+    let _ = diesel::connection::SimpleConnection::batch_execute(
+        &mut admin,
+        &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+    );
+}
