@@ -26,6 +26,8 @@ use crate::forum::routes::{post_url, topic_url};
 #[derive(Template)]
 #[template(path = "forum/new_topic.html")]
 struct NewTopicPage {
+    /// The post as it will look, when the member pressed Preview.
+    preview: Option<String>,
     visitor: Visitor,
     category: Category,
     title: String,
@@ -39,6 +41,8 @@ pub struct TopicForm {
     title: String,
     #[serde(default)]
     body: String,
+    /// Present when the member pressed Preview instead of posting.
+    preview: Option<String>,
 }
 
 pub(super) async fn new_topic_form(
@@ -49,7 +53,14 @@ pub(super) async fn new_topic_form(
     visitor.member()?;
     let id = path.into_inner();
     let category = state.db.run(move |c| queries::find_category(c, id)).await?.ok_or(AppError::NotFound)?;
-    render(&NewTopicPage { visitor, category, title: String::new(), body: String::new(), errors: Vec::new() })
+    render(&NewTopicPage {
+        visitor,
+        category,
+        title: String::new(),
+        body: String::new(),
+        errors: Vec::new(),
+        preview: None,
+    })
 }
 
 pub(super) async fn create_topic(
@@ -67,9 +78,30 @@ pub(super) async fn create_topic(
     let title = Title::parse(&form.title).map_err(|e| errors.push(e)).ok();
     let body = PostBody::parse(&form.body).map_err(|e| errors.push(e)).ok();
     let (Some(title), Some(body)) = (title, body) else {
-        let page = NewTopicPage { visitor, category, title: form.title, body: form.body, errors };
+        let page = NewTopicPage { visitor, category, title: form.title, body: form.body, errors, preview: None };
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
+    if form.preview.is_some() {
+        let (title, body_text) = (form.title, form.body);
+        return match preview(&state, &member, &body).await {
+            Ok(html) => render(&NewTopicPage {
+                visitor,
+                category,
+                title,
+                body: body_text,
+                errors: Vec::new(),
+                preview: Some(html),
+            }),
+            Err(refusal) => form_again(refusal, |message| NewTopicPage {
+                visitor,
+                category,
+                title,
+                body: body_text,
+                errors: vec![message],
+                preview: None,
+            }),
+        };
+    }
     let (html, resolved) = match checked_html(&state, &member, &body, Writing::Topic).await {
         Ok(checked) => checked,
         Err(refusal) => {
@@ -80,6 +112,7 @@ pub(super) async fn create_topic(
                 title,
                 body,
                 errors: vec![message],
+                preview: None,
             });
         }
     };
@@ -100,6 +133,8 @@ pub(super) async fn create_topic(
 #[derive(Template)]
 #[template(path = "forum/reply.html")]
 struct ReplyPage {
+    /// The post as it will look, when the member pressed Preview.
+    preview: Option<String>,
     visitor: Visitor,
     topic: TopicHeader,
     body: String,
@@ -110,6 +145,8 @@ struct ReplyPage {
 pub struct ReplyForm {
     #[serde(default)]
     body: String,
+    /// Present when the member pressed Preview instead of posting.
+    preview: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -138,7 +175,7 @@ pub(super) async fn reply_form(
         }
         None => String::new(),
     };
-    render(&ReplyPage { visitor, topic, body, errors: Vec::new() })
+    render(&ReplyPage { visitor, topic, body, errors: Vec::new(), preview: None })
 }
 
 pub(super) async fn reply(
@@ -151,7 +188,24 @@ pub(super) async fn reply(
     let member = visitor.active_member()?.clone();
     let (user_id, staff, hold_first_posts) = (member.user_id, member.is_staff(), state.config.hold_first_posts);
     let topic_id = path.into_inner();
-    visible_topic(&state, &visitor, topic_id).await?;
+    let shown = visible_topic(&state, &visitor, topic_id).await?;
+    if form.preview.is_some() {
+        let outcome = match PostBody::parse(&form.body) {
+            Ok(body) => preview(&state, &member, &body).await,
+            Err(message) => Err(AppError::BadRequest(message)),
+        };
+        let body = form.body;
+        return match outcome {
+            Ok(html) => render(&ReplyPage { visitor, topic: shown, body, errors: Vec::new(), preview: Some(html) }),
+            Err(refusal) => form_again(refusal, |message| ReplyPage {
+                visitor,
+                topic: shown,
+                body,
+                errors: vec![message],
+                preview: None,
+            }),
+        };
+    }
     let checked = match PostBody::parse(&form.body) {
         Ok(body) => checked_html(&state, &member, &body, Writing::Reply).await.map(|html| (body, html)),
         Err(message) => Err(AppError::BadRequest(message)),
@@ -161,7 +215,13 @@ pub(super) async fn reply(
         Err(refusal) => {
             let topic = state.db.run(move |c| queries::find_topic(c, topic_id)).await?.ok_or(AppError::NotFound)?;
             let body = form.body;
-            return form_again(refusal, |message| ReplyPage { visitor, topic, body, errors: vec![message] });
+            return form_again(refusal, |message| ReplyPage {
+                visitor,
+                topic,
+                body,
+                errors: vec![message],
+                preview: None,
+            });
         }
     };
     let ip = ip.to_string();
@@ -245,6 +305,8 @@ pub(super) async fn watch_category(
 #[derive(Template)]
 #[template(path = "forum/edit.html")]
 struct EditPage {
+    /// The post as it will look, when the member pressed Preview.
+    preview: Option<String>,
     visitor: Visitor,
     post: queries::EditablePost,
     body: String,
@@ -278,7 +340,7 @@ pub(super) async fn edit_form(
 ) -> Result<HttpResponse, AppError> {
     let post = own_post(&state, &visitor, path.into_inner()).await?;
     let body = post.body_markdown.clone();
-    render(&EditPage { visitor, post, body, errors: Vec::new() })
+    render(&EditPage { visitor, post, body, errors: Vec::new(), preview: None })
 }
 
 pub(super) async fn edit(
@@ -290,6 +352,19 @@ pub(super) async fn edit(
 ) -> Result<HttpResponse, AppError> {
     let post = own_post(&state, &visitor, path.into_inner()).await?;
     let member = visitor.active_member()?.clone();
+    if form.preview.is_some() {
+        let outcome = match PostBody::parse(&form.body) {
+            Ok(body) => preview(&state, &member, &body).await,
+            Err(message) => Err(AppError::BadRequest(message)),
+        };
+        let body = form.body;
+        return match outcome {
+            Ok(html) => render(&EditPage { visitor, post, body, errors: Vec::new(), preview: Some(html) }),
+            Err(refusal) => {
+                form_again(refusal, |message| EditPage { visitor, post, body, errors: vec![message], preview: None })
+            }
+        };
+    }
     let checked = match PostBody::parse(&form.body) {
         Ok(body) => checked_html(&state, &member, &body, Writing::Edit).await.map(|html| (body, html)),
         Err(message) => Err(AppError::BadRequest(message)),
@@ -298,7 +373,13 @@ pub(super) async fn edit(
         Ok(checked) => checked,
         Err(refusal) => {
             let body = form.body;
-            return form_again(refusal, |message| EditPage { visitor, post, body, errors: vec![message] });
+            return form_again(refusal, |message| EditPage {
+                visitor,
+                post,
+                body,
+                errors: vec![message],
+                preview: None,
+            });
         }
     };
     let ip = ip.to_string();
@@ -362,6 +443,21 @@ pub(super) async fn set_like(
         })
         .await?;
     Ok(see_other(&post_url(post.topic_id, &post.topic_slug, post.post_number)))
+}
+
+/// The post as it will look once posted: the same renderer, mentions and quotes
+/// resolved the same way, stored nowhere and telling nobody. Rendering costs work, so
+/// previews have their own limit (`preview_per_member`).
+async fn preview(state: &AppState, member: &SessionUser, body: &PostBody) -> Result<String, AppError> {
+    state.rate_limit(Limit::PreviewPerMember, member.user_id).await?;
+    let (markdown, author) = (body.as_str().to_string(), member.user_id);
+    state
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let resolved = mentions::resolve(c, &markdown, author)?;
+            markdown::render_post(&markdown, &resolved.references).map_err(|e| AppError::BadRequest(e.to_string()))
+        })
+        .await
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -52,10 +52,12 @@ pub enum Limit {
     WatchPerMember,
     /// Blocks and unblocks by one member.
     BlockPerMember,
+    /// Previews of a post by one member.
+    PreviewPerMember,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 18] = [
+    pub const ALL: [Limit; 19] = [
         Limit::LoginPerIp,
         Limit::LoginPerAccount,
         Limit::RegisterPerIp,
@@ -74,6 +76,7 @@ impl Limit {
         Limit::MarkReadPerMember,
         Limit::WatchPerMember,
         Limit::BlockPerMember,
+        Limit::PreviewPerMember,
     ];
 
     pub fn name(self) -> &'static str {
@@ -96,6 +99,7 @@ impl Limit {
             Limit::MarkReadPerMember => "mark_read_per_member",
             Limit::WatchPerMember => "watch_per_member",
             Limit::BlockPerMember => "block_per_member",
+            Limit::PreviewPerMember => "preview_per_member",
         }
     }
 
@@ -120,6 +124,7 @@ impl Limit {
             Limit::MarkReadPerMember => (30, 600),
             Limit::WatchPerMember => (60, 600),
             Limit::BlockPerMember => (30, 600),
+            Limit::PreviewPerMember => (60, 600),
         };
         Rate { hits, seconds }
     }

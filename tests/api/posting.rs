@@ -152,3 +152,74 @@ async fn members_edit_only_their_own_posts(app: TestApp) {
     let title: String = topics::table.select(topics::title).first(&mut *conn).unwrap();
     assert_eq!(title, "Mine");
 }
+
+on_both_backends!(preview_renders_the_post_without_posting_it);
+
+async fn preview_renders_the_post_without_posting_it(app: TestApp) {
+    use agora::db::schema::{notifications, posts};
+    use diesel::prelude::*;
+    app.register("alice").await;
+    let bob = app.another_browser();
+    bob.register("bob").await;
+    let count = |table: &str| -> i64 {
+        let mut conn = app.db.get().unwrap();
+        match table {
+            "posts" => posts::table.count().get_result(&mut *conn).unwrap(),
+            _ => notifications::table.count().get_result(&mut *conn).unwrap(),
+        }
+    };
+    // A new topic: the rendered post above the form, the title and text kept, nothing stored.
+    let body = "Hello **world**, @bob.\n\n- [ ] one";
+    let page = app.post_form("/c/1/new", &[("title", "Preview me"), ("body", body), ("preview", "yes")]).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.texts(".preview .post-body strong"), vec!["world"]);
+    assert_eq!(page.texts(".preview a.mention"), vec!["@bob"], "mentions resolve as they will");
+    assert_eq!(page.field("title").as_deref(), Some("Preview me"));
+    assert_eq!(page.texts("textarea#body"), vec![body.split_whitespace().collect::<Vec<_>>().join(" ")]);
+    assert_eq!((count("posts"), count("notifications")), (0, 0), "previewing posts nothing, tells nobody");
+
+    // A reply and an edit preview the same way; bad input is the usual form error.
+    let topic = app.create_topic("Real", "Real post.").await;
+    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    let reply = app.post_form(&format!("/t/{id}/reply"), &[("body", "_soon_"), ("preview", "yes")]).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.texts(".preview .post-body em"), vec!["soon"]);
+    let empty = app.post_form(&format!("/t/{id}/reply"), &[("body", "  "), ("preview", "yes")]).await;
+    assert_eq!(empty.status, 422);
+    assert!(empty.html().select(&scraper::Selector::parse(".preview").unwrap()).next().is_none());
+    let post_id: i64 = {
+        let mut conn = app.db.get().unwrap();
+        posts::table.select(posts::id).first(&mut *conn).unwrap()
+    };
+    let edit = app.post_form(&format!("/p/{post_id}/edit"), &[("body", "Changed `code`"), ("preview", "yes")]).await;
+    assert_eq!(edit.status, 200);
+    assert_eq!(edit.texts(".preview .post-body code"), vec!["code"]);
+    let mut conn = app.db.get().unwrap();
+    let stored: String = posts::table.find(post_id).select(posts::body_markdown).first(&mut *conn).unwrap();
+    assert_eq!(stored, "Real post.", "an edit's preview changes nothing");
+    assert_eq!(count("posts"), 1);
+}
+
+#[actix_web::test]
+async fn previews_over_the_limit_get_a_429_page_with_the_text_kept() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(app) = crate::helpers::spawn_app_with(backend, |config| {
+            config.rate_limits = agora::web::rate_limit::RateLimits::parse("preview_per_member=2/60").unwrap();
+        })
+        .await
+        else {
+            continue;
+        };
+        app.register("eager").await;
+        for _ in 0..2 {
+            let page =
+                app.post_form("/c/1/new", &[("title", "Draft title"), ("body", "Draft"), ("preview", "yes")]).await;
+            assert_eq!(page.status, 200, "{backend:?}");
+        }
+        let refused =
+            app.post_form("/c/1/new", &[("title", "Kept title"), ("body", "Kept draft"), ("preview", "yes")]).await;
+        assert_eq!(refused.status, 429, "{backend:?}");
+        assert_eq!(refused.field("title").as_deref(), Some("Kept title"), "{backend:?}");
+        assert!(refused.body.contains("Kept draft"));
+    }
+}

@@ -277,6 +277,15 @@ test('7. bad input re-renders the form with a message and the typed text kept', 
   assert.match(await page.locator('[role=alert]').innerText(), /Give your topic a title/);
   assert.equal(await page.getByLabel('Post (Markdown)').inputValue(), 'Words I do not want to lose.');
   await forum.check(page, 'j7-empty-title');
+  // Preview: the post as it will look, above the form, nothing posted.
+  await page.getByLabel('Title').fill('A previewed topic');
+  await page.getByLabel('Post (Markdown)').fill('Some **bold** words\n\n- a list');
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await page.waitForLoadState();
+  assert.equal(await page.locator('.preview .post-body strong').innerText(), 'bold');
+  assert.equal(await page.getByLabel('Title').inputValue(), 'A previewed topic');
+  await forum.check(page, 'j7-preview');
+  await page.screenshot({ path: join(SCREENSHOTS, 'j7-preview.png'), fullPage: true });
 
   const stranger = await forum.browserContext();
   await stranger.page.goto(forum.origin + '/register');
