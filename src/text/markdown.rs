@@ -258,6 +258,9 @@ pub fn render_with(markdown: &str, references: &References) -> String {
                 Event::Start(Tag::Link { link_type, dest_url, title, id })
             }
             Event::End(TagEnd::Image) => Event::End(TagEnd::Link),
+            // A task's box survives the sanitizer (which allows no form controls) as a
+            // marker, made a disabled checkbox after it (see `TASK_DONE`).
+            Event::TaskListMarker(done) => Event::Text(if done { TASK_DONE } else { TASK_OPEN }.into()),
             other => other,
         };
         if let (true, Event::Text(text), false) = (prose.is_prose(&event), &event, references.mentions.is_empty()) {
@@ -280,8 +283,19 @@ pub fn render_with(markdown: &str, references: &References) -> String {
     }
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut unsafe_html, events.into_iter());
-    SANITIZER.clean(&unsafe_html).to_string()
+    let clean = SANITIZER.clean(&unsafe_html).to_string();
+    if !clean.contains(TASK_DONE) && !clean.contains(TASK_OPEN) {
+        return clean;
+    }
+    clean
+        .replace(TASK_DONE, r#"<input type="checkbox" checked disabled aria-label="done"> "#)
+        .replace(TASK_OPEN, r#"<input type="checkbox" disabled aria-label="not done"> "#)
 }
+
+/// Task-list markers through the sanitizer: private-use characters, which mean nothing
+/// in text (typed by hand they make a disabled checkbox too, which is harmless).
+const TASK_DONE: &str = "\u{E000}";
+const TASK_OPEN: &str = "\u{E001}";
 
 /// The words of a post without its Markdown, cut after about `max_chars` characters at
 /// a word's end (with "…" when cut): for lists that show the start of a post.
@@ -346,6 +360,15 @@ mod tests {
         assert!(!html.contains("<script"));
         assert!(!html.contains("onclick"));
         assert!(!html.contains("href=\"javascript"), "{html}");
+    }
+
+    #[test]
+    fn task_lists_keep_their_state_as_disabled_checkboxes() {
+        let html =
+            render_post("- [x] done\n- [ ] to do\n\n<input type=\"text\" name=\"x\">", &References::default()).unwrap();
+        assert!(html.contains(r#"<input type="checkbox" checked disabled aria-label="done"> done"#), "{html}");
+        assert!(html.contains(r#"<input type="checkbox" disabled aria-label="not done"> to do"#), "{html}");
+        assert_eq!(html.matches("<input").count(), 2, "a typed form control is still stripped: {html}");
     }
 
     #[test]

@@ -177,8 +177,15 @@ async fn preview_renders_the_post_without_posting_it(app: TestApp) {
     assert_eq!(page.field("title").as_deref(), Some("Preview me"));
     assert_eq!(page.texts("textarea#body"), vec![body.split_whitespace().collect::<Vec<_>>().join(" ")]);
     assert_eq!((count("posts"), count("notifications")), (0, 0), "previewing posts nothing, tells nobody");
+    let boxes = page.html();
+    let open_box = scraper::Selector::parse(".preview li input[type=checkbox][disabled]:not([checked])").unwrap();
+    assert_eq!(boxes.select(&open_box).count(), 1, "a task keeps its (open) state");
 
     // A reply and an edit preview the same way; bad input is the usual form error.
+    let tasks = app.create_topic("Tasks", "- [x] shipped\n- [ ] documented").await;
+    let stored = app.get(&tasks).await.html();
+    let done = scraper::Selector::parse(".post-body li input[type=checkbox][checked][disabled]").unwrap();
+    assert_eq!(stored.select(&done).count(), 1, "a done task keeps its tick on the page");
     let topic = app.create_topic("Real", "Real post.").await;
     let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
     let reply = app.post_form(&format!("/t/{id}/reply"), &[("body", "_soon_"), ("preview", "yes")]).await;
@@ -189,7 +196,7 @@ async fn preview_renders_the_post_without_posting_it(app: TestApp) {
     assert!(empty.html().select(&scraper::Selector::parse(".preview").unwrap()).next().is_none());
     let post_id: i64 = {
         let mut conn = app.db.get().unwrap();
-        posts::table.select(posts::id).first(&mut *conn).unwrap()
+        posts::table.filter(posts::body_markdown.eq("Real post.")).select(posts::id).first(&mut *conn).unwrap()
     };
     let edit = app.post_form(&format!("/p/{post_id}/edit"), &[("body", "Changed `code`"), ("preview", "yes")]).await;
     assert_eq!(edit.status, 200);
@@ -197,7 +204,7 @@ async fn preview_renders_the_post_without_posting_it(app: TestApp) {
     let mut conn = app.db.get().unwrap();
     let stored: String = posts::table.find(post_id).select(posts::body_markdown).first(&mut *conn).unwrap();
     assert_eq!(stored, "Real post.", "an edit's preview changes nothing");
-    assert_eq!(count("posts"), 1);
+    assert_eq!(count("posts"), 2);
 }
 
 #[actix_web::test]
