@@ -263,7 +263,13 @@ pub fn render_with(markdown: &str, references: &References) -> String {
             Event::TaskListMarker(done) => Event::Text(if done { TASK_DONE } else { TASK_OPEN }.into()),
             other => other,
         };
-        if let (true, Event::Text(text), false) = (prose.is_prose(&event), &event, references.mentions.is_empty()) {
+        let in_prose = prose.is_prose(&event);
+        // `:smile:` becomes 😄 now, once (never in code or links).
+        let event = match event {
+            Event::Text(text) if in_prose && text.contains(':') => Event::Text(with_emoji(&text).into()),
+            other => other,
+        };
+        if let (true, Event::Text(text), false) = (in_prose, &event, references.mentions.is_empty()) {
             let mut rest = 0;
             for (range, name) in mentions_in(text) {
                 let Some(id) = references.mentions.get(&name) else { continue };
@@ -290,6 +296,37 @@ pub fn render_with(markdown: &str, references: &References) -> String {
     clean
         .replace(TASK_DONE, r#"<input type="checkbox" checked disabled aria-label="done"> "#)
         .replace(TASK_OPEN, r#"<input type="checkbox" disabled aria-label="not done"> "#)
+}
+
+/// Replaces GitHub's emoji shortcodes (`:tada:`) with the emoji; anything else between
+/// colons (a time, `:name:` that is no emoji) stays as written.
+fn with_emoji(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(':') {
+        let after = &rest[start + 1..];
+        let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-')));
+        match end.filter(|&end| end > 0 && after[end..].starts_with(':')) {
+            Some(end) => match emojis::get_by_shortcode(&after[..end]) {
+                Some(emoji) => {
+                    out.push_str(&rest[..start]);
+                    out.push_str(emoji.as_str());
+                    rest = &after[end + 1..];
+                }
+                None => {
+                    // Not an emoji: keep the text up to the second colon, which may open one.
+                    out.push_str(&rest[..start + 1 + end]);
+                    rest = &after[end..];
+                }
+            },
+            None => {
+                out.push_str(&rest[..start + 1]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Task-list markers through the sanitizer: private-use characters, which mean nothing
@@ -360,6 +397,15 @@ mod tests {
         assert!(!html.contains("<script"));
         assert!(!html.contains("onclick"));
         assert!(!html.contains("href=\"javascript"), "{html}");
+    }
+
+    #[test]
+    fn emoji_shortcodes_become_emoji_outside_code() {
+        assert_eq!(with_emoji("Great :tada: at 10:30, :not_an_emoji: :+1:"), "Great 🎉 at 10:30, :not_an_emoji: 👍");
+        assert_eq!(with_emoji("::smile::"), ":😄:");
+        let html = render_post(":smile: `:smile:`\n\n```\n:smile:\n```", &References::default()).unwrap();
+        assert!(html.starts_with("<p>😄 <code>:smile:</code></p>"), "{html}");
+        assert!(html.contains("<pre><code>:smile:\n</code></pre>"), "{html}");
     }
 
     #[test]

@@ -182,8 +182,10 @@ async fn preview_renders_the_post_without_posting_it(app: TestApp) {
     assert_eq!(boxes.select(&open_box).count(), 1, "a task keeps its (open) state");
 
     // A reply and an edit preview the same way; bad input is the usual form error.
-    let tasks = app.create_topic("Tasks", "- [x] shipped\n- [ ] documented").await;
-    let stored = app.get(&tasks).await.html();
+    let tasks = app.create_topic("Tasks", "- [x] shipped :tada:\n- [ ] documented").await;
+    let stored_page = app.get(&tasks).await;
+    assert!(stored_page.body.contains("shipped 🎉"), "shortcodes become emoji when the post is saved");
+    let stored = stored_page.html();
     let done = scraper::Selector::parse(".post-body li input[type=checkbox][checked][disabled]").unwrap();
     assert_eq!(stored.select(&done).count(), 1, "a done task keeps its tick on the page");
     let topic = app.create_topic("Real", "Real post.").await;
