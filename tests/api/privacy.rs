@@ -141,6 +141,13 @@ async fn a_password_change_signs_out_every_other_session(app: TestApp) {
 
 async fn p16_local_accounts_confirm_their_address_by_a_single_use_link(app: TestApp) {
     app.register_unconfirmed("fay").await;
+    // Every page reminds her, with a button that sends the link again.
+    let home = app.get("/").await;
+    assert!(home.texts(".confirm-banner p")[0].starts_with("Check your e-mail"), "{}", home.body);
+    let sent_before = app.mails().len();
+    let resent = app.post_form("/account/email/resend", &[]).await;
+    assert_eq!(resent.location.as_deref(), Some("/account?done=confirmation-sent"));
+    assert_eq!(app.mails().len(), sent_before + 1);
     let mail = app.last_mail_to("fay@example.org");
     assert_eq!(mail.subject, "Confirm your e-mail address");
     let link = mail.link("/account/confirm-email?token=");
@@ -150,6 +157,7 @@ async fn p16_local_accounts_confirm_their_address_by_a_single_use_link(app: Test
     let confirmed = app.post_form("/account/confirm-email", &[("token", &token)]).await;
     assert_eq!(confirmed.location.as_deref(), Some("/account?done=email-confirmed"));
     assert_eq!(app.get("/account").await.texts("dd.email"), vec!["fay@example.org (verified)"]);
+    assert!(app.get("/").await.texts(".confirm-banner").is_empty(), "no reminder once confirmed");
     // Used once, gone.
     assert_eq!(app.get(&link).await.status, 400);
     assert_eq!(app.post_form("/account/confirm-email", &[("token", &token)]).await.status, 400);
