@@ -20,6 +20,7 @@ use crate::forum::notification_settings::{self, MailChoice};
 use crate::forum::notifications::{self, Kind, Listed};
 use crate::mail::queue::{self, Job, JobKind, JobStatus};
 use crate::mail::{Mail, Mailer};
+use crate::privacy::mails::text;
 use crate::web::errors::AppError;
 use crate::web::signing::Signer;
 use crate::web::{filters, render};
@@ -364,15 +365,6 @@ fn digest_mail(to: &MailTo<'_>, listed: &[Listed], lines: &[DigestLine], kinds: 
         unsubscribe_url: Some(unsubscribe_url),
         names,
     }
-}
-
-/// A mail's text; the templates take only strings, so a failure is logged and the mail
-/// goes out empty rather than never.
-fn text(template: &impl Template) -> String {
-    template.render().unwrap_or_else(|error| {
-        tracing::error!(%error, "mail template failed");
-        String::new()
-    })
 }
 
 /// What an unsubscribe link stops: one kind, or (from a digest) the digest.

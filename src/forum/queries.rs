@@ -271,17 +271,18 @@ pub struct NewPost<'a> {
     pub refers: &'a crate::forum::mentions::Resolved,
 }
 
+/// A post as stored (also what `agora seed` inserts in batches).
 #[derive(Insertable)]
 #[diesel(table_name = posts)]
-struct PostRow<'a> {
-    topic_id: i64,
-    post_number: i64,
-    user_id: i64,
-    body_markdown: &'a str,
-    body_html: &'a str,
-    created_at: i64,
-    posted_from_ip: &'a str,
-    held: bool,
+pub struct PostRow<'a> {
+    pub topic_id: i64,
+    pub post_number: i64,
+    pub user_id: i64,
+    pub body_markdown: &'a str,
+    pub body_html: &'a str,
+    pub created_at: i64,
+    pub posted_from_ip: &'a str,
+    pub held: bool,
 }
 
 #[derive(Insertable)]

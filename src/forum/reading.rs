@@ -271,9 +271,10 @@ pub(super) async fn topic(
         None => Some(state.db.read(|c| crate::forum::page_cache::version(c).map_err(AppError::from)).await?),
         Some(_) => None,
     };
-    let cache_key = format!("{}|{:?}", visitor.path, visitor.policy_change);
-    if let Some(version) = cached_under {
-        if let Some(page) = state.page_cache.get(version, &cache_key) {
+    // The page differs by its address (the sign-in link) and the policy banner.
+    let cache_key = cached_under.map(|_| format!("{}|{:?}", visitor.path, visitor.policy_change));
+    if let (Some(version), Some(key)) = (cached_under, &cache_key) {
+        if let Some(page) = state.page_cache.get(version, key) {
             return Ok(html_page(page));
         }
     }
@@ -328,8 +329,8 @@ pub(super) async fn topic(
         .render()
         .map_err(|e| anyhow::anyhow!("template failed: {e}"))?
         .into();
-    if let Some(version) = keep {
-        state.page_cache.put(version, cache_key, html.clone());
+    if let (Some(version), Some(key)) = (keep, cache_key) {
+        state.page_cache.put(version, key, html.clone());
     }
     Ok(html_page(html))
 }

@@ -83,7 +83,7 @@ pub(super) async fn create_topic(
     };
     if form.preview.is_some() {
         let (title, body_text) = (form.title, form.body);
-        return match preview(&state, &member, &body).await {
+        return match preview(&state, &member, body.as_str()).await {
             Ok(html) => render(&NewTopicPage {
                 visitor,
                 category,
@@ -190,10 +190,7 @@ pub(super) async fn reply(
     let topic_id = path.into_inner();
     let shown = visible_topic(&state, &visitor, topic_id).await?;
     if form.preview.is_some() {
-        let outcome = match PostBody::parse(&form.body) {
-            Ok(body) => preview(&state, &member, &body).await,
-            Err(message) => Err(AppError::BadRequest(message)),
-        };
+        let outcome = preview(&state, &member, &form.body).await;
         let body = form.body;
         return match outcome {
             Ok(html) => render(&ReplyPage { visitor, topic: shown, body, errors: Vec::new(), preview: Some(html) }),
@@ -353,10 +350,7 @@ pub(super) async fn edit(
     let post = own_post(&state, &visitor, path.into_inner()).await?;
     let member = visitor.active_member()?.clone();
     if form.preview.is_some() {
-        let outcome = match PostBody::parse(&form.body) {
-            Ok(body) => preview(&state, &member, &body).await,
-            Err(message) => Err(AppError::BadRequest(message)),
-        };
+        let outcome = preview(&state, &member, &form.body).await;
         let body = form.body;
         return match outcome {
             Ok(html) => render(&EditPage { visitor, post, body, errors: Vec::new(), preview: Some(html) }),
@@ -445,10 +439,11 @@ pub(super) async fn set_like(
     Ok(see_other(&post_url(post.topic_id, &post.topic_slug, post.post_number)))
 }
 
-/// The post as it will look once posted: the same renderer, mentions and quotes
-/// resolved the same way, stored nowhere and telling nobody. Rendering costs work, so
-/// previews have their own limit (`preview_per_member`).
-async fn preview(state: &AppState, member: &SessionUser, body: &PostBody) -> Result<String, AppError> {
+/// The post as it will look once posted: the same checks of its text, the same
+/// renderer, mentions and quotes resolved the same way, stored nowhere and telling
+/// nobody. Rendering costs work, so previews have their own limit (`preview_per_member`).
+async fn preview(state: &AppState, member: &SessionUser, text: &str) -> Result<String, AppError> {
+    let body = PostBody::parse(text).map_err(AppError::BadRequest)?;
     state.rate_limit(Limit::PreviewPerMember, member.user_id).await?;
     let (markdown, author) = (body.as_str().to_string(), member.user_id);
     state

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{categories, posts, topics, users};
 use crate::db::{DbConn, DbError};
+use crate::forum::queries::PostRow;
 use crate::text::markdown::{self, References};
 
 /// The password every seeded member has.
@@ -241,19 +242,6 @@ fn title(dice: &mut Dice, n: i64) -> String {
     format!("{}{} ({n})", text[..1].to_uppercase(), &text[1..])
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = posts)]
-struct SeedPost<'a> {
-    topic_id: i64,
-    post_number: i64,
-    user_id: i64,
-    body_markdown: &'a str,
-    body_html: &'a str,
-    created_at: i64,
-    posted_from_ip: &'a str,
-    held: bool,
-}
-
 /// Fills the database; `progress` hears how many posts are in so far (of `plan.posts`
 /// plus the long topic's).
 pub fn seed(conn: &mut DbConn, plan: &Plan, force: bool, progress: &dyn Fn(u64)) -> Result<Seeded, SeedError> {
@@ -380,7 +368,7 @@ pub fn seed(conn: &mut DbConn, plan: &Plan, force: bool, progress: &dyn Fn(u64))
             for ((&topic_id, (_, _, created, _, size)), &t) in ids.iter().zip(&titles).zip(&topic_rows) {
                 for number in 1..=*size {
                     let (markdown, html) = &bodies[dice.below(BODIES)];
-                    posts_in_batch.push(SeedPost {
+                    posts_in_batch.push(PostRow {
                         topic_id,
                         post_number: number,
                         user_id: member_ids[(t + number as usize * 7) % member_ids.len()],

@@ -9,7 +9,7 @@ use crate::mail::Mail;
 /// A mail's text. The templates take only strings and numbers, so rendering cannot
 /// fail in practice; if it ever did, the failure is logged and the mail is sent empty
 /// rather than the request failing.
-fn text(template: &impl Template) -> String {
+pub fn text(template: &impl Template) -> String {
     template.render().unwrap_or_else(|error| {
         tracing::error!(%error, "mail template failed");
         String::new()
