@@ -4,8 +4,8 @@
 # with wrk on loopback (wrk -t2 -c32 -d10s, on the same 2 cores as the server): the
 # trivial route, home, Latest, a category's first page and page 300, a 20-post topic as
 # a visitor and signed in, page 1 and page 500 of a 10,000-post topic, and a search.
-# Prints req/s, p50, p99, each page's share of the trivial route's req/s, and the
-# server's peak RSS.
+# Prints req/s, p50, p99, each page's share of the trivial route's req/s, the server's
+# RSS after each page, and its peak RSS.
 #
 # Usage: bench/run.sh [sqlite|postgres|both]      (default: both)
 #   AGORA_BIN       the server binary (default target/release/agora; cargo build --release)
@@ -79,7 +79,9 @@ measure() {
     [[ -z "$trivial_rps" ]] && trivial_rps="$rps"
     local share
     share="$(awk -v a="$rps" -v b="$trivial_rps" 'BEGIN {printf "%.0f%%", 100 * a / b}')"
-    printf '| %-40s | %9s | %8s | %8s | %6s |%s\n' "$name" "$rps" "$p50" "$p99" "$share" "${errors:+ $errors non-2xx}"
+    local rss
+    rss="$(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$server/status")"
+    printf '| %-40s | %9s | %8s | %8s | %6s | %7s |%s\n' "$name" "$rps" "$p50" "$p99" "$share" "$rss" "${errors:+ $errors non-2xx}"
 }
 
 run() {
@@ -101,8 +103,8 @@ run() {
     echo
     echo "### $backend, $posts posts in $topics topics (+ one of 10,000), wrk -t2 -c32 -d${seconds}s"
     echo
-    printf '| %-40s | %9s | %8s | %8s | %6s |\n' "page" "req/s" "p50" "p99" "share"
-    printf '|%s|%s|%s|%s|%s|\n' "------------------------------------------" "-----------" "----------" "----------" "--------"
+    printf '| %-40s | %9s | %8s | %8s | %6s | %7s |\n' "page" "req/s" "p50" "p99" "share" "RSS"
+    printf '|%s|%s|%s|%s|%s|%s|\n' "------------------------------------------" "-----------" "----------" "----------" "--------" "---------"
     trivial_rps=""
     measure "/static/agora.css (trivial route)" "$base/static/agora.css"
     measure "home (categories)" "$base/"

@@ -40,6 +40,8 @@ pub struct AppState {
     pub page_cache: forum::page_cache::PageCache,
     /// Searches running at once: one per core.
     pub search_slots: tokio::sync::Semaphore,
+    /// `config.public_url`, shared with every page's `Visitor`.
+    pub public_url: std::sync::Arc<str>,
 }
 
 impl AppState {
@@ -103,6 +105,7 @@ impl App {
         let shared_config = aweb::Data::new(config.clone());
         let shared_signer = aweb::Data::new(signer.clone());
         let metrics = aweb::Data::new(web::metrics::Metrics::default());
+        let public_url: std::sync::Arc<str> = config.public_url.as_str().into();
         let state = aweb::Data::new(AppState {
             db,
             config,
@@ -111,6 +114,7 @@ impl App {
             signer,
             upcoming_policy: Default::default(),
             page_cache: Default::default(),
+            public_url,
             search_slots: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
             ),
@@ -129,6 +133,7 @@ impl App {
                     .app_data(aweb::QueryConfig::default().error_handler(|_, _| {
                         AppError::BadRequest("That address has a malformed parameter in it.".into()).into()
                     }))
+                    .wrap(from_fn(auth::error_pages::with_site_header))
                     .wrap(from_fn(web::csrf::ensure_token))
                     .wrap(web::security_headers())
                     .wrap(Compress::default())
@@ -137,6 +142,7 @@ impl App {
                     .route("/static/agora.css", aweb::get().to(web::stylesheet))
                     .configure(ops::health::routes)
                     .configure(forum::routes::routes)
+                    .configure(forum::site_map::routes)
                     .configure(auth::routes::routes)
                     .configure(auth::github::routes::routes)
                     .configure(conversation::blocking::routes)

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod domain;
+pub mod error_pages;
 pub mod forms;
 pub mod github;
 pub mod password;

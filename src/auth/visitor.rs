@@ -17,6 +17,8 @@ pub struct Visitor {
     pub path: String,
     /// A published privacy-policy change not yet in effect: its version and date.
     pub policy_change: Option<(String, i64)>,
+    /// The forum's public address (`AGORA_PUBLIC_URL`), for absolute links in pages.
+    pub public_url: std::sync::Arc<str>,
 }
 
 impl Visitor {
@@ -67,6 +69,22 @@ impl Visitor {
     pub fn user_id(&self) -> Option<i64> {
         self.user.as_ref().map(|u| u.user_id)
     }
+
+    /// This page's `<link rel="canonical">`: the public address of its path, keeping only
+    /// the query parameters that choose what is shown (a page number or a list's cursor),
+    /// not a sign-in link's `next` or a tracker's tag.
+    pub fn canonical_url(&self) -> String {
+        let (path, query) = self.path.split_once('?').unwrap_or((&self.path, ""));
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|pair| pair.starts_with("page=") || pair.starts_with("after=") || pair.starts_with("q="))
+            .collect();
+        let base = self.public_url.trim_end_matches('/');
+        match kept.is_empty() {
+            true => format!("{base}{path}"),
+            false => format!("{base}{path}?{}", kept.join("&")),
+        }
+    }
 }
 
 impl FromRequest for Visitor {
@@ -102,7 +120,8 @@ impl FromRequest for Visitor {
             let policy_change = state.upcoming_policy.get(&state.db).await;
             // Forms carry the session-bound token only for a session that exists.
             let csrf_token = crate::web::csrf::token_for(&req, user.is_some());
-            let visitor = Visitor { user, csrf_token, path, policy_change };
+            let public_url = state.public_url.clone();
+            let visitor = Visitor { user, csrf_token, path, policy_change, public_url };
             req.extensions_mut().insert(visitor.clone());
             Ok(visitor)
         })

@@ -178,12 +178,21 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
     }
 }
 
+/// Bytes SQLite aims to stay under, across every connection (see `Database::connect`).
+const SQLITE_HEAP_LIMIT: i64 = 24 * 1024 * 1024;
+
 impl Database {
     pub fn connect(url: &str, pool_size: u32) -> Result<Self, DbError> {
         let (backend, target) = if let Some(path) = url.strip_prefix("sqlite://") {
             // WAL lets readers go on while one member writes. The mode is stored in the
             // file, and switching needs the file to itself: do it before the pool opens.
-            SqliteConnection::establish(path)?.batch_execute("PRAGMA journal_mode = WAL")?;
+            //
+            // The soft heap limit is for the whole process: past it SQLite gives back
+            // cached pages before it takes more, so ten connections' caches and a few
+            // searches' index reads cannot grow the server's memory without bound
+            // (measured: 153 MB under 32 concurrent searches without it).
+            SqliteConnection::establish(path)?
+                .batch_execute(&format!("PRAGMA journal_mode = WAL; PRAGMA soft_heap_limit = {SQLITE_HEAP_LIMIT};"))?;
             (Backend::Sqlite, path)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Backend::Postgres, url)

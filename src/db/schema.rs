@@ -85,6 +85,7 @@ diesel::table! {
         position -> Integer,
         topic_count -> BigInt,
         post_count -> BigInt,
+        staff_only_topics -> Bool,
     }
 }
 

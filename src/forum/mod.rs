@@ -15,5 +15,6 @@ pub mod routes;
 pub mod search;
 pub mod search_page;
 pub mod search_rank;
+pub mod site_map;
 pub mod watching;
 pub mod writing;

@@ -5,7 +5,8 @@
 //! only be stored under an older version, and a change that commits makes every page
 //! rendered before it unreachable at once, on every instance (the version lives in the
 //! database). Only visitors' pages: a member's page holds their own likes, read position
-//! and forms.
+//! and forms. Pages also say how long ago each post was written ("5 minutes ago"), so
+//! a page is kept only for the minute it was rendered in.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -27,6 +28,8 @@ pub struct PageCache {
 #[derive(Default)]
 struct Inner {
     version: i64,
+    /// The minute (Unix seconds / 60) the kept pages were rendered in.
+    minute: i64,
     pages: HashMap<String, Bytes>,
     bytes: usize,
 }
@@ -36,11 +39,15 @@ pub fn version(conn: &mut DbConn) -> Result<i64, diesel::result::Error> {
     content_version::table.find(1).select(content_version::version).first(conn)
 }
 
+fn this_minute() -> i64 {
+    crate::db::now() / 60
+}
+
 impl PageCache {
     /// The page stored under `key` for exactly this version.
     pub fn get(&self, version: i64, key: &str) -> Option<Bytes> {
         let inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if inner.version != version {
+        if inner.version != version || inner.minute != this_minute() {
             return None;
         }
         inner.pages.get(key).cloned()
@@ -53,10 +60,12 @@ impl PageCache {
         if version < inner.version {
             return;
         }
-        if version > inner.version || inner.bytes + page.len() > MAX_BYTES {
+        let minute = this_minute();
+        if version > inner.version || minute != inner.minute || inner.bytes + page.len() > MAX_BYTES {
             inner.pages.clear();
             inner.bytes = 0;
             inner.version = version;
+            inner.minute = minute;
         }
         inner.bytes += page.len() + key.len();
         inner.pages.insert(key, page);

@@ -20,6 +20,15 @@ pub struct Category {
     pub description: String,
     pub topic_count: i64,
     pub post_count: i64,
+    /// Only moderators and admins start topics here (announcements); replies stay open.
+    pub staff_only_topics: bool,
+}
+
+impl Category {
+    /// Whether this visitor may start a topic here (the handlers ask; the page hides the button).
+    pub fn may_start_topics(&self, staff: bool) -> bool {
+        !self.staff_only_topics || staff
+    }
 }
 
 type CategoryColumns = (
@@ -29,6 +38,7 @@ type CategoryColumns = (
     categories::description,
     categories::topic_count,
     categories::post_count,
+    categories::staff_only_topics,
 );
 const CATEGORY_COLUMNS: CategoryColumns = (
     categories::id,
@@ -37,6 +47,7 @@ const CATEGORY_COLUMNS: CategoryColumns = (
     categories::description,
     categories::topic_count,
     categories::post_count,
+    categories::staff_only_topics,
 );
 
 pub fn list_categories(conn: &mut DbConn) -> Result<Vec<Category>, DbError> {

@@ -162,7 +162,14 @@ pub async fn search_page(
     // Searching is CPU work: at most as many at once as there are cores, the rest wait
     // their turn here (holding no thread and no memory) instead of all at once.
     let _slot = state.search_slots.acquire().await.map_err(|_| AppError::Busy("Search is closing.".into()))?;
-    let results = state.db.run(move |c| search::search(c, &request)).await?;
+    let results = state
+        .db
+        .run(move |c| {
+            let results = search::search(c, &request);
+            crate::web::memory::give_back_thread_cache();
+            results
+        })
+        .await?;
     page.searched = true;
     page.hits = results.hits;
     page.previous_page = (number > 1).then(|| page_link(&page.form, number - 1));

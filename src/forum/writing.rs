@@ -45,6 +45,17 @@ pub struct TopicForm {
     preview: Option<String>,
 }
 
+/// A category for announcements takes new topics from staff only (403 for others).
+fn refuse_unless_may_start(category: &queries::Category, visitor: &Visitor) -> Result<(), AppError> {
+    match category.may_start_topics(visitor.is_staff()) {
+        true => Ok(()),
+        false => Err(AppError::Forbidden(format!(
+            "Only the forum's moderators start topics in {}. You can reply to the topics there.",
+            category.name
+        ))),
+    }
+}
+
 pub(super) async fn new_topic_form(
     state: web::Data<AppState>,
     visitor: Visitor,
@@ -53,6 +64,7 @@ pub(super) async fn new_topic_form(
     visitor.member()?;
     let id = path.into_inner();
     let category = state.db.run(move |c| queries::find_category(c, id)).await?.ok_or(AppError::NotFound)?;
+    refuse_unless_may_start(&category, &visitor)?;
     render(&NewTopicPage {
         visitor,
         category,
@@ -74,6 +86,7 @@ pub(super) async fn create_topic(
     let (user_id, staff, hold_first_posts) = (member.user_id, member.is_staff(), state.config.hold_first_posts);
     let category_id = path.into_inner();
     let category = state.db.run(move |c| queries::find_category(c, category_id)).await?.ok_or(AppError::NotFound)?;
+    refuse_unless_may_start(&category, &visitor)?;
     let mut errors = Vec::new();
     let title = Title::parse(&form.title).map_err(|e| errors.push(e)).ok();
     let body = PostBody::parse(&form.body).map_err(|e| errors.push(e)).ok();

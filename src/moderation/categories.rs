@@ -39,6 +39,9 @@ pub struct CategoryForm {
     description: String,
     #[serde(default)]
     position: i32,
+    /// The checkbox: present when ticked.
+    #[serde(default)]
+    staff_only_topics: Option<String>,
 }
 
 fn category_fields(form: &CategoryForm) -> Result<(String, String, String), AppError> {
@@ -75,10 +78,11 @@ pub(super) async fn save(
     let admin = visitor.admin()?.user_id;
     let (name, slug, description) = category_fields(form)?;
     let position = form.position;
+    let staff_only_topics = form.staff_only_topics.is_some();
     state
         .db
         .run(move |c| {
-            let new = NewCategory { slug: &slug, name: &name, description: &description, position };
+            let new = NewCategory { slug: &slug, name: &name, description: &description, position, staff_only_topics };
             save_category(c, admin, existing, new)
         })
         .await?;
@@ -104,6 +108,7 @@ pub struct NewCategory<'a> {
     pub name: &'a str,
     pub description: &'a str,
     pub position: i32,
+    pub staff_only_topics: bool,
 }
 
 pub fn create_category(conn: &mut DbConn, actor: i64, new: NewCategory<'_>) -> Result<i64, ModError> {

@@ -79,6 +79,7 @@ pub const REGISTRY: &[Column] = &[
     not_personal("categories", "position"),
     not_personal("categories", "topic_count"),
     not_personal("categories", "post_count"),
+    not_personal("categories", "staff_only_topics"),
     // Public content: stays, by Anonymous.
     not_personal("topics", "id"),
     not_personal("topics", "category_id"),

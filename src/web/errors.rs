@@ -138,12 +138,24 @@ impl From<actix_web::error::HttpError> for AppError {
 }
 
 /// The error page on its own, for errors raised outside handlers (extractors, 404s).
+/// `auth::error_pages` then gives it the forum's header; this bare page is what is left
+/// when it cannot (the database is down, say).
 pub fn render_error_page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
     let page = ErrorPage { status: status.as_u16(), title, message };
-    match page.render() {
+    let mut response = match page.render() {
         Ok(html) => HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html),
         Err(_) => HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(message.to_string()),
-    }
+    };
+    response.extensions_mut().insert(ErrorParts { title: title.to_string(), message: message.to_string() });
+    response
+}
+
+/// What an error page says, kept on the response so the page can be drawn again inside
+/// the site's layout (`auth::error_pages`).
+#[derive(Clone)]
+pub struct ErrorParts {
+    pub title: String,
+    pub message: String,
 }
 
 /// Shows an error with its whole source chain, for the log.

@@ -4,6 +4,7 @@ pub mod client_ip;
 pub mod cookies;
 pub mod csrf;
 pub mod errors;
+pub mod memory;
 pub mod metrics;
 pub mod rate_limit;
 pub mod request_log;
@@ -164,12 +165,52 @@ pub mod filters {
             .unwrap_or_default())
     }
 
+    /// Unix seconds as a reader thinks of them: "just now", "5 minutes ago", "3 hours
+    /// ago", "yesterday", then the date ("2026-11-25"). The exact time goes in the
+    /// `<time>` element's `datetime` and `title` beside it.
+    pub fn ago(unix: impl UnixSeconds, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(relative(unix.seconds(), crate::db::now()))
+    }
+
+    pub fn relative(then: i64, now: i64) -> String {
+        let seconds = now.saturating_sub(then).max(0);
+        let plural = |n: i64, unit: &str| if n == 1 { format!("1 {unit} ago") } else { format!("{n} {unit}s ago") };
+        match seconds {
+            0..60 => "just now".to_string(),
+            60..3_600 => plural(seconds / 60, "minute"),
+            3_600..86_400 => plural(seconds / 3_600, "hour"),
+            86_400..172_800 => "yesterday".to_string(),
+            _ => {
+                let format = time::macros::format_description!("[year]-[month]-[day]");
+                time::OffsetDateTime::from_unix_timestamp(then)
+                    .ok()
+                    .and_then(|t| t.format(format).ok())
+                    .unwrap_or_default()
+            }
+        }
+    }
+
     /// Unix seconds for a `<time datetime>` attribute.
     pub fn iso(unix: impl UnixSeconds, _: &dyn askama::Values) -> askama::Result<String> {
         Ok(time::OffsetDateTime::from_unix_timestamp(unix.seconds())
             .ok()
             .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
             .unwrap_or_default())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn relative_times_read_like_a_person_would_say_them() {
+            let now = 1_780_000_000;
+            assert_eq!(super::relative(now - 5, now), "just now");
+            assert_eq!(super::relative(now + 30, now), "just now");
+            assert_eq!(super::relative(now - 60, now), "1 minute ago");
+            assert_eq!(super::relative(now - 59 * 60, now), "59 minutes ago");
+            assert_eq!(super::relative(now - 3 * 3600 - 5, now), "3 hours ago");
+            assert_eq!(super::relative(now - 30 * 3600, now), "yesterday");
+            assert_eq!(super::relative(1_700_000_000, now), "2023-11-14");
+        }
     }
 }
 

@@ -9,6 +9,7 @@ mod bad_input;
 mod conversation;
 mod deletion;
 mod everywhere;
+mod finish;
 mod github;
 mod holes;
 mod latest;

@@ -136,7 +136,13 @@ async fn every_admin_route_checks_the_role_on_the_server(app: TestApp) {
     let category_id = agora::moderation::categories::create_category(
         &mut conn,
         0,
-        agora::moderation::categories::NewCategory { slug: "spare", name: "Spare", description: "", position: 9 },
+        agora::moderation::categories::NewCategory {
+            slug: "spare",
+            name: "Spare",
+            description: "",
+            position: 9,
+            staff_only_topics: false,
+        },
     )
     .unwrap();
     let fill = |path: &str| {
@@ -350,7 +356,13 @@ async fn topics_are_locked_pinned_moved_and_renamed(app: TestApp) {
     let new_category = agora::moderation::categories::create_category(
         &mut conn,
         0,
-        agora::moderation::categories::NewCategory { slug: "archive", name: "Archive", description: "", position: 1 },
+        agora::moderation::categories::NewCategory {
+            slug: "archive",
+            name: "Archive",
+            description: "",
+            position: 1,
+            staff_only_topics: false,
+        },
     )
     .unwrap();
     let bad_move = moderator

@@ -74,8 +74,8 @@ async fn p6_replies_and_edits_record_the_ip_they_came_from(app: TestApp) {
     let edits: Vec<(String, String)> =
         post_edits::table.select((post_edits::previous_markdown, post_edits::edited_from_ip)).load(&mut *conn).unwrap();
     assert_eq!(edits, vec![("first".to_string(), "127.0.0.1".to_string())]);
-    // Members never see IP addresses.
-    assert!(!page.body.contains("127.0.0.1"));
+    // Members never see IP addresses (the forum's own address, in its links, is not one).
+    assert!(!page.body.replace(&app.address, "").contains("127.0.0.1"));
 }
 
 #[actix_web::test]

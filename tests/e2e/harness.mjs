@@ -80,6 +80,7 @@ export class Forum {
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     forum.thirdParty = [];
+    forum.gallery = [];
     forum.pagesChecked = 0;
     return forum;
   }
@@ -121,15 +122,45 @@ export class Forum {
     return { context, page };
   }
 
-  /** axe-core's WCAG 2.1 A/AA rules on the page as it stands; a screenshot for people. */
+  /**
+   * axe-core's WCAG 2.1 A/AA rules on the page as it stands, in the light and the dark
+   * colour scheme, with no sideways scrolling; a screenshot of each for people (listed in
+   * the gallery, `target/e2e-screenshots/index.html`).
+   */
   async check(page, name) {
     await page.addScriptTag({ content: AXE_SOURCE });
-    const result = await page.evaluate(async () => window.axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    }));
-    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-    const problems = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+    const problems = [];
+    for (const scheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const result = await page.evaluate(async () => window.axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      }));
+      const shot = scheme === 'light' ? `${name}.png` : `${name}-dark.png`;
+      await page.screenshot({ path: join(SCREENSHOTS, shot), fullPage: true });
+      this.gallery.push({ name, shot, url: page.url(), width: page.viewportSize()?.width ?? 0 });
+      problems.push(...result.violations.map((v) => `${scheme}: ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`));
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    const { scroll, viewport } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, viewport: window.innerWidth }));
+    if (scroll > viewport) problems.push(`the page scrolls sideways (${scroll}px of content in ${viewport}px)`);
     if (problems.length) throw new Error(`accessibility problems on ${name} (${page.url()}):\n${problems.join('\n')}`);
+  }
+
+  /** Notes a screenshot taken elsewhere for the gallery. */
+  shot(name, file, url, width) {
+    this.gallery.push({ name, shot: file, url, width });
+  }
+
+  /** `target/e2e-screenshots/index.html`: every screenshot of the run, to look at in a minute. */
+  writeGallery() {
+    const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+    const figures = this.gallery.map((g) => `<figure><a href="${escape(g.shot)}"><img src="${escape(g.shot)}" alt="${escape(g.name)}" loading="lazy"></a>`
+      + `<figcaption>${escape(g.name)} · ${g.width}px · ${escape(g.shot.includes('-dark') ? 'dark' : 'light')}<br><small>${escape(g.url)}</small></figcaption></figure>`);
+    const html = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Agora: browser suite screenshots</title>
+<style>body{font:14px system-ui;margin:1rem}main{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:1rem}
+figure{margin:0;border:1px solid #ccc;padding:.4rem}img{width:100%;height:320px;object-fit:cover;object-position:top}</style></head>
+<body><h1>Agora: ${this.gallery.length} screenshots from the browser suite</h1><main>${figures.join('\n')}</main></body></html>`;
+    writeFileSync(join(SCREENSHOTS, 'index.html'), html);
   }
 
   /** The newest mail to `address`, quoted-printable undone. */

@@ -25,6 +25,10 @@ async function phoneShot(context, path, name) {
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 375, `${path} fits a 375px screen (content is ${width}px wide)`);
   await page.screenshot({ path: join(SCREENSHOTS, `${name}-phone.png`), fullPage: true });
+  forum.shot(`${name} (phone)`, `${name}-phone.png`, page.url(), 375);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}-phone-dark.png`), fullPage: true });
+  forum.shot(`${name} (phone)`, `${name}-phone-dark.png`, page.url(), 375);
   await phone.close();
 }
 
@@ -37,6 +41,7 @@ before(async () => {
 });
 
 after(async () => {
+  forum?.writeGallery();
   await forum?.stop();
   // Keep-alive sockets must not hold the run open once the journeys are done.
   setTimeout(() => process.exit(), 500).unref();

@@ -1,0 +1,149 @@
+//! #15: what makes reading and writing feel finished: relative times, error pages inside
+//! the site's layout, what search engines read, and categories where only staff start topics.
+
+use agora::db::schema::{categories, posts};
+use diesel::prelude::*;
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+on_both_backends!(
+    times_read_relative_with_the_exact_utc_time_beside_them,
+    error_pages_keep_the_header_of_whoever_is_signed_in,
+    pages_have_a_canonical_address_and_a_description,
+    robots_and_sitemaps_list_public_topics_only,
+    only_staff_start_topics_in_a_staff_only_category_and_members_reply,
+);
+
+async fn times_read_relative_with_the_exact_utc_time_beside_them(app: TestApp) {
+    app.register("clock").await;
+    let topic = app.create_topic("What time is it", "Now").await;
+    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    assert_eq!(app.post_form(&format!("/t/{id}/reply"), &[("body", "Later")]).await.status, 303);
+    // The first post was written three hours ago, as far as the page can tell.
+    let three_hours_ago = agora::db::now() - 3 * 3600 - 30;
+    let mut conn = app.db.get().unwrap();
+    diesel::update(posts::table.filter(posts::topic_id.eq(id)).filter(posts::post_number.eq(1)))
+        .set(posts::created_at.eq(three_hours_ago))
+        .execute(&mut conn)
+        .unwrap();
+    let page = app.get(&topic).await;
+    assert_eq!(page.texts(".post time"), vec!["3 hours ago", "just now"]);
+    let html = page.html();
+    let first = html.select(&scraper::Selector::parse(".post time").unwrap()).next().unwrap();
+    let exact = time::OffsetDateTime::from_unix_timestamp(three_hours_ago).unwrap();
+    assert_eq!(
+        first.value().attr("datetime"),
+        Some(exact.format(&time::format_description::well_known::Rfc3339).unwrap().as_str())
+    );
+    let title = first.value().attr("title").unwrap();
+    assert!(title.ends_with(" UTC") && title.starts_with(&exact.year().to_string()), "{title}");
+}
+
+async fn error_pages_keep_the_header_of_whoever_is_signed_in(app: TestApp) {
+    let visitor = app.get("/t/999999/nothing-here").await;
+    assert_eq!(visitor.status, 404);
+    assert_eq!(visitor.texts("h1"), vec!["Page not found"]);
+    assert_eq!(visitor.texts(".site-header nav a"), vec!["Sign in", "Register"]);
+    assert!(visitor.body.contains("Back to the forum"));
+
+    app.register("wanderer").await;
+    let member = app.get("/no/such/page").await;
+    assert_eq!(member.status, 404);
+    assert!(member.texts(".signed-in-as").concat().contains("wanderer"), "the header says who is signed in");
+    assert!(member.texts(".site-header nav a").contains(&"Your account".to_string()));
+    let forbidden = app.get("/admin").await;
+    assert_eq!(forbidden.status, 403);
+    assert!(forbidden.texts(".signed-in-as").concat().contains("wanderer"));
+    assert_eq!(forbidden.texts("h1"), vec!["Not allowed"]);
+}
+
+async fn pages_have_a_canonical_address_and_a_description(app: TestApp) {
+    app.register("writer").await;
+    let topic = app.create_topic("Canonical addresses", "Text").await;
+    let link = |page: &crate::helpers::Page, selector: &str, attr: &str| {
+        let html = page.html();
+        let found = html
+            .select(&scraper::Selector::parse(selector).unwrap())
+            .next()
+            .map(|e| e.value().attr(attr).unwrap().to_string());
+        found
+    };
+    let page = app.get(&format!("{topic}?utm_source=mail")).await;
+    assert_eq!(link(&page, "link[rel=canonical]", "href"), Some(app.url(&topic)));
+    assert_eq!(
+        link(&page, "meta[name=description]", "content").as_deref(),
+        Some("Canonical addresses: a conversation in General, 1 post.")
+    );
+    let login = app.another_browser().get("/login?next=/somewhere").await;
+    assert_eq!(link(&login, "link[rel=canonical]", "href"), Some(app.url("/login")));
+    let category = app.get("/c/1/general").await;
+    assert!(link(&category, "meta[name=description]", "content").unwrap().starts_with("General: "));
+}
+
+async fn robots_and_sitemaps_list_public_topics_only(app: TestApp) {
+    let robots = app.get("/robots.txt").await;
+    assert_eq!(robots.status, 200);
+    assert!(robots.body.contains("Disallow: /admin") && robots.body.contains("Disallow: /account"));
+    assert!(robots.body.contains(&format!("Sitemap: {}", app.url("/sitemap.xml"))));
+
+    app.register("mapper").await;
+    let public = app.create_topic("On the map", "Visible").await;
+    let held = app.create_topic("Waiting for review", "Held").await;
+    let held_id: i64 = held.split('/').nth(2).unwrap().parse().unwrap();
+    let mut conn = app.db.get().unwrap();
+    diesel::update(agora::db::schema::topics::table.find(held_id))
+        .set(agora::db::schema::topics::held.eq(true))
+        .execute(&mut conn)
+        .unwrap();
+
+    let index = app.get("/sitemap.xml").await;
+    assert_eq!(index.status, 200);
+    assert_eq!(index.header("content-type").as_deref(), Some("application/xml; charset=utf-8"));
+    assert!(index.body.contains(&format!("<loc>{}</loc>", app.url("/sitemap/categories.xml"))));
+    assert!(index.body.contains(&format!("<loc>{}</loc>", app.url("/sitemap/topics-0.xml"))));
+    let topics = app.get("/sitemap/topics-0.xml").await;
+    assert!(topics.body.contains(&format!("<loc>{}</loc>", app.url(&public))));
+    assert!(!topics.body.contains("waiting-for-review"), "a held topic is not public");
+    assert!(topics.body.contains("<lastmod>"));
+    let categories = app.get("/sitemap/categories.xml").await;
+    assert!(categories.body.contains(&format!("<loc>{}</loc>", app.url("/c/1/general"))));
+    assert_eq!(app.get("/sitemap/topics-x.xml").await.status, 404);
+}
+
+async fn only_staff_start_topics_in_a_staff_only_category_and_members_reply(app: TestApp) {
+    let admin = app.another_browser();
+    admin.register("boss").await;
+    app.set_role("boss", "admin");
+    let saved = admin
+        .post_form(
+            "/admin/categories/1",
+            &[("name", "General"), ("description", "News"), ("position", "0"), ("staff_only_topics", "on")],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    let mut conn = app.db.get().unwrap();
+    let stored: bool = categories::table.find(1).select(categories::staff_only_topics).first(&mut conn).unwrap();
+    assert!(stored);
+    let topic = admin.create_topic("Announcing", "News").await;
+    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+
+    app.register("reader").await;
+    let list = app.get("/c/1/general").await;
+    assert!(list.texts(".category-actions a.button").is_empty(), "no New topic button for members");
+    assert!(list.body.contains("Only moderators start topics here"));
+    let form = app.get("/c/1/new").await;
+    assert_eq!(form.status, 403);
+    assert!(form.body.contains("moderators start topics in General. You can reply"), "{}", form.body);
+    let sent = app.post_form("/c/1/new", &[("title", "Sneaking in"), ("body", "Hello")]).await;
+    assert_eq!(sent.status, 403);
+    let count: i64 = agora::db::schema::topics::table.count().get_result(&mut conn).unwrap();
+    assert_eq!(count, 1, "nothing was stored");
+    assert_eq!(app.post_form(&format!("/t/{id}/reply"), &[("body", "Thanks for the news")]).await.status, 303);
+
+    let unset = admin
+        .post_form("/admin/categories/1", &[("name", "General"), ("description", "News"), ("position", "0")])
+        .await;
+    assert_eq!(unset.status, 303);
+    assert_eq!(app.get("/c/1/new").await.status, 200);
+}
