@@ -195,6 +195,13 @@ impl TopicPage {
     }
 }
 
+/// One numbered link of a topic's pager.
+struct PageLink {
+    number: i64,
+    /// Pages are skipped between the previous link and this one.
+    gap: bool,
+}
+
 impl TopicPage {
     /// First, last, and the pages around the current one: a short list however long the topic.
     fn nearby_pages(&self) -> Vec<i64> {
@@ -204,6 +211,19 @@ impl TopicPage {
         pages.sort_unstable();
         pages.dedup();
         pages
+    }
+
+    /// The numbered links, each with whether pages are skipped before it (shown as "…").
+    fn page_links(&self) -> Vec<PageLink> {
+        let mut previous = 0;
+        self.nearby_pages()
+            .into_iter()
+            .map(|number| {
+                let gap = number > previous + 1;
+                previous = number;
+                PageLink { number, gap }
+            })
+            .collect()
     }
 
     fn is_first_unread(&self, number: impl std::borrow::Borrow<i64>) -> bool {

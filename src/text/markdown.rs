@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use pulldown_cmark::{html, Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{html, CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
+
+use crate::text::highlight;
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
@@ -14,7 +16,10 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         // The only classes a post may carry: the ones mentions and quotes are drawn with.
         .add_allowed_classes("a", ["mention"])
         .add_allowed_classes("aside", ["quote"])
-        .add_allowed_classes("p", ["quote-by"]);
+        .add_allowed_classes("p", ["quote-by"])
+        // Highlighted code (`text::highlight`): the scopes the stylesheet colours.
+        .add_allowed_classes("pre", ["highlight"])
+        .add_allowed_classes("span", highlight::CLASSES);
     builder
 });
 
@@ -250,7 +255,34 @@ pub fn render_with(markdown: &str, references: &References) -> String {
     };
     let mut prose = Prose::default();
     let mut events = Vec::new();
+    // A fenced block with a language: its text is gathered, then highlighted as a whole.
+    let mut fenced: Option<(CowStr<'_>, String)> = None;
     for event in Parser::new_ext(markdown, options()) {
+        match (&mut fenced, &event) {
+            (None, Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(language)))) if !language.is_empty() => {
+                fenced = Some((language.clone(), String::new()));
+                prose.is_prose(&event);
+                continue;
+            }
+            (Some((_, code)), Event::Text(text)) => {
+                code.push_str(text);
+                continue;
+            }
+            (Some(_), Event::End(TagEnd::CodeBlock)) => {
+                prose.is_prose(&event);
+                let Some((language, code)) = fenced.take() else { continue };
+                match highlight::highlight(&language, &code) {
+                    Some(html) => events.push(Event::Html(html.into())),
+                    None => {
+                        events.push(Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(language))));
+                        events.push(Event::Text(code.into()));
+                        events.push(Event::End(TagEnd::CodeBlock));
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
         // Images would make readers' browsers fetch from other sites, which the privacy
         // policy rules out: an image becomes a link to it, its alt text the link's text.
         let event = match event {
@@ -406,6 +438,19 @@ mod tests {
         let html = render_post(":smile: `:smile:`\n\n```\n:smile:\n```", &References::default()).unwrap();
         assert!(html.starts_with("<p>😄 <code>:smile:</code></p>"), "{html}");
         assert!(html.contains("<pre><code>:smile:\n</code></pre>"), "{html}");
+    }
+
+    #[test]
+    fn fenced_code_with_a_language_is_highlighted_with_classes_the_sanitizer_keeps() {
+        let html = render("```python\ndef f(x): return \"<script>\" # :smile: @ada\n```\n\n```\nplain\n```").unwrap();
+        assert!(html.starts_with("<pre class=\"highlight\"><code>"), "{html}");
+        assert!(html.contains("class=\"hl-storage hl-type hl-function\""), "only the styled scopes stay: {html}");
+        assert!(html.contains("class=\"hl-comment\""), "{html}");
+        assert!(html.contains("&lt;script&gt;") && !html.contains("<script"), "{html}");
+        assert!(html.contains(":smile: @ada"), "no emoji or mentions in code: {html}");
+        assert!(html.contains("<pre><code>plain\n</code></pre>"), "no language, no highlighting: {html}");
+        let unknown = render("```klingon\nqapla'\n```").unwrap();
+        assert_eq!(unknown, "<pre><code>qapla'\n</code></pre>\n");
     }
 
     #[test]

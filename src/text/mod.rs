@@ -8,6 +8,7 @@
 //! from how it is stored; invisible characters alone make a title or name that looks
 //! empty. Posts are Markdown rendered to HTML and are not held to these rules.
 
+pub mod highlight;
 pub mod markdown;
 
 /// Characters that reorder the text around them.

@@ -13,6 +13,7 @@ on_both_backends!(
     pages_have_a_canonical_address_and_a_description,
     robots_and_sitemaps_list_public_topics_only,
     only_staff_start_topics_in_a_staff_only_category_and_members_reply,
+    a_long_topic_has_first_previous_next_and_last_above_and_below_its_posts,
 );
 
 async fn times_read_relative_with_the_exact_utc_time_beside_them(app: TestApp) {
@@ -146,4 +147,38 @@ async fn only_staff_start_topics_in_a_staff_only_category_and_members_reply(app:
         .await;
     assert_eq!(unset.status, 303);
     assert_eq!(app.get("/c/1/new").await.status, 200);
+}
+
+async fn a_long_topic_has_first_previous_next_and_last_above_and_below_its_posts(app: TestApp) {
+    app.register("talker").await;
+    let topic = app.create_topic("Three pages", "Post number 1").await;
+    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    for n in 2..=41 {
+        assert_eq!(app.post_form(&format!("/t/{id}/reply"), &[("body", &format!("Post number {n}"))]).await.status, 303);
+    }
+    let page = app.get(&format!("{topic}?page=2")).await;
+    assert_eq!(page.texts("nav.pagination .page-of"), vec!["Page 2 of 3", "Page 2 of 3"], "above and below");
+    let html = page.html();
+    let links = |label: &str| -> Vec<(String, String)> {
+        let selector = scraper::Selector::parse(&format!("nav[aria-label='{label}'] a")).unwrap();
+        html.select(&selector)
+            .map(|a| (a.text().collect::<String>(), a.value().attr("href").unwrap().to_string()))
+            .collect()
+    };
+    let expected: Vec<(String, String)> = [
+        ("First", topic.clone()),
+        ("Previous", topic.clone()),
+        ("1", topic.clone()),
+        ("3", format!("{topic}?page=3")),
+        ("Next", format!("{topic}?page=3")),
+        ("Last", format!("{topic}?page=3")),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b))
+    .collect();
+    assert_eq!(links("Jump to page"), expected);
+    assert_eq!(links("Pages"), expected);
+    assert_eq!(page.texts("nav.pagination [aria-current=page]"), vec!["2", "2"]);
+    let last = app.get(&format!("{topic}?page=3")).await;
+    assert!(!last.texts("nav.pagination a").contains(&"Next".to_string()), "no Next on the last page");
 }
