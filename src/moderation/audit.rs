@@ -1,6 +1,8 @@
 //! The audit log: who did what to which target, when and why. Append-only: rows are
 //! written in the same transaction as the action and no page changes or removes one.
 
+use std::collections::HashMap;
+
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use diesel::prelude::*;
@@ -8,7 +10,7 @@ use serde::Deserialize;
 
 use crate::auth::role::Role;
 use crate::auth::visitor::Visitor;
-use crate::db::schema::audit_log;
+use crate::db::schema::{audit_log, categories, posts, topics, users};
 use crate::db::{DbConn, DbError};
 use crate::privacy::requests::RequestStatus;
 use crate::web::errors::AppError;
@@ -113,13 +115,16 @@ pub struct AuditEntry {
     pub created_at: i64,
 }
 
-/// The newest entries first, 100 a page, before entry `before` when given.
+/// How many entries a page of the log shows.
+pub const ENTRIES_PER_PAGE: i64 = 100;
+
+/// The newest entries first, a page at a time, before entry `before` when given.
 pub fn entries(conn: &mut DbConn, before: Option<i64>) -> Result<Vec<AuditEntry>, DbError> {
     let before = before.unwrap_or(i64::MAX);
     Ok(audit_log::table
         .filter(audit_log::id.lt(before))
         .order(audit_log::id.desc())
-        .limit(100)
+        .limit(ENTRIES_PER_PAGE)
         .select((
             audit_log::id,
             audit_log::actor_id,
@@ -132,11 +137,137 @@ pub fn entries(conn: &mut DbConn, before: Option<i64>) -> Result<Vec<AuditEntry>
         .load(conn)?)
 }
 
+/// Someone or something the log names: the words shown and, while it still exists,
+/// where it is.
+#[derive(Debug)]
+pub struct Named {
+    pub label: String,
+    pub href: Option<String>,
+}
+
+impl Named {
+    fn linked(label: String, href: String) -> Self {
+        Named { label, href: Some(href) }
+    }
+
+    fn plain(label: impl Into<String>) -> Self {
+        Named { label: label.into(), href: None }
+    }
+}
+
+/// An audit entry as the log page shows it: the actor and the target by name.
+#[derive(Debug)]
+pub struct AuditLine {
+    pub entry: AuditEntry,
+    pub actor: Named,
+    pub target: Named,
+}
+
+/// The actor id the command line (`agora admin grant`) records.
+const COMMAND_LINE: i64 = 0;
+
+/// Names the actors and targets of `entries` with one query per kind of target on the
+/// page (members, posts, topics, categories), never one per row. An erased member is
+/// Anonymous, as everywhere else on the forum: only their id is left in the log.
+pub fn name_entries(conn: &mut DbConn, entries: Vec<AuditEntry>) -> Result<Vec<AuditLine>, DbError> {
+    let ids_of = |kind: AuditTarget| -> Vec<i64> {
+        let mut ids: Vec<i64> = entries.iter().filter(|e| e.target_type == kind).map(|e| e.target_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let mut member_ids: Vec<i64> = entries.iter().map(|e| e.actor_id).chain(ids_of(AuditTarget::Member)).collect();
+    member_ids.sort_unstable();
+    member_ids.dedup();
+    let (post_ids, topic_ids, category_ids) =
+        (ids_of(AuditTarget::Post), ids_of(AuditTarget::Topic), ids_of(AuditTarget::Category));
+
+    let members: HashMap<i64, String> = if member_ids.is_empty() {
+        HashMap::new()
+    } else {
+        users::table
+            .filter(users::id.eq_any(&member_ids))
+            .select((users::id, users::username))
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .collect()
+    };
+    let posts: HashMap<i64, (i64, String, String, i64)> = if post_ids.is_empty() {
+        HashMap::new()
+    } else {
+        posts::table
+            .inner_join(topics::table)
+            .filter(posts::id.eq_any(&post_ids))
+            .select((posts::id, topics::id, topics::slug, topics::title, posts::post_number))
+            .load::<(i64, i64, String, String, i64)>(conn)?
+            .into_iter()
+            .map(|(id, topic, slug, title, number)| (id, (topic, slug, title, number)))
+            .collect()
+    };
+    let topics: HashMap<i64, (String, String)> = if topic_ids.is_empty() {
+        HashMap::new()
+    } else {
+        topics::table
+            .filter(topics::id.eq_any(&topic_ids))
+            .select((topics::id, topics::slug, topics::title))
+            .load::<(i64, String, String)>(conn)?
+            .into_iter()
+            .map(|(id, slug, title)| (id, (slug, title)))
+            .collect()
+    };
+    let categories: HashMap<i64, (String, String)> = if category_ids.is_empty() {
+        HashMap::new()
+    } else {
+        categories::table
+            .filter(categories::id.eq_any(&category_ids))
+            .select((categories::id, categories::slug, categories::name))
+            .load::<(i64, String, String)>(conn)?
+            .into_iter()
+            .map(|(id, slug, name)| (id, (slug, name)))
+            .collect()
+    };
+
+    let member = |id: i64| match members.get(&id) {
+        Some(username) => Named::linked(username.clone(), format!("/admin/members/{id}")),
+        None if id == COMMAND_LINE => Named::plain("the command line"),
+        None => Named::plain("Anonymous"),
+    };
+    let target = |entry: &AuditEntry| {
+        let id = entry.target_id;
+        match entry.target_type {
+            AuditTarget::Member => member(id),
+            AuditTarget::Post => match posts.get(&id) {
+                Some((topic, slug, title, number)) => {
+                    Named::linked(format!("{title} #{number}"), format!("/t/{topic}/{slug}/{number}"))
+                }
+                None => Named::plain("a post that is gone"),
+            },
+            AuditTarget::Topic => match topics.get(&id) {
+                Some((slug, title)) => Named::linked(title.clone(), format!("/t/{id}/{slug}")),
+                None => Named::plain("a topic that is gone"),
+            },
+            AuditTarget::Category => match categories.get(&id) {
+                Some((slug, name)) => Named::linked(name.clone(), format!("/c/{id}/{slug}")),
+                None => Named::plain("a deleted category"),
+            },
+            AuditTarget::PrivacyRequest => {
+                Named::linked(format!("request #{id}"), format!("/admin/privacy-requests#request-{id}"))
+            }
+        }
+    };
+    Ok(entries
+        .into_iter()
+        .map(|entry| AuditLine { actor: member(entry.actor_id), target: target(&entry), entry })
+        .collect())
+}
+
 #[derive(Template)]
 #[template(path = "admin/audit.html")]
 struct AuditPage {
     visitor: Visitor,
-    entries: Vec<AuditEntry>,
+    lines: Vec<AuditLine>,
+    /// Where the next page starts, when there are older entries.
+    older: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -151,6 +282,7 @@ pub(super) async fn log_page(
 ) -> Result<HttpResponse, AppError> {
     visitor.admin()?;
     let before = query.before;
-    let entries = state.db.run(move |c| entries(c, before)).await?;
-    render(&AuditPage { visitor, entries })
+    let lines = state.db.run(move |c| entries(c, before).and_then(|entries| name_entries(c, entries))).await?;
+    let older = lines.last().filter(|_| lines.len() as i64 == ENTRIES_PER_PAGE).map(|line| line.entry.id);
+    render(&AuditPage { visitor, lines, older })
 }

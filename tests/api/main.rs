@@ -26,3 +26,4 @@ mod reading;
 mod restores;
 mod search;
 mod security;
+mod staff_pages;

@@ -1,0 +1,175 @@
+//! Staff pages that read as finished (#15): the audit log names people and things, the
+//! flag queue names topics and confirms decisions, the dashboard's charts have axes,
+//! destructive buttons look destructive, and the members page lists members.
+
+use agora::db::schema::{audit_log, posts, topics, users};
+use diesel::prelude::*;
+
+use crate::helpers::{Page, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(the_audit_log_names_who_acted_and_links_what_they_acted_on,);
+
+/// A member, a moderator and an admin, each in their own browser, and a topic by the
+/// member; returns the browsers, the topic's id and its first post's id.
+async fn cast(app: &TestApp) -> (TestApp, TestApp, TestApp, i64, i64) {
+    let member = app.another_browser();
+    member.register("mem").await;
+    let moderator = app.another_browser();
+    moderator.register("mod").await;
+    app.set_role("mod", "moderator");
+    let admin = app.another_browser();
+    admin.register("ada").await;
+    app.set_role("ada", "admin");
+    let topic = member.create_topic("A member's topic", "Something to moderate").await;
+    let topic_id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    let mut conn = app.db.get().unwrap();
+    let post_id: i64 = posts::table.filter(posts::topic_id.eq(topic_id)).select(posts::id).first(&mut *conn).unwrap();
+    (member, moderator, admin, topic_id, post_id)
+}
+
+/// One row of the audit page as a reader sees it.
+#[derive(Debug, PartialEq)]
+struct AuditRow {
+    action: String,
+    actor: String,
+    actor_link: Option<String>,
+    target: String,
+    target_link: Option<String>,
+}
+
+fn audit_rows(page: &Page) -> Vec<AuditRow> {
+    let html = page.html();
+    let select = |s: &str| scraper::Selector::parse(s).unwrap();
+    let text = |e: scraper::ElementRef| e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ");
+    html.select(&select("tr.audit-entry"))
+        .map(|row| {
+            let cell = |class: &str| row.select(&select(&format!("td.{class}"))).next().unwrap();
+            let link = |class: &str| {
+                cell(class).select(&select("a")).next().map(|a| a.value().attr("href").unwrap().to_string())
+            };
+            let target_name = cell("target").select(&select("a, .gone")).next().map(text).unwrap_or_default();
+            AuditRow {
+                action: text(cell("action")),
+                actor: text(cell("actor")),
+                actor_link: link("actor"),
+                target: target_name,
+                target_link: link("target"),
+            }
+        })
+        .collect()
+}
+
+fn row<'a>(rows: &'a [AuditRow], action: &str) -> &'a AuditRow {
+    rows.iter().find(|r| r.action == action).unwrap_or_else(|| panic!("no {action:?} in {rows:#?}"))
+}
+
+async fn the_audit_log_names_who_acted_and_links_what_they_acted_on(app: TestApp) {
+    let (_member, moderator, admin, topic_id, post_id) = cast(&app).await;
+    let mod_id = app.user_id("mod").unwrap();
+    let ada_id = app.user_id("ada").unwrap();
+    let target = app.another_browser();
+    target.register("target").await;
+    let target_id = app.user_id("target").unwrap();
+    let leaver = app.another_browser();
+    leaver.register("leaver").await;
+    let leaver_id = app.user_id("leaver").unwrap();
+    // A moderator who acts once, then deletes their own account.
+    let former = app.another_browser();
+    let former_password = former.register("former").await;
+    let former_id = app.set_role("former", "moderator");
+
+    let ok = |page: Page| assert_eq!(page.status, 303, "{}", page.body);
+    ok(moderator.post_form(&format!("/admin/posts/{post_id}/hide"), &[("reason", "spam")]).await);
+    ok(moderator.post_form(&format!("/admin/topics/{topic_id}/lock"), &[("reason", "heated")]).await);
+    ok(moderator
+        .post_form(
+            &format!("/admin/members/{target_id}/standing"),
+            &[("action", "suspend"), ("until", "2099-01-01"), ("reason", "rude")],
+        )
+        .await);
+    ok(moderator
+        .post_form(&format!("/admin/members/{leaver_id}/standing"), &[("action", "ban"), ("reason", "spam bot")])
+        .await);
+    ok(moderator.post_form(&format!("/admin/members/{leaver_id}/erase"), &[("category", "staff-other")]).await);
+    ok(admin.post_form("/admin/categories", &[("name", "Help desk"), ("description", ""), ("position", "1")]).await);
+    ok(former.post_form(&format!("/admin/topics/{topic_id}/pin"), &[("reason", "important")]).await);
+    ok(former.post_form("/account/delete", &[("password", &former_password), ("confirm_username", "former")]).await);
+
+    let mut conn = app.db.get().unwrap();
+    let slug: String = topics::table.find(topic_id).select(topics::slug).first(&mut *conn).unwrap();
+    let help_id: i64 = agora::db::schema::categories::table
+        .filter(agora::db::schema::categories::name.eq("Help desk"))
+        .select(agora::db::schema::categories::id)
+        .first(&mut *conn)
+        .unwrap();
+
+    let page = admin.get("/admin/audit").await;
+    assert_eq!(page.status, 200);
+    let rows = audit_rows(&page);
+    let mod_link = Some(format!("/admin/members/{mod_id}"));
+    assert_eq!(
+        row(&rows, "hide post"),
+        &AuditRow {
+            action: "hide post".into(),
+            actor: "mod".into(),
+            actor_link: mod_link.clone(),
+            target: "A member's topic #1".into(),
+            target_link: Some(format!("/t/{topic_id}/{slug}/1")),
+        }
+    );
+    let lock = row(&rows, "lock topic");
+    assert_eq!(
+        (lock.target.as_str(), lock.target_link.clone()),
+        ("A member's topic", Some(format!("/t/{topic_id}/{slug}")))
+    );
+    let suspend = row(&rows, "suspend member");
+    assert_eq!((suspend.actor.as_str(), suspend.actor_link.clone()), ("mod", mod_link.clone()));
+    assert_eq!(
+        (suspend.target.as_str(), suspend.target_link.clone()),
+        ("target", Some(format!("/admin/members/{target_id}")))
+    );
+    let category = row(&rows, "create category");
+    assert_eq!(
+        (category.actor.as_str(), category.actor_link.clone()),
+        ("ada", Some(format!("/admin/members/{ada_id}")))
+    );
+    assert_eq!(
+        (category.target.as_str(), category.target_link.clone()),
+        ("Help desk", Some(format!("/c/{help_id}/help-desk")))
+    );
+    // Erased members are Anonymous here as everywhere, with nothing to link to.
+    for action in ["ban member", "erase account"] {
+        let about_leaver = row(&rows, action);
+        assert_eq!(
+            (about_leaver.target.as_str(), about_leaver.target_link.as_deref()),
+            ("Anonymous", None),
+            "{action}"
+        );
+    }
+    let pinned = row(&rows, "pin topic");
+    assert_eq!((pinned.actor.as_str(), pinned.actor_link.as_deref()), ("Anonymous", None));
+    assert!(rows.iter().all(|r| !r.actor.starts_with("account")), "no bare account ids: {rows:#?}");
+    assert!(!page.body.contains("leaver") && !page.body.contains("former"), "erased names are nowhere on the page");
+
+    // What is stored stays ids: the names are read when the page is shown.
+    let stored: Vec<(i64, String, String, i64)> = audit_log::table
+        .order(audit_log::id)
+        .select((audit_log::actor_id, audit_log::action, audit_log::target_type, audit_log::target_id))
+        .load(&mut *conn)
+        .unwrap();
+    for expected in [
+        (mod_id, "hide post", "post", post_id),
+        (mod_id, "lock topic", "topic", topic_id),
+        (mod_id, "suspend member", "member", target_id),
+        (mod_id, "erase account", "member", leaver_id),
+        (ada_id, "create category", "category", help_id),
+        (former_id, "pin topic", "topic", topic_id),
+    ] {
+        let expected = (expected.0, expected.1.to_string(), expected.2.to_string(), expected.3);
+        assert!(stored.contains(&expected), "{expected:?} in {stored:?}");
+    }
+    let remaining: i64 =
+        users::table.filter(users::id.eq_any([former_id, leaver_id])).count().get_result(&mut *conn).unwrap();
+    assert_eq!(remaining, 0, "both accounts are gone, their audit rows keep only the ids");
+}
