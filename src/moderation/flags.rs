@@ -62,12 +62,41 @@ pub(super) async fn flag(
 struct FlagsPage {
     visitor: Visitor,
     queue: Vec<FlaggedPost>,
+    /// What the last decision did, in words ("Flags on “Title” #3 dismissed.").
+    done: Option<String>,
 }
 
-pub(super) async fn queue_page(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
+/// Where a decision sends staff back to: the queue, with what was decided on which post.
+#[derive(Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+    post: Option<i64>,
+}
+
+pub(super) async fn queue_page(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    query: web::Query<DoneQuery>,
+) -> Result<HttpResponse, AppError> {
     visitor.staff()?;
-    let queue = state.db.run(flag_queue).await?;
-    render(&FlagsPage { visitor, queue })
+    let DoneQuery { done, post } = query.into_inner();
+    let decided = done.as_deref().and_then(FlagOutcome::from_action).zip(post);
+    let (queue, decided_on) = state
+        .db
+        .run(move |c| -> Result<_, AppError> {
+            let decided_on = match decided {
+                Some((_, post_id)) => forum::find_post(c, post_id)?,
+                None => None,
+            };
+            Ok((flag_queue(c)?, decided_on))
+        })
+        .await?;
+    // The confirmation is made of fixed words and the post's title as stored, never of
+    // text from the address.
+    let done = decided.zip(decided_on).map(|((outcome, _), post)| {
+        format!("Flags on “{}” #{} {}.", post.topic_title, post.post_number, outcome.confirmation())
+    });
+    render(&FlagsPage { visitor, queue, done })
 }
 
 pub(super) async fn resolve(
@@ -79,15 +108,16 @@ pub(super) async fn resolve(
     let staff = visitor.staff()?.clone();
     let post_id = path.into_inner();
     let reason = required_reason(&form.reason)?;
-    let action = form.action.clone();
-    let suspend_until = if action == "suspend" { Some(parse_date(&form.until)?) } else { None };
+    let outcome = FlagOutcome::from_action(&form.action)
+        .ok_or_else(|| AppError::BadRequest("Choose what to do: dismiss, hide, delete or suspend.".into()))?;
+    let suspend_until = if outcome == FlagOutcome::AuthorSuspended { Some(parse_date(&form.until)?) } else { None };
     state
         .db
         .run(move |c| {
             c.write_transaction(|c| -> Result<(), ModError> {
-                let outcome = match action.as_str() {
-                    "dismiss" => FlagOutcome::Dismissed,
-                    "hide" => {
+                match outcome {
+                    FlagOutcome::Dismissed => {}
+                    FlagOutcome::PostHidden => {
                         super::content::act_on_post(
                             c,
                             staff.user_id,
@@ -96,9 +126,8 @@ pub(super) async fn resolve(
                             super::content::PostAction::Hide,
                             &reason,
                         )?;
-                        FlagOutcome::PostHidden
                     }
-                    "delete" => {
+                    FlagOutcome::PostDeleted => {
                         super::content::act_on_post(
                             c,
                             staff.user_id,
@@ -107,9 +136,8 @@ pub(super) async fn resolve(
                             super::content::PostAction::Delete,
                             &reason,
                         )?;
-                        FlagOutcome::PostDeleted
                     }
-                    "suspend" => {
+                    FlagOutcome::AuthorSuspended => {
                         let author = forum::find_post(c, post_id)?.ok_or(ModError::NotFound)?.user_id;
                         let until = suspend_until.unwrap_or_default();
                         super::members::set_standing(
@@ -120,16 +148,14 @@ pub(super) async fn resolve(
                             super::members::Standing::SuspendUntil(until),
                             &reason,
                         )?;
-                        FlagOutcome::AuthorSuspended
                     }
-                    _ => return Err(ModError::Refused("Choose what to do: dismiss, hide, delete or suspend.".into())),
-                };
+                }
                 resolve_flags(c, staff.user_id, post_id, outcome, &reason)?;
                 Ok(())
             })
         })
         .await?;
-    Ok(see_other("/admin/flags"))
+    Ok(see_other(&format!("/admin/flags?done={}&post={post_id}", outcome.action())))
 }
 
 /// Files a flag; `false` when this member already flagged this post.
@@ -165,6 +191,7 @@ pub struct FlaggedPost {
     pub post_id: i64,
     pub topic_id: i64,
     pub topic_slug: String,
+    pub topic_title: String,
     pub post_number: i64,
     pub author_id: i64,
     pub author: String,
@@ -174,7 +201,7 @@ pub struct FlaggedPost {
     pub flags: Vec<(String, String, String, i64)>,
 }
 
-type FlagRow = (i64, String, String, i64, String, i64, i64, String, i64, String, String, bool);
+type FlagRow = (i64, String, String, i64, String, i64, i64, String, String, i64, String, String, bool);
 
 /// The open flags, grouped by post, oldest first.
 pub fn flag_queue(conn: &mut DbConn) -> Result<Vec<FlaggedPost>, DbError> {
@@ -193,6 +220,7 @@ pub fn flag_queue(conn: &mut DbConn) -> Result<Vec<FlaggedPost>, DbError> {
             posts::topic_id,
             posts::post_number,
             topics::slug,
+            topics::title,
             posts::user_id,
             users::username,
             posts::body_html,
@@ -200,7 +228,9 @@ pub fn flag_queue(conn: &mut DbConn) -> Result<Vec<FlaggedPost>, DbError> {
         ))
         .load(conn)?;
     let mut queue: Vec<FlaggedPost> = Vec::new();
-    for (post_id, reason, details, at, flagged_by, topic_id, number, slug, author_id, author, html, hidden) in rows {
+    for (post_id, reason, details, at, flagged_by, topic_id, number, slug, title, author_id, author, html, hidden) in
+        rows
+    {
         let flag = (reason, details, flagged_by, at);
         match queue.iter_mut().find(|p| p.post_id == post_id) {
             Some(post) => post.flags.push(flag),
@@ -208,6 +238,7 @@ pub fn flag_queue(conn: &mut DbConn) -> Result<Vec<FlaggedPost>, DbError> {
                 post_id,
                 topic_id,
                 topic_slug: slug,
+                topic_title: title,
                 post_number: number,
                 author_id,
                 author,
@@ -236,6 +267,31 @@ crate::text_enum! {
 }
 
 impl FlagOutcome {
+    /// The outcome of the decision form's button (`action`): dismiss, hide, delete or
+    /// suspend.
+    pub fn from_action(action: &str) -> Option<Self> {
+        FlagOutcome::ALL.iter().copied().find(|outcome| outcome.action() == action)
+    }
+
+    pub fn action(self) -> &'static str {
+        match self {
+            FlagOutcome::Dismissed => "dismiss",
+            FlagOutcome::PostHidden => "hide",
+            FlagOutcome::PostDeleted => "delete",
+            FlagOutcome::AuthorSuspended => "suspend",
+        }
+    }
+
+    /// How the queue confirms the decision, after "Flags on “Title” #3".
+    fn confirmation(self) -> &'static str {
+        match self {
+            FlagOutcome::Dismissed => "dismissed",
+            FlagOutcome::PostHidden => "resolved: the post is hidden",
+            FlagOutcome::PostDeleted => "resolved: the post is deleted",
+            FlagOutcome::AuthorSuspended => "resolved: the author is suspended",
+        }
+    }
+
     fn audit_action(self) -> AuditAction {
         match self {
             FlagOutcome::Dismissed => AuditAction::DismissFlags,

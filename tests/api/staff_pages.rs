@@ -2,13 +2,16 @@
 //! flag queue names topics and confirms decisions, the dashboard's charts have axes,
 //! destructive buttons look destructive, and the members page lists members.
 
-use agora::db::schema::{audit_log, posts, topics, users};
+use agora::db::schema::{audit_log, flags, notifications, posts, topics, users};
 use diesel::prelude::*;
 
 use crate::helpers::{Page, TestApp};
 use crate::on_both_backends;
 
-on_both_backends!(the_audit_log_names_who_acted_and_links_what_they_acted_on,);
+on_both_backends!(
+    the_audit_log_names_who_acted_and_links_what_they_acted_on,
+    the_flag_queue_names_the_topic_and_confirms_each_decision,
+);
 
 /// A member, a moderator and an admin, each in their own browser, and a topic by the
 /// member; returns the browsers, the topic's id and its first post's id.
@@ -172,4 +175,90 @@ async fn the_audit_log_names_who_acted_and_links_what_they_acted_on(app: TestApp
     let remaining: i64 =
         users::table.filter(users::id.eq_any([former_id, leaver_id])).count().get_result(&mut *conn).unwrap();
     assert_eq!(remaining, 0, "both accounts are gone, their audit rows keep only the ids");
+}
+
+async fn flag(browser: &TestApp, post_id: i64, reason: &str) {
+    assert_eq!(browser.post_form(&format!("/p/{post_id}/flag"), &[("reason", reason)]).await.status, 303);
+}
+
+async fn the_flag_queue_names_the_topic_and_confirms_each_decision(app: TestApp) {
+    let (_member, moderator, _admin, topic_id, post_id) = cast(&app).await;
+    let flagger = app.another_browser();
+    flagger.register("flagger").await;
+    flag(&flagger, post_id, "spam").await;
+    let mut conn = app.db.get().unwrap();
+    let slug: String = topics::table.find(topic_id).select(topics::slug).first(&mut *conn).unwrap();
+
+    let queue = moderator.get("/admin/flags").await;
+    assert_eq!(queue.texts("section.flagged h2 a"), vec!["A member's topic #1"]);
+    let html = queue.html();
+    let title_link = html.select(&scraper::Selector::parse("section.flagged h2 a").unwrap()).next().unwrap();
+    assert_eq!(title_link.value().attr("href"), Some(format!("/t/{topic_id}/{slug}/1").as_str()));
+    assert!(queue.texts(".flash").is_empty(), "nothing decided yet");
+    assert_eq!(queue.texts("section.flagged button:not(.danger)"), vec!["Dismiss the flags"]);
+    assert_eq!(
+        queue.texts("section.flagged button.danger"),
+        vec!["Hide the post", "Delete the post", "Suspend the author"]
+    );
+
+    let dismissed = moderator
+        .post_form(&format!("/admin/flags/{post_id}/resolve"), &[("action", "dismiss"), ("reason", "harmless")])
+        .await;
+    assert_eq!(dismissed.status, 303);
+    let back = dismissed.location.unwrap();
+    assert_eq!(back, format!("/admin/flags?done=dismiss&post={post_id}"));
+    let queue = moderator.get(&back).await;
+    assert_eq!(queue.texts("p.flash[role=status]"), vec!["Flags on “A member's topic” #1 dismissed."]);
+    assert!(queue.body.contains("No open flags."));
+    let outcome: Option<String> =
+        flags::table.filter(flags::post_id.eq(post_id)).select(flags::outcome).first(&mut *conn).unwrap();
+    assert_eq!(outcome.as_deref(), Some("dismissed, no action taken"));
+
+    // A second flag, settled by hiding the post.
+    let second = app.another_browser();
+    second.register("second").await;
+    flag(&second, post_id, "abuse").await;
+    let hidden = moderator
+        .post_form(&format!("/admin/flags/{post_id}/resolve"), &[("action", "hide"), ("reason", "advertising")])
+        .await;
+    assert_eq!(hidden.location.as_deref(), Some(format!("/admin/flags?done=hide&post={post_id}").as_str()));
+    let queue = moderator.get(hidden.location.as_deref().unwrap()).await;
+    assert_eq!(queue.texts(".flash"), vec!["Flags on “A member's topic” #1 resolved: the post is hidden."]);
+    let hidden_now: bool = posts::table.find(post_id).select(posts::hidden).first(&mut *conn).unwrap();
+    assert!(hidden_now);
+    // The address cannot put words on the page: an unknown decision shows nothing.
+    assert!(moderator.get(&format!("/admin/flags?done=pwned&post={post_id}")).await.texts(".flash").is_empty());
+    let bad = moderator
+        .post_form(&format!("/admin/flags/{post_id}/resolve"), &[("action", "explode"), ("reason", "x")])
+        .await;
+    assert_eq!(bad.status, 400);
+
+    // Each flagger's notice names the topic (and opens the post), not a post id.
+    for (who, outcome) in [(&flagger, "dismissed, no action taken"), (&second, "the post was hidden")] {
+        let notices = who.get("/notifications").await;
+        let text = notices.texts(".notifications li .what");
+        assert_eq!(text.len(), 1, "{text:?}");
+        assert!(text[0].contains("A member's topic") && text[0].contains(outcome), "{text:?}");
+        assert!(!text[0].contains(&post_id.to_string()), "{text:?}");
+        let opened = who
+            .get(
+                &notices
+                    .html()
+                    .select(&scraper::Selector::parse(".notifications a.what").unwrap())
+                    .next()
+                    .unwrap()
+                    .value()
+                    .attr("href")
+                    .unwrap()
+                    .to_string(),
+            )
+            .await;
+        assert_eq!(opened.location.as_deref(), Some(format!("/t/{topic_id}/{slug}#post-1").as_str()));
+    }
+    let stored: Vec<(Option<i64>, Option<i64>)> = notifications::table
+        .filter(notifications::kind.eq("moderation"))
+        .select((notifications::topic_id, notifications::post_id))
+        .load(&mut *conn)
+        .unwrap();
+    assert!(stored.contains(&(Some(topic_id), Some(post_id))), "{stored:?}");
 }

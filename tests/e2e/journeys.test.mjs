@@ -252,10 +252,11 @@ test('6. a member flags a post; a moderator hides it; the member sees the placeh
   await boss.page.getByRole('link', { name: 'Flags' }).first().click();
   await forum.check(boss.page, 'j6-flags');
   const flagged = boss.page.locator('section.flagged').first();
-  await flagged.getByLabel('Decision').selectOption('hide');
   await flagged.getByLabel('Reason').fill('advertising');
-  await flagged.getByRole('button', { name: 'Decide' }).click();
-  await boss.page.waitForURL(forum.origin + '/admin/flags');
+  await flagged.getByRole('button', { name: 'Hide the post' }).click();
+  await boss.page.waitForURL(/\/admin\/flags\?done=hide&post=\d+$/);
+  assert.match(await boss.page.locator('.flash').innerText(), /^Flags on “.+” #22 resolved: the post is hidden\.$/);
+  await forum.check(boss.page, 'j6-flags-decided');
 
   await page.goto(forum.origin + longTopic + '?page=2');
   assert.match(await page.locator('#post-22 .placeholder').innerText(), /hidden by a moderator/);
