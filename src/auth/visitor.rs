@@ -77,7 +77,7 @@ impl Visitor {
         let (path, query) = self.path.split_once('?').unwrap_or((&self.path, ""));
         let kept: Vec<&str> = query
             .split('&')
-            .filter(|pair| pair.starts_with("page=") || pair.starts_with("after=") || pair.starts_with("q="))
+            .filter(|pair| ["page=", "after=", "before=", "q="].iter().any(|kept| pair.starts_with(kept)))
             .collect();
         let base = self.public_url.trim_end_matches('/');
         match kept.is_empty() {

@@ -2,9 +2,9 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{categories, topics, users};
+use crate::db::schema::{categories, posts, topics, users};
 use crate::db::{DbConn, DbError};
-use crate::forum::queries::TopicCursor;
+use crate::forum::queries::{last_post_of_topic, last_poster_name, last_poster_of_post, last_posters, TopicCursor};
 
 /// Topics on the home page and on each page of `/latest`.
 pub const LATEST_PER_PAGE: i64 = 30;
@@ -20,6 +20,10 @@ pub struct LatestTopic {
     pub category_id: i64,
     pub category_slug: String,
     pub category: String,
+    pub pinned: bool,
+    pub locked: bool,
+    /// Who wrote the last post, when anyone may read it.
+    pub last_poster: Option<String>,
 }
 
 impl LatestTopic {
@@ -39,6 +43,8 @@ pub fn latest_topics(
     let mut query = topics::table
         .inner_join(users::table)
         .inner_join(categories::table)
+        .left_join(posts::table.on(last_post_of_topic()))
+        .left_join(last_posters.on(last_poster_of_post()))
         .filter(topics::held.eq(false))
         .select((
             topics::id,
@@ -50,6 +56,9 @@ pub fn latest_topics(
             categories::id,
             categories::slug,
             categories::name,
+            topics::pinned,
+            topics::locked,
+            last_poster_name(),
         ))
         .order((topics::last_post_at.desc(), topics::id.desc()))
         .limit(LATEST_PER_PAGE + 1)

@@ -10,6 +10,31 @@ use crate::forum::notifications::Written;
 use crate::per_backend;
 
 pub const TOPICS_PER_PAGE: i64 = 30;
+
+// Topic lists name who wrote a topic's last post: the author of post number
+// `post_count`, through the posts' unique (topic, number) index, when it is readable
+// (a hidden, deleted or held last post names nobody).
+diesel::alias!(users as last_posters: LastPosters);
+
+/// The last post of the topic being listed, when readable (join it with `left_join`).
+#[diesel::dsl::auto_type]
+pub fn last_post_of_topic() -> _ {
+    posts::topic_id.eq(topics::id).and(posts::post_number.eq(topics::post_count)).and(readable_post())
+}
+
+/// The last post's author's name, after `last_post_of_topic` and the `last_posters` join.
+pub type LastPosterName = diesel::dsl::Nullable<diesel::query_source::AliasedField<LastPosters, users::username>>;
+
+pub fn last_poster_name() -> LastPosterName {
+    last_posters.field(users::username).nullable()
+}
+
+/// The join condition of `last_posters`.
+pub type LastPosterOn = diesel::dsl::Eq<diesel::query_source::AliasedField<LastPosters, users::id>, posts::user_id>;
+
+pub fn last_poster_of_post() -> LastPosterOn {
+    last_posters.field(users::id).eq(posts::user_id)
+}
 pub const POSTS_PER_PAGE: i64 = 20;
 
 #[derive(Debug, Queryable)]
@@ -67,6 +92,10 @@ pub struct TopicSummary {
     pub created_at: i64,
     pub last_post_at: i64,
     pub post_count: i64,
+    pub pinned: bool,
+    pub locked: bool,
+    /// Who wrote the last post, when anyone may read it.
+    pub last_poster: Option<String>,
 }
 
 type TopicSummaryColumns = (
@@ -77,16 +106,24 @@ type TopicSummaryColumns = (
     topics::created_at,
     topics::last_post_at,
     topics::post_count,
+    topics::pinned,
+    topics::locked,
+    LastPosterName,
 );
-const TOPIC_SUMMARY_COLUMNS: TopicSummaryColumns = (
-    topics::id,
-    topics::title,
-    topics::slug,
-    users::username,
-    topics::created_at,
-    topics::last_post_at,
-    topics::post_count,
-);
+fn topic_summary_columns() -> TopicSummaryColumns {
+    (
+        topics::id,
+        topics::title,
+        topics::slug,
+        users::username,
+        topics::created_at,
+        topics::last_post_at,
+        topics::post_count,
+        topics::pinned,
+        topics::locked,
+        last_poster_name(),
+    )
+}
 
 /// Where a page of a category's topic list starts: just after this topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,48 +144,90 @@ impl TopicCursor {
     }
 }
 
-/// One page of a category's topics, latest activity first, and the cursor of the
-/// next page when there is one.
-pub fn list_topics(
-    conn: &mut DbConn,
-    category_id: i64,
-    after: Option<TopicCursor>,
-) -> Result<(Vec<TopicSummary>, Option<TopicCursor>), DbError> {
-    let mut query = topics::table
+/// Which page of a category's topic list: the first, the one just older than a
+/// cursor ("Older topics"), or the one just newer than it ("Newer topics").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopicListPage {
+    First,
+    After(TopicCursor),
+    Before(TopicCursor),
+}
+
+/// A page of a category's topics, latest activity first.
+#[derive(Debug)]
+pub struct TopicList {
+    pub topics: Vec<TopicSummary>,
+    /// Where the next older page starts, when there is one.
+    pub older: Option<TopicCursor>,
+    /// Where the next newer page ends, when this is not the top of the list.
+    pub newer: Option<TopicCursor>,
+}
+
+/// One page of a category's topics, latest activity first, with the cursors of the
+/// pages on either side. Both directions are a range on `(category, last_post_at, id)`:
+/// a newer page reads upwards from its cursor and is turned round, so page 300 costs
+/// what page 1 does whichever way the reader goes.
+pub fn list_topics(conn: &mut DbConn, category_id: i64, page: TopicListPage) -> Result<TopicList, DbError> {
+    let query = topics::table
         .inner_join(users::table)
+        .left_join(posts::table.on(last_post_of_topic()))
+        .left_join(last_posters.on(last_poster_of_post()))
         .filter(topics::category_id.eq(category_id))
         .filter(topics::pinned.eq(false))
         .filter(topics::held.eq(false))
-        .select(TOPIC_SUMMARY_COLUMNS)
-        .order((topics::last_post_at.desc(), topics::id.desc()))
+        .select(topic_summary_columns())
         .limit(TOPICS_PER_PAGE + 1)
         .into_boxed();
-    if let Some(cursor) = after {
-        // Written as a range on `last_post_at` (then the tie-break), so a deep page
-        // starts in the index where it should: `a < x OR (a = x AND id < y)` is not
-        // used as a range by SQLite, and page N would scan N pages of entries first.
-        query = query
-            .filter(topics::last_post_at.le(cursor.last_post_at))
-            .filter(topics::last_post_at.lt(cursor.last_post_at).or(topics::id.lt(cursor.id)));
+    let cursor_of = |t: &TopicSummary| TopicCursor { last_post_at: t.last_post_at, id: t.id };
+    match page {
+        TopicListPage::First | TopicListPage::After(_) => {
+            let mut query = query.order((topics::last_post_at.desc(), topics::id.desc()));
+            if let TopicListPage::After(cursor) = page {
+                // Written as a range on `last_post_at` (then the tie-break), so a deep page
+                // starts in the index where it should: `a < x OR (a = x AND id < y)` is not
+                // used as a range by SQLite, and page N would scan N pages of entries first.
+                query = query
+                    .filter(topics::last_post_at.le(cursor.last_post_at))
+                    .filter(topics::last_post_at.lt(cursor.last_post_at).or(topics::id.lt(cursor.id)));
+            }
+            let mut topics: Vec<TopicSummary> = query.load(conn)?;
+            let older = (topics.len() as i64 > TOPICS_PER_PAGE).then(|| {
+                topics.truncate(TOPICS_PER_PAGE as usize);
+                topics.last().map(cursor_of)
+            });
+            let newer = match page {
+                TopicListPage::First => None,
+                _ => topics.first().map(cursor_of),
+            };
+            Ok(TopicList { topics, older: older.flatten(), newer })
+        }
+        TopicListPage::Before(cursor) => {
+            let mut topics: Vec<TopicSummary> = query
+                .order((topics::last_post_at.asc(), topics::id.asc()))
+                .filter(topics::last_post_at.ge(cursor.last_post_at))
+                .filter(topics::last_post_at.gt(cursor.last_post_at).or(topics::id.gt(cursor.id)))
+                .load(conn)?;
+            let more_newer = topics.len() as i64 > TOPICS_PER_PAGE;
+            topics.truncate(TOPICS_PER_PAGE as usize);
+            topics.reverse();
+            let newer = if more_newer { topics.first().map(cursor_of) } else { None };
+            // A newer page always has the page it came from below it.
+            let older = topics.last().map(cursor_of);
+            Ok(TopicList { topics, older, newer })
+        }
     }
-    let mut rows: Vec<TopicSummary> = query.load(conn)?;
-    let next = if rows.len() as i64 > TOPICS_PER_PAGE {
-        rows.truncate(TOPICS_PER_PAGE as usize);
-        rows.last().map(|t| TopicCursor { last_post_at: t.last_post_at, id: t.id })
-    } else {
-        None
-    };
-    Ok((rows, next))
 }
 
 /// A category's pinned topics, shown above the others on its first page.
 pub fn pinned_topics(conn: &mut DbConn, category_id: i64) -> Result<Vec<TopicSummary>, DbError> {
     Ok(topics::table
         .inner_join(users::table)
+        .left_join(posts::table.on(last_post_of_topic()))
+        .left_join(last_posters.on(last_poster_of_post()))
         .filter(topics::category_id.eq(category_id))
         .filter(topics::pinned.eq(true))
         .filter(topics::held.eq(false))
-        .select(TOPIC_SUMMARY_COLUMNS)
+        .select(topic_summary_columns())
         .order((topics::last_post_at.desc(), topics::id.desc()))
         .load(conn)?)
 }

@@ -12,10 +12,12 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use crate::db::schema::{categories, category_reads, topic_reads, topics, users};
+use crate::db::schema::{categories, category_reads, posts, topic_reads, topics, users};
 use crate::db::{now, DbConn, DbError};
 use crate::forum::latest::{LatestTopic, LATEST_PER_PAGE};
-use crate::forum::queries::TopicCursor;
+use crate::forum::queries::{
+    last_post_of_topic, last_poster_name, last_poster_of_post, last_posters, LastPosterName, TopicCursor,
+};
 use crate::per_backend;
 
 /// How long a topic nobody marked read stays "new" (Discourse's idea: after two weeks a
@@ -190,18 +192,26 @@ type LatestColumns = (
     categories::id,
     categories::slug,
     categories::name,
+    topics::pinned,
+    topics::locked,
+    LastPosterName,
 );
-const LATEST_COLUMNS: LatestColumns = (
-    topics::id,
-    topics::title,
-    topics::slug,
-    users::username,
-    topics::last_post_at,
-    topics::post_count,
-    categories::id,
-    categories::slug,
-    categories::name,
-);
+fn latest_columns() -> LatestColumns {
+    (
+        topics::id,
+        topics::title,
+        topics::slug,
+        users::username,
+        topics::last_post_at,
+        topics::post_count,
+        categories::id,
+        categories::slug,
+        categories::name,
+        topics::pinned,
+        topics::locked,
+        last_poster_name(),
+    )
+}
 
 /// `/unread`: topics the member opened that have posts past their position, latest
 /// activity first. It walks the member's own positions (one index range), not the forum.
@@ -213,11 +223,13 @@ pub fn unread_topics(
     let mut query = topics::table
         .inner_join(users::table)
         .inner_join(categories::table)
+        .left_join(posts::table.on(last_post_of_topic()))
+        .left_join(last_posters.on(last_poster_of_post()))
         .inner_join(topic_reads::table.on(topic_reads::topic_id.eq(topics::id)))
         .filter(topic_reads::user_id.eq(user_id))
         .filter(topics::post_count.gt(topic_reads::last_read_post_number))
         .filter(topics::held.eq(false))
-        .select(LATEST_COLUMNS)
+        .select(latest_columns())
         .order((topics::last_post_at.desc(), topics::id.desc()))
         .limit(LATEST_PER_PAGE + 1)
         .into_boxed();
@@ -243,6 +255,8 @@ pub fn new_topics(
     let mut query = topics::table
         .inner_join(users::table)
         .inner_join(categories::table)
+        .left_join(posts::table.on(last_post_of_topic()))
+        .left_join(last_posters.on(last_poster_of_post()))
         .left_join(topic_reads::table.on(topic_reads::topic_id.eq(topics::id).and(topic_reads::user_id.eq(user_id))))
         .left_join(
             category_reads::table
@@ -257,7 +271,7 @@ pub fn new_topics(
                 .or(topics::created_at.nullable().gt(category_reads::marked_at.nullable())),
         )
         .filter(topics::held.eq(false))
-        .select((LATEST_COLUMNS, topics::created_at))
+        .select((latest_columns(), topics::created_at))
         .order((topics::created_at.desc(), topics::id.desc()))
         .limit(LATEST_PER_PAGE + 1)
         .into_boxed();

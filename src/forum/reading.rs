@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::auth::visitor::Visitor;
 use crate::forum::domain::FlagReason;
 use crate::forum::latest::{self, LatestTopic};
-use crate::forum::queries::{self, Category, PostView, TopicCursor, TopicHeader, TopicSummary};
+use crate::forum::queries::{self, Category, PostView, TopicCursor, TopicHeader, TopicListPage, TopicSummary};
 use crate::forum::read_state::{self, ReadMarks};
 use crate::web::errors::AppError;
 use crate::web::{filters, render, see_other};
@@ -98,8 +98,11 @@ struct CategoryPage {
     category: Category,
     pinned: Vec<TopicSummary>,
     topics: Vec<TopicSummary>,
-    next_page: Option<String>,
-    is_first_page: bool,
+    older_page: Option<String>,
+    newer_page: Option<String>,
+    /// This page's number, as the links that led here counted it.
+    page: i64,
+    pages: i64,
     /// The member's choice for this category (`None`: normal).
     watch: Option<crate::forum::watching::WatchLevel>,
 }
@@ -108,11 +111,31 @@ impl CategoryPage {
     fn watch_level(&self) -> &'static str {
         self.watch.map_or("normal", |level| level.as_str())
     }
+
+    fn first_page(&self) -> String {
+        format!("/c/{}/{}", self.category.id, self.category.slug)
+    }
 }
 
 #[derive(Deserialize)]
 pub struct CategoryQuery {
     after: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct CategoryPageQuery {
+    after: Option<String>,
+    before: Option<String>,
+    page: Option<i64>,
+}
+
+fn parse_cursor(raw: Option<&str>) -> Result<Option<TopicCursor>, AppError> {
+    match raw {
+        None => Ok(None),
+        Some(raw) => Ok(Some(
+            TopicCursor::parse(raw).ok_or_else(|| AppError::BadRequest("That page link is malformed.".into()))?,
+        )),
+    }
 }
 
 pub(super) async fn category_without_slug(
@@ -128,39 +151,55 @@ pub(super) async fn category(
     state: web::Data<AppState>,
     visitor: Visitor,
     path: web::Path<(i64, String)>,
-    query: web::Query<CategoryQuery>,
+    query: web::Query<CategoryPageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (id, slug) = path.into_inner();
-    let after = match query.after.as_deref() {
-        None => None,
-        Some(raw) => {
-            Some(TopicCursor::parse(raw).ok_or_else(|| AppError::BadRequest("That page link is malformed.".into()))?)
-        }
+    let list_page = match (parse_cursor(query.after.as_deref())?, parse_cursor(query.before.as_deref())?) {
+        (None, None) => TopicListPage::First,
+        (Some(after), None) => TopicListPage::After(after),
+        (None, Some(before)) => TopicListPage::Before(before),
+        (Some(_), Some(_)) => return Err(AppError::BadRequest("That page link is malformed.".into())),
     };
     let reader = visitor.user_id();
-    let (category, pinned, topics, next, marks, watch) = state
+    let (category, pinned, list, marks, watch) = state
         .db
         .read(move |c| -> Result<_, AppError> {
             let category = queries::find_category(c, id)?.ok_or(AppError::NotFound)?;
-            let (topics, next) = queries::list_topics(c, id, after)?;
-            let pinned = if after.is_none() { queries::pinned_topics(c, id)? } else { Vec::new() };
-            let marks = marks_for(c, reader, pinned.iter().chain(&topics).map(|t| t.id))?;
+            let list = queries::list_topics(c, id, list_page)?;
+            let pinned = if list_page == TopicListPage::First { queries::pinned_topics(c, id)? } else { Vec::new() };
+            let marks = marks_for(c, reader, pinned.iter().chain(&list.topics).map(|t| t.id))?;
             let watch = match reader {
                 Some(user_id) => crate::forum::watching::category_level(c, user_id, id)?,
                 None => None,
             };
-            Ok((category, pinned, topics, next, marks, watch))
+            Ok((category, pinned, list, marks, watch))
         })
         .await?;
+    let first_page = format!("/c/{}/{}", category.id, category.slug);
     if category.slug != slug {
-        return Ok(moved_permanently(&format!("/c/{}/{}", category.id, category.slug)));
+        return Ok(moved_permanently(&first_page));
     }
     // A page past the end of the list is not a page.
-    if after.is_some() && topics.is_empty() {
+    if list_page != TopicListPage::First && list.topics.is_empty() {
         return Err(AppError::NotFound);
     }
-    let next_page = next.map(|cursor| format!("/c/{}/{}?after={}", category.id, category.slug, cursor.encode()));
-    render(&CategoryPage { visitor, marks, category, pinned, topics, next_page, is_first_page: after.is_none(), watch })
+    // A newer page that reaches the top of the list is the first page (with its pinned topics).
+    if matches!(list_page, TopicListPage::Before(_)) && list.newer.is_none() {
+        return Ok(see_other(&first_page));
+    }
+    let pages = (category.topic_count + queries::TOPICS_PER_PAGE - 1) / queries::TOPICS_PER_PAGE;
+    let page = match list_page {
+        TopicListPage::First => 1,
+        _ => query.page.unwrap_or(2).max(2),
+    }
+    .min(pages.max(1));
+    let older_page = list.older.map(|cursor| format!("{first_page}?after={}&page={}", cursor.encode(), page + 1));
+    let newer_page = list.newer.map(|cursor| match page {
+        ..=2 => first_page.clone(),
+        _ => format!("{first_page}?before={}&page={}", cursor.encode(), page - 1),
+    });
+    let (topics, pages) = (list.topics, pages.max(page));
+    render(&CategoryPage { visitor, marks, category, pinned, topics, older_page, newer_page, page, pages, watch })
 }
 
 #[derive(Template)]
@@ -177,6 +216,8 @@ struct TopicPage {
     watch: Option<crate::forum::watching::WatchLevel>,
     /// Members the viewer blocked: their posts are collapsed.
     blocked: Vec<i64>,
+    /// Where staff may move the topic (empty for everyone else).
+    categories: Vec<Category>,
 }
 
 impl TopicPage {
@@ -325,9 +366,11 @@ pub(super) async fn topic(
             }
             None => (None, Vec::new()),
         };
-        Ok((topic, posts, first_unread, watch, blocked, advance_to))
+        // Staff move topics by choosing the category from a list.
+        let categories = if may_see_held { queries::list_categories(c)? } else { Vec::new() };
+        Ok((topic, posts, first_unread, watch, blocked, advance_to, categories))
     };
-    let (topic, posts, first_unread, watch, blocked, advance_to) = state.db.read(page_of).await?;
+    let (topic, posts, first_unread, watch, blocked, advance_to, categories) = state.db.read(page_of).await?;
     if let Some((user_id, last)) = advance_to {
         state.db.run(move |c| read_state::advance(c, user_id, id, last)).await?;
     }
@@ -345,7 +388,7 @@ pub(super) async fn topic(
     };
     // Only the page's own address is kept (not every made-up query string).
     let keep = cached_under.filter(|_| visitor.path == canonical);
-    let html: Bytes = TopicPage { visitor, topic, posts, first_unread, page, pages, watch, blocked }
+    let html: Bytes = TopicPage { visitor, topic, posts, first_unread, page, pages, watch, blocked, categories }
         .render()
         .map_err(|e| anyhow::anyhow!("template failed: {e}"))?
         .into();

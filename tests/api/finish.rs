@@ -1,7 +1,7 @@
 //! #15: what makes reading and writing feel finished: relative times, error pages inside
 //! the site's layout, what search engines read, and categories where only staff start topics.
 
-use agora::db::schema::{categories, posts};
+use agora::db::schema::{categories, posts, topics};
 use diesel::prelude::*;
 
 use crate::helpers::TestApp;
@@ -14,6 +14,8 @@ on_both_backends!(
     robots_and_sitemaps_list_public_topics_only,
     only_staff_start_topics_in_a_staff_only_category_and_members_reply,
     a_long_topic_has_first_previous_next_and_last_above_and_below_its_posts,
+    a_category_pages_newer_and_older_with_its_page_number,
+    topic_lists_mark_pinned_and_locked_topics_and_name_the_last_poster,
 );
 
 async fn times_read_relative_with_the_exact_utc_time_beside_them(app: TestApp) {
@@ -154,7 +156,10 @@ async fn a_long_topic_has_first_previous_next_and_last_above_and_below_its_posts
     let topic = app.create_topic("Three pages", "Post number 1").await;
     let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
     for n in 2..=41 {
-        assert_eq!(app.post_form(&format!("/t/{id}/reply"), &[("body", &format!("Post number {n}"))]).await.status, 303);
+        assert_eq!(
+            app.post_form(&format!("/t/{id}/reply"), &[("body", &format!("Post number {n}"))]).await.status,
+            303
+        );
     }
     let page = app.get(&format!("{topic}?page=2")).await;
     assert_eq!(page.texts("nav.pagination .page-of"), vec!["Page 2 of 3", "Page 2 of 3"], "above and below");
@@ -181,4 +186,85 @@ async fn a_long_topic_has_first_previous_next_and_last_above_and_below_its_posts
     assert_eq!(page.texts("nav.pagination [aria-current=page]"), vec!["2", "2"]);
     let last = app.get(&format!("{topic}?page=3")).await;
     assert!(!last.texts("nav.pagination a").contains(&"Next".to_string()), "no Next on the last page");
+}
+
+fn topic_id(path: &str) -> i64 {
+    path.split('/').nth(2).unwrap().parse().unwrap()
+}
+
+fn link_to(page: &crate::helpers::Page, text: &str) -> Option<String> {
+    let selector = scraper::Selector::parse("nav.pagination a").unwrap();
+    page.html()
+        .select(&selector)
+        .find(|a| a.text().collect::<String>() == text)
+        .map(|a| a.value().attr("href").unwrap().to_string())
+}
+
+async fn a_category_pages_newer_and_older_with_its_page_number(app: TestApp) {
+    app.register("writer").await;
+    let mut conn = app.db.get().unwrap();
+    for n in 1..=62 {
+        let path = app.create_topic(&format!("Topic {n:02}"), "body").await;
+        // Topic n was active at second n: the list runs 62, 61, … 1.
+        diesel::update(topics::table.find(topic_id(&path)))
+            .set(topics::last_post_at.eq(1_000 + n))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let titles = |page: &crate::helpers::Page| page.texts("table.topics tbody td > a:not(.author):not(.new-posts)");
+    let first = app.get("/c/1/general").await;
+    assert_eq!(first.texts("nav.pagination .page-of"), vec!["Page 1 of 3"]);
+    assert_eq!(link_to(&first, "Newer topics"), None);
+    assert_eq!(titles(&first).first().map(String::as_str), Some("Topic 62"));
+
+    let second = app.get(&link_to(&first, "Older topics").expect("older")).await;
+    assert_eq!(second.texts("nav.pagination .page-of"), vec!["Page 2 of 3"]);
+    assert_eq!(titles(&second).first().map(String::as_str), Some("Topic 32"));
+    assert_eq!(link_to(&second, "Newer topics").as_deref(), Some("/c/1/general"), "page 1 is the plain address");
+
+    let third = app.get(&link_to(&second, "Older topics").expect("older")).await;
+    assert_eq!(third.texts("nav.pagination .page-of"), vec!["Page 3 of 3"]);
+    assert_eq!(titles(&third), vec!["Topic 02", "Topic 01"]);
+    assert_eq!(link_to(&third, "Older topics"), None);
+    assert_eq!(link_to(&third, "First page").as_deref(), Some("/c/1/general"));
+
+    let back = app.get(&link_to(&third, "Newer topics").expect("newer")).await;
+    assert_eq!(back.status, 200);
+    assert_eq!(back.texts("nav.pagination .page-of"), vec!["Page 2 of 3"]);
+    assert_eq!(titles(&back), titles(&second), "newer from page 3 is page 2 again");
+    assert_eq!(app.get("/c/1/general?after=1.1&before=1.1").await.status, 400);
+    // A newer page that reaches the top of the list is the first page.
+    let top = app.get("/c/1/general?before=1040.40&page=2").await;
+    assert_eq!((top.status, top.header("location").as_deref()), (303, Some("/c/1/general")));
+}
+
+async fn topic_lists_mark_pinned_and_locked_topics_and_name_the_last_poster(app: TestApp) {
+    app.register("starter").await;
+    let pinned = app.create_topic("Read this first", "Rules").await;
+    let locked = app.create_topic("Old news", "Closed").await;
+    let lively = app.create_topic("Lively", "Hello").await;
+    let replier = app.another_browser();
+    replier.register("replier").await;
+    assert_eq!(replier.post_form(&format!("/t/{}/reply", topic_id(&lively)), &[("body", "Hi back")]).await.status, 303);
+    let mut conn = app.db.get().unwrap();
+    diesel::update(topics::table.find(topic_id(&pinned))).set(topics::pinned.eq(true)).execute(&mut *conn).unwrap();
+    diesel::update(topics::table.find(topic_id(&locked))).set(topics::locked.eq(true)).execute(&mut *conn).unwrap();
+
+    for path in ["/c/1/general", "/latest", "/"] {
+        let page = app.get(path).await;
+        assert_eq!(page.texts(".pinned-marker"), vec!["Pinned"], "{path}");
+        assert_eq!(page.texts(".locked-marker"), vec!["Locked"], "{path}");
+        let posters = page.texts(".last-poster");
+        assert!(posters.contains(&"by replier".to_string()), "{path}: {posters:?}");
+        assert_eq!(posters.iter().filter(|p| *p == "by starter").count(), 2, "{path}: {posters:?}");
+    }
+
+    // A hidden last post names nobody: its author is not shown as the last poster.
+    diesel::update(posts::table.filter(posts::topic_id.eq(topic_id(&lively))).filter(posts::post_number.eq(2)))
+        .set(posts::hidden.eq(true))
+        .execute(&mut *conn)
+        .unwrap();
+    let page = app.get("/c/1/general").await;
+    assert!(!page.texts(".last-poster").contains(&"by replier".to_string()));
+    assert_eq!(page.texts(".last-poster").len(), 2);
 }

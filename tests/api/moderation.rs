@@ -365,6 +365,11 @@ async fn topics_are_locked_pinned_moved_and_renamed(app: TestApp) {
         },
     )
     .unwrap();
+    // The move form offers the categories by name, the topic's own chosen.
+    let staff_view = moderator.get(&topic).await;
+    assert_eq!(staff_view.texts("select#move-to option"), vec!["General", "Archive"]);
+    assert_eq!(staff_view.texts("select#move-to option[selected]"), vec!["General"]);
+    assert!(member.get(&topic).await.texts("select#move-to option").is_empty(), "members see no move form");
     let bad_move = moderator
         .post_form(&format!("/admin/topics/{topic_id}/move"), &[("reason", "x"), ("category_id", "999")])
         .await;
