@@ -11,6 +11,7 @@ use crate::on_both_backends;
 on_both_backends!(
     the_audit_log_names_who_acted_and_links_what_they_acted_on,
     the_flag_queue_names_the_topic_and_confirms_each_decision,
+    the_dashboard_charts_have_axes_and_count_distinct_posters,
 );
 
 /// A member, a moderator and an admin, each in their own browser, and a topic by the
@@ -261,4 +262,66 @@ async fn the_flag_queue_names_the_topic_and_confirms_each_decision(app: TestApp)
         .load(&mut *conn)
         .unwrap();
     assert!(stored.contains(&(Some(topic_id), Some(post_id))), "{stored:?}");
+}
+
+/// A day (days since 1970-01-01) as the charts' x axis writes it: "Dec 4".
+fn axis_date(day: i64) -> String {
+    let format = time::macros::format_description!("[month repr:short] [day padding:none]");
+    time::OffsetDateTime::from_unix_timestamp(day * 86400).unwrap().format(format).unwrap()
+}
+
+async fn the_dashboard_charts_have_axes_and_count_distinct_posters(app: TestApp) {
+    let (member, moderator, _admin, topic_id, first_post) = cast(&app).await;
+    // mem posts today and (after the change below) yesterday, mod today: three
+    // member-days, two members.
+    assert_eq!(member.post_form(&format!("/t/{topic_id}/reply"), &[("body", "Today again")]).await.status, 303);
+    assert_eq!(moderator.post_form(&format!("/t/{topic_id}/reply"), &[("body", "Staff reply")]).await.status, 303);
+    let mut conn = app.db.get().unwrap();
+    let today = agora::db::now() / 86400;
+    diesel::update(posts::table.find(first_post))
+        .set(posts::created_at.eq((today - 1) * 86400 + 3600))
+        .execute(&mut *conn)
+        .unwrap();
+    let since = (today - 29) * 86400;
+    let in_period = posts::table.filter(posts::created_at.ge(since));
+    let stored_posts: i64 = in_period.count().get_result(&mut *conn).unwrap();
+    let stored_posters: i64 =
+        in_period.select(diesel::dsl::count(posts::user_id).aggregate_distinct()).get_result(&mut *conn).unwrap();
+    assert_eq!((stored_posts, stored_posters), (3, 2));
+
+    let page = moderator.get("/admin").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.texts(".chart .chart-title"),
+        vec!["Sign-ups per day", "Posts per day", "Members who posted, per day"]
+    );
+    assert_eq!(
+        page.texts("#chart-posters .chart-summary"),
+        vec!["2 different members in the last 30 days, at most 2 on one day"],
+        "counted over the period, not summed over the days (that would say 3)"
+    );
+    assert_eq!(page.texts("#chart-posts .chart-summary"), vec!["3 in the last 30 days, at most 2 on one day"]);
+    assert_eq!(page.texts("#chart-signups .chart-summary"), vec!["3 in the last 30 days, at most 3 on one day"]);
+    // The y axis runs from 0 to the busiest day; the x axis shows the first, middle and
+    // last day.
+    assert_eq!(page.texts("#chart-posts .y-axis text"), vec!["2", "0"]);
+    assert_eq!(page.texts("#chart-signups .y-axis text"), vec!["3", "0"]);
+    let dates = vec![axis_date(today - 29), axis_date(today - 15), axis_date(today)];
+    for chart in ["signups", "posts", "posters"] {
+        assert_eq!(page.texts(&format!("#chart-{chart} .x-axis text")), dates, "{chart}");
+        assert_eq!(page.texts(&format!("#chart-{chart} rect.bar")).len(), 30, "{chart}");
+    }
+    // The bars: mem yesterday, both today.
+    let html = page.html();
+    let heights: Vec<i64> = html
+        .select(&scraper::Selector::parse("#chart-posters rect.bar").unwrap())
+        .map(|bar| bar.value().attr("height").unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(&heights[27..], &[0, 40, 80], "yesterday one of two, today two");
+    // No inline style (the CSP forbids it) and no fixed colour: the stylesheet's classes
+    // colour the chart in both schemes.
+    let svg = &page.body[page.body.find("<svg").unwrap()..page.body.rfind("</svg>").unwrap()];
+    assert!(!svg.contains("style=") && !svg.contains("fill=\"#") && !svg.contains("stroke=\"#"), "{svg}");
+    let css = app.get("/static/agora.css").await.body;
+    assert!(css.contains(".chart .bar { fill: var(--accent); }"));
 }
