@@ -54,12 +54,32 @@ struct MemberPage {
     member: MemberRow,
     activity: MemberActivity,
     restriction: Option<String>,
+    /// What the last action on this member did.
+    done: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+/// The confirmation after an action on the member page (`?done=`), in fixed words.
+fn member_notice(done: Option<&str>) -> Option<&'static str> {
+    Some(match done? {
+        "suspended" => "The member is suspended.",
+        "banned" => "The member is banned.",
+        "lifted" => "The suspension or ban is lifted.",
+        "role" => "Their role is changed.",
+        "posts-deleted" => "Every post of theirs is deleted; each can still be restored from its topic.",
+        _ => return None,
+    })
 }
 
 pub(super) async fn member_page(
     state: web::Data<AppState>,
     visitor: Visitor,
     path: web::Path<i64>,
+    query: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, AppError> {
     visitor.staff()?;
     let id = path.into_inner();
@@ -76,7 +96,8 @@ pub(super) async fn member_page(
         member.suspension_reason.as_deref(),
         now(),
     );
-    render(&MemberPage { visitor, member, activity, restriction })
+    let done = member_notice(query.done.as_deref());
+    render(&MemberPage { visitor, member, activity, restriction, done })
 }
 
 pub(super) async fn member_standing(
@@ -88,14 +109,14 @@ pub(super) async fn member_standing(
     let staff = visitor.staff()?.clone();
     let id = path.into_inner();
     let reason = required_reason(&form.reason)?;
-    let standing = match form.action.as_str() {
-        "suspend" => Standing::SuspendUntil(parse_date(&form.until)?),
-        "ban" => Standing::Ban,
-        "lift" => Standing::Lift,
+    let (standing, done) = match form.action.as_str() {
+        "suspend" => (Standing::SuspendUntil(parse_date(&form.until)?), "suspended"),
+        "ban" => (Standing::Ban, "banned"),
+        "lift" => (Standing::Lift, "lifted"),
         _ => return Err(AppError::BadRequest("Choose suspend, ban or lift.".into())),
     };
     state.db.run(move |c| set_standing(c, staff.user_id, staff.role, id, standing, &reason)).await?;
-    Ok(see_other(&format!("/admin/members/{id}")))
+    Ok(see_other(&format!("/admin/members/{id}?done={done}")))
 }
 
 pub(super) async fn erase_member(
@@ -160,7 +181,7 @@ pub(super) async fn member_role(
     let role = Role::parse_assignable(&form.role)
         .ok_or_else(|| AppError::BadRequest("A role is member, moderator or admin.".into()))?;
     state.db.run(move |c| set_role(c, admin, id, role)).await?;
-    Ok(see_other(&format!("/admin/members/{id}")))
+    Ok(see_other(&format!("/admin/members/{id}?done=role")))
 }
 
 #[derive(Template)]

@@ -12,6 +12,7 @@ on_both_backends!(
     the_audit_log_names_who_acted_and_links_what_they_acted_on,
     the_flag_queue_names_the_topic_and_confirms_each_decision,
     the_dashboard_charts_have_axes_and_count_distinct_posters,
+    destructive_buttons_look_destructive_on_staff_pages_and_account_deletion,
 );
 
 /// A member, a moderator and an admin, each in their own browser, and a topic by the
@@ -179,7 +180,9 @@ async fn the_audit_log_names_who_acted_and_links_what_they_acted_on(app: TestApp
 }
 
 async fn flag(browser: &TestApp, post_id: i64, reason: &str) {
-    assert_eq!(browser.post_form(&format!("/p/{post_id}/flag"), &[("reason", reason)]).await.status, 303);
+    let filed = browser.post_form(&format!("/p/{post_id}/flag"), &[("reason", reason)]).await;
+    assert_eq!(filed.status, 303, "{}", filed.body);
+    assert!(filed.location.as_deref().is_some_and(|to| to.starts_with("/t/")), "{:?}", filed.location);
 }
 
 async fn the_flag_queue_names_the_topic_and_confirms_each_decision(app: TestApp) {
@@ -324,4 +327,60 @@ async fn the_dashboard_charts_have_axes_and_count_distinct_posters(app: TestApp)
     assert!(!svg.contains("style=") && !svg.contains("fill=\"#") && !svg.contains("stroke=\"#"), "{svg}");
     let css = app.get("/static/agora.css").await.body;
     assert!(css.contains(".chart .bar { fill: var(--accent); }"));
+}
+
+async fn destructive_buttons_look_destructive_on_staff_pages_and_account_deletion(app: TestApp) {
+    let (member, moderator, admin, _topic_id, post_id) = cast(&app).await;
+    let member_id = app.user_id("mem").unwrap();
+    let danger = |page: &Page| page.texts("button.danger");
+
+    let member_page = moderator.get(&format!("/admin/members/{member_id}")).await;
+    assert_eq!(danger(&member_page), vec!["Suspend", "Ban", "Delete all their posts", "Erase this account now"]);
+    assert_eq!(member_page.texts(".decision button:not(.danger)"), vec!["Lift a suspension or ban"]);
+    let categories = admin.get("/admin/categories").await;
+    assert_eq!(danger(&categories), vec!["Delete General (1 topics)"]);
+    assert!(!categories.texts("button:not(.danger)").is_empty(), "saving is not destructive");
+    let flagger = app.another_browser();
+    flagger.register("flagger").await;
+    flag(&flagger, post_id, "spam").await;
+    let flags_page = moderator.get("/admin/flags").await;
+    assert_eq!(danger(&flags_page), vec!["Hide the post", "Delete the post", "Suspend the author"]);
+    let own_deletion = member.get("/account/delete").await;
+    assert_eq!(danger(&own_deletion), vec!["Delete my account for good"]);
+    // A held post: approving is not destructive, deleting is.
+    let mut conn = app.db.get().unwrap();
+    diesel::update(posts::table.find(post_id)).set(posts::held.eq(true)).execute(&mut *conn).unwrap();
+    let review = moderator.get("/admin/review").await;
+    assert_eq!(danger(&review), vec!["Delete"]);
+    assert!(review.texts("section.held button:not(.danger)").contains(&"Approve".to_string()));
+    diesel::update(posts::table.find(post_id)).set(posts::held.eq(false)).execute(&mut *conn).unwrap();
+    // One class, styled once, in both schemes (the colour is the scheme's --bad).
+    let css = app.get("/static/agora.css").await.body;
+    let staff_block = &css[css.find("/* Staff pages (#15) */").expect("the staff pages block")..];
+    assert!(staff_block.contains("button.danger { background: var(--bad);"));
+
+    // The buttons do what they say, and say so.
+    let flag_free = app.another_browser();
+    flag_free.register("flagfree").await;
+    let target = app.user_id("flagfree").unwrap();
+    let banned = moderator
+        .post_form(&format!("/admin/members/{target}/standing"), &[("action", "ban"), ("reason", "spam")])
+        .await;
+    assert_eq!(banned.location.as_deref(), Some(format!("/admin/members/{target}?done=banned").as_str()));
+    let page = moderator.get(banned.location.as_deref().unwrap()).await;
+    assert_eq!(page.texts(".flash"), vec!["The member is banned."]);
+    assert_eq!(page.texts("dd.status"), vec!["Your account is banned: spam."]);
+    let stored: bool = users::table.find(target).select(users::banned).first(&mut *conn).unwrap();
+    assert!(stored);
+    let removed =
+        moderator.post_form(&format!("/admin/members/{member_id}/delete-posts"), &[("reason", "spam account")]).await;
+    let page = moderator.get(removed.location.as_deref().unwrap()).await;
+    assert_eq!(page.texts(".flash").len(), 1, "the removal is confirmed");
+    let left: i64 = posts::table
+        .filter(posts::user_id.eq(member_id))
+        .filter(posts::deleted_at.is_null())
+        .count()
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(left, 0);
 }
