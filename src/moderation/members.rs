@@ -1,5 +1,5 @@
-//! Members as staff see them: search, the member page, standing (suspend, ban, lift),
-//! roles, staff erasure and the IP lookup.
+//! Members as staff see them: the list (newest first, by role and standing) and search,
+//! the member page, standing (suspend, ban, lift), roles, staff erasure and the IP lookup.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -19,12 +19,77 @@ use crate::web::errors::AppError;
 use crate::web::{filters, render, see_other};
 use crate::AppState;
 
+/// What the members page was asked for: a search, filters, and where the page starts.
 #[derive(Deserialize)]
-pub struct SearchQuery {
+pub struct MembersQuery {
     #[serde(default)]
     q: String,
     #[serde(default)]
-    ip: String,
+    role: String,
+    #[serde(default)]
+    standing: String,
+    before: Option<i64>,
+}
+
+/// Where a member stands, as the members page filters by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StandingFilter {
+    /// Neither banned nor suspended now.
+    Active,
+    /// Suspended until a date still to come (and not banned).
+    Suspended,
+    Banned,
+}
+
+impl StandingFilter {
+    pub const ALL: [StandingFilter; 3] = [StandingFilter::Active, StandingFilter::Suspended, StandingFilter::Banned];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StandingFilter::Active => "active",
+            StandingFilter::Suspended => "suspended",
+            StandingFilter::Banned => "banned",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+/// Which members the page lists: a role, a standing, both or neither.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MemberFilter {
+    pub role: Option<Role>,
+    pub standing: Option<StandingFilter>,
+}
+
+impl MemberFilter {
+    /// The filters from the page's form: an empty field is "any".
+    fn parse(role: &str, standing: &str) -> Result<Self, AppError> {
+        let role = match role.trim() {
+            "" => None,
+            raw => Some(
+                Role::parse_assignable(raw)
+                    .ok_or_else(|| AppError::BadRequest("A role is member, moderator or admin.".into()))?,
+            ),
+        };
+        let standing = match standing.trim() {
+            "" => None,
+            raw => Some(
+                StandingFilter::parse(raw)
+                    .ok_or_else(|| AppError::BadRequest("A standing is active, suspended or banned.".into()))?,
+            ),
+        };
+        Ok(MemberFilter { role, standing })
+    }
+}
+
+/// One choice of a filter's select: its value, its words, and whether it is chosen.
+pub struct FilterOption {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
 }
 
 #[derive(Template)]
@@ -32,19 +97,83 @@ pub struct SearchQuery {
 struct MembersPage {
     visitor: Visitor,
     query: String,
-    results: Vec<MemberRow>,
+    filter: MemberFilter,
+    members: Vec<MemberRow>,
+    /// The next page's address, when there are older members.
+    older: Option<String>,
+    /// Whether this is a later page (so the page links back to the newest).
+    paged: bool,
 }
 
+impl MembersPage {
+    fn role_options(&self) -> Vec<FilterOption> {
+        let any = FilterOption { value: "", label: "Any role", selected: self.filter.role.is_none() };
+        let roles = Role::ASSIGNABLE.into_iter().map(|role| FilterOption {
+            value: role.as_str(),
+            label: role.as_str(),
+            selected: self.filter.role == Some(role),
+        });
+        std::iter::once(any).chain(roles).collect()
+    }
+
+    fn standing_options(&self) -> Vec<FilterOption> {
+        let any = FilterOption { value: "", label: "Any standing", selected: self.filter.standing.is_none() };
+        let standings = StandingFilter::ALL.into_iter().map(|standing| FilterOption {
+            value: standing.as_str(),
+            label: standing.as_str(),
+            selected: self.filter.standing == Some(standing),
+        });
+        std::iter::once(any).chain(standings).collect()
+    }
+
+    /// The member's standing in words: "active", "banned" or "suspended until …".
+    fn standing_of(&self, member: &MemberRow) -> String {
+        match member.suspended_until {
+            _ if member.banned => "banned".into(),
+            Some(until) if until > now() => {
+                format!("suspended until {}", filters::when(until, askama::NO_VALUES).unwrap_or_default())
+            }
+            _ => "active".into(),
+        }
+    }
+
+    /// The newest page with the same filters.
+    fn first_page(&self) -> String {
+        members_address(&self.filter, None)
+    }
+}
+
+/// The members page's address for these filters, from member `before` on.
+fn members_address(filter: &MemberFilter, before: Option<i64>) -> String {
+    let role = filter.role.map_or("", Role::as_str);
+    let standing = filter.standing.map_or("", StandingFilter::as_str);
+    let mut address = format!("/admin/members?role={role}&standing={standing}");
+    if let Some(before) = before {
+        address.push_str(&format!("&before={before}"));
+    }
+    address
+}
+
+/// Lists members newest first, a page at a time, or the ones a search finds; both
+/// narrowed by role and standing.
 pub(super) async fn search_page(
     state: web::Data<AppState>,
     visitor: Visitor,
-    query: web::Query<SearchQuery>,
+    query: web::Query<MembersQuery>,
 ) -> Result<HttpResponse, AppError> {
     visitor.staff()?;
-    let q = query.into_inner().q.trim().to_string();
+    let MembersQuery { q, role, standing, before } = query.into_inner();
+    let filter = MemberFilter::parse(&role, &standing)?;
+    let q = q.trim().to_string();
     let lookup = q.clone();
-    let results = if q.is_empty() { Vec::new() } else { state.db.run(move |c| search_members(c, &lookup)).await? };
-    render(&MembersPage { visitor, query: q, results })
+    let (members, older) = if q.is_empty() {
+        state.db.run(move |c| list_members(c, filter, before)).await?
+    } else {
+        (state.db.run(move |c| search_members(c, &lookup, filter)).await?, None)
+    };
+    let older = older.map(|id| members_address(&filter, Some(id)));
+    let paged = q.is_empty() && before.is_some();
+    render(&MembersPage { visitor, query: q, filter, members, older, paged })
 }
 
 #[derive(Template)]
@@ -192,10 +321,16 @@ struct IpPage {
     posts: Vec<IpPost>,
 }
 
+#[derive(Deserialize)]
+pub struct IpQuery {
+    #[serde(default)]
+    ip: String,
+}
+
 pub(super) async fn ip_lookup(
     state: web::Data<AppState>,
     visitor: Visitor,
-    query: web::Query<SearchQuery>,
+    query: web::Query<IpQuery>,
 ) -> Result<HttpResponse, AppError> {
     visitor.staff()?;
     let ip = query.into_inner().ip.trim().to_string();
@@ -240,15 +375,63 @@ const MEMBER_COLUMNS: MemberColumns = (
     users::suspension_reason,
 );
 
-/// Members whose username or e-mail contains `query`, or who posted from that IP.
-pub fn search_members(conn: &mut DbConn, query: &str) -> Result<Vec<MemberRow>, DbError> {
+/// How many members a page of the list shows.
+pub const MEMBERS_PER_PAGE: i64 = 50;
+
+/// Members (never the system account) narrowed by `filter`, as a boxed query to add to.
+/// Standing is written as the partial indexes on banned and suspended members are
+/// (`banned`, `suspended_until IS NOT NULL`), so both backends can use them.
+fn filtered_members<'a>(filter: MemberFilter, now: i64) -> users::BoxedQuery<'a, crate::db::MultiBackend> {
+    let mut query = users::table.filter(users::role.ne(Role::System)).into_boxed();
+    if let Some(role) = filter.role {
+        query = query.filter(users::role.eq(role));
+    }
+    match filter.standing {
+        None => query,
+        Some(StandingFilter::Banned) => query.filter(users::banned),
+        Some(StandingFilter::Suspended) => query
+            .filter(users::suspended_until.is_not_null())
+            .filter(users::suspended_until.gt(now))
+            .filter(diesel::dsl::not(users::banned)),
+        Some(StandingFilter::Active) => query
+            .filter(diesel::dsl::not(users::banned))
+            .filter(users::suspended_until.is_null().or(users::suspended_until.le(now))),
+    }
+}
+
+/// A page of members, newest first, before member `before` when given, and the id the
+/// next page starts before (when there is one). Reads the primary key backwards, or
+/// `users_by_role` with a role, or a standing's partial index: never more than a page
+/// and one row.
+pub fn list_members(
+    conn: &mut DbConn,
+    filter: MemberFilter,
+    before: Option<i64>,
+) -> Result<(Vec<MemberRow>, Option<i64>), DbError> {
+    let mut members: Vec<MemberRow> = filtered_members(filter, now())
+        .filter(users::id.lt(before.unwrap_or(i64::MAX)))
+        .order(users::id.desc())
+        .limit(MEMBERS_PER_PAGE + 1)
+        .select(MEMBER_COLUMNS)
+        .load(conn)?;
+    let older = if members.len() as i64 > MEMBERS_PER_PAGE {
+        members.truncate(MEMBERS_PER_PAGE as usize);
+        members.last().map(|m| m.id)
+    } else {
+        None
+    };
+    Ok((members, older))
+}
+
+/// Members whose username or e-mail contains `query`, or who posted from that IP, among
+/// those `filter` lets through.
+pub fn search_members(conn: &mut DbConn, query: &str, filter: MemberFilter) -> Result<Vec<MemberRow>, DbError> {
     let escaped = query.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     let pattern = format!("%{escaped}%");
     let exact_ip = query.trim().to_string();
     Ok({
-        let by_ip = posts::table.filter(posts::posted_from_ip.eq(&exact_ip)).select(posts::user_id);
-        users::table
-            .filter(users::role.ne(Role::System))
+        let by_ip = posts::table.filter(posts::posted_from_ip.eq(exact_ip)).select(posts::user_id);
+        filtered_members(filter, now())
             .filter(
                 users::username_key
                     .like(&pattern)

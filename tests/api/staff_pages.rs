@@ -13,6 +13,7 @@ on_both_backends!(
     the_flag_queue_names_the_topic_and_confirms_each_decision,
     the_dashboard_charts_have_axes_and_count_distinct_posters,
     destructive_buttons_look_destructive_on_staff_pages_and_account_deletion,
+    the_members_page_lists_members_newest_first_by_role_and_standing,
 );
 
 /// A member, a moderator and an admin, each in their own browser, and a topic by the
@@ -383,4 +384,103 @@ async fn destructive_buttons_look_destructive_on_staff_pages_and_account_deletio
         .get_result(&mut *conn)
         .unwrap();
     assert_eq!(left, 0);
+}
+
+/// Adds `n` members straight to the database (registering through the site hashes a
+/// password for each, too slow for a page of fifty); returns their ids, oldest first.
+fn add_members(app: &TestApp, prefix: &str, n: usize) -> Vec<i64> {
+    let mut conn = app.db.get().unwrap();
+    let now = agora::db::now();
+    (0..n)
+        .map(|i| {
+            let name = format!("{prefix}{i:02}");
+            diesel::insert_into(users::table)
+                .values((
+                    users::username.eq(&name),
+                    users::username_key.eq(&name),
+                    users::email.eq(format!("{name}@example.org")),
+                    users::role.eq("member"),
+                    users::created_at.eq(now),
+                ))
+                .returning(users::id)
+                .get_result(&mut *conn)
+                .unwrap()
+        })
+        .collect()
+}
+
+fn member_links(page: &Page) -> Vec<String> {
+    page.texts("ul.members li a")
+}
+
+async fn the_members_page_lists_members_newest_first_by_role_and_standing(app: TestApp) {
+    let (_member, moderator, _admin, _topic_id, _post_id) = cast(&app).await;
+    let crowd = add_members(&app, "crowd", 55);
+    let mut conn = app.db.get().unwrap();
+    // Two banned, one suspended for long, one whose suspension is over.
+    diesel::update(users::table.filter(users::id.eq_any([crowd[3], crowd[40]])))
+        .set(users::banned.eq(true))
+        .execute(&mut *conn)
+        .unwrap();
+    diesel::update(users::table.find(crowd[10]))
+        .set(users::suspended_until.eq(Some(4_102_444_800)))
+        .execute(&mut *conn)
+        .unwrap();
+    diesel::update(users::table.find(crowd[11]))
+        .set(users::suspended_until.eq(Some(1_000)))
+        .execute(&mut *conn)
+        .unwrap();
+
+    // No search: the newest 50, newest first, then the rest.
+    let first = moderator.get("/admin/members").await;
+    assert_eq!(first.status, 200);
+    let names = member_links(&first);
+    let newest_first: Vec<String> = (5..55).rev().map(|i| format!("crowd{i:02}")).collect();
+    assert_eq!(names, newest_first);
+    assert_eq!(first.texts("select#role option[selected]"), vec!["Any role"]);
+    assert_eq!(first.texts("select#standing option[selected]"), vec!["Any standing"]);
+    let html = first.html();
+    let form = html.select(&scraper::Selector::parse("form.member-filters").unwrap()).next().unwrap();
+    assert_eq!(form.value().attr("method"), Some("get"), "filters are a GET form: the address can be shared");
+    let older = html
+        .select(&scraper::Selector::parse("a[rel=next]").unwrap())
+        .next()
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .expect("a link to older members");
+    assert_eq!(older, format!("/admin/members?role=&standing=&before={}", crowd[5]));
+    let second = moderator.get(&older).await;
+    let mut rest: Vec<String> = (0..5).rev().map(|i| format!("crowd{i:02}")).collect();
+    rest.extend(["ada", "mod", "mem"].map(String::from));
+    assert_eq!(member_links(&second), rest, "never the shared Anonymous account");
+    assert!(second.texts("a[rel=next]").is_empty());
+    assert_eq!(second.texts(".pagination a"), vec!["Newest members"]);
+
+    // Filters, alone and together, and with a search.
+    let by = |query: &'static str| {
+        let moderator = &moderator;
+        async move { member_links(&moderator.get(&format!("/admin/members?{query}")).await) }
+    };
+    assert_eq!(by("role=moderator&standing=").await, vec!["mod"]);
+    assert_eq!(by("role=admin&standing=active").await, vec!["ada"]);
+    assert_eq!(by("role=&standing=banned").await, vec!["crowd40", "crowd03"]);
+    assert_eq!(by("role=&standing=suspended").await, vec!["crowd10"]);
+    assert_eq!(by("role=member&standing=suspended").await, vec!["crowd10"]);
+    assert!(by("role=admin&standing=banned").await.is_empty());
+    let active = by("standing=active").await;
+    assert!(active.contains(&"crowd11".to_string()), "a suspension that is over leaves the member active");
+    assert!(!active.iter().any(|n| ["crowd40", "crowd10", "crowd03"].contains(&n.as_str())));
+    assert_eq!(by("q=crowd1&standing=suspended").await, vec!["crowd10"]);
+    assert_eq!(by("q=crowd0&role=&standing=banned").await, vec!["crowd03"]);
+    let filtered = moderator.get("/admin/members?role=member&standing=banned").await;
+    assert_eq!(filtered.texts("select#role option[selected]"), vec!["member"]);
+    assert_eq!(filtered.texts("select#standing option[selected]"), vec!["banned"]);
+    assert_eq!(filtered.texts("ul.members li .member-standing"), vec!["banned", "banned"]);
+    assert_eq!(moderator.get("/admin/members?role=emperor").await.status, 400);
+    assert_eq!(moderator.get("/admin/members?standing=exiled").await.status, 400);
+    assert_eq!(app.another_browser().get("/admin/members").await.status, 303, "visitors sign in first");
+
+    // What the filters read is what is stored.
+    let banned_stored: Vec<i64> =
+        users::table.filter(users::banned).order(users::id.desc()).select(users::id).load(&mut *conn).unwrap();
+    assert_eq!(banned_stored, vec![crowd[40], crowd[3]]);
 }
