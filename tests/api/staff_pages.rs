@@ -245,19 +245,9 @@ async fn the_flag_queue_names_the_topic_and_confirms_each_decision(app: TestApp)
         assert_eq!(text.len(), 1, "{text:?}");
         assert!(text[0].contains("A member's topic") && text[0].contains(outcome), "{text:?}");
         assert!(!text[0].contains(&post_id.to_string()), "{text:?}");
-        let opened = who
-            .get(
-                &notices
-                    .html()
-                    .select(&scraper::Selector::parse(".notifications a.what").unwrap())
-                    .next()
-                    .unwrap()
-                    .value()
-                    .attr("href")
-                    .unwrap()
-                    .to_string(),
-            )
-            .await;
+        let html = notices.html();
+        let link = html.select(&scraper::Selector::parse(".notifications a.what").unwrap()).next().unwrap();
+        let opened = who.get(link.value().attr("href").unwrap()).await;
         assert_eq!(opened.location.as_deref(), Some(format!("/t/{topic_id}/{slug}#post-1").as_str()));
     }
     let stored: Vec<(Option<i64>, Option<i64>)> = notifications::table
