@@ -36,6 +36,8 @@ pub struct AppState {
     pub signer: web::signing::Signer,
     /// The banner about a coming privacy-policy change, refreshed once a minute.
     pub upcoming_policy: privacy::policy::UpcomingCache,
+    /// The forum's name, description, contact and logo, read again every few seconds.
+    pub site: web::site::SiteCache,
     /// Visitors' topic pages, keyed by the database's content version.
     pub page_cache: forum::page_cache::PageCache,
     /// Searches running at once: one per core.
@@ -114,6 +116,7 @@ impl App {
             signer,
             upcoming_policy: Default::default(),
             page_cache: Default::default(),
+            site: Default::default(),
             public_url,
             search_slots: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
@@ -149,6 +152,7 @@ impl App {
                     .configure(conversation::profiles::routes)
                     .configure(moderation::routes)
                     .configure(moderation::review::routes)
+                    .configure(moderation::settings::routes)
                     // Before the policy's /privacy/{version}.
                     .configure(account::privacy_request::routes)
                     .configure(account::policy_page::routes)

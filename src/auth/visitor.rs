@@ -19,6 +19,8 @@ pub struct Visitor {
     pub policy_change: Option<(String, i64)>,
     /// The forum's public address (`AGORA_PUBLIC_URL`), for absolute links in pages.
     pub public_url: std::sync::Arc<str>,
+    /// The forum's name, description, contact and logo (`/admin/settings`).
+    pub site: std::sync::Arc<crate::web::site::SiteIdentity>,
 }
 
 impl Visitor {
@@ -121,7 +123,8 @@ impl FromRequest for Visitor {
             // Forms carry the session-bound token only for a session that exists.
             let csrf_token = crate::web::csrf::token_for(&req, user.is_some());
             let public_url = state.public_url.clone();
-            let visitor = Visitor { user, csrf_token, path, policy_change, public_url };
+            let site = state.site.get(&state.db).await?;
+            let visitor = Visitor { user, csrf_token, path, policy_change, public_url, site };
             req.extensions_mut().insert(visitor.clone());
             Ok(visitor)
         })

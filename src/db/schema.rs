@@ -317,6 +317,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    site_settings (id) {
+        id -> Integer,
+        name -> Text,
+        description -> Text,
+        contact_email -> Text,
+        logo -> Nullable<Binary>,
+        logo_type -> Nullable<Text>,
+        revision -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     content_version (id) {
         id -> Integer,
         version -> BigInt,
@@ -381,6 +394,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     member_blocks,
     category_watches,
     content_version,
+    site_settings,
     audit_log,
     privacy_requests
 );

@@ -333,7 +333,8 @@ pub(super) async fn topic(
         Some(_) => None,
     };
     // The page differs by its address (the sign-in link) and the policy banner.
-    let cache_key = cached_under.map(|_| format!("{}|{:?}", visitor.path, visitor.policy_change));
+    let cache_key =
+        cached_under.map(|_| format!("{}|{:?}|{}", visitor.path, visitor.policy_change, visitor.site.revision));
     if let (Some(version), Some(key)) = (cached_under, &cache_key) {
         if let Some(page) = state.page_cache.get(version, key) {
             return Ok(html_page(page));

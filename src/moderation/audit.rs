@@ -51,6 +51,7 @@ crate::text_enum! {
         ReopenPrivacyRequest => "privacy request: open",
         AnswerPrivacyRequest => "privacy request: answered",
         RefusePrivacyRequest => "privacy request: refused",
+        UpdateSiteSettings => "update site settings",
     }
 }
 
@@ -83,6 +84,8 @@ crate::text_enum! {
         Member => "member",
         Category => "category",
         PrivacyRequest => "privacy request",
+        /// The forum's own settings (one row: id 1).
+        Site => "site",
     }
 }
 
@@ -250,6 +253,7 @@ pub fn name_entries(conn: &mut DbConn, entries: Vec<AuditEntry>) -> Result<Vec<A
                 Some((slug, name)) => Named::linked(name.clone(), format!("/c/{id}/{slug}")),
                 None => Named::plain("a deleted category"),
             },
+            AuditTarget::Site => Named::linked("site settings".to_string(), "/admin/settings".to_string()),
             AuditTarget::PrivacyRequest => {
                 Named::linked(format!("request #{id}"), format!("/admin/privacy-requests#request-{id}"))
             }

@@ -10,6 +10,7 @@ pub mod flags;
 pub mod members;
 pub mod privacy_requests;
 pub mod review;
+pub mod settings;
 
 use actix_web::web;
 use serde::Deserialize;
@@ -48,6 +49,8 @@ pub const ADMIN_ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/categories/{category}", Access::Admin),
     ("POST", "/admin/categories/{category}/delete", Access::Admin),
     ("GET", "/admin/audit", Access::Admin),
+    ("GET", "/admin/settings", Access::Admin),
+    ("POST", "/admin/settings", Access::Admin),
     ("GET", "/admin/review", Access::Staff),
     ("POST", "/admin/review/{post}/{action}", Access::Staff),
     ("POST", "/admin/members/{member}/delete-posts", Access::Staff),

@@ -26,6 +26,7 @@ const TABLES: &[&str] = &[
     "__diesel_schema_migrations",
     "settings",
     "content_version",
+    "site_settings",
     "policy_versions",
     "users",
     "categories",

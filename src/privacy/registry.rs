@@ -224,6 +224,16 @@ pub const REGISTRY: &[Column] = &[
     personal("member_blocks", "user_id", false, RowDeleted),
     personal("member_blocks", "blocked_id", false, RowDeleted), // exported as the username
     personal("member_blocks", "created_at", true, RowDeleted),
+    // The forum's identity (/admin/settings): the contact address is the one the
+    // operator publishes in every page's footer, not a member's.
+    not_personal("site_settings", "id"),
+    not_personal("site_settings", "name"),
+    not_personal("site_settings", "description"),
+    not_personal("site_settings", "contact_email"),
+    not_personal("site_settings", "logo"),
+    not_personal("site_settings", "logo_type"),
+    not_personal("site_settings", "revision"),
+    not_personal("site_settings", "updated_at"),
     // The number the visitor page cache is keyed by.
     not_personal("content_version", "id"),
     not_personal("content_version", "version"),

@@ -127,8 +127,13 @@ struct TokenField {
 /// Checks the token in a form body against the one this request expects; `signed_in`
 /// says whether its session exists (`auth::forms::CsrfForm` looks that up).
 pub fn check(req: &HttpRequest, signed_in: bool, body: &[u8]) -> Result<(), AppError> {
-    let expected = expected_for(req, signed_in);
     let sent = serde_urlencoded::from_bytes::<TokenField>(body).ok().and_then(|f| f.csrf_token).unwrap_or_default();
+    check_token(req, signed_in, &sent)
+}
+
+/// Checks a token already taken from the request (a multipart form's field).
+pub fn check_token(req: &HttpRequest, signed_in: bool, sent: &str) -> Result<(), AppError> {
+    let expected = expected_for(req, signed_in);
     if expected.is_some_and(|token| bool::from(token.as_bytes().ct_eq(sent.as_bytes()))) {
         return Ok(());
     }

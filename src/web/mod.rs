@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod rate_limit;
 pub mod request_log;
 pub mod signing;
+pub mod site;
 pub mod tokens;
 
 use std::future::Future;

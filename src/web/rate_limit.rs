@@ -54,10 +54,12 @@ pub enum Limit {
     BlockPerMember,
     /// Previews of a post by one member.
     PreviewPerMember,
+    /// Saves of the forum's settings by one admin.
+    SiteSettingsPerAdmin,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 19] = [
+    pub const ALL: [Limit; 20] = [
         Limit::LoginPerIp,
         Limit::LoginPerAccount,
         Limit::RegisterPerIp,
@@ -77,6 +79,7 @@ impl Limit {
         Limit::WatchPerMember,
         Limit::BlockPerMember,
         Limit::PreviewPerMember,
+        Limit::SiteSettingsPerAdmin,
     ];
 
     pub fn name(self) -> &'static str {
@@ -100,6 +103,7 @@ impl Limit {
             Limit::WatchPerMember => "watch_per_member",
             Limit::BlockPerMember => "block_per_member",
             Limit::PreviewPerMember => "preview_per_member",
+            Limit::SiteSettingsPerAdmin => "site_settings_per_admin",
         }
     }
 
@@ -125,6 +129,7 @@ impl Limit {
             Limit::WatchPerMember => (60, 600),
             Limit::BlockPerMember => (30, 600),
             Limit::PreviewPerMember => (60, 600),
+            Limit::SiteSettingsPerAdmin => (30, 600),
         };
         Rate { hits, seconds }
     }

@@ -317,6 +317,19 @@ impl TestApp {
         self.post_raw(path, &form, &[]).await
     }
 
+    /// Submits a `multipart/form-data` form (one with a file field), CSRF token included.
+    pub async fn post_multipart(&self, path: &str, fields: &[(&str, &str)], file: Option<(&str, Vec<u8>)>) -> Page {
+        let token = self.csrf_token().await;
+        let mut form = reqwest::multipart::Form::new().text("csrf_token", token);
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        if let Some((name, bytes)) = file {
+            form = form.part(name.to_string(), reqwest::multipart::Part::bytes(bytes).file_name("upload"));
+        }
+        Self::page(self.client.post(self.url(path)).multipart(form).send().await.expect("POST")).await
+    }
+
     pub async fn post_raw(&self, path: &str, form: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
         let mut request = self.client.post(self.url(path)).form(form);
         for (name, value) in headers {

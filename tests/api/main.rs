@@ -26,4 +26,5 @@ mod reading;
 mod restores;
 mod search;
 mod security;
+mod site_settings;
 mod staff_pages;
