@@ -4,7 +4,8 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { deflateSync, crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { Forum, HttpMember, SCREENSHOTS } from './harness.mjs';
 
@@ -458,6 +459,86 @@ test('10. bram mentions and quotes ada; she sees the count, opens the notificati
   assert.match(mentions, /<option value="off" selected>Not by e-mail<\/option>/);
   const replies = /<select id="mail-reply"[\s\S]*?<\/select>/.exec(account)[0];
   assert.match(replies, /<option value="each" selected>/, 'only that kind');
+});
+
+/** A real PNG (a blue square with a white bar), for the logo upload. */
+function logoPng(size = 64) {
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const length = Buffer.alloc(4); length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(body) >>> 0);
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(size, 0); header.writeUInt32BE(size, 4);
+  header[8] = 8; header[9] = 2; // 8 bits, RGB
+  const rows = [];
+  for (let y = 0; y < size; y++) {
+    const row = [0];
+    for (let x = 0; x < size; x++) {
+      const bar = y > size * 0.4 && y < size * 0.6;
+      row.push(...(bar ? [255, 255, 255] : [31, 95, 168]));
+    }
+    rows.push(Buffer.from(row));
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+test('11. an admin names the forum and uploads a logo; posts show highlighted code, tables and tasks; lists name the last poster', async () => {
+  await new HttpMember(forum).register('keeper');
+  forum.cli('admin', 'grant', 'keeper', 'admin');
+  const { context, page } = await forum.browserContext();
+  await page.goto(forum.origin + '/login');
+  await page.getByLabel('Username or e-mail address').fill('keeper');
+  await page.getByLabel('Password').fill('keeper-long-password');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.goto(forum.origin + '/admin/settings');
+  await forum.check(page, 'j11-settings');
+  await page.getByLabel("The forum's name").fill('Rustaceans');
+  await page.getByLabel('Short description').fill('Questions and answers about Rust, for everyone.');
+  await page.getByLabel('Contact e-mail address').fill('team@example.org');
+  const logo = join(forum.dir, 'logo.png');
+  writeFileSync(logo, logoPng());
+  await page.getByLabel('Upload a logo').setInputFiles(logo);
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.waitForURL(/\/admin\/settings\?saved=1$/);
+  assert.match(await page.locator('p.notice').innerText(), /Settings saved/);
+  assert.equal(await page.locator('a.site-name').innerText(), 'Rustaceans');
+  assert.ok(await page.locator('img.site-logo').evaluate((img) => img.complete && img.naturalWidth === 64), 'the logo loads');
+  await forum.check(page, 'j11-settings-saved');
+  await phoneShot(context, '/admin/settings', 'j11-settings');
+
+  const rich = await seeder.request('/c/1/new', {
+    title: 'Code, tables and tasks',
+    body: [
+      'A function:', '', '```rust', 'fn main() {', '    let answer: u32 = 42; // the answer', '    println!("{answer}");', '}', '```', '',
+      '| Crate | Use |', '| --- | --- |', '| actix-web | the server |', '| diesel | the database |', '',
+      '- [x] write it', '- [ ] ship it', '', '> quoted words', '> > and a nested quote',
+    ].join('\n'),
+  });
+  await page.goto(forum.origin + rich);
+  assert.ok(await page.locator('pre.highlight .hl-keyword').count() > 0, 'keywords are highlighted');
+  assert.ok(await page.locator('pre.highlight .hl-comment').count() > 0, 'comments are highlighted');
+  assert.equal(await page.locator('.post-body input[type=checkbox][checked]').count(), 1);
+  await forum.check(page, 'j11-code');
+  await phoneShot(context, rich, 'j11-code');
+
+  // The long topic's pager, above and below the posts.
+  await page.goto(forum.origin + longTopic);
+  assert.deepEqual(await page.locator('nav.pagination .page-of').allInnerTexts(), ['Page 1 of 2', 'Page 1 of 2']);
+  await page.getByRole('navigation', { name: 'Jump to page' }).getByRole('link', { name: 'Last' }).click();
+  assert.match(page.url(), /\?page=2$/);
+  await forum.check(page, 'j11-topic-pager');
+
+  // Lists name who wrote the last post.
+  await page.goto(forum.origin + '/c/1/general');
+  assert.ok((await page.locator('.last-poster').allInnerTexts()).includes('by seeder'));
+  await forum.check(page, 'j11-category');
+  await phoneShot(context, '/c/1/general', 'j11-category');
+  await context.close();
 });
 
 test('every page was valid HTML and nothing came from another origin', () => {
