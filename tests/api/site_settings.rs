@@ -122,10 +122,13 @@ async fn every_page_shows_the_name_description_contact_and_logo_an_admin_sets(ap
     assert_eq!(visitor.get("/site/logo").await.status, 404);
 }
 
+/// The fields sent, the logo file, the status, and words the message must hold.
+type BadCase<'a> = (&'a [(&'a str, &'a str)], Option<Vec<u8>>, u16, &'a str);
+
 async fn bad_settings_are_refused_with_the_form_kept_and_nothing_stored(app: TestApp) {
     an_admin(&app).await;
     let before = stored(&app);
-    let cases: [(&[(&str, &str)], Option<Vec<u8>>, u16, &str); 5] = [
+    let cases: [BadCase; 5] = [
         (&[("name", "   "), ("description", "Kept words")], None, 422, "name is 1 to 60"),
         (&[("name", "Kept name"), ("contact_email", "not-an-address")], None, 422, "Contact address"),
         (
