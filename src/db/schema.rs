@@ -102,6 +102,7 @@ diesel::table! {
         locked -> Bool,
         pinned -> Bool,
         held -> Bool,
+        last_poster_id -> Nullable<BigInt>,
     }
 }
 

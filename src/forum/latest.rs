@@ -2,9 +2,9 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{categories, posts, topics, users};
+use crate::db::schema::{categories, topics, users};
 use crate::db::{DbConn, DbError};
-use crate::forum::queries::{last_post_of_topic, last_poster_name, last_poster_of_post, last_posters, TopicCursor};
+use crate::forum::queries::{last_poster_name, last_poster_of_topic, last_posters, TopicCursor};
 
 /// Topics on the home page and on each page of `/latest`.
 pub const LATEST_PER_PAGE: i64 = 30;
@@ -43,8 +43,7 @@ pub fn latest_topics(
     let mut query = topics::table
         .inner_join(users::table)
         .inner_join(categories::table)
-        .left_join(posts::table.on(last_post_of_topic()))
-        .left_join(last_posters.on(last_poster_of_post()))
+        .left_join(last_posters.on(last_poster_of_topic()))
         .filter(topics::held.eq(false))
         .select((
             topics::id,

@@ -11,29 +11,21 @@ use crate::per_backend;
 
 pub const TOPICS_PER_PAGE: i64 = 30;
 
-// Topic lists name who wrote a topic's last post: the author of post number
-// `post_count`, through the posts' unique (topic, number) index, when it is readable
-// (a hidden, deleted or held last post names nobody).
+// Topic lists name who wrote a topic's last post (`topics.last_poster_id`, kept by
+// triggers: NULL when that post is not readable).
 diesel::alias!(users as last_posters: LastPosters);
 
-/// The last post of the topic being listed, when readable (join it with `left_join`).
-#[diesel::dsl::auto_type]
-pub fn last_post_of_topic() -> _ {
-    posts::topic_id.eq(topics::id).and(posts::post_number.eq(topics::post_count)).and(readable_post())
-}
-
-/// The last post's author's name, after `last_post_of_topic` and the `last_posters` join.
+/// The last poster's name, after the `last_posters` join.
 pub type LastPosterName = diesel::dsl::Nullable<diesel::query_source::AliasedField<LastPosters, users::username>>;
 
 pub fn last_poster_name() -> LastPosterName {
     last_posters.field(users::username).nullable()
 }
 
-/// The join condition of `last_posters`.
-pub type LastPosterOn = diesel::dsl::Eq<diesel::query_source::AliasedField<LastPosters, users::id>, posts::user_id>;
-
-pub fn last_poster_of_post() -> LastPosterOn {
-    last_posters.field(users::id).eq(posts::user_id)
+/// The join condition of `last_posters` (join it with `left_join`).
+#[diesel::dsl::auto_type]
+pub fn last_poster_of_topic() -> _ {
+    last_posters.field(users::id).nullable().eq(topics::last_poster_id)
 }
 pub const POSTS_PER_PAGE: i64 = 20;
 
@@ -170,8 +162,7 @@ pub struct TopicList {
 pub fn list_topics(conn: &mut DbConn, category_id: i64, page: TopicListPage) -> Result<TopicList, DbError> {
     let query = topics::table
         .inner_join(users::table)
-        .left_join(posts::table.on(last_post_of_topic()))
-        .left_join(last_posters.on(last_poster_of_post()))
+        .left_join(last_posters.on(last_poster_of_topic()))
         .filter(topics::category_id.eq(category_id))
         .filter(topics::pinned.eq(false))
         .filter(topics::held.eq(false))
@@ -222,8 +213,7 @@ pub fn list_topics(conn: &mut DbConn, category_id: i64, page: TopicListPage) -> 
 pub fn pinned_topics(conn: &mut DbConn, category_id: i64) -> Result<Vec<TopicSummary>, DbError> {
     Ok(topics::table
         .inner_join(users::table)
-        .left_join(posts::table.on(last_post_of_topic()))
-        .left_join(last_posters.on(last_poster_of_post()))
+        .left_join(last_posters.on(last_poster_of_topic()))
         .filter(topics::category_id.eq(category_id))
         .filter(topics::pinned.eq(true))
         .filter(topics::held.eq(false))

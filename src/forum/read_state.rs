@@ -12,12 +12,10 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use crate::db::schema::{categories, category_reads, posts, topic_reads, topics, users};
+use crate::db::schema::{categories, category_reads, topic_reads, topics, users};
 use crate::db::{now, DbConn, DbError};
 use crate::forum::latest::{LatestTopic, LATEST_PER_PAGE};
-use crate::forum::queries::{
-    last_post_of_topic, last_poster_name, last_poster_of_post, last_posters, LastPosterName, TopicCursor,
-};
+use crate::forum::queries::{last_poster_name, last_poster_of_topic, last_posters, LastPosterName, TopicCursor};
 use crate::per_backend;
 
 /// How long a topic nobody marked read stays "new" (Discourse's idea: after two weeks a
@@ -223,8 +221,7 @@ pub fn unread_topics(
     let mut query = topics::table
         .inner_join(users::table)
         .inner_join(categories::table)
-        .left_join(posts::table.on(last_post_of_topic()))
-        .left_join(last_posters.on(last_poster_of_post()))
+        .left_join(last_posters.on(last_poster_of_topic()))
         .inner_join(topic_reads::table.on(topic_reads::topic_id.eq(topics::id)))
         .filter(topic_reads::user_id.eq(user_id))
         .filter(topics::post_count.gt(topic_reads::last_read_post_number))
@@ -255,8 +252,7 @@ pub fn new_topics(
     let mut query = topics::table
         .inner_join(users::table)
         .inner_join(categories::table)
-        .left_join(posts::table.on(last_post_of_topic()))
-        .left_join(last_posters.on(last_poster_of_post()))
+        .left_join(last_posters.on(last_poster_of_topic()))
         .left_join(topic_reads::table.on(topic_reads::topic_id.eq(topics::id).and(topic_reads::user_id.eq(user_id))))
         .left_join(
             category_reads::table

@@ -92,6 +92,9 @@ pub const REGISTRY: &[Column] = &[
     not_personal("topics", "locked"),
     not_personal("topics", "pinned"),
     not_personal("topics", "held"),
+    // Who wrote the last post: follows the post (a trigger), so a deleted member's last
+    // post names Anonymous like the post itself.
+    personal("topics", "last_poster_id", false, Reattributed),
     not_personal("posts", "id"),
     not_personal("posts", "topic_id"),
     not_personal("posts", "post_number"),

@@ -267,4 +267,13 @@ async fn topic_lists_mark_pinned_and_locked_topics_and_name_the_last_poster(app:
     let page = app.get("/c/1/general").await;
     assert!(!page.texts(".last-poster").contains(&"by replier".to_string()));
     assert_eq!(page.texts(".last-poster").len(), 2);
+    // Shown again, named again (the topic keeps it: a trigger follows the last post).
+    diesel::update(posts::table.filter(posts::topic_id.eq(topic_id(&lively))).filter(posts::post_number.eq(2)))
+        .set(posts::hidden.eq(false))
+        .execute(&mut *conn)
+        .unwrap();
+    assert!(app.get("/latest").await.texts(".last-poster").contains(&"by replier".to_string()));
+    let stored: Option<i64> =
+        topics::table.find(topic_id(&lively)).select(topics::last_poster_id).first(&mut *conn).unwrap();
+    assert_eq!(stored, app.user_id("replier"));
 }
