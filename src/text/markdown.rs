@@ -19,6 +19,8 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .add_allowed_classes("p", ["quote-by"])
         // Highlighted code (`text::highlight`): the scopes the stylesheet colours.
         .add_allowed_classes("pre", ["highlight"])
+        // A code block scrolls sideways on a phone: keyboard users must be able to reach it.
+        .set_tag_attribute_value("pre", "tabindex", "0")
         .add_allowed_classes("span", highlight::CLASSES);
     builder
 });
@@ -420,7 +422,7 @@ mod tests {
         let html = render("**bold** [site](https://example.org)\n\n```\ncode\n```").unwrap();
         assert!(html.contains("<strong>bold</strong>"));
         assert!(html.contains(r#"<a href="https://example.org" rel="nofollow ugc noopener">site</a>"#), "{html}");
-        assert!(html.contains("<pre><code>code\n</code></pre>"));
+        assert!(html.contains("<pre tabindex=\"0\"><code>code\n</code></pre>"));
     }
 
     #[test]
@@ -437,20 +439,23 @@ mod tests {
         assert_eq!(with_emoji("::smile::"), ":😄:");
         let html = render_post(":smile: `:smile:`\n\n```\n:smile:\n```", &References::default()).unwrap();
         assert!(html.starts_with("<p>😄 <code>:smile:</code></p>"), "{html}");
-        assert!(html.contains("<pre><code>:smile:\n</code></pre>"), "{html}");
+        assert!(html.contains("<pre tabindex=\"0\"><code>:smile:\n</code></pre>"), "{html}");
     }
 
     #[test]
     fn fenced_code_with_a_language_is_highlighted_with_classes_the_sanitizer_keeps() {
         let html = render("```python\ndef f(x): return \"<script>\" # :smile: @ada\n```\n\n```\nplain\n```").unwrap();
-        assert!(html.starts_with("<pre class=\"highlight\"><code>"), "{html}");
+        assert!(html.starts_with("<pre class=\"highlight\" tabindex=\"0\"><code>"), "{html}");
         assert!(html.contains("class=\"hl-storage hl-type hl-function\""), "only the styled scopes stay: {html}");
         assert!(html.contains("class=\"hl-comment\""), "{html}");
         assert!(html.contains("&lt;script&gt;") && !html.contains("<script"), "{html}");
         assert!(html.contains(":smile: @ada"), "no emoji or mentions in code: {html}");
-        assert!(html.contains("<pre><code>plain\n</code></pre>"), "no language, no highlighting: {html}");
+        assert!(
+            html.contains("<pre tabindex=\"0\"><code>plain\n</code></pre>"),
+            "no language, no highlighting: {html}"
+        );
         let unknown = render("```klingon\nqapla'\n```").unwrap();
-        assert_eq!(unknown, "<pre><code>qapla'\n</code></pre>\n");
+        assert_eq!(unknown, "<pre tabindex=\"0\"><code>qapla'\n</code></pre>\n");
     }
 
     #[test]

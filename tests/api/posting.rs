@@ -31,7 +31,7 @@ async fn member_creates_a_topic_with_rendered_markdown(app: TestApp) {
     let page = app.get(&path).await;
     assert!(page.body.contains("<strong>bold</strong>"));
     assert!(page.body.contains(r#"<a href="https://example.org" rel="nofollow ugc noopener">a link</a>"#));
-    assert!(page.body.contains("<pre><code>let x = 1;"));
+    assert!(page.body.contains("<pre tabindex=\"0\"><code>let x = 1;"), "a code block a keyboard can scroll");
     assert!(!page.body.contains("<script>alert"));
 
     // Rendered once and stored: the page serves the stored HTML.

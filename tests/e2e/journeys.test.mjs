@@ -538,6 +538,26 @@ test('11. an admin names the forum and uploads a logo; posts show highlighted co
   assert.ok((await page.locator('.last-poster').allInnerTexts()).includes('by seeder'));
   await forum.check(page, 'j11-category');
   await phoneShot(context, '/c/1/general', 'j11-category');
+
+  // Staff pages fit a phone too.
+  for (const [path, name] of [['/admin', 'j11-dashboard'], ['/admin/audit', 'j11-audit'], ['/admin/members', 'j11-members']]) {
+    await page.goto(forum.origin + path);
+    await forum.check(page, name);
+    await phoneShot(context, path, name);
+  }
+
+  // On a phone, an open flag form takes its own row below the post's other actions.
+  const phone = await forum.browserContext({ phone: true });
+  await phone.context.addCookies(await context.cookies());
+  await phone.page.goto(forum.origin + rich);
+  await phone.page.locator('#post-1 summary', { hasText: 'Flag' }).click();
+  const boxes = await phone.page.evaluate(() => {
+    const box = (selector) => document.querySelector(selector).getBoundingClientRect();
+    return { form: box('#post-1 details.flag form'), like: box('#post-1 .post-actions form.inline button') };
+  });
+  assert.ok(boxes.form.top > boxes.like.bottom, 'the flag form opens below the other actions');
+  await forum.check(phone.page, 'j11-flag-form-phone');
+  await phone.context.close();
   await context.close();
 });
 
