@@ -8,11 +8,16 @@ UPDATE topics SET last_poster_id = p.user_id
 FROM posts p
 WHERE p.topic_id = topics.id AND p.post_number = topics.post_count
   AND NOT p.hidden AND p.deleted_at IS NULL AND NOT p.held;
+-- An UPDATE that changes no row still fires topics' statement triggers (content_version),
+-- so the topic is only updated when this is its last post: a bulk insert (seeding,
+-- `agora db copy`) would otherwise rewrite the version row once per post.
 CREATE FUNCTION set_topic_last_poster() RETURNS trigger AS $$
 BEGIN
-    UPDATE topics
-    SET last_poster_id = CASE WHEN NOT NEW.hidden AND NEW.deleted_at IS NULL AND NOT NEW.held THEN NEW.user_id END
-    WHERE id = NEW.topic_id AND post_count = NEW.post_number;
+    IF EXISTS (SELECT 1 FROM topics WHERE id = NEW.topic_id AND post_count = NEW.post_number) THEN
+        UPDATE topics
+        SET last_poster_id = CASE WHEN NOT NEW.hidden AND NEW.deleted_at IS NULL AND NOT NEW.held THEN NEW.user_id END
+        WHERE id = NEW.topic_id AND post_count = NEW.post_number;
+    END IF;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
