@@ -95,7 +95,7 @@ export class Forum {
     // bypassCSP lets the test inject axe-core; Agora's own policy would (rightly) refuse it.
     const context = await this.browser.newContext(phone
       ? { viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, acceptDownloads: true, bypassCSP: true }
-      : { viewport: { width: 1200, height: 900 }, acceptDownloads: true, bypassCSP: true });
+      : { viewport: { width: 1280, height: 900 }, acceptDownloads: true, bypassCSP: true });
     context.setDefaultTimeout(8000);
     const page = await context.newPage();
     // Every request a page makes while showing Agora must go to Agora.

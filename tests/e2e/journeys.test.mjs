@@ -15,22 +15,15 @@ let longTopic;
 let newcomer; // journey 2's browser, reused by journeys 6 and 7
 let octocat; // journey 3's browser, reused by journeys 4 and 5
 
-/** One phone-sized screenshot of a journey's key page, with the same cookies. */
+/** A journey's key page on a 375px phone, with the same cookies: the same checks as on
+ * the desktop (axe in both schemes, no sideways scrolling, the Nu checker, no other
+ * origin), with its screenshots. */
 async function phoneShot(context, path, name) {
-  const phone = await forum.browser.newContext({
-    storageState: await context.storageState(),
-    viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
-  });
-  const page = await phone.newPage();
-  await page.goto(forum.origin + path);
-  const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(width <= 375, `${path} fits a 375px screen (content is ${width}px wide)`);
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}-phone.png`), fullPage: true });
-  forum.shot(`${name} (phone)`, `${name}-phone.png`, page.url(), 375);
-  await page.emulateMedia({ colorScheme: 'dark' });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}-phone-dark.png`), fullPage: true });
-  forum.shot(`${name} (phone)`, `${name}-phone-dark.png`, page.url(), 375);
-  await phone.close();
+  const phone = await forum.browserContext({ phone: true });
+  await phone.context.addCookies(await context.cookies());
+  await phone.page.goto(forum.origin + path);
+  await forum.check(phone.page, `${name}-phone`);
+  await phone.context.close();
 }
 
 before(async () => {
