@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{categories, topics, users};
 use crate::db::{DbConn, DbError};
-use crate::forum::queries::{last_poster_name, last_poster_of_topic, last_posters, TopicCursor};
+use crate::forum::queries::{last_poster_name, last_poster_of_topic, last_posters, LastPosterName, TopicCursor};
 
 /// Topics on the home page and on each page of `/latest`.
 pub const LATEST_PER_PAGE: i64 = 30;
@@ -32,6 +32,38 @@ impl LatestTopic {
     }
 }
 
+/// Columns of a Latest row, shared by Latest, `/unread` and `/new`.
+pub type LatestColumns = (
+    topics::id,
+    topics::title,
+    topics::slug,
+    users::username,
+    topics::last_post_at,
+    topics::post_count,
+    categories::id,
+    categories::slug,
+    categories::name,
+    topics::pinned,
+    topics::locked,
+    LastPosterName,
+);
+pub fn latest_columns() -> LatestColumns {
+    (
+        topics::id,
+        topics::title,
+        topics::slug,
+        users::username,
+        topics::last_post_at,
+        topics::post_count,
+        categories::id,
+        categories::slug,
+        categories::name,
+        topics::pinned,
+        topics::locked,
+        last_poster_name(),
+    )
+}
+
 /// One page of Latest, and the cursor of the next page when there is one. The list is
 /// read through `topics_latest (last_post_at DESC, id DESC)`; the cursor condition is
 /// written as a range on `last_post_at` so a deep page starts where it should instead
@@ -45,20 +77,7 @@ pub fn latest_topics(
         .inner_join(categories::table)
         .left_join(last_posters.on(last_poster_of_topic()))
         .filter(topics::held.eq(false))
-        .select((
-            topics::id,
-            topics::title,
-            topics::slug,
-            users::username,
-            topics::last_post_at,
-            topics::post_count,
-            categories::id,
-            categories::slug,
-            categories::name,
-            topics::pinned,
-            topics::locked,
-            last_poster_name(),
-        ))
+        .select(latest_columns())
         .order((topics::last_post_at.desc(), topics::id.desc()))
         .limit(LATEST_PER_PAGE + 1)
         .into_boxed();

@@ -14,8 +14,8 @@ use diesel::prelude::*;
 
 use crate::db::schema::{categories, category_reads, topic_reads, topics, users};
 use crate::db::{now, DbConn, DbError};
-use crate::forum::latest::{LatestTopic, LATEST_PER_PAGE};
-use crate::forum::queries::{last_poster_name, last_poster_of_topic, last_posters, LastPosterName, TopicCursor};
+use crate::forum::latest::{latest_columns, LatestTopic, LATEST_PER_PAGE};
+use crate::forum::queries::{last_poster_of_topic, last_posters, TopicCursor};
 use crate::per_backend;
 
 /// How long a topic nobody marked read stays "new" (Discourse's idea: after two weeks a
@@ -177,38 +177,6 @@ pub fn marks(conn: &mut DbConn, user_id: i64, topic_ids: &[i64]) -> Result<ReadM
             })
             .collect(),
     ))
-}
-
-/// Columns of a Latest row, shared by `/unread` and `/new`.
-type LatestColumns = (
-    topics::id,
-    topics::title,
-    topics::slug,
-    users::username,
-    topics::last_post_at,
-    topics::post_count,
-    categories::id,
-    categories::slug,
-    categories::name,
-    topics::pinned,
-    topics::locked,
-    LastPosterName,
-);
-fn latest_columns() -> LatestColumns {
-    (
-        topics::id,
-        topics::title,
-        topics::slug,
-        users::username,
-        topics::last_post_at,
-        topics::post_count,
-        categories::id,
-        categories::slug,
-        categories::name,
-        topics::pinned,
-        topics::locked,
-        last_poster_name(),
-    )
 }
 
 /// `/unread`: topics the member opened that have posts past their position, latest
