@@ -96,11 +96,6 @@ struct AvatarQuery {
     v: Option<i64>,
 }
 
-/// A year: a picture's URL changes with its version (`?v=`), so a version never changes.
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// Without the current version in the URL, browsers ask again after a few minutes.
-const REVALIDATE: &str = "public, max-age=300";
-
 /// `/avatars/{id}`: the stored picture, or a generated one with the member's initial.
 /// Each version has an `ETag`, so a browser asking again gets a 304 without the bytes.
 async fn avatar(
@@ -113,7 +108,7 @@ async fn avatar(
     let (username, version, picture) =
         state.db.run(move |c| store::avatar_of(c, user_id)).await?.ok_or(AppError::NotFound)?;
     let etag = format!("\"{user_id}-{version}\"");
-    let cache = if query.v == Some(version) { IMMUTABLE } else { REVALIDATE };
+    let cache = crate::web::versioned_cache(query.v, version);
     let asked_again = request
         .headers()
         .get(header::IF_NONE_MATCH)

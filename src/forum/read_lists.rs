@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::auth::forms::CsrfForm;
 use crate::auth::visitor::Visitor;
 use crate::forum::latest::LatestTopic;
-use crate::forum::queries::{self, TopicCursor};
+use crate::forum::queries;
 use crate::forum::read_state::{self, ReadMarks};
 use crate::forum::reading::marks_for;
 use crate::web::errors::AppError;
@@ -80,12 +80,7 @@ async fn list(
     kind: Kind,
 ) -> Result<HttpResponse, AppError> {
     let user_id = visitor.member()?.user_id;
-    let after = match query.after.as_deref() {
-        None => None,
-        Some(raw) => {
-            Some(TopicCursor::parse(raw).ok_or_else(|| AppError::BadRequest("That page link is malformed.".into()))?)
-        }
-    };
+    let after = crate::forum::reading::parse_cursor(query.after.as_deref())?;
     let (topics, next, marks) = state
         .db
         .run(move |c| -> Result<_, AppError> {

@@ -68,12 +68,7 @@ pub(super) async fn latest_page(
     visitor: Visitor,
     query: web::Query<CategoryQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let after = match query.after.as_deref() {
-        None => None,
-        Some(raw) => {
-            Some(TopicCursor::parse(raw).ok_or_else(|| AppError::BadRequest("That page link is malformed.".into()))?)
-        }
-    };
+    let after = parse_cursor(query.after.as_deref())?;
     let reader = visitor.user_id();
     let (topics, next, marks) = state
         .db
@@ -98,6 +93,8 @@ struct CategoryPage {
     category: Category,
     pinned: Vec<TopicSummary>,
     topics: Vec<TopicSummary>,
+    /// The category's plain address (its first page).
+    first_page: String,
     older_page: Option<String>,
     newer_page: Option<String>,
     /// This page's number, as the links that led here counted it.
@@ -110,10 +107,6 @@ struct CategoryPage {
 impl CategoryPage {
     fn watch_level(&self) -> &'static str {
         self.watch.map_or("normal", |level| level.as_str())
-    }
-
-    fn first_page(&self) -> String {
-        format!("/c/{}/{}", self.category.id, self.category.slug)
     }
 }
 
@@ -129,7 +122,8 @@ pub struct CategoryPageQuery {
     page: Option<i64>,
 }
 
-fn parse_cursor(raw: Option<&str>) -> Result<Option<TopicCursor>, AppError> {
+/// A list's `after=` / `before=` cursor, when the address has one.
+pub(super) fn parse_cursor(raw: Option<&str>) -> Result<Option<TopicCursor>, AppError> {
     match raw {
         None => Ok(None),
         Some(raw) => Ok(Some(
@@ -199,7 +193,19 @@ pub(super) async fn category(
         _ => format!("{first_page}?before={}&page={}", cursor.encode(), page - 1),
     });
     let (topics, pages) = (list.topics, pages.max(page));
-    render(&CategoryPage { visitor, marks, category, pinned, topics, older_page, newer_page, page, pages, watch })
+    render(&CategoryPage {
+        visitor,
+        marks,
+        category,
+        pinned,
+        topics,
+        first_page,
+        older_page,
+        newer_page,
+        page,
+        pages,
+        watch,
+    })
 }
 
 #[derive(Template)]

@@ -125,27 +125,12 @@ pub(super) async fn dashboard(state: web::Data<AppState>, visitor: Visitor) -> R
         })
         .await?;
     let busiest = |counts: &[i64]| counts.iter().copied().max().unwrap_or(0);
+    let summed = |counts: &[i64]| {
+        format!("{} in the last {CHART_DAYS} days, at most {} on one day", counts.iter().sum::<i64>(), busiest(counts))
+    };
     let charts = vec![
-        chart(
-            "signups",
-            "Sign-ups per day",
-            format!(
-                "{} in the last {CHART_DAYS} days, at most {} on one day",
-                signups.iter().sum::<i64>(),
-                busiest(&signups)
-            ),
-            &signups,
-        ),
-        chart(
-            "posts",
-            "Posts per day",
-            format!(
-                "{} in the last {CHART_DAYS} days, at most {} on one day",
-                posts.iter().sum::<i64>(),
-                busiest(&posts)
-            ),
-            &posts,
-        ),
+        chart("signups", "Sign-ups per day", summed(&signups), &signups),
+        chart("posts", "Posts per day", summed(&posts), &posts),
         // A member who posted on several days is one member: the figure is counted over
         // the whole period, not summed from the days.
         chart(

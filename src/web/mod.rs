@@ -26,6 +26,17 @@ use errors::AppError;
 
 pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
+/// `Cache-Control` for a picture whose address carries its version (`?v=`): kept a year
+/// when asked for the current version (that address never changes), asked for again
+/// after a few minutes otherwise.
+pub fn versioned_cache(asked: Option<i64>, current: i64) -> &'static str {
+    if asked == Some(current) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    }
+}
+
 /// Renders a page with the given status.
 pub fn render_with(status: actix_web::http::StatusCode, page: &impl Template) -> Result<HttpResponse, AppError> {
     let html = page.render().map_err(|e| anyhow::anyhow!("template failed: {e}"))?;
