@@ -175,6 +175,28 @@ async fn pages_answer_503_while_postgres_is_unreachable_and_recover_by_themselve
         waited += 1;
     }
     assert_eq!(app.get("/").await.status, 200, "pages recover without a restart");
+
+    // A blip: the database drops every connection and is back at once, with no request
+    // in between. Pages read without pinging their connection first, so several at once
+    // take every pooled connection (a pool of 4), each one dead, and none may fail.
+    let six_pages = || async {
+        let (a, b, c, d, e, f) = tokio::join!(
+            app.get("/"),
+            app.get("/latest"),
+            app.get("/"),
+            app.get("/latest"),
+            app.get("/"),
+            app.get("/")
+        );
+        [a, b, c, d, e, f]
+    };
+    six_pages().await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    _back.cut();
+    let _again = Cuttable::start(port);
+    for page in six_pages().await {
+        assert_eq!(page.status, 200, "a page after the blip: {}", page.body);
+    }
 }
 
 async fn seeding_fills_an_empty_forum_that_members_can_use(app: TestApp) {
