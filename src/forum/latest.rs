@@ -1,8 +1,10 @@
 //! Latest: the most recently active topics across every category (no HTTP here).
 
+use diesel::dsl::not;
 use diesel::prelude::*;
 
 use crate::db::schema::{categories, topics, users};
+use crate::db::written_limit::written_limit;
 use crate::db::{DbConn, DbError};
 use crate::forum::queries::{last_poster_name, last_poster_of_topic, last_posters, LastPosterName, TopicCursor};
 
@@ -76,17 +78,16 @@ pub fn latest_topics(
         .inner_join(users::table)
         .inner_join(categories::table)
         .left_join(last_posters.on(last_poster_of_topic()))
-        .filter(topics::held.eq(false))
+        .filter(not(topics::held))
         .select(latest_columns())
         .order((topics::last_post_at.desc(), topics::id.desc()))
-        .limit(LATEST_PER_PAGE + 1)
         .into_boxed();
     if let Some(cursor) = after {
         query = query
             .filter(topics::last_post_at.le(cursor.last_post_at))
             .filter(topics::last_post_at.lt(cursor.last_post_at).or(topics::id.lt(cursor.id)));
     }
-    let mut rows: Vec<LatestTopic> = query.load(conn)?;
+    let mut rows: Vec<LatestTopic> = written_limit(query, LATEST_PER_PAGE + 1).load(conn)?;
     let next = if rows.len() as i64 > LATEST_PER_PAGE {
         rows.truncate(LATEST_PER_PAGE as usize);
         rows.last().map(|t| TopicCursor { last_post_at: t.last_post_at, id: t.id })

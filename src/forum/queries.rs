@@ -2,9 +2,11 @@
 //! Every list is read through an index: topics by (category, activity), posts by
 //! (topic, number), so page 1,000 costs what page 1 does.
 
+use diesel::dsl::not;
 use diesel::prelude::*;
 
 use crate::db::schema::{categories, likes, post_edits, posts, topics, users};
+use crate::db::written_limit::written_limit;
 use crate::db::{now, DbConn, DbError};
 use crate::forum::notifications::Written;
 use crate::per_backend;
@@ -164,10 +166,11 @@ pub fn list_topics(conn: &mut DbConn, category_id: i64, page: TopicListPage) -> 
         .inner_join(users::table)
         .left_join(last_posters.on(last_poster_of_topic()))
         .filter(topics::category_id.eq(category_id))
-        .filter(topics::pinned.eq(false))
-        .filter(topics::held.eq(false))
+        // Flags written as columns, not bound values, so the plan PostgreSQL keeps for
+        // the statement knows them (see `db::written_limit`).
+        .filter(not(topics::pinned))
+        .filter(not(topics::held))
         .select(topic_summary_columns())
-        .limit(TOPICS_PER_PAGE + 1)
         .into_boxed();
     let cursor_of = |t: &TopicSummary| TopicCursor { last_post_at: t.last_post_at, id: t.id };
     match page {
@@ -181,7 +184,7 @@ pub fn list_topics(conn: &mut DbConn, category_id: i64, page: TopicListPage) -> 
                     .filter(topics::last_post_at.le(cursor.last_post_at))
                     .filter(topics::last_post_at.lt(cursor.last_post_at).or(topics::id.lt(cursor.id)));
             }
-            let mut topics: Vec<TopicSummary> = query.load(conn)?;
+            let mut topics: Vec<TopicSummary> = written_limit(query, TOPICS_PER_PAGE + 1).load(conn)?;
             let older = (topics.len() as i64 > TOPICS_PER_PAGE).then(|| {
                 topics.truncate(TOPICS_PER_PAGE as usize);
                 topics.last().map(cursor_of)
@@ -193,11 +196,11 @@ pub fn list_topics(conn: &mut DbConn, category_id: i64, page: TopicListPage) -> 
             Ok(TopicList { topics, older: older.flatten(), newer })
         }
         TopicListPage::Before(cursor) => {
-            let mut topics: Vec<TopicSummary> = query
+            let query = query
                 .order((topics::last_post_at.asc(), topics::id.asc()))
                 .filter(topics::last_post_at.ge(cursor.last_post_at))
-                .filter(topics::last_post_at.gt(cursor.last_post_at).or(topics::id.gt(cursor.id)))
-                .load(conn)?;
+                .filter(topics::last_post_at.gt(cursor.last_post_at).or(topics::id.gt(cursor.id)));
+            let mut topics: Vec<TopicSummary> = written_limit(query, TOPICS_PER_PAGE + 1).load(conn)?;
             let more_newer = topics.len() as i64 > TOPICS_PER_PAGE;
             topics.truncate(TOPICS_PER_PAGE as usize);
             topics.reverse();
@@ -215,8 +218,8 @@ pub fn pinned_topics(conn: &mut DbConn, category_id: i64) -> Result<Vec<TopicSum
         .inner_join(users::table)
         .left_join(last_posters.on(last_poster_of_topic()))
         .filter(topics::category_id.eq(category_id))
-        .filter(topics::pinned.eq(true))
-        .filter(topics::held.eq(false))
+        .filter(topics::pinned)
+        .filter(not(topics::held))
         .select(topic_summary_columns())
         .order((topics::last_post_at.desc(), topics::id.desc()))
         .load(conn)?)

@@ -10,9 +10,11 @@
 
 use std::collections::HashMap;
 
+use diesel::dsl::not;
 use diesel::prelude::*;
 
 use crate::db::schema::{categories, category_reads, topic_reads, topics, users};
+use crate::db::written_limit::written_limit;
 use crate::db::{now, DbConn, DbError};
 use crate::forum::latest::{latest_columns, LatestTopic, LATEST_PER_PAGE};
 use crate::forum::queries::{last_poster_of_topic, last_posters, TopicCursor};
@@ -193,17 +195,16 @@ pub fn unread_topics(
         .inner_join(topic_reads::table.on(topic_reads::topic_id.eq(topics::id)))
         .filter(topic_reads::user_id.eq(user_id))
         .filter(topics::post_count.gt(topic_reads::last_read_post_number))
-        .filter(topics::held.eq(false))
+        .filter(not(topics::held))
         .select(latest_columns())
         .order((topics::last_post_at.desc(), topics::id.desc()))
-        .limit(LATEST_PER_PAGE + 1)
         .into_boxed();
     if let Some(cursor) = after {
         query = query
             .filter(topics::last_post_at.le(cursor.last_post_at))
             .filter(topics::last_post_at.lt(cursor.last_post_at).or(topics::id.lt(cursor.id)));
     }
-    let rows: Vec<LatestTopic> = query.load(conn)?;
+    let rows: Vec<LatestTopic> = written_limit(query, LATEST_PER_PAGE + 1).load(conn)?;
     Ok(next_page(rows, |t| TopicCursor { last_post_at: t.last_post_at, id: t.id }))
 }
 
@@ -234,17 +235,16 @@ pub fn new_topics(
                 .is_null()
                 .or(topics::created_at.nullable().gt(category_reads::marked_at.nullable())),
         )
-        .filter(topics::held.eq(false))
+        .filter(not(topics::held))
         .select((latest_columns(), topics::created_at))
         .order((topics::created_at.desc(), topics::id.desc()))
-        .limit(LATEST_PER_PAGE + 1)
         .into_boxed();
     if let Some(cursor) = after {
         query = query
             .filter(topics::created_at.le(cursor.last_post_at))
             .filter(topics::created_at.lt(cursor.last_post_at).or(topics::id.lt(cursor.id)));
     }
-    let rows: Vec<(LatestTopic, i64)> = query.load(conn)?;
+    let rows: Vec<(LatestTopic, i64)> = written_limit(query, LATEST_PER_PAGE + 1).load(conn)?;
     let (rows, next) = next_page(rows, |(t, created)| TopicCursor { last_post_at: *created, id: t.id });
     Ok((rows.into_iter().map(|(topic, _)| topic).collect(), next))
 }
