@@ -1,10 +1,9 @@
 //! Latest: the most recently active topics across every category (no HTTP here).
 
-use diesel::dsl::not;
 use diesel::prelude::*;
 
 use crate::db::schema::{categories, topics, users};
-use crate::db::written_limit::written_limit;
+use crate::db::written_limit::{written, written_limit};
 use crate::db::{DbConn, DbError};
 use crate::forum::queries::{last_poster_name, last_poster_of_topic, last_posters, LastPosterName, TopicCursor};
 
@@ -78,7 +77,7 @@ pub fn latest_topics(
         .inner_join(users::table)
         .inner_join(categories::table)
         .left_join(last_posters.on(last_poster_of_topic()))
-        .filter(not(topics::held))
+        .filter(topics::held.eq(written(false)))
         .select(latest_columns())
         .order((topics::last_post_at.desc(), topics::id.desc()))
         .into_boxed();

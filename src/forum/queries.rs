@@ -2,11 +2,10 @@
 //! Every list is read through an index: topics by (category, activity), posts by
 //! (topic, number), so page 1,000 costs what page 1 does.
 
-use diesel::dsl::not;
 use diesel::prelude::*;
 
 use crate::db::schema::{categories, likes, post_edits, posts, topics, users};
-use crate::db::written_limit::written_limit;
+use crate::db::written_limit::{written, written_limit};
 use crate::db::{now, DbConn, DbError};
 use crate::forum::notifications::Written;
 use crate::per_backend;
@@ -168,8 +167,8 @@ pub fn list_topics(conn: &mut DbConn, category_id: i64, page: TopicListPage) -> 
         .filter(topics::category_id.eq(category_id))
         // Flags written as columns, not bound values, so the plan PostgreSQL keeps for
         // the statement knows them (see `db::written_limit`).
-        .filter(not(topics::pinned))
-        .filter(not(topics::held))
+        .filter(topics::pinned.eq(written(false)))
+        .filter(topics::held.eq(written(false)))
         .select(topic_summary_columns())
         .into_boxed();
     let cursor_of = |t: &TopicSummary| TopicCursor { last_post_at: t.last_post_at, id: t.id };
@@ -218,8 +217,8 @@ pub fn pinned_topics(conn: &mut DbConn, category_id: i64) -> Result<Vec<TopicSum
         .inner_join(users::table)
         .left_join(last_posters.on(last_poster_of_topic()))
         .filter(topics::category_id.eq(category_id))
-        .filter(topics::pinned)
-        .filter(not(topics::held))
+        .filter(topics::pinned.eq(written(true)))
+        .filter(topics::held.eq(written(false)))
         .select(topic_summary_columns())
         .order((topics::last_post_at.desc(), topics::id.desc()))
         .load(conn)?)

@@ -10,11 +10,10 @@
 
 use std::collections::HashMap;
 
-use diesel::dsl::not;
 use diesel::prelude::*;
 
 use crate::db::schema::{categories, category_reads, topic_reads, topics, users};
-use crate::db::written_limit::written_limit;
+use crate::db::written_limit::{written, written_limit};
 use crate::db::{now, DbConn, DbError};
 use crate::forum::latest::{latest_columns, LatestTopic, LATEST_PER_PAGE};
 use crate::forum::queries::{last_poster_of_topic, last_posters, TopicCursor};
@@ -195,7 +194,7 @@ pub fn unread_topics(
         .inner_join(topic_reads::table.on(topic_reads::topic_id.eq(topics::id)))
         .filter(topic_reads::user_id.eq(user_id))
         .filter(topics::post_count.gt(topic_reads::last_read_post_number))
-        .filter(not(topics::held))
+        .filter(topics::held.eq(written(false)))
         .select(latest_columns())
         .order((topics::last_post_at.desc(), topics::id.desc()))
         .into_boxed();
@@ -235,7 +234,7 @@ pub fn new_topics(
                 .is_null()
                 .or(topics::created_at.nullable().gt(category_reads::marked_at.nullable())),
         )
-        .filter(not(topics::held))
+        .filter(topics::held.eq(written(false)))
         .select((latest_columns(), topics::created_at))
         .order((topics::created_at.desc(), topics::id.desc()))
         .into_boxed();

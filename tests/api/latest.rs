@@ -128,3 +128,40 @@ async fn latest_reads_its_index_as_a_range() {
     let plan = steps.into_iter().map(|s| s.detail).collect::<Vec<_>>().join(" | ");
     assert!(plan.contains("USING INDEX topics_latest (last_post_at<?)") && !plan.contains("TEMP B-TREE"), "{plan}");
 }
+
+/// On PostgreSQL the hot lists are prepared once and then run on one generic plan, not
+/// planned afresh each time: their page size and flags are written into the statement
+/// (a bound `LIMIT $n` made PostgreSQL re-plan Latest's join on every execution, 80% of
+/// the query's time). Read off `pg_prepared_statements` after a few pages of each.
+#[actix_web::test]
+async fn postgres_keeps_one_plan_for_each_hot_list() {
+    use agora::forum::queries::{self, TopicListPage};
+    use diesel::sql_types::{BigInt, Text};
+    #[derive(diesel::QueryableByName, Debug)]
+    struct Prepared {
+        #[diesel(sql_type = Text)]
+        statement: String,
+        #[diesel(sql_type = BigInt)]
+        generic_plans: i64,
+    }
+    let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await else {
+        eprintln!("SKIPPED: PostgreSQL run (set AGORA_TEST_POSTGRES_URL to include it)");
+        return;
+    };
+    let mut conn = app.db.get().unwrap();
+    for _ in 0..8 {
+        agora::forum::latest::latest_topics(&mut conn, None).unwrap();
+        queries::list_topics(&mut conn, 1, TopicListPage::First).unwrap();
+        queries::pinned_topics(&mut conn, 1).unwrap();
+    }
+    let prepared: Vec<Prepared> =
+        diesel::sql_query("SELECT statement, generic_plans FROM pg_prepared_statements").load(&mut *conn).unwrap();
+    let plans_of = |needle: &str| -> i64 {
+        let found: Vec<&Prepared> = prepared.iter().filter(|p| p.statement.contains(needle)).collect();
+        assert_eq!(found.len(), 1, "one prepared statement with {needle:?}: {prepared:#?}");
+        found[0].generic_plans
+    };
+    assert!(plans_of("INNER JOIN \"categories\"") > 0, "Latest runs on its generic plan: {prepared:#?}");
+    assert!(plans_of("\"pinned\" = FALSE") > 0, "a category's page runs on its generic plan: {prepared:#?}");
+    assert!(plans_of("\"pinned\" = TRUE") > 0, "its pinned topics run on their generic plan: {prepared:#?}");
+}

@@ -121,10 +121,16 @@ async fn category_lists_thirty_topics_a_page_by_latest_activity(app: TestApp) {
 }
 
 /// Deep pages cost what the first page costs: both lists are read through an index in
-/// order, never sorted or skipped through with OFFSET (checked on SQLite's query plan).
+/// order, never sorted or skipped through with OFFSET. Checked on SQLite's query plan for
+/// the very statements the category page sends (caught as they start), so a change to
+/// how they are written cannot slip past: `NOT pinned` instead of `pinned = FALSE` once
+/// made SQLite scan the whole category.
 #[actix_web::test]
 async fn pagination_walks_indexes_without_sorting_or_offset() {
+    use agora::forum::queries::{self, TopicCursor, TopicListPage};
+    use diesel::connection::{Connection, InstrumentationEvent};
     use diesel::sql_types::Text;
+    use std::sync::{Arc, Mutex};
     #[derive(diesel::QueryableByName)]
     struct Step {
         #[diesel(sql_type = Text)]
@@ -132,28 +138,45 @@ async fn pagination_walks_indexes_without_sorting_or_offset() {
     }
     let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await.unwrap();
     let mut conn = app.db.get().unwrap();
+    let sent: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = sent.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            seen.lock().unwrap().push(query.to_string());
+        }
+    });
+    let mut statement_of = |read: &dyn Fn(&mut agora::db::DbConn)| -> String {
+        sent.lock().unwrap().clear();
+        read(&mut conn);
+        let sql = sent.lock().unwrap().first().cloned().expect("a statement was sent");
+        // The debug form ends with the bound values: EXPLAIN needs only the text.
+        sql.split(" -- binds:").next().unwrap().to_string()
+    };
+    let deep = TopicListPage::After(TopicCursor { last_post_at: 5000, id: 5000 });
+    let topics_sql = statement_of(&|c| {
+        queries::list_topics(c, 1, deep).unwrap();
+    });
+    let pinned_sql = statement_of(&|c| {
+        queries::pinned_topics(c, 1).unwrap();
+    });
+    drop(statement_of);
     let agora::db::DbConn::Sqlite(c) = &mut *conn else { unreachable!() };
     let mut plan = |sql: &str| -> String {
         let steps: Vec<Step> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(c).unwrap();
         steps.into_iter().map(|s| s.detail).collect::<Vec<_>>().join(" | ")
     };
-    let topics = plan(
-        "SELECT topics.id FROM topics INNER JOIN users ON users.id = topics.user_id \
-         WHERE topics.category_id = 1 AND topics.pinned = 0 \
-         AND topics.last_post_at <= 5000 AND (topics.last_post_at < 5000 OR topics.id < 5000) \
-         ORDER BY topics.last_post_at DESC, topics.id DESC LIMIT 31",
-    );
+    let topics = plan(&topics_sql);
     // A range on last_post_at: a deep page starts at its cursor and reads ~31 entries,
     // instead of reading every entry of the pages before it.
     assert!(
         topics.contains("USING INDEX topics_by_activity (category_id=? AND pinned=? AND last_post_at<?)")
             && !topics.contains("TEMP B-TREE"),
-        "{topics}"
+        "{topics_sql}\n{topics}"
     );
-    let pinned = plan("SELECT id FROM topics WHERE category_id = 1 AND pinned = 1 ORDER BY last_post_at DESC, id DESC");
+    let pinned = plan(&pinned_sql);
     assert!(
         pinned.contains("INDEX topics_by_activity (category_id=? AND pinned=?)") && !pinned.contains("TEMP B-TREE"),
-        "{pinned}"
+        "{pinned_sql}\n{pinned}"
     );
     let posts = plan(
         "SELECT posts.id FROM posts INNER JOIN users ON users.id = posts.user_id \
