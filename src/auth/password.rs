@@ -4,12 +4,14 @@
 //! flood of sign-ins from taking the server down with it:
 //! - at most one computation per core runs at a time (`Slots`); a request that waits
 //!   longer than `SLOT_WAIT` for a free slot gets the "busy" page (503, Retry-After);
-//! - each slot owns its 19 MiB working memory, allocated once and reused. Allocating it
-//!   per hash looked harmless, but glibc's malloc then keeps the freed blocks in its
-//!   per-thread arenas: 192 wrong passwords, never more than two at once, left the
-//!   process at 1.2 GB of RSS. With reused memory it stays near 60 MB (bench/abuse.sh).
+//! - each computation's 19 MiB are given back to the system as soon as it ends. With
+//!   glibc's malloc, freed blocks stayed in its per-thread arenas (192 wrong passwords,
+//!   never more than two at once, left the process at 1.2 GB), so each slot kept its
+//!   memory for good; with mimalloc (`main.rs`) and the thread's cache collected after
+//!   each hash (`web::memory`), nothing stays: one sign-in had left 25 MB behind, most of
+//!   the server's RSS past its 64 MB target in the benchmark.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
@@ -104,17 +106,16 @@ fn verify_with(password: &str, stored: Option<&str>, memory: &mut Vec<Block>) ->
     }
 }
 
-/// One permit and one working memory per core.
+/// One permit per core.
 struct Slots {
     permits: Arc<Semaphore>,
-    memory: Arc<Mutex<Vec<Vec<Block>>>>,
 }
 
 fn slots() -> &'static Slots {
     static SLOTS: OnceLock<Slots> = OnceLock::new();
     SLOTS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Slots { permits: Arc::new(Semaphore::new(cores)), memory: Arc::new(Mutex::new(Vec::new())) }
+        Slots { permits: Arc::new(Semaphore::new(cores)) }
     })
 }
 
@@ -131,21 +132,17 @@ async fn acquire_within(permits: &Arc<Semaphore>, wait: Duration) -> Result<Owne
         .map_err(|_| AppError::Internal(anyhow::anyhow!("password slots closed")))
 }
 
-/// Runs argon2 work on the blocking pool once a slot is free, with that slot's memory.
-/// The permit and the memory travel with the work itself: if the client goes away and
-/// the request is dropped, the computation still finishes before the slot is free again.
+/// Runs argon2 work on the blocking pool once a slot is free, with working memory of its
+/// own that is given back when it ends. The permit travels with the work itself: if the
+/// client goes away and the request is dropped, the computation still finishes before
+/// the slot is free again.
 async fn with_slot<T: Send + 'static>(work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static) -> Result<T, AppError> {
-    let slots = slots();
-    let permit = acquire_within(&slots.permits, SLOT_WAIT).await?;
-    let pool = slots.memory.clone();
+    let permit = acquire_within(&slots().permits, SLOT_WAIT).await?;
     actix_web::web::block(move || {
-        // A slot's memory is made on its first use (sign-ins may never come) and kept.
-        let taken = pool.lock().ok().and_then(|mut pool| pool.pop());
-        let mut memory = taken.unwrap_or_else(workspace);
+        let mut memory = workspace();
         let result = work(&mut memory);
-        if let Ok(mut pool) = pool.lock() {
-            pool.push(memory);
-        }
+        drop(memory);
+        crate::web::memory::give_back_thread_cache();
         drop(permit);
         result
     })

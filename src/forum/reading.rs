@@ -12,7 +12,7 @@ use crate::forum::latest::{self, LatestTopic};
 use crate::forum::queries::{self, Category, PostView, TopicCursor, TopicHeader, TopicListPage, TopicSummary};
 use crate::forum::read_state::{self, ReadMarks};
 use crate::web::errors::AppError;
-use crate::web::{filters, render, see_other};
+use crate::web::{filters, page_html, render, see_other};
 use crate::AppState;
 
 use crate::forum::routes::{moved_permanently, post_url, topic_url};
@@ -395,10 +395,13 @@ pub(super) async fn topic(
     };
     // Only the page's own address is kept (not every made-up query string).
     let keep = cached_under.filter(|_| visitor.path == canonical);
-    let html: Bytes = TopicPage { visitor, topic, posts, first_unread, page, pages, watch, blocked, categories }
-        .render()
-        .map_err(|e| anyhow::anyhow!("template failed: {e}"))?
-        .into();
+    let mut html =
+        page_html(&TopicPage { visitor, topic, posts, first_unread, page, pages, watch, blocked, categories })?;
+    if keep.is_some() {
+        // A kept page holds only its own bytes, not the rendering buffer's spare room.
+        html.shrink_to_fit();
+    }
+    let html = Bytes::from(html);
     if let (Some(version), Some(key)) = (keep, cache_key) {
         state.page_cache.put(version, key, html.clone());
     }

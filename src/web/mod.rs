@@ -39,8 +39,17 @@ pub fn versioned_cache(asked: Option<i64>, current: i64) -> &'static str {
 
 /// Renders a page with the given status.
 pub fn render_with(status: actix_web::http::StatusCode, page: &impl Template) -> Result<HttpResponse, AppError> {
-    let html = page.render().map_err(|e| anyhow::anyhow!("template failed: {e}"))?;
-    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html))
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(page_html(page)?))
+}
+
+/// A page's HTML, in a buffer sized for a whole page: askama's own guess is the size of
+/// the template's text alone, and a page of posts grew from it by copying itself over
+/// and over (memmove was the top entry in a signed-in topic page's profile).
+pub fn page_html(page: &impl Template) -> Result<String, AppError> {
+    const PAGE_BYTES: usize = 64 * 1024;
+    let mut html = String::with_capacity(PAGE_BYTES);
+    page.render_into(&mut html).map_err(|e| anyhow::anyhow!("template failed: {e}"))?;
+    Ok(html)
 }
 
 /// A form refused by a rate limit: the page (with its input and a message) as 429,
