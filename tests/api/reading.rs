@@ -159,7 +159,6 @@ async fn pagination_walks_indexes_without_sorting_or_offset() {
     let pinned_sql = statement_of(&|c| {
         queries::pinned_topics(c, 1).unwrap();
     });
-    drop(statement_of);
     let agora::db::DbConn::Sqlite(c) = &mut *conn else { unreachable!() };
     let mut plan = |sql: &str| -> String {
         let steps: Vec<Step> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(c).unwrap();
