@@ -165,17 +165,17 @@ impl ManageConnection for Manager {
     }
 }
 
-/// True when `conn` no longer reaches its server (a ping fails). It is then marked
-/// broken, so the pool drops it when it comes back instead of handing it out again:
-/// diesel marks a PostgreSQL connection broken after some failures on a closed socket
-/// but not all (not when preparing a statement fails).
-fn is_dead(conn: &mut DbConn) -> bool {
+/// Whether `conn` still reaches its server (a ping). One that does not is marked broken,
+/// so the pool drops it when it comes back instead of handing it out again: diesel marks
+/// a PostgreSQL connection broken after some failures on a closed socket but not all
+/// (not when preparing a statement fails).
+fn answers(conn: &mut DbConn) -> Result<(), diesel::result::Error> {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    if conn.ping().is_ok() {
-        return false;
+    let answered = conn.ping();
+    if answered.is_err() {
+        per_backend!(conn, |c| AnsiTransactionManager::transaction_manager_status_mut(c).set_in_error());
     }
-    per_backend!(conn, |c| AnsiTransactionManager::transaction_manager_status_mut(c).set_in_error());
-    true
+    answered
 }
 
 /// Every SQLite connection: foreign keys enforced, a busy timeout instead of an instant
@@ -256,12 +256,11 @@ impl Database {
         let mut tries = self.pool.max_size() + 1;
         loop {
             let mut conn = self.pool.get()?;
-            if !is_dead(&mut conn) {
-                return Ok(conn);
-            }
-            tries -= 1;
-            if tries == 0 {
-                return Err(DbError::Query(diesel::result::Error::BrokenTransactionManager));
+            match answers(&mut conn) {
+                Ok(()) => return Ok(conn),
+                // The last refusal itself: a closed connection is a 503, like the pool's.
+                Err(refused) if tries == 1 => return Err(refused.into()),
+                Err(_) => tries -= 1,
             }
         }
     }
@@ -279,7 +278,7 @@ impl Database {
         loop {
             let mut conn = self.pool.get().map_err(DbError::from)?;
             let outcome = work(&mut conn);
-            if outcome.is_err() && tries > 1 && is_dead(&mut conn) {
+            if outcome.is_err() && tries > 1 && answers(&mut conn).is_err() {
                 tries -= 1;
                 continue;
             }
