@@ -330,10 +330,7 @@ impl Database {
     {
         match self.backend {
             Backend::Sqlite => self.read_unchecked(work),
-            Backend::Postgres => {
-                let db = self.clone();
-                actix_web::web::block(move || db.read_unchecked(work)).await.map_err(|_| E::from(DbError::Blocking))?
-            }
+            Backend::Postgres => self.on_blocking_pool(move |db| db.read_unchecked(work)).await,
         }
     }
 
@@ -344,13 +341,22 @@ impl Database {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let db = self.clone();
-        actix_web::web::block(move || {
+        self.on_blocking_pool(move |db| {
             let mut conn = db.get()?;
             work(&mut conn)
         })
         .await
-        .map_err(|_| E::from(DbError::Blocking))?
+    }
+
+    /// Runs `work` with this database on actix's blocking pool, off the async executor.
+    async fn on_blocking_pool<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&Database) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || work(&db)).await.map_err(|_| E::from(DbError::Blocking))?
     }
 }
 

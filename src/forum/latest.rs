@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use crate::db::schema::{categories, topics, users};
 use crate::db::written_limit::{written, written_limit};
 use crate::db::{DbConn, DbError};
-use crate::forum::queries::{last_poster_name, last_poster_of_topic, last_posters, LastPosterName, TopicCursor};
+use crate::forum::queries::{last_poster_name, last_poster_of_topic, last_posters, TopicCursor};
 
 /// Topics on the home page and on each page of `/latest`.
 pub const LATEST_PER_PAGE: i64 = 30;
@@ -34,21 +34,8 @@ impl LatestTopic {
 }
 
 /// Columns of a Latest row, shared by Latest, `/unread` and `/new`.
-pub type LatestColumns = (
-    topics::id,
-    topics::title,
-    topics::slug,
-    users::username,
-    topics::last_post_at,
-    topics::post_count,
-    categories::id,
-    categories::slug,
-    categories::name,
-    topics::pinned,
-    topics::locked,
-    LastPosterName,
-);
-pub fn latest_columns() -> LatestColumns {
+#[diesel::dsl::auto_type]
+pub fn latest_columns() -> _ {
     (
         topics::id,
         topics::title,

@@ -17,9 +17,8 @@ pub const TOPICS_PER_PAGE: i64 = 30;
 diesel::alias!(users as last_posters: LastPosters);
 
 /// The last poster's name, after the `last_posters` join.
-pub type LastPosterName = diesel::dsl::Nullable<diesel::query_source::AliasedField<LastPosters, users::username>>;
-
-pub fn last_poster_name() -> LastPosterName {
+#[diesel::dsl::auto_type]
+pub fn last_poster_name() -> _ {
     last_posters.field(users::username).nullable()
 }
 
@@ -91,19 +90,8 @@ pub struct TopicSummary {
     pub last_poster: Option<String>,
 }
 
-type TopicSummaryColumns = (
-    topics::id,
-    topics::title,
-    topics::slug,
-    users::username,
-    topics::created_at,
-    topics::last_post_at,
-    topics::post_count,
-    topics::pinned,
-    topics::locked,
-    LastPosterName,
-);
-fn topic_summary_columns() -> TopicSummaryColumns {
+#[diesel::dsl::auto_type]
+fn topic_summary_columns() -> _ {
     (
         topics::id,
         topics::title,
@@ -165,8 +153,8 @@ pub fn list_topics(conn: &mut DbConn, category_id: i64, page: TopicListPage) -> 
         .inner_join(users::table)
         .left_join(last_posters.on(last_poster_of_topic()))
         .filter(topics::category_id.eq(category_id))
-        // Flags written as columns, not bound values, so the plan PostgreSQL keeps for
-        // the statement knows them (see `db::written_limit`).
+        // Flags written into the text, not bound, so the plan PostgreSQL keeps for the
+        // statement knows them (see `db::written_limit`).
         .filter(topics::pinned.eq(written(false)))
         .filter(topics::held.eq(written(false)))
         .select(topic_summary_columns())
