@@ -1,12 +1,12 @@
-//! Rendered topic pages for visitors, kept in memory per instance and keyed by the
-//! database's `content_version`, which triggers move forward in the transaction of every
-//! change to posts, topics, members, categories and likes. A page is looked up under the
-//! version read *before* the page's own queries, so a page rendered from older rows can
-//! only be stored under an older version, and a change that commits makes every page
-//! rendered before it unreachable at once, on every instance (the version lives in the
-//! database). Only visitors' pages: a member's page holds their own likes, read position
-//! and forms. Pages also say how long ago each post was written ("5 minutes ago"), so
-//! a page is kept only for the minute it was rendered in.
+//! Rendered pages for visitors (home, Latest, category and topic pages), kept in memory
+//! per instance and keyed by the database's `content_version`, which triggers move forward
+//! in the transaction of every change to posts, topics, members, categories and likes. A
+//! page is looked up under the version read *before* the page's own queries, so a page
+//! rendered from older rows can only be stored under an older version, and a change that
+//! commits makes every page rendered before it unreachable at once, on every instance (the
+//! version lives in the database). Only visitors' pages: a member's page holds their own
+//! likes, read position and forms. Pages also say how long ago each post was written
+//! ("5 minutes ago"), so a page is kept only for the minute it was rendered in.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -12,7 +12,7 @@ use crate::forum::latest::{self, LatestTopic};
 use crate::forum::queries::{self, Category, PostView, TopicCursor, TopicHeader, TopicListPage, TopicSummary};
 use crate::forum::read_state::{self, ReadMarks};
 use crate::web::errors::AppError;
-use crate::web::{filters, page_html, render, see_other};
+use crate::web::{filters, page_html, see_other};
 use crate::AppState;
 
 use crate::forum::routes::{moved_permanently, post_url, topic_url};
@@ -29,6 +29,10 @@ struct IndexPage {
 
 /// The home page: Latest across every category, and the categories beside it.
 pub(super) async fn index(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
+    let slot = cache_slot(&state, &visitor).await?;
+    if let Some(page) = cached(&state, &slot) {
+        return Ok(page);
+    }
     let reader = visitor.user_id();
     let (latest, next, categories, marks) = state
         .db
@@ -38,7 +42,8 @@ pub(super) async fn index(state: web::Data<AppState>, visitor: Visitor) -> Resul
             Ok((latest, next, queries::list_categories(c)?, marks))
         })
         .await?;
-    render(&IndexPage { visitor, marks, latest, more: next.is_some(), categories })
+    let own_address = visitor.path == "/";
+    kept_page(&state, slot, own_address, &IndexPage { visitor, marks, latest, more: next.is_some(), categories })
 }
 
 /// The signed-in reader's marks (unread counts, new topics) for a page of a list.
@@ -69,6 +74,10 @@ pub(super) async fn latest_page(
     query: web::Query<CategoryQuery>,
 ) -> Result<HttpResponse, AppError> {
     let after = parse_cursor(query.after.as_deref())?;
+    let slot = cache_slot(&state, &visitor).await?;
+    if let Some(page) = cached(&state, &slot) {
+        return Ok(page);
+    }
     let reader = visitor.user_id();
     let (topics, next, marks) = state
         .db
@@ -82,7 +91,12 @@ pub(super) async fn latest_page(
         return Err(AppError::NotFound);
     }
     let next_page = next.map(|cursor| format!("/latest?after={}", cursor.encode()));
-    render(&LatestPage { visitor, marks, topics, next_page, is_first_page: after.is_none() })
+    let own_address = match after {
+        None => visitor.path == "/latest",
+        Some(cursor) => visitor.path == format!("/latest?after={}", cursor.encode()),
+    };
+    let page = LatestPage { visitor, marks, topics, next_page, is_first_page: after.is_none() };
+    kept_page(&state, slot, own_address, &page)
 }
 
 #[derive(Template)]
@@ -154,6 +168,10 @@ pub(super) async fn category(
         (None, Some(before)) => TopicListPage::Before(before),
         (Some(_), Some(_)) => return Err(AppError::BadRequest("That page link is malformed.".into())),
     };
+    let slot = cache_slot(&state, &visitor).await?;
+    if let Some(page) = cached(&state, &slot) {
+        return Ok(page);
+    }
     let reader = visitor.user_id();
     let (category, pinned, list, marks, watch) = state
         .db
@@ -193,7 +211,14 @@ pub(super) async fn category(
         _ => format!("{first_page}?before={}&page={}", cursor.encode(), page - 1),
     });
     let (topics, pages) = (list.topics, pages.max(page));
-    render(&CategoryPage {
+    // Kept only under the addresses its own links use (not every made-up cursor).
+    let own_address = visitor.path
+        == match list_page {
+            TopicListPage::First => first_page.clone(),
+            TopicListPage::After(cursor) => format!("{first_page}?after={}&page={page}", cursor.encode()),
+            TopicListPage::Before(cursor) => format!("{first_page}?before={}&page={page}", cursor.encode()),
+        };
+    let page = CategoryPage {
         visitor,
         marks,
         category,
@@ -205,7 +230,8 @@ pub(super) async fn category(
         page,
         pages,
         watch,
-    })
+    };
+    kept_page(&state, slot, own_address, &page)
 }
 
 #[derive(Template)]
@@ -333,18 +359,9 @@ pub(super) async fn topic(
     let viewer = visitor.user_id();
     let may_see_held = visitor.is_staff();
     let first = (page - 1) * queries::POSTS_PER_PAGE + 1;
-    // A visitor's page may come from the page cache, under the version read first.
-    let cached_under = match viewer {
-        None => Some(state.db.read(|c| crate::forum::page_cache::version(c).map_err(AppError::from)).await?),
-        Some(_) => None,
-    };
-    // The page differs by its address (the sign-in link) and the policy banner.
-    let cache_key =
-        cached_under.map(|_| format!("{}|{:?}|{}", visitor.path, visitor.policy_change, visitor.site.revision));
-    if let (Some(version), Some(key)) = (cached_under, &cache_key) {
-        if let Some(page) = state.page_cache.get(version, key) {
-            return Ok(html_page(page));
-        }
+    let slot = cache_slot(&state, &visitor).await?;
+    if let Some(page) = cached(&state, &slot) {
+        return Ok(page);
     }
     let page_of = move |c: &mut crate::db::DbConn| -> Result<_, AppError> {
         let topic = queries::find_topic(c, id)?.ok_or(AppError::NotFound)?;
@@ -393,18 +410,52 @@ pub(super) async fn topic(
         1 => topic_url(topic.id, &topic.slug),
         n => format!("{}?page={n}", topic_url(topic.id, &topic.slug)),
     };
-    // Only the page's own address is kept (not every made-up query string).
-    let keep = cached_under.filter(|_| visitor.path == canonical);
-    let mut html =
-        page_html(&TopicPage { visitor, topic, posts, first_unread, page, pages, watch, blocked, categories })?;
-    if keep.is_some() {
-        // A kept page holds only its own bytes, not the rendering buffer's spare room.
-        html.shrink_to_fit();
+    let own_address = visitor.path == canonical;
+    let page = TopicPage { visitor, topic, posts, first_unread, page, pages, watch, blocked, categories };
+    kept_page(&state, slot, own_address, &page)
+}
+
+/// Where a visitor's page may be kept in the page cache: the content version, read
+/// *before* the page's own queries, and the key. Members' pages are never kept (they
+/// hold the member's own marks, likes and forms).
+pub(super) struct CacheSlot {
+    version: i64,
+    key: String,
+}
+
+pub(super) async fn cache_slot(state: &AppState, visitor: &Visitor) -> Result<Option<CacheSlot>, AppError> {
+    if visitor.user.is_some() {
+        return Ok(None);
     }
+    let version = state.db.read(|c| crate::forum::page_cache::version(c).map_err(AppError::from)).await?;
+    // A visitor's page differs by its address (the sign-in link), the policy banner and
+    // the site's settings.
+    let key = format!("{}|{:?}|{}", visitor.path, visitor.policy_change, visitor.site.revision);
+    Ok(Some(CacheSlot { version, key }))
+}
+
+/// The kept page for this slot, if there is one.
+pub(super) fn cached(state: &AppState, slot: &Option<CacheSlot>) -> Option<HttpResponse> {
+    let slot = slot.as_ref()?;
+    state.page_cache.get(slot.version, &slot.key).map(html_page)
+}
+
+/// Renders the page, and keeps it for the next visitor when it was asked for under its
+/// own address (not every made-up query string or cursor is kept).
+pub(super) fn kept_page(
+    state: &AppState,
+    slot: Option<CacheSlot>,
+    own_address: bool,
+    page: &impl Template,
+) -> Result<HttpResponse, AppError> {
+    let mut html = page_html(page)?;
+    let Some(slot) = slot.filter(|_| own_address) else {
+        return Ok(html_page(Bytes::from(html)));
+    };
+    // A kept page holds only its own bytes, not the rendering buffer's spare room.
+    html.shrink_to_fit();
     let html = Bytes::from(html);
-    if let (Some(version), Some(key)) = (keep, cache_key) {
-        state.page_cache.put(version, key, html.clone());
-    }
+    state.page_cache.put(slot.version, slot.key, html.clone());
     Ok(html_page(html))
 }
 

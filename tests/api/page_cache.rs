@@ -1,8 +1,9 @@
-//! Visitors' topic pages come from a cache keyed by the database's content version:
+//! Visitors' pages (home, Latest, categories, topics) come from a cache keyed by the
+//! database's content version:
 //! served again while nothing changed, never after a change commits (a reply, a hidden
 //! post, a deleted member), on this instance or another sharing the database.
 
-use agora::db::schema::{content_version, posts};
+use agora::db::schema::{categories, content_version, posts, topics};
 use diesel::prelude::*;
 
 use crate::helpers::TestApp;
@@ -10,6 +11,7 @@ use crate::on_both_backends;
 
 on_both_backends!(
     visitor_pages_are_cached_until_any_change_commits,
+    visitor_lists_are_cached_until_any_change_commits,
     a_change_through_another_instance_reaches_this_ones_cache,
 );
 
@@ -78,6 +80,80 @@ async fn visitor_pages_are_cached_until_any_change_commits(app: TestApp) {
     assert!(page.texts(".post .author").contains(&"Anonymous".to_string()));
     // Made-up query strings are answered, not kept.
     assert_eq!(visitor.get(&format!("{topic}?utm=x")).await.status, 200);
+}
+
+async fn visitor_lists_are_cached_until_any_change_commits(app: TestApp) {
+    let author = app.another_browser();
+    author.register("alice").await;
+    let topic = author.create_topic("Cached stew", "Bean stew.").await;
+    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    let visitor = app.another_browser();
+    let category = visitor.get("/c/1").await.location.expect("the category's own address");
+    let lists = ["/", "/latest", category.as_str()];
+    for list in lists {
+        assert!(visitor.get(list).await.body.contains("Cached stew"), "{list}");
+    }
+
+    // A title changed behind the version's back is not seen while the version stands...
+    let before = version(&app);
+    {
+        let mut conn = app.db.get().unwrap();
+        diesel::update(topics::table.find(id)).set(topics::title.eq("Renamed stew")).execute(&mut *conn).unwrap();
+        diesel::update(content_version::table).set(content_version::version.eq(before)).execute(&mut *conn).unwrap();
+    }
+    for list in lists {
+        let page = visitor.get(list).await;
+        assert!(page.body.contains("Cached stew") && !page.body.contains("Renamed stew"), "{list}: the kept page");
+    }
+    // ... and is seen the moment it moves.
+    {
+        let mut conn = app.db.get().unwrap();
+        diesel::update(content_version::table)
+            .set(content_version::version.eq(before + 10))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    for list in lists {
+        assert!(visitor.get(list).await.body.contains("Renamed stew"), "{list}");
+    }
+
+    // A reply names its writer as the last poster at once; their deleted account, at once not.
+    let bob = app.another_browser();
+    bob.register("bob").await;
+    bob.post_form(&format!("/t/{id}/reply"), &[("body", "Needs salt.")]).await;
+    for list in ["/", "/latest"] {
+        assert!(visitor.get(list).await.texts(".last-poster").iter().any(|by| by.contains("bob")), "{list}");
+    }
+    let deleted =
+        bob.post_form("/account/delete", &[("confirm_username", "bob"), ("password", "bob-has-a-long-password")]).await;
+    assert_eq!(deleted.status, 303, "{}", deleted.body);
+    for list in lists {
+        let page = visitor.get(list).await;
+        assert!(
+            !page.texts(".last-poster").iter().any(|by| by.contains("bob")),
+            "{list}: {:?}",
+            page.texts(".last-poster")
+        );
+    }
+    // A topic a moderator moves out of the category leaves its kept page at once.
+    let elsewhere: i64 = {
+        let mut conn = app.db.get().unwrap();
+        diesel::insert_into(categories::table)
+            .values((categories::slug.eq("kitchen"), categories::name.eq("Kitchen"), categories::description.eq("")))
+            .returning(categories::id)
+            .get_result(&mut *conn)
+            .unwrap()
+    };
+    let mona = app.another_browser();
+    mona.register("mona").await;
+    app.set_role("mona", "moderator");
+    let moved = mona
+        .post_form(&format!("/admin/topics/{id}/move"), &[("reason", "tidy"), ("category_id", &elsewhere.to_string())])
+        .await;
+    assert_eq!(moved.status, 303, "{}", moved.body);
+    assert!(!visitor.get(&category).await.body.contains("Renamed stew"), "moved away");
+    // Made-up cursors are answered, not kept.
+    assert_eq!(visitor.get("/latest?after=99999999999.1").await.status, 200);
 }
 
 async fn a_change_through_another_instance_reaches_this_ones_cache(app: TestApp) {
