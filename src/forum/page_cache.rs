@@ -9,13 +9,14 @@
 //! ("5 minutes ago"), so a page is kept only for the minute it was rendered in.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use actix_web::web::Bytes;
 use diesel::prelude::*;
 
 use crate::db::schema::content_version;
-use crate::db::DbConn;
+use crate::db::{Backend, Database, DbConn, DbError};
 
 /// The most page bytes kept; past it the cache starts again empty.
 const MAX_BYTES: usize = 8 * 1024 * 1024;
@@ -23,6 +24,7 @@ const MAX_BYTES: usize = 8 * 1024 * 1024;
 #[derive(Default)]
 pub struct PageCache {
     inner: Mutex<Inner>,
+    version_reads: SharedVersionReads,
 }
 
 #[derive(Default)]
@@ -43,7 +45,44 @@ fn this_minute() -> i64 {
     crate::db::now() / 60
 }
 
+/// Reads of the content version, shared by the pages waiting for one. A page needs the
+/// version as it stood when the page was asked for (so it sees every change committed
+/// before), but not a read of its own: any read that *started* after the page arrived
+/// will do. One read runs at a time; the pages that arrive while it runs share the next.
+/// On PostgreSQL this turns a round trip per cached page into one per batch of pages.
+#[derive(Default)]
+struct SharedVersionReads {
+    /// How many reads have started.
+    started: AtomicU64,
+    /// The number of the last read that finished, and what it found; held while reading.
+    last: tokio::sync::Mutex<(u64, i64)>,
+}
+
+impl SharedVersionReads {
+    async fn version(&self, db: &Database) -> Result<i64, DbError> {
+        let arrived = self.started.load(Ordering::SeqCst);
+        let mut last = self.last.lock().await;
+        if last.0 > arrived {
+            // That read started after this page arrived.
+            return Ok(last.1);
+        }
+        let number = self.started.fetch_add(1, Ordering::SeqCst) + 1;
+        let found = db.read(|c| version(c).map_err(DbError::from)).await?;
+        *last = (number, found);
+        Ok(found)
+    }
+}
+
 impl PageCache {
+    /// The content version as it stands now (read after this call began).
+    pub async fn current_version(&self, db: &Database) -> Result<i64, DbError> {
+        match db.backend() {
+            // A read in the process costs less than sharing it would.
+            Backend::Sqlite => db.read(|c| version(c).map_err(DbError::from)).await,
+            Backend::Postgres => self.version_reads.version(db).await,
+        }
+    }
+
     /// The page stored under `key` for exactly this version.
     pub fn get(&self, version: i64, key: &str) -> Option<Bytes> {
         let inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

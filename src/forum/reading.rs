@@ -427,7 +427,7 @@ pub(super) async fn cache_slot(state: &AppState, visitor: &Visitor) -> Result<Op
     if visitor.user.is_some() {
         return Ok(None);
     }
-    let version = state.db.read(|c| crate::forum::page_cache::version(c).map_err(AppError::from)).await?;
+    let version = state.page_cache.current_version(&state.db).await?;
     // A visitor's page differs by its address (the sign-in link), the policy banner and
     // the site's settings.
     let key = format!("{}|{:?}|{}", visitor.path, visitor.policy_change, visitor.site.revision);

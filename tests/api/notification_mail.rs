@@ -449,12 +449,15 @@ async fn the_server_sends_queued_mail_by_itself() {
         let bob = app.another_browser();
         bob.register("bob").await;
         bob.post_form(&format!("/t/{}/reply", topic_id(&topic)), &[("body", "Tawny owls.")]).await;
+        // The mail file is written before its row is marked sent: wait for both.
+        let sent = vec![("notification".into(), "sent".into(), String::new())];
         let mut waited = 0;
-        while !app.mails_to(&address("alice")).iter().any(|m| m.subject.contains("replied")) {
-            assert!(waited < 100, "{backend:?}: no mail after 10 s");
+        while !app.mails_to(&address("alice")).iter().any(|m| m.subject.contains("replied"))
+            || queued_for(&app, "alice") != sent
+        {
+            assert!(waited < 100, "{backend:?}: no mail after 10 s: {:?}", queued_for(&app, "alice"));
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             waited += 1;
         }
-        assert_eq!(queued_for(&app, "alice"), vec![("notification".into(), "sent".into(), String::new())]);
     }
 }
