@@ -2,8 +2,11 @@
 # The benchmark (issue #14): a million posts, every kind of page, both backends.
 # Seeds with `agora seed` (cached between runs), starts the release build, and measures
 # with wrk on loopback (wrk -t2 -c32 -d10s, on the same 2 cores as the server): the
-# trivial route, home, Latest, a category's first page and page 300, a 20-post topic as
-# a visitor and signed in, page 1 and page 500 of a 10,000-post topic, and a search.
+# trivial route, home, Latest, a category's first page and page 300 (as a visitor and
+# signed in), a 20-post topic as a visitor and signed in, page 1 and page 500 of a
+# 10,000-post topic, a search repeated, and searches that are never the same twice.
+# Visitors' pages come from the page cache after the first request (while nothing
+# changes); members' pages and new searches are rendered each time.
 # Prints req/s, p50, p99, each page's share of the trivial route's req/s, the server's
 # RSS after each page, and its peak RSS.
 #
@@ -63,14 +66,14 @@ sign_in() {
 }
 
 trivial_rps=""
+# measure NAME URL [COOKIE] [WRK_SCRIPT]
 measure() {
-    local name="$1" url="$2" cookie="${3:-}"
+    local name="$1" url="$2" cookie="${3:-}" script="${4:-}"
+    local args=(-t2 -c32 -d"${seconds}s" --latency)
+    [[ -n "$cookie" ]] && args+=(-H "Cookie: $cookie")
+    [[ -n "$script" ]] && args+=(-s "$script")
     local out
-    if [[ -n "$cookie" ]]; then
-        out="$(wrk -t2 -c32 -d"${seconds}s" --latency -H "Cookie: $cookie" "$url")"
-    else
-        out="$(wrk -t2 -c32 -d"${seconds}s" --latency "$url")"
-    fi
+    out="$(wrk "${args[@]}" "$url")"
     local rps p50 p99 errors
     rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
     p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
@@ -94,7 +97,7 @@ run() {
     big="$(curl -fs "$base/t/$((topics + 1))" -o /dev/null -w '%{redirect_url}')"
     cursor="/c/1/general"
     for _ in $(seq 299); do
-        cursor="$(curl -fs "$base$cursor" | grep -o 'href="/c/1/general?after=[^"]*" rel="next"\|rel="next" href="/c/1/general?after=[^"]*"' | grep -o '/c/1/general?after=[^"]*' | head -1)"
+        cursor="$(curl -fs "$base$cursor" | grep -o 'href="/c/1/general?after=[^"]*" rel="next"\|rel="next" href="/c/1/general?after=[^"]*"' | grep -o '/c/1/general?after=[^"]*' | head -1 | sed 's/&amp;/\&/g')"
         [[ -n "$cursor" ]] || { echo "category 1 has fewer than 300 pages" >&2; break; }
     done
     local cookie
@@ -111,11 +114,15 @@ run() {
     measure "/latest" "$base/latest"
     measure "category, first page" "$base/c/1/general"
     [[ -n "$cursor" ]] && measure "category, page 300" "$base$cursor"
+    # Members' pages are never kept whole: these are rendered on every request.
+    measure "category, first page, signed in" "$base/c/1/general" "$cookie"
+    [[ -n "$cursor" ]] && measure "category, page 300, signed in" "$base$cursor" "$cookie"
     measure "topic, 20 posts, visitor" "${topic/#\//$base/}"
     measure "topic, 20 posts, signed in" "${topic/#\//$base/}" "$cookie"
     measure "10,000-post topic, page 1" "${big/#\//$base/}"
     measure "10,000-post topic, page 500" "${big/#\//$base/}?page=500"
     measure "search (a common word)" "$base/search?q=database"
+    measure "search (a new pair of words each time)" "$base/" "" "$root/bench/distinct_searches.lua"
     echo
     echo "peak RSS: $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$server/status")"
     kill "$server"; wait "$server" 2>/dev/null || true

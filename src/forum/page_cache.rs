@@ -10,10 +10,18 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use actix_web::web::Bytes;
+use actix_web::HttpResponse;
+use askama::Template;
 use diesel::prelude::*;
+
+use crate::auth::visitor::Visitor;
+use crate::forum::queries::{PostView, TopicHeader};
+use crate::web::errors::AppError;
+use crate::web::page_html;
+use crate::AppState;
 
 use crate::db::schema::content_version;
 use crate::db::{Backend, Database, DbConn, DbError};
@@ -33,7 +41,53 @@ struct Inner {
     /// The minute (Unix seconds / 60) the kept pages were rendered in.
     minute: i64,
     pages: HashMap<String, Bytes>,
+    /// Topic pages' rows by topic and first post number, shared by every reader.
+    topic_rows: HashMap<(i64, i64), Arc<TopicRows>>,
     bytes: usize,
+}
+
+/// A page of a topic as every reader shares it: the topic and its posts, before anything
+/// of the reader's own (their likes, read position, blocks) is added. Members' pages
+/// are rendered from it; the rows only change when the content version moves.
+pub struct TopicRows {
+    pub topic: TopicHeader,
+    pub posts: Vec<PostView>,
+}
+
+impl TopicRows {
+    fn bytes(&self) -> usize {
+        let post = |p: &PostView| {
+            std::mem::size_of::<PostView>()
+                + p.author.len()
+                + p.body_html.len()
+                + p.moderation_reason.as_ref().map_or(0, String::len)
+        };
+        std::mem::size_of::<Self>() + self.topic.title.len() * 2 + self.posts.iter().map(post).sum::<usize>()
+    }
+}
+
+impl Inner {
+    /// Makes room for `bytes` more kept under `version`, starting again empty for a newer
+    /// version, a new minute or a full cache. False when `version` is older than what is kept.
+    fn make_room(&mut self, version: i64, bytes: usize) -> bool {
+        if version < self.version {
+            return false;
+        }
+        let minute = this_minute();
+        if version > self.version || minute != self.minute || self.bytes + bytes > MAX_BYTES {
+            self.pages.clear();
+            self.topic_rows.clear();
+            self.bytes = 0;
+            self.version = version;
+            self.minute = minute;
+        }
+        self.bytes += bytes;
+        true
+    }
+
+    fn holds(&self, version: i64) -> bool {
+        self.version == version && self.minute == this_minute()
+    }
 }
 
 /// The current content version.
@@ -83,30 +137,84 @@ impl PageCache {
         }
     }
 
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// The page stored under `key` for exactly this version.
     pub fn get(&self, version: i64, key: &str) -> Option<Bytes> {
-        let inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if inner.version != version || inner.minute != this_minute() {
-            return None;
-        }
-        inner.pages.get(key).cloned()
+        let inner = self.inner();
+        inner.holds(version).then(|| inner.pages.get(key).cloned()).flatten()
     }
 
     /// Keeps a page rendered from rows read at `version` (or later). Pages of an older
     /// version are dropped when a newer one arrives; a page older than what is kept is not stored.
     pub fn put(&self, version: i64, key: String, page: Bytes) {
-        let mut inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if version < inner.version {
-            return;
+        let mut inner = self.inner();
+        if inner.make_room(version, page.len() + key.len()) {
+            inner.pages.insert(key, page);
         }
-        let minute = this_minute();
-        if version > inner.version || minute != inner.minute || inner.bytes + page.len() > MAX_BYTES {
-            inner.pages.clear();
-            inner.bytes = 0;
-            inner.version = version;
-            inner.minute = minute;
-        }
-        inner.bytes += page.len() + key.len();
-        inner.pages.insert(key, page);
     }
+
+    /// A topic page's shared rows kept for exactly this version.
+    pub fn topic_rows(&self, version: i64, topic_id: i64, first: i64) -> Option<Arc<TopicRows>> {
+        let inner = self.inner();
+        inner.holds(version).then(|| inner.topic_rows.get(&(topic_id, first)).cloned()).flatten()
+    }
+
+    /// Keeps a topic page's rows read at `version` (or later), like [`PageCache::put`].
+    pub fn keep_topic_rows(&self, version: i64, first: i64, rows: Arc<TopicRows>) {
+        let mut inner = self.inner();
+        if inner.make_room(version, rows.bytes()) {
+            inner.topic_rows.insert((rows.topic.id, first), rows);
+        }
+    }
+}
+
+/// Where a visitor's page may be kept: the content version, read *before* the page's own
+/// queries, and the key. Members' pages are never kept (they hold the member's own
+/// marks, likes and forms).
+pub struct CacheSlot {
+    version: i64,
+    key: String,
+}
+
+pub async fn cache_slot(state: &AppState, visitor: &Visitor) -> Result<Option<CacheSlot>, AppError> {
+    if visitor.user.is_some() {
+        return Ok(None);
+    }
+    let version = state.page_cache.current_version(&state.db).await?;
+    // A visitor's page differs by its address (the sign-in link), the policy banner and
+    // the site's settings.
+    let key = format!("{}|{:?}|{}", visitor.path, visitor.policy_change, visitor.site.revision);
+    Ok(Some(CacheSlot { version, key }))
+}
+
+/// The kept page for this slot, if there is one.
+pub fn cached(state: &AppState, slot: &Option<CacheSlot>) -> Option<HttpResponse> {
+    let slot = slot.as_ref()?;
+    state.page_cache.get(slot.version, &slot.key).map(html_page)
+}
+
+/// Renders the page, and keeps it for the next visitor when it was asked for under its
+/// own address (not every made-up query string or cursor is kept).
+pub fn kept_page(
+    state: &AppState,
+    slot: Option<CacheSlot>,
+    own_address: bool,
+    page: &impl Template,
+) -> Result<HttpResponse, AppError> {
+    let mut html = page_html(page)?;
+    let Some(slot) = slot.filter(|_| own_address) else {
+        return Ok(html_page(Bytes::from(html)));
+    };
+    // A kept page holds only its own bytes, not the rendering buffer's spare room.
+    html.shrink_to_fit();
+    let html = Bytes::from(html);
+    state.page_cache.put(slot.version, slot.key, html.clone());
+    Ok(html_page(html))
+}
+
+fn html_page(html: Bytes) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html)
 }

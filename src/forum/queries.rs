@@ -212,7 +212,7 @@ pub fn pinned_topics(conn: &mut DbConn, category_id: i64) -> Result<Vec<TopicSum
         .load(conn)?)
 }
 
-#[derive(Debug, Queryable)]
+#[derive(Debug, Queryable, Clone)]
 pub struct TopicHeader {
     pub id: i64,
     pub title: String,
@@ -268,8 +268,6 @@ pub struct PostView {
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub like_count: i64,
-    /// Set when the member reading the page has liked this post.
-    pub viewer_like: Option<i64>,
     pub hidden: bool,
     pub deleted_at: Option<i64>,
     pub moderation_reason: Option<String>,
@@ -277,18 +275,11 @@ pub struct PostView {
     pub held: bool,
 }
 
-/// The posts numbered `first..first + POSTS_PER_PAGE` of a topic, with whether the
-/// viewer liked each: one indexed range scan, one query.
-pub fn page_of_posts(
-    conn: &mut DbConn,
-    topic_id: i64,
-    first: i64,
-    viewer: Option<i64>,
-) -> Result<Vec<PostView>, DbError> {
-    let viewer = viewer.unwrap_or(-1);
+/// The posts numbered `first..first + POSTS_PER_PAGE` of a topic, as every reader sees
+/// them: one indexed range scan, one query.
+pub fn page_of_posts(conn: &mut DbConn, topic_id: i64, first: i64) -> Result<Vec<PostView>, DbError> {
     Ok(posts::table
         .inner_join(users::table)
-        .left_join(likes::table.on(likes::post_id.eq(posts::id).and(likes::user_id.eq(viewer))))
         .filter(posts::topic_id.eq(topic_id))
         .filter(posts::post_number.ge(first))
         .filter(posts::post_number.lt(first + POSTS_PER_PAGE))
@@ -302,13 +293,24 @@ pub fn page_of_posts(
             posts::created_at,
             posts::edited_at,
             posts::like_count,
-            likes::user_id.nullable(),
             posts::hidden,
             posts::deleted_at,
             posts::moderation_reason,
             posts::held,
         ))
         .order(posts::post_number)
+        .load(conn)?)
+}
+
+/// Which posts on that page of a topic the member liked: the same index range as the
+/// page, then each post's like by this member (a fixed statement, prepared once).
+pub fn liked_on_page(conn: &mut DbConn, user_id: i64, topic_id: i64, first: i64) -> Result<Vec<i64>, DbError> {
+    Ok(posts::table
+        .inner_join(likes::table.on(likes::post_id.eq(posts::id).and(likes::user_id.eq(user_id))))
+        .filter(posts::topic_id.eq(topic_id))
+        .filter(posts::post_number.ge(first))
+        .filter(posts::post_number.lt(first + POSTS_PER_PAGE))
+        .select(posts::id)
         .load(conn)?)
 }
 

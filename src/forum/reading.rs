@@ -1,6 +1,7 @@
 //! Reading the forum: the home page, a category's topics, a topic's posts, permalinks.
 
-use actix_web::web::Bytes;
+use std::sync::Arc;
+
 use actix_web::{web, HttpResponse};
 
 use askama::Template;
@@ -9,10 +10,11 @@ use serde::Deserialize;
 use crate::auth::visitor::Visitor;
 use crate::forum::domain::FlagReason;
 use crate::forum::latest::{self, LatestTopic};
+use crate::forum::page_cache::{cache_slot, cached, kept_page, TopicRows};
 use crate::forum::queries::{self, Category, PostView, TopicCursor, TopicHeader, TopicListPage, TopicSummary};
 use crate::forum::read_state::{self, ReadMarks};
 use crate::web::errors::AppError;
-use crate::web::{filters, page_html, see_other};
+use crate::web::{filters, see_other};
 use crate::AppState;
 
 use crate::forum::routes::{moved_permanently, post_url, topic_url};
@@ -235,11 +237,14 @@ pub(super) async fn category(
 }
 
 #[derive(Template)]
-#[template(path = "forum/topic.html")]
+#[template(path = "forum/topic.html", whitespace = "minimize")]
 struct TopicPage {
     visitor: Visitor,
     topic: TopicHeader,
-    posts: Vec<PostView>,
+    /// The topic and this page's posts, as every reader shares them.
+    rows: Arc<TopicRows>,
+    /// Which of the posts the member liked.
+    liked: Vec<i64>,
     /// The first post on this page the member had not read before, marked on the page.
     first_unread: Option<i64>,
     page: i64,
@@ -256,6 +261,10 @@ impl TopicPage {
     /// The watch level's name, as the buttons send it.
     fn watch_level(&self) -> &'static str {
         self.watch.map_or("normal", |level| level.as_str())
+    }
+
+    fn liked(&self, post: &PostView) -> bool {
+        self.liked.contains(&post.id)
     }
 
     fn is_blocked(&self, post: &PostView) -> bool {
@@ -363,19 +372,21 @@ pub(super) async fn topic(
     if let Some(page) = cached(&state, &slot) {
         return Ok(page);
     }
+    let shared = state.clone();
     let page_of = move |c: &mut crate::db::DbConn| -> Result<_, AppError> {
-        let topic = queries::find_topic(c, id)?.ok_or(AppError::NotFound)?;
-        if !topic.visible_to(viewer, may_see_held) {
+        let rows = shared_rows(&shared, c, id, page)?;
+        if !rows.topic.visible_to(viewer, may_see_held) {
             return Err(AppError::NotFound);
         }
-        if page > page_count(topic.post_count) {
-            return Err(AppError::NotFound);
-        }
-        let posts = queries::page_of_posts(c, id, first, viewer)?;
+        let posts = &rows.posts;
         // A member's position moves to the last post on the page they opened (written
         // below, only when it moves: reading a page again writes nothing).
         let mut first_unread = None;
         let mut advance_to = None;
+        let mut liked = Vec::new();
+        if let Some(user_id) = viewer {
+            liked = queries::liked_on_page(c, user_id, id, first)?;
+        }
         if let (Some(user_id), Some(last)) = (viewer, posts.last().map(|p| p.post_number)) {
             let before = read_state::position(c, user_id, id)?;
             let from = before.map_or(1, |read| read + 1);
@@ -392,9 +403,10 @@ pub(super) async fn topic(
         };
         // Staff move topics by choosing the category from a list.
         let categories = if may_see_held { queries::list_categories(c)? } else { Vec::new() };
-        Ok((topic, posts, first_unread, watch, blocked, advance_to, categories))
+        Ok((rows, liked, first_unread, watch, blocked, advance_to, categories))
     };
-    let (topic, posts, first_unread, watch, blocked, advance_to, categories) = state.db.read(page_of).await?;
+    let (rows, liked, first_unread, watch, blocked, advance_to, categories) = state.db.read(page_of).await?;
+    let topic = rows.topic.clone();
     if let Some((user_id, last)) = advance_to {
         state.db.run(move |c| read_state::advance(c, user_id, id, last)).await?;
     }
@@ -411,56 +423,33 @@ pub(super) async fn topic(
         n => format!("{}?page={n}", topic_url(topic.id, &topic.slug)),
     };
     let own_address = visitor.path == canonical;
-    let page = TopicPage { visitor, topic, posts, first_unread, page, pages, watch, blocked, categories };
+    let page = TopicPage { visitor, topic, rows, liked, first_unread, page, pages, watch, blocked, categories };
     kept_page(&state, slot, own_address, &page)
 }
 
-/// Where a visitor's page may be kept in the page cache: the content version, read
-/// *before* the page's own queries, and the key. Members' pages are never kept (they
-/// hold the member's own marks, likes and forms).
-pub(super) struct CacheSlot {
-    version: i64,
-    key: String,
-}
-
-pub(super) async fn cache_slot(state: &AppState, visitor: &Visitor) -> Result<Option<CacheSlot>, AppError> {
-    if visitor.user.is_some() {
-        return Ok(None);
-    }
-    let version = state.page_cache.current_version(&state.db).await?;
-    // A visitor's page differs by its address (the sign-in link), the policy banner and
-    // the site's settings.
-    let key = format!("{}|{:?}|{}", visitor.path, visitor.policy_change, visitor.site.revision);
-    Ok(Some(CacheSlot { version, key }))
-}
-
-/// The kept page for this slot, if there is one.
-pub(super) fn cached(state: &AppState, slot: &Option<CacheSlot>) -> Option<HttpResponse> {
-    let slot = slot.as_ref()?;
-    state.page_cache.get(slot.version, &slot.key).map(html_page)
-}
-
-/// Renders the page, and keeps it for the next visitor when it was asked for under its
-/// own address (not every made-up query string or cursor is kept).
-pub(super) fn kept_page(
-    state: &AppState,
-    slot: Option<CacheSlot>,
-    own_address: bool,
-    page: &impl Template,
-) -> Result<HttpResponse, AppError> {
-    let mut html = page_html(page)?;
-    let Some(slot) = slot.filter(|_| own_address) else {
-        return Ok(html_page(Bytes::from(html)));
+/// A topic page's rows as every reader shares them: kept in the page cache under the
+/// content version read first (so rows read before a change are never used after it
+/// commits), or read and kept. A page past the topic's end is not found.
+fn shared_rows(state: &AppState, c: &mut crate::db::DbConn, id: i64, page: i64) -> Result<Arc<TopicRows>, AppError> {
+    let first = (page - 1) * queries::POSTS_PER_PAGE + 1;
+    let version = crate::forum::page_cache::version(c)?;
+    let rows = match state.page_cache.topic_rows(version, id, first) {
+        Some(rows) => rows,
+        None => {
+            let topic = queries::find_topic(c, id)?.ok_or(AppError::NotFound)?;
+            if page > page_count(topic.post_count) {
+                return Err(AppError::NotFound);
+            }
+            let posts = queries::page_of_posts(c, id, first)?;
+            let rows = Arc::new(TopicRows { topic, posts });
+            state.page_cache.keep_topic_rows(version, first, rows.clone());
+            rows
+        }
     };
-    // A kept page holds only its own bytes, not the rendering buffer's spare room.
-    html.shrink_to_fit();
-    let html = Bytes::from(html);
-    state.page_cache.put(slot.version, slot.key, html.clone());
-    Ok(html_page(html))
-}
-
-fn html_page(html: Bytes) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html)
+    if page > page_count(rows.topic.post_count) {
+        return Err(AppError::NotFound);
+    }
+    Ok(rows)
 }
 
 /// `/t/{id}/{slug}/unread`: the first post the member has not read (the topic's start

@@ -6,6 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::visitor::Visitor;
+use crate::forum::page_cache::{cache_slot, cached, kept_page};
 use crate::forum::queries::{self, Category};
 use crate::forum::routes::post_url;
 use crate::forum::search::{self, Hit, Order, Piece, Search, Terms, MAX_QUERY_CHARS};
@@ -148,6 +149,12 @@ pub async fn search_page(
         page.notes.push(format!("Only the first {MAX_QUERY_CHARS} characters and 12 words of a search count."));
     }
     state.rate_limit(Limit::SearchPerIp, ip.rate_key()).await?;
+    // A visitor's search is a page like any other: the same words again, while nothing
+    // changed, are answered from the page cache without searching.
+    let slot = cache_slot(&state, &page.visitor).await?;
+    if let Some(kept) = cached(&state, &slot) {
+        return Ok(kept);
+    }
     let number = page.form.page.unwrap_or(1).clamp(1, search::MAX_PAGE);
     let request = Search {
         terms,
@@ -174,5 +181,5 @@ pub async fn search_page(
     page.hits = results.hits;
     page.previous_page = (number > 1).then(|| page_link(&page.form, number - 1));
     page.next_page = results.more.then(|| page_link(&page.form, number + 1));
-    render_with(StatusCode::OK, &page)
+    kept_page(&state, slot, true, &page)
 }

@@ -12,6 +12,8 @@ use crate::on_both_backends;
 on_both_backends!(
     visitor_pages_are_cached_until_any_change_commits,
     visitor_lists_are_cached_until_any_change_commits,
+    visitor_searches_are_cached_until_any_change_commits,
+    members_pages_share_a_topics_rows_but_not_their_own_likes,
     a_change_through_another_instance_reaches_this_ones_cache,
 );
 
@@ -154,6 +156,103 @@ async fn visitor_lists_are_cached_until_any_change_commits(app: TestApp) {
     assert!(!visitor.get(&category).await.body.contains("Renamed stew"), "moved away");
     // Made-up cursors are answered, not kept.
     assert_eq!(visitor.get("/latest?after=99999999999.1").await.status, 200);
+}
+
+async fn visitor_searches_are_cached_until_any_change_commits(app: TestApp) {
+    let author = app.another_browser();
+    author.register("alice").await;
+    let topic = author.create_topic("Lentil soup", "Red lentils simmer slowly.").await;
+    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    let visitor = app.another_browser();
+    let search = "/search?q=lentils";
+    assert!(visitor.get(search).await.body.contains("Lentil soup"));
+
+    // Kept while the version stands, seen the moment it moves.
+    let before = version(&app);
+    {
+        let mut conn = app.db.get().unwrap();
+        diesel::update(topics::table.find(id)).set(topics::title.eq("Pea soup")).execute(&mut *conn).unwrap();
+        diesel::update(content_version::table).set(content_version::version.eq(before)).execute(&mut *conn).unwrap();
+    }
+    assert!(visitor.get(search).await.body.contains("Lentil soup"), "the kept page");
+    {
+        let mut conn = app.db.get().unwrap();
+        diesel::update(content_version::table)
+            .set(content_version::version.eq(before + 10))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    assert!(visitor.get(search).await.body.contains("Pea soup"));
+
+    // A post a moderator hides leaves the results at once.
+    let post: i64 = {
+        let mut conn = app.db.get().unwrap();
+        posts::table.filter(posts::topic_id.eq(id)).select(posts::id).first(&mut *conn).unwrap()
+    };
+    let mona = app.another_browser();
+    mona.register("mona").await;
+    app.set_role("mona", "moderator");
+    assert_eq!(mona.post_form(&format!("/admin/posts/{post}/hide"), &[("reason", "spam")]).await.status, 303);
+    let page = visitor.get(search).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("Pea soup"), "a hidden post is gone from the kept results");
+}
+
+async fn members_pages_share_a_topics_rows_but_not_their_own_likes(app: TestApp) {
+    let author = app.another_browser();
+    author.register("alice").await;
+    let topic = author.create_topic("Shared rows", "Rye bread.").await;
+    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    let post: i64 = {
+        let mut conn = app.db.get().unwrap();
+        posts::table.filter(posts::topic_id.eq(id)).select(posts::id).first(&mut *conn).unwrap()
+    };
+    let bob = app.another_browser();
+    bob.register("bob").await;
+    let carol = app.another_browser();
+    carol.register("carol").await;
+    assert!(bob.get(&topic).await.body.contains("Rye bread."));
+
+    // A member's page is rendered from the rows kept under the version...
+    let before = version(&app);
+    {
+        let mut conn = app.db.get().unwrap();
+        diesel::update(posts::table.find(post))
+            .set(posts::body_html.eq("<p>Spelt bread.</p>"))
+            .execute(&mut *conn)
+            .unwrap();
+        diesel::update(content_version::table).set(content_version::version.eq(before)).execute(&mut *conn).unwrap();
+    }
+    assert!(carol.get(&topic).await.body.contains("Rye bread."), "another member shares the kept rows");
+    // ... until it moves.
+    {
+        let mut conn = app.db.get().unwrap();
+        diesel::update(content_version::table)
+            .set(content_version::version.eq(before + 10))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    assert!(carol.get(&topic).await.body.contains("Spelt bread."));
+
+    // Likes are each member's own, and the count moves for everyone at once.
+    assert_eq!(bob.post_form(&format!("/p/{post}/like"), &[]).await.status, 303);
+    let bobs = bob.get(&topic).await;
+    let carols = carol.get(&topic).await;
+    assert!(
+        bobs.texts(".post-actions button").contains(&"Unlike".to_string()),
+        "{:?}",
+        bobs.texts(".post-actions button")
+    );
+    assert!(carols.texts(".post-actions button").contains(&"Like".to_string()));
+    assert!(!carols.texts(".post-actions button").contains(&"Unlike".to_string()));
+    assert!(carols.texts(".likes").contains(&"1 like".to_string()), "{:?}", carols.texts(".likes"));
+    // A post a moderator hides is hidden on members' pages at once.
+    let mona = app.another_browser();
+    mona.register("mona").await;
+    app.set_role("mona", "moderator");
+    assert_eq!(mona.post_form(&format!("/admin/posts/{post}/hide"), &[("reason", "spam")]).await.status, 303);
+    let page = carol.get(&topic).await;
+    assert!(!page.body.contains("Spelt bread.") && page.body.contains("hidden by a moderator"));
 }
 
 async fn a_change_through_another_instance_reaches_this_ones_cache(app: TestApp) {
