@@ -3,6 +3,7 @@
 //! Queries are written once, against [`DbConn`], and run on whichever backend the pool
 //! was opened for.
 
+pub mod id_list;
 pub mod schema;
 pub mod settings;
 pub mod text_enum;

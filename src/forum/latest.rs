@@ -10,7 +10,7 @@ use crate::forum::queries::{last_poster_name, last_poster_of_topic, last_posters
 /// Topics on the home page and on each page of `/latest`.
 pub const LATEST_PER_PAGE: i64 = 30;
 
-#[derive(Debug, Queryable)]
+#[derive(Debug, Clone, Queryable)]
 pub struct LatestTopic {
     pub id: i64,
     pub title: String,

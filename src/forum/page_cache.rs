@@ -8,6 +8,7 @@
 //! likes, read position and forms. Pages also say how long ago each post was written
 //! ("5 minutes ago"), so a page is kept only for the minute it was rendered in.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,8 +42,8 @@ struct Inner {
     /// The minute (Unix seconds / 60) the kept pages were rendered in.
     minute: i64,
     pages: HashMap<String, Bytes>,
-    /// Topic pages' rows by topic and first post number, shared by every reader.
-    topic_rows: HashMap<(i64, i64), Arc<TopicRows>>,
+    /// Rows every reader of a page shares, by what they are (`topic 12 from 21`).
+    rows: HashMap<String, Arc<dyn Any + Send + Sync>>,
     bytes: usize,
 }
 
@@ -55,7 +56,8 @@ pub struct TopicRows {
 }
 
 impl TopicRows {
-    fn bytes(&self) -> usize {
+    /// About how much memory the rows hold.
+    pub fn bytes(&self) -> usize {
         let post = |p: &PostView| {
             std::mem::size_of::<PostView>()
                 + p.author.len()
@@ -76,7 +78,7 @@ impl Inner {
         let minute = this_minute();
         if version > self.version || minute != self.minute || self.bytes + bytes > MAX_BYTES {
             self.pages.clear();
-            self.topic_rows.clear();
+            self.rows.clear();
             self.bytes = 0;
             self.version = version;
             self.minute = minute;
@@ -156,18 +158,31 @@ impl PageCache {
         }
     }
 
-    /// A topic page's shared rows kept for exactly this version.
-    pub fn topic_rows(&self, version: i64, topic_id: i64, first: i64) -> Option<Arc<TopicRows>> {
-        let inner = self.inner();
-        inner.holds(version).then(|| inner.topic_rows.get(&(topic_id, first)).cloned()).flatten()
-    }
-
-    /// Keeps a topic page's rows read at `version` (or later), like [`PageCache::put`].
-    pub fn keep_topic_rows(&self, version: i64, first: i64, rows: Arc<TopicRows>) {
-        let mut inner = self.inner();
-        if inner.make_room(version, rows.bytes()) {
-            inner.topic_rows.insert((rows.topic.id, first), rows);
+    /// The rows kept under `key` for this version, or `read` and kept: rows every reader
+    /// of a page shares (members' pages are rendered from them every time, with their own
+    /// marks, likes and forms added). The version is read first, on the same connection,
+    /// so rows read before a change are never used after it commits.
+    pub fn shared_rows<T: Any + Send + Sync>(
+        &self,
+        c: &mut DbConn,
+        key: String,
+        read: impl FnOnce(&mut DbConn) -> Result<(T, usize), AppError>,
+    ) -> Result<Arc<T>, AppError> {
+        let version = version(c)?;
+        let kept = {
+            let inner = self.inner();
+            inner.holds(version).then(|| inner.rows.get(&key).cloned()).flatten()
+        };
+        if let Some(rows) = kept.and_then(|rows| rows.downcast::<T>().ok()) {
+            return Ok(rows);
         }
+        let (rows, bytes) = read(c)?;
+        let rows = Arc::new(rows);
+        let mut inner = self.inner();
+        if inner.make_room(version, bytes + key.len()) {
+            inner.rows.insert(key, rows.clone());
+        }
+        Ok(rows)
     }
 }
 

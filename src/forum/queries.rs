@@ -29,7 +29,7 @@ pub fn last_poster_of_topic() -> _ {
 }
 pub const POSTS_PER_PAGE: i64 = 20;
 
-#[derive(Debug, Queryable)]
+#[derive(Debug, Clone, Queryable)]
 pub struct Category {
     pub id: i64,
     pub slug: String,
@@ -75,7 +75,7 @@ pub fn find_category(conn: &mut DbConn, id: i64) -> Result<Option<Category>, DbE
     Ok(categories::table.find(id).select(CATEGORY_COLUMNS).first(conn).optional()?)
 }
 
-#[derive(Debug, Queryable)]
+#[derive(Debug, Clone, Queryable)]
 pub struct TopicSummary {
     pub id: i64,
     pub title: String,
@@ -135,7 +135,7 @@ pub enum TopicListPage {
 }
 
 /// A page of a category's topics, latest activity first.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct TopicList {
     pub topics: Vec<TopicSummary>,
     /// Where the next older page starts, when there is one.

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
+use crate::db::id_list::in_ids;
 use crate::db::schema::{categories, category_reads, topic_reads, topics, users};
 use crate::db::written_limit::{written, written_limit};
 use crate::db::{now, DbConn, DbError};
@@ -152,14 +153,16 @@ pub fn marks(conn: &mut DbConn, user_id: i64, topic_ids: &[i64]) -> Result<ReadM
     if topic_ids.is_empty() {
         return Ok(ReadMarks::default());
     }
-    let rows: Vec<MarkRow> = topics::table
+    // The ids as one bound value (`db::id_list`): a statement kept prepared on both
+    // backends, not one SQLite parses and plans on every page.
+    let rows: Vec<MarkRow> = per_backend!(conn, |c| topics::table
         .inner_join(users::table.on(users::id.eq(user_id)))
         .left_join(topic_reads::table.on(topic_reads::topic_id.eq(topics::id).and(topic_reads::user_id.eq(user_id))))
         .left_join(
             category_reads::table
                 .on(category_reads::category_id.eq(topics::category_id).and(category_reads::user_id.eq(user_id))),
         )
-        .filter(topics::id.eq_any(topic_ids))
+        .filter(in_ids(topics::id, topic_ids))
         .select((
             topics::id,
             topics::post_count,
@@ -168,7 +171,7 @@ pub fn marks(conn: &mut DbConn, user_id: i64, topic_ids: &[i64]) -> Result<ReadM
             category_reads::marked_at.nullable(),
             users::created_at,
         ))
-        .load(conn)?;
+        .load(c))?;
     let now = now();
     Ok(ReadMarks(
         rows.into_iter()

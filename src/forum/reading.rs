@@ -36,17 +36,27 @@ pub(super) async fn index(state: web::Data<AppState>, visitor: Visitor) -> Resul
         return Ok(page);
     }
     let reader = visitor.user_id();
+    let shared = state.clone();
     let (latest, next, categories, marks) = state
         .db
         .read(move |c| -> Result<_, AppError> {
-            let (latest, next) = latest::latest_topics(c, None)?;
+            let rows = shared.page_cache.shared_rows(c, "home".into(), |c| {
+                let (latest, next) = latest::latest_topics(c, None)?;
+                let categories = queries::list_categories(c)?;
+                let bytes = LIST_ROW_BYTES * (latest.len() + categories.len());
+                Ok(((latest, next, categories), bytes))
+            })?;
+            let (latest, next, categories) = (*rows).clone();
             let marks = marks_for(c, reader, latest.iter().map(|t| t.id))?;
-            Ok((latest, next, queries::list_categories(c)?, marks))
+            Ok((latest, next, categories, marks))
         })
         .await?;
     let own_address = visitor.path == "/";
     kept_page(&state, slot, own_address, &IndexPage { visitor, marks, latest, more: next.is_some(), categories })
 }
+
+/// About what a topic's row on a list holds in memory (title, slug, names, cursor).
+const LIST_ROW_BYTES: usize = 400;
 
 /// The signed-in reader's marks (unread counts, new topics) for a page of a list.
 pub(super) fn marks_for(
@@ -81,10 +91,16 @@ pub(super) async fn latest_page(
         return Ok(page);
     }
     let reader = visitor.user_id();
+    let shared = state.clone();
     let (topics, next, marks) = state
         .db
         .read(move |c| -> Result<_, AppError> {
-            let (topics, next) = latest::latest_topics(c, after)?;
+            let rows = shared.page_cache.shared_rows(c, format!("latest after {after:?}"), |c| {
+                let (topics, next) = latest::latest_topics(c, after)?;
+                let bytes = LIST_ROW_BYTES * topics.len();
+                Ok(((topics, next), bytes))
+            })?;
+            let (topics, next) = (*rows).clone();
             let marks = marks_for(c, reader, topics.iter().map(|t| t.id))?;
             Ok((topics, next, marks))
         })
@@ -175,12 +191,19 @@ pub(super) async fn category(
         return Ok(page);
     }
     let reader = visitor.user_id();
+    let shared = state.clone();
     let (category, pinned, list, marks, watch) = state
         .db
         .read(move |c| -> Result<_, AppError> {
-            let category = queries::find_category(c, id)?.ok_or(AppError::NotFound)?;
-            let list = queries::list_topics(c, id, list_page)?;
-            let pinned = if list_page == TopicListPage::First { queries::pinned_topics(c, id)? } else { Vec::new() };
+            let rows = shared.page_cache.shared_rows(c, format!("category {id} {list_page:?}"), |c| {
+                let category = queries::find_category(c, id)?.ok_or(AppError::NotFound)?;
+                let list = queries::list_topics(c, id, list_page)?;
+                let pinned =
+                    if list_page == TopicListPage::First { queries::pinned_topics(c, id)? } else { Vec::new() };
+                let bytes = LIST_ROW_BYTES * (list.topics.len() + pinned.len());
+                Ok(((category, list, pinned), bytes))
+            })?;
+            let (category, list, pinned) = (*rows).clone();
             let marks = marks_for(c, reader, pinned.iter().chain(&list.topics).map(|t| t.id))?;
             let watch = match reader {
                 Some(user_id) => crate::forum::watching::category_level(c, user_id, id)?,
@@ -432,20 +455,15 @@ pub(super) async fn topic(
 /// commits), or read and kept. A page past the topic's end is not found.
 fn shared_rows(state: &AppState, c: &mut crate::db::DbConn, id: i64, page: i64) -> Result<Arc<TopicRows>, AppError> {
     let first = (page - 1) * queries::POSTS_PER_PAGE + 1;
-    let version = crate::forum::page_cache::version(c)?;
-    let rows = match state.page_cache.topic_rows(version, id, first) {
-        Some(rows) => rows,
-        None => {
-            let topic = queries::find_topic(c, id)?.ok_or(AppError::NotFound)?;
-            if page > page_count(topic.post_count) {
-                return Err(AppError::NotFound);
-            }
-            let posts = queries::page_of_posts(c, id, first)?;
-            let rows = Arc::new(TopicRows { topic, posts });
-            state.page_cache.keep_topic_rows(version, first, rows.clone());
-            rows
+    let rows = state.page_cache.shared_rows(c, format!("topic {id} from {first}"), |c| {
+        let topic = queries::find_topic(c, id)?.ok_or(AppError::NotFound)?;
+        if page > page_count(topic.post_count) {
+            return Err(AppError::NotFound);
         }
-    };
+        let rows = TopicRows { topic, posts: queries::page_of_posts(c, id, first)? };
+        let bytes = rows.bytes();
+        Ok((rows, bytes))
+    })?;
     if page > page_count(rows.topic.post_count) {
         return Err(AppError::NotFound);
     }

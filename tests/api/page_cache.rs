@@ -13,7 +13,7 @@ on_both_backends!(
     visitor_pages_are_cached_until_any_change_commits,
     visitor_lists_are_cached_until_any_change_commits,
     visitor_searches_are_cached_until_any_change_commits,
-    members_pages_share_a_topics_rows_but_not_their_own_likes,
+    members_pages_share_rows_but_not_their_own_likes_or_marks,
     a_change_through_another_instance_reaches_this_ones_cache,
 );
 
@@ -198,7 +198,7 @@ async fn visitor_searches_are_cached_until_any_change_commits(app: TestApp) {
     assert!(!page.body.contains("Pea soup"), "a hidden post is gone from the kept results");
 }
 
-async fn members_pages_share_a_topics_rows_but_not_their_own_likes(app: TestApp) {
+async fn members_pages_share_rows_but_not_their_own_likes_or_marks(app: TestApp) {
     let author = app.another_browser();
     author.register("alice").await;
     let topic = author.create_topic("Shared rows", "Rye bread.").await;
@@ -233,6 +233,36 @@ async fn members_pages_share_a_topics_rows_but_not_their_own_likes(app: TestApp)
             .unwrap();
     }
     assert!(carol.get(&topic).await.body.contains("Spelt bread."));
+
+    // Members' lists are rendered from shared rows the same way, their marks their own.
+    for list in ["/", "/latest", "/c/1/general"] {
+        assert!(carol.get(list).await.body.contains("Shared rows"), "{list}");
+    }
+    let before = version(&app);
+    {
+        let mut conn = app.db.get().unwrap();
+        diesel::update(topics::table.find(id)).set(topics::title.eq("Shared loaves")).execute(&mut *conn).unwrap();
+        diesel::update(content_version::table).set(content_version::version.eq(before)).execute(&mut *conn).unwrap();
+    }
+    for list in ["/", "/latest", "/c/1/general"] {
+        let page = bob.get(list).await;
+        assert!(page.body.contains("Shared rows") && !page.body.contains("Shared loaves"), "{list}: the kept rows");
+    }
+    {
+        let mut conn = app.db.get().unwrap();
+        diesel::update(content_version::table)
+            .set(content_version::version.eq(before + 10))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    for list in ["/", "/latest", "/c/1/general"] {
+        assert!(bob.get(list).await.body.contains("Shared loaves"), "{list}");
+    }
+    // A reply by alice is new to carol, who had read the topic: her own mark, on rows
+    // every member shares.
+    author.post_form(&format!("/t/{id}/reply"), &[("body", "And butter.")]).await;
+    let marks = carol.get("/latest").await.texts(".new-posts");
+    assert_eq!(marks, vec!["1 new".to_string()], "carol's unread count");
 
     // Likes are each member's own, and the count moves for everyone at once.
     assert_eq!(bob.post_form(&format!("/p/{post}/like"), &[]).await.status, 303);
