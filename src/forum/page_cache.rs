@@ -158,17 +158,18 @@ impl PageCache {
         }
     }
 
-    /// The rows kept under `key` for this version, or `read` and kept: rows every reader
-    /// of a page shares (members' pages are rendered from them every time, with their own
-    /// marks, likes and forms added). The version is read first, on the same connection,
-    /// so rows read before a change are never used after it commits.
+    /// The rows kept under `key` for `version`, or `read` and kept: rows every reader of
+    /// a page shares (members' pages are rendered from them every time, with their own
+    /// marks, likes and forms added). The version must have been read on this connection
+    /// *before* (`version`, or a statement that includes it), so rows read before a change
+    /// are never used after it commits.
     pub fn shared_rows<T: Any + Send + Sync>(
         &self,
+        version: i64,
         c: &mut DbConn,
         key: String,
         read: impl FnOnce(&mut DbConn) -> Result<(T, usize), AppError>,
     ) -> Result<Arc<T>, AppError> {
-        let version = version(c)?;
         let kept = {
             let inner = self.inner();
             inner.holds(version).then(|| inner.rows.get(&key).cloned()).flatten()

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::auth::visitor::Visitor;
 use crate::forum::domain::FlagReason;
 use crate::forum::latest::{self, LatestTopic};
-use crate::forum::page_cache::{cache_slot, cached, kept_page, TopicRows};
+use crate::forum::page_cache::{self, cache_slot, cached, kept_page, TopicRows};
 use crate::forum::queries::{self, Category, PostView, TopicCursor, TopicHeader, TopicListPage, TopicSummary};
 use crate::forum::read_state::{self, ReadMarks};
 use crate::web::errors::AppError;
@@ -40,7 +40,8 @@ pub(super) async fn index(state: web::Data<AppState>, visitor: Visitor) -> Resul
     let (latest, next, categories, marks) = state
         .db
         .read(move |c| -> Result<_, AppError> {
-            let rows = shared.page_cache.shared_rows(c, "home".into(), |c| {
+            let version = page_cache::version(c)?;
+            let rows = shared.page_cache.shared_rows(version, c, "home".into(), |c| {
                 let (latest, next) = latest::latest_topics(c, None)?;
                 let categories = queries::list_categories(c)?;
                 let bytes = LIST_ROW_BYTES * (latest.len() + categories.len());
@@ -95,7 +96,8 @@ pub(super) async fn latest_page(
     let (topics, next, marks) = state
         .db
         .read(move |c| -> Result<_, AppError> {
-            let rows = shared.page_cache.shared_rows(c, format!("latest after {after:?}"), |c| {
+            let version = page_cache::version(c)?;
+            let rows = shared.page_cache.shared_rows(version, c, format!("latest after {after:?}"), |c| {
                 let (topics, next) = latest::latest_topics(c, after)?;
                 let bytes = LIST_ROW_BYTES * topics.len();
                 Ok(((topics, next), bytes))
@@ -195,7 +197,8 @@ pub(super) async fn category(
     let (category, pinned, list, marks, watch) = state
         .db
         .read(move |c| -> Result<_, AppError> {
-            let rows = shared.page_cache.shared_rows(c, format!("category {id} {list_page:?}"), |c| {
+            let version = page_cache::version(c)?;
+            let rows = shared.page_cache.shared_rows(version, c, format!("category {id} {list_page:?}"), |c| {
                 let category = queries::find_category(c, id)?.ok_or(AppError::NotFound)?;
                 let list = queries::list_topics(c, id, list_page)?;
                 let pinned =
@@ -397,7 +400,16 @@ pub(super) async fn topic(
     }
     let shared = state.clone();
     let page_of = move |c: &mut crate::db::DbConn| -> Result<_, AppError> {
-        let rows = shared_rows(&shared, c, id, page)?;
+        // A member's own state comes with the version, in one statement.
+        let reader = match viewer {
+            Some(user_id) => Some(queries::topic_reader(c, user_id, id, first)?),
+            None => None,
+        };
+        let version = match &reader {
+            Some(reader) => reader.version,
+            None => page_cache::version(c)?,
+        };
+        let rows = shared_rows(&shared, version, c, id, page)?;
         if !rows.topic.visible_to(viewer, may_see_held) {
             return Err(AppError::NotFound);
         }
@@ -406,24 +418,24 @@ pub(super) async fn topic(
         // below, only when it moves: reading a page again writes nothing).
         let mut first_unread = None;
         let mut advance_to = None;
-        let mut liked = Vec::new();
-        if let Some(user_id) = viewer {
-            liked = queries::liked_on_page(c, user_id, id, first)?;
-        }
-        if let (Some(user_id), Some(last)) = (viewer, posts.last().map(|p| p.post_number)) {
-            let before = read_state::position(c, user_id, id)?;
-            let from = before.map_or(1, |read| read + 1);
-            first_unread = posts.iter().map(|p| p.post_number).find(|n| *n >= from && before.is_some());
-            if before.is_none_or(|read| read < last) {
-                advance_to = Some((user_id, last));
+        let (mut liked, mut blocked, mut watch) = (Vec::new(), Vec::new(), None);
+        if let (Some(user_id), Some(reader)) = (viewer, reader) {
+            if reader.liked_here {
+                liked = queries::liked_on_page(c, user_id, id, first)?;
+            }
+            if reader.blocks_anyone {
+                blocked = crate::forum::blocks::blocked_by(c, user_id)?;
+            }
+            watch = reader.watch;
+            if let Some(last) = posts.last().map(|p| p.post_number) {
+                let before = reader.position;
+                let from = before.map_or(1, |read| read + 1);
+                first_unread = posts.iter().map(|p| p.post_number).find(|n| *n >= from && before.is_some());
+                if before.is_none_or(|read| read < last) {
+                    advance_to = Some((user_id, last));
+                }
             }
         }
-        let (watch, blocked) = match viewer {
-            Some(user_id) => {
-                (crate::forum::watching::level(c, user_id, id)?, crate::forum::blocks::blocked_by(c, user_id)?)
-            }
-            None => (None, Vec::new()),
-        };
         // Staff move topics by choosing the category from a list.
         let categories = if may_see_held { queries::list_categories(c)? } else { Vec::new() };
         Ok((rows, liked, first_unread, watch, blocked, advance_to, categories))
@@ -451,11 +463,17 @@ pub(super) async fn topic(
 }
 
 /// A topic page's rows as every reader shares them: kept in the page cache under the
-/// content version read first (so rows read before a change are never used after it
+/// content version read before (so rows read before a change are never used after it
 /// commits), or read and kept. A page past the topic's end is not found.
-fn shared_rows(state: &AppState, c: &mut crate::db::DbConn, id: i64, page: i64) -> Result<Arc<TopicRows>, AppError> {
+fn shared_rows(
+    state: &AppState,
+    version: i64,
+    c: &mut crate::db::DbConn,
+    id: i64,
+    page: i64,
+) -> Result<Arc<TopicRows>, AppError> {
     let first = (page - 1) * queries::POSTS_PER_PAGE + 1;
-    let rows = state.page_cache.shared_rows(c, format!("topic {id} from {first}"), |c| {
+    let rows = state.page_cache.shared_rows(version, c, format!("topic {id} from {first}"), |c| {
         let topic = queries::find_topic(c, id)?.ok_or(AppError::NotFound)?;
         if page > page_count(topic.post_count) {
             return Err(AppError::NotFound);
