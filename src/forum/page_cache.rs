@@ -160,9 +160,9 @@ impl PageCache {
 
     /// The rows kept under `key` for `version`, or `read` and kept: rows every reader of
     /// a page shares (members' pages are rendered from them every time, with their own
-    /// marks, likes and forms added). The version must have been read on this connection
-    /// *before* (`version`, or a statement that includes it), so rows read before a change
-    /// are never used after it commits.
+    /// marks, likes and forms added). The version must have been read *before* the rows
+    /// (`current_version`, or a statement of the page's own that includes it), so rows read
+    /// before a change are never used after it commits.
     pub fn shared_rows<T: Any + Send + Sync>(
         &self,
         version: i64,
@@ -191,7 +191,7 @@ impl PageCache {
 /// queries, and the key. Members' pages are never kept (they hold the member's own
 /// marks, likes and forms).
 pub struct CacheSlot {
-    version: i64,
+    pub version: i64,
     key: String,
 }
 

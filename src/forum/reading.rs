@@ -36,11 +36,11 @@ pub(super) async fn index(state: web::Data<AppState>, visitor: Visitor) -> Resul
         return Ok(page);
     }
     let reader = visitor.user_id();
+    let version = page_version(&state, &slot).await?;
     let shared = state.clone();
     let (latest, next, categories, marks) = state
         .db
         .read(move |c| -> Result<_, AppError> {
-            let version = page_cache::version(c)?;
             let rows = shared.page_cache.shared_rows(version, c, "home".into(), |c| {
                 let (latest, next) = latest::latest_topics(c, None)?;
                 let categories = queries::list_categories(c)?;
@@ -54,6 +54,15 @@ pub(super) async fn index(state: web::Data<AppState>, visitor: Visitor) -> Resul
         .await?;
     let own_address = visitor.path == "/";
     kept_page(&state, slot, own_address, &IndexPage { visitor, marks, latest, more: next.is_some(), categories })
+}
+
+/// The content version a page's shared rows are kept under: the visitor's cache slot's,
+/// or for a member one read now (shared with other pages waiting on PostgreSQL).
+async fn page_version(state: &AppState, slot: &Option<page_cache::CacheSlot>) -> Result<i64, AppError> {
+    match slot {
+        Some(slot) => Ok(slot.version),
+        None => Ok(state.page_cache.current_version(&state.db).await?),
+    }
 }
 
 /// About what a topic's row on a list holds in memory (title, slug, names, cursor).
@@ -92,11 +101,11 @@ pub(super) async fn latest_page(
         return Ok(page);
     }
     let reader = visitor.user_id();
+    let version = page_version(&state, &slot).await?;
     let shared = state.clone();
     let (topics, next, marks) = state
         .db
         .read(move |c| -> Result<_, AppError> {
-            let version = page_cache::version(c)?;
             let rows = shared.page_cache.shared_rows(version, c, format!("latest after {after:?}"), |c| {
                 let (topics, next) = latest::latest_topics(c, after)?;
                 let bytes = LIST_ROW_BYTES * topics.len();
@@ -193,11 +202,11 @@ pub(super) async fn category(
         return Ok(page);
     }
     let reader = visitor.user_id();
+    let version = page_version(&state, &slot).await?;
     let shared = state.clone();
     let (category, pinned, list, marks, watch) = state
         .db
         .read(move |c| -> Result<_, AppError> {
-            let version = page_cache::version(c)?;
             let rows = shared.page_cache.shared_rows(version, c, format!("category {id} {list_page:?}"), |c| {
                 let category = queries::find_category(c, id)?.ok_or(AppError::NotFound)?;
                 let list = queries::list_topics(c, id, list_page)?;
