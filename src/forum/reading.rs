@@ -8,7 +8,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::visitor::Visitor;
-use crate::forum::domain::FlagReason;
 use crate::forum::latest::{self, LatestTopic};
 use crate::forum::page_cache::{self, cache_slot, cached, kept_page, TopicRows};
 use crate::forum::queries::{self, Category, PostView, TopicCursor, TopicHeader, TopicListPage, TopicSummary};

@@ -17,7 +17,7 @@ use crate::moderation::audit::{AuditAction, AuditTarget};
 use crate::moderation::{parse_date, required_reason, DecisionForm, ModError};
 use crate::web::errors::AppError;
 use crate::web::rate_limit::Limit;
-use crate::web::{filters, render, see_other};
+use crate::web::{filters, form_again, render, see_other};
 use crate::AppState;
 use crate::{per_backend, record_audit};
 
@@ -29,6 +29,47 @@ pub struct FlagForm {
     details: String,
 }
 
+#[derive(Template)]
+#[template(path = "forum/flag.html")]
+struct FlagPage {
+    visitor: Visitor,
+    post: forum::EditablePost,
+    reason: String,
+    details: String,
+    errors: Vec<String>,
+}
+
+impl FlagPage {
+    fn is_reason(&self, reason: &FlagReason) -> bool {
+        self.reason == reason.to_string()
+    }
+}
+
+/// The post to flag: there, readable by others, and not the member's own.
+async fn flaggable(state: &AppState, user_id: i64, post_id: i64) -> Result<forum::EditablePost, AppError> {
+    let post = state.db.run(move |c| forum::find_post(c, post_id)).await?.ok_or(AppError::NotFound)?;
+    // A post waiting for review is not there for others to flag.
+    if post.held && post.user_id != user_id {
+        return Err(AppError::NotFound);
+    }
+    if post.user_id == user_id {
+        return Err(AppError::BadRequest("That is your own post: edit it instead.".into()));
+    }
+    Ok(post)
+}
+
+/// `GET /p/{id}/flag`: why the member flags the post (a page of its own, not a form on
+/// every post of every member's topic page).
+pub(super) async fn flag_page(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = visitor.active_member()?.user_id;
+    let post = flaggable(&state, user_id, path.into_inner()).await?;
+    render(&FlagPage { visitor, post, reason: String::new(), details: String::new(), errors: Vec::new() })
+}
+
 pub(super) async fn flag(
     state: web::Data<AppState>,
     visitor: Visitor,
@@ -37,24 +78,33 @@ pub(super) async fn flag(
 ) -> Result<HttpResponse, AppError> {
     let user_id = visitor.active_member()?.user_id;
     let post_id = path.into_inner();
-    let reason = FlagReason::parse(&form.reason)
-        .ok_or_else(|| AppError::BadRequest("Choose why you are flagging this post.".into()))?;
-    if reason == FlagReason::Other && form.details.trim().is_empty() {
-        return Err(AppError::BadRequest("Say what is wrong with the post.".into()));
+    let post = flaggable(&state, user_id, post_id).await?;
+    let filed = async {
+        let reason = FlagReason::parse(&form.reason)
+            .ok_or_else(|| AppError::BadRequest("Choose why you are flagging this post.".into()))?;
+        if reason == FlagReason::Other && form.details.trim().is_empty() {
+            return Err(AppError::BadRequest("Say what is wrong with the post.".into()));
+        }
+        state.rate_limit(Limit::FlagPerMember, user_id).await?;
+        let details: String = form.details.trim().chars().take(1000).collect();
+        if !state.db.run(move |c| flag_post(c, post_id, user_id, reason, &details)).await? {
+            return Err(AppError::Conflict(
+                "You have already flagged this post; the moderators will look at it.".into(),
+            ));
+        }
+        Ok(())
     }
-    state.rate_limit(Limit::FlagPerMember, user_id).await?;
-    // A post waiting for review is not there for others to flag.
-    let target = state.db.run(move |c| forum::find_post(c, post_id)).await?.ok_or(AppError::NotFound)?;
-    if target.held {
-        return Err(AppError::NotFound);
+    .await;
+    match filed {
+        Ok(()) => Ok(see_other(&format!("/t/{}/{}/{}", post.topic_id, post.topic_slug, post.post_number))),
+        Err(refusal) => form_again(refusal, |message| FlagPage {
+            visitor,
+            post,
+            reason: form.reason,
+            details: form.details,
+            errors: vec![message],
+        }),
     }
-    let details: String = form.details.trim().chars().take(1000).collect();
-    let filed = state.db.run(move |c| flag_post(c, post_id, user_id, reason, &details)).await?;
-    if !filed {
-        return Err(AppError::Conflict("You have already flagged this post; the moderators will look at it.".into()));
-    }
-    let post = state.db.run(move |c| forum::find_post(c, post_id)).await?.ok_or(AppError::NotFound)?;
-    Ok(see_other(&format!("/t/{}/{}/{}", post.topic_id, post.topic_slug, post.post_number)))
 }
 
 #[derive(Template)]

@@ -57,7 +57,8 @@ pub const ADMIN_ROUTES: &[(&str, &str, Access)] = &[
 ];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/p/{id}/flag", web::post().to(flags::flag))
+    cfg.route("/p/{id}/flag", web::get().to(flags::flag_page))
+        .route("/p/{id}/flag", web::post().to(flags::flag))
         .route("/admin", web::get().to(dashboard::dashboard))
         .route("/admin/flags", web::get().to(flags::queue_page))
         .route("/admin/flags/{post}/resolve", web::post().to(flags::resolve))

@@ -190,17 +190,27 @@ async fn flags_go_to_a_queue_and_the_flaggers_hear_the_outcome(app: TestApp) {
     let second = app.another_browser();
     second.register("second").await;
 
+    // The form is a page of its own, linked from each post a member may flag.
+    let on_topic = flagger.get(&topic).await;
+    assert!(on_topic.body.contains(&format!("href=\"/p/{post_id}/flag\"")), "the post's Flag link");
+    let form = flagger.get(&format!("/p/{post_id}/flag")).await;
+    assert_eq!(form.status, 200);
+    assert_eq!(form.texts("h1"), vec!["Flag post #1".to_string()]);
+    let visitor = app.another_browser();
+    assert_eq!(visitor.get(&format!("/p/{post_id}/flag")).await.status, 303, "visitors sign in first");
+    assert_eq!(flagger.get("/p/999999/flag").await.status, 404);
+
     assert_eq!(
         flagger.post_form(&format!("/p/{post_id}/flag"), &[("reason", "spam"), ("details", "ads")]).await.status,
         303
     );
     let again = flagger.post_form(&format!("/p/{post_id}/flag"), &[("reason", "abuse")]).await;
     assert_eq!(again.status, 409, "one flag per member per post");
-    assert_eq!(
-        second.post_form(&format!("/p/{post_id}/flag"), &[("reason", "other")]).await.status,
-        400,
-        "other needs words"
-    );
+    // "Other" needs words: the form again, with the message and what was chosen.
+    let refused = second.post_form(&format!("/p/{post_id}/flag"), &[("reason", "other"), ("details", "   ")]).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.texts(".form-errors li").contains(&"Say what is wrong with the post.".to_string()));
+    assert!(refused.body.contains(r#"<option value="other" selected>"#), "the reason kept");
     assert_eq!(second.post_form(&format!("/p/{post_id}/flag"), &[("reason", "abuse")]).await.status, 303);
     assert_eq!(flagger.post_form("/p/999999/flag", &[("reason", "spam")]).await.status, 404);
 

@@ -229,9 +229,11 @@ test('6. a member flags a post; a moderator hides it; the member sees the placeh
   const { page } = newcomer;
   await page.goto(forum.origin + longTopic + '?page=2');
   const post = page.locator('#post-22');
-  await post.locator('summary', { hasText: 'Flag' }).click();
-  await post.getByLabel('Why?').selectOption('spam');
-  await post.getByRole('button', { name: 'Flag this post' }).click();
+  await post.getByRole('link', { name: 'Flag' }).click();
+  await page.waitForURL(/\/flag$/);
+  await forum.check(page, 'j6-flag-page');
+  await page.getByLabel('Why?').selectOption('spam');
+  await page.getByRole('button', { name: 'Flag this post' }).click();
   await page.waitForURL(/#post-22$/);
 
   await new HttpMember(forum).register('boss');
@@ -539,16 +541,17 @@ test('11. an admin names the forum and uploads a logo; posts show highlighted co
     await phoneShot(context, path, name);
   }
 
-  // On a phone, an open flag form takes its own row below the post's other actions.
+  // On a phone, the flag form is a page of its own that fits the screen, and "Other"
+  // without words comes back with the message and the choice kept.
   const phone = await forum.browserContext({ phone: true });
   await phone.context.addCookies(await context.cookies());
   await phone.page.goto(forum.origin + rich);
-  await phone.page.locator('#post-1 summary', { hasText: 'Flag' }).click();
-  const boxes = await phone.page.evaluate(() => {
-    const box = (selector) => document.querySelector(selector).getBoundingClientRect();
-    return { form: box('#post-1 details.flag form'), like: box('#post-1 .post-actions form.inline button') };
-  });
-  assert.ok(boxes.form.top > boxes.like.bottom, 'the flag form opens below the other actions');
+  await phone.page.locator('#post-1').getByRole('link', { name: 'Flag' }).click();
+  await phone.page.waitForURL(/\/flag$/);
+  await phone.page.getByLabel('Why?').selectOption('other');
+  await phone.page.getByRole('button', { name: 'Flag this post' }).click();
+  await phone.page.getByRole('alert').filter({ hasText: 'Say what is wrong with the post.' }).waitFor();
+  assert.equal(await phone.page.getByLabel('Why?').inputValue(), 'other');
   await forum.check(phone.page, 'j11-flag-form-phone');
   await phone.context.close();
   await context.close();
