@@ -37,6 +37,20 @@ async fn kept_at_version(app: &TestApp, reader: &TestApp, paths: &[&str]) -> i64
     }
 }
 
+/// Makes `change` behind the version's back: the triggers move the version in the
+/// change's own transaction, and this puts it back to `before`.
+fn behind_the_versions_back(app: &TestApp, before: i64, change: impl FnOnce(&mut agora::db::DbConn)) {
+    let mut conn = app.db.get().unwrap();
+    change(&mut conn);
+    diesel::update(content_version::table).set(content_version::version.eq(before)).execute(&mut *conn).unwrap();
+}
+
+/// Moves the version to `to`, as any change would.
+fn move_version(app: &TestApp, to: i64) {
+    let mut conn = app.db.get().unwrap();
+    diesel::update(content_version::table).set(content_version::version.eq(to)).execute(&mut *conn).unwrap();
+}
+
 fn version(app: &TestApp) -> i64 {
     let mut conn = app.db.get().unwrap();
     content_version::table.find(1).select(content_version::version).first(&mut *conn).unwrap()
@@ -53,24 +67,16 @@ async fn visitor_pages_are_cached_until_any_change_commits(app: TestApp) {
     // Served from the cache while the version stands: a row changed behind the version's
     // back (the trigger moved it; the test moves it back) is not seen...
     let before = kept_at_version(&app, &visitor, &[&topic]).await;
-    {
-        let mut conn = app.db.get().unwrap();
+    behind_the_versions_back(&app, before, |conn| {
         diesel::update(posts::table.filter(posts::topic_id.eq(id)))
             .set(posts::body_html.eq("<p>Changed behind its back.</p>"))
-            .execute(&mut *conn)
+            .execute(conn)
             .unwrap();
         assert!(version(&app) > before, "the trigger moved the version in the same statement's transaction");
-        diesel::update(content_version::table).set(content_version::version.eq(before)).execute(&mut *conn).unwrap();
-    }
+    });
     assert!(visitor.get(&topic).await.body.contains("Leek soup."), "the cached page");
     // ... and is the moment the version moves.
-    {
-        let mut conn = app.db.get().unwrap();
-        diesel::update(content_version::table)
-            .set(content_version::version.eq(before + 10))
-            .execute(&mut *conn)
-            .unwrap();
-    }
+    move_version(&app, before + 10);
     assert!(visitor.get(&topic).await.body.contains("Changed behind its back."));
 
     // Every change through the forum reaches the next visitor at once.
@@ -118,23 +124,15 @@ async fn visitor_lists_are_cached_until_any_change_commits(app: TestApp) {
 
     // A title changed behind the version's back is not seen while the version stands...
     let before = kept_at_version(&app, &visitor, &lists).await;
-    {
-        let mut conn = app.db.get().unwrap();
-        diesel::update(topics::table.find(id)).set(topics::title.eq("Renamed stew")).execute(&mut *conn).unwrap();
-        diesel::update(content_version::table).set(content_version::version.eq(before)).execute(&mut *conn).unwrap();
-    }
+    behind_the_versions_back(&app, before, |conn| {
+        diesel::update(topics::table.find(id)).set(topics::title.eq("Renamed stew")).execute(conn).unwrap();
+    });
     for list in lists {
         let page = visitor.get(list).await;
         assert!(page.body.contains("Cached stew") && !page.body.contains("Renamed stew"), "{list}: the kept page");
     }
     // ... and is seen the moment it moves.
-    {
-        let mut conn = app.db.get().unwrap();
-        diesel::update(content_version::table)
-            .set(content_version::version.eq(before + 10))
-            .execute(&mut *conn)
-            .unwrap();
-    }
+    move_version(&app, before + 10);
     for list in lists {
         assert!(visitor.get(list).await.body.contains("Renamed stew"), "{list}");
     }
@@ -189,19 +187,11 @@ async fn visitor_searches_are_cached_until_any_change_commits(app: TestApp) {
 
     // Kept while the version stands, seen the moment it moves.
     let before = kept_at_version(&app, &visitor, &[search]).await;
-    {
-        let mut conn = app.db.get().unwrap();
-        diesel::update(topics::table.find(id)).set(topics::title.eq("Pea soup")).execute(&mut *conn).unwrap();
-        diesel::update(content_version::table).set(content_version::version.eq(before)).execute(&mut *conn).unwrap();
-    }
+    behind_the_versions_back(&app, before, |conn| {
+        diesel::update(topics::table.find(id)).set(topics::title.eq("Pea soup")).execute(conn).unwrap();
+    });
     assert!(visitor.get(search).await.body.contains("Lentil soup"), "the kept page");
-    {
-        let mut conn = app.db.get().unwrap();
-        diesel::update(content_version::table)
-            .set(content_version::version.eq(before + 10))
-            .execute(&mut *conn)
-            .unwrap();
-    }
+    move_version(&app, before + 10);
     assert!(visitor.get(search).await.body.contains("Pea soup"));
 
     // A post a moderator hides leaves the results at once.
@@ -235,23 +225,12 @@ async fn members_pages_share_rows_but_not_their_own_likes_or_marks(app: TestApp)
 
     // A member's page is rendered from the rows kept under the version...
     let before = kept_at_version(&app, &bob, &[&topic]).await;
-    {
-        let mut conn = app.db.get().unwrap();
-        diesel::update(posts::table.find(post))
-            .set(posts::body_html.eq("<p>Spelt bread.</p>"))
-            .execute(&mut *conn)
-            .unwrap();
-        diesel::update(content_version::table).set(content_version::version.eq(before)).execute(&mut *conn).unwrap();
-    }
+    behind_the_versions_back(&app, before, |conn| {
+        diesel::update(posts::table.find(post)).set(posts::body_html.eq("<p>Spelt bread.</p>")).execute(conn).unwrap();
+    });
     assert!(carol.get(&topic).await.body.contains("Rye bread."), "another member shares the kept rows");
     // ... until it moves.
-    {
-        let mut conn = app.db.get().unwrap();
-        diesel::update(content_version::table)
-            .set(content_version::version.eq(before + 10))
-            .execute(&mut *conn)
-            .unwrap();
-    }
+    move_version(&app, before + 10);
     assert!(carol.get(&topic).await.body.contains("Spelt bread."));
 
     // Members' lists are rendered from shared rows the same way, their marks their own.
@@ -259,22 +238,14 @@ async fn members_pages_share_rows_but_not_their_own_likes_or_marks(app: TestApp)
         assert!(carol.get(list).await.body.contains("Shared rows"), "{list}");
     }
     let before = kept_at_version(&app, &carol, &["/", "/latest", "/c/1/general"]).await;
-    {
-        let mut conn = app.db.get().unwrap();
-        diesel::update(topics::table.find(id)).set(topics::title.eq("Shared loaves")).execute(&mut *conn).unwrap();
-        diesel::update(content_version::table).set(content_version::version.eq(before)).execute(&mut *conn).unwrap();
-    }
+    behind_the_versions_back(&app, before, |conn| {
+        diesel::update(topics::table.find(id)).set(topics::title.eq("Shared loaves")).execute(conn).unwrap();
+    });
     for list in ["/", "/latest", "/c/1/general"] {
         let page = bob.get(list).await;
         assert!(page.body.contains("Shared rows") && !page.body.contains("Shared loaves"), "{list}: the kept rows");
     }
-    {
-        let mut conn = app.db.get().unwrap();
-        diesel::update(content_version::table)
-            .set(content_version::version.eq(before + 10))
-            .execute(&mut *conn)
-            .unwrap();
-    }
+    move_version(&app, before + 10);
     for list in ["/", "/latest", "/c/1/general"] {
         assert!(bob.get(list).await.body.contains("Shared loaves"), "{list}");
     }
