@@ -302,22 +302,27 @@ pub fn page_of_posts(conn: &mut DbConn, topic_id: i64, first: i64) -> Result<Vec
         .load(conn)?)
 }
 
-/// Which posts on that page of a topic the member liked: the same index range as the
-/// page, then each post's like by this member (a fixed statement, prepared once).
-pub fn liked_on_page(conn: &mut DbConn, user_id: i64, topic_id: i64, first: i64) -> Result<Vec<i64>, DbError> {
-    Ok(posts::table
+/// The member's likes of the posts on that page of a topic: the page's index range, then
+/// each post's like by this member.
+#[diesel::dsl::auto_type]
+fn likes_on_page(user_id: i64, topic_id: i64, first: i64) -> _ {
+    let last: i64 = first + POSTS_PER_PAGE;
+    posts::table
         .inner_join(likes::table.on(likes::post_id.eq(posts::id).and(likes::user_id.eq(user_id))))
         .filter(posts::topic_id.eq(topic_id))
         .filter(posts::post_number.ge(first))
-        .filter(posts::post_number.lt(first + POSTS_PER_PAGE))
-        .select(posts::id)
-        .load(conn)?)
+        .filter(posts::post_number.lt(last))
+}
+
+/// Which posts on that page of a topic the member liked (a fixed statement, prepared once).
+pub fn liked_on_page(conn: &mut DbConn, user_id: i64, topic_id: i64, first: i64) -> Result<Vec<i64>, DbError> {
+    Ok(likes_on_page(user_id, topic_id, first).select(posts::id).load(conn)?)
 }
 
 /// What a member's topic page needs of their own (and the content version its shared
-/// rows are kept under): how far they had read, their watch
-/// level, and whether they liked a post on this page or blocked anyone at all (the
-/// lists themselves are read only then). One statement: on PostgreSQL every statement is
+/// rows are kept under): how far they had read, their watch level, and whether they
+/// liked a post on this page or blocked anyone at all (the lists themselves are read
+/// only then). One statement: on PostgreSQL every statement is
 /// a round trip, and a member's page used to make five.
 pub struct TopicReader {
     /// The content version, read in the same statement, before the page's rows.
@@ -333,13 +338,7 @@ pub fn topic_reader(conn: &mut DbConn, user_id: i64, topic_id: i64, first: i64) 
     let position =
         topic_reads::table.find((user_id, topic_id)).select(topic_reads::last_read_post_number).single_value();
     let watch = topic_watches::table.find((user_id, topic_id)).select(topic_watches::level).single_value();
-    let liked_here = diesel::dsl::exists(
-        posts::table
-            .inner_join(likes::table.on(likes::post_id.eq(posts::id).and(likes::user_id.eq(user_id))))
-            .filter(posts::topic_id.eq(topic_id))
-            .filter(posts::post_number.ge(first))
-            .filter(posts::post_number.lt(first + POSTS_PER_PAGE)),
-    );
+    let liked_here = diesel::dsl::exists(likes_on_page(user_id, topic_id, first));
     let blocks_anyone = diesel::dsl::exists(blocks::table.filter(blocks::user_id.eq(user_id)));
     let version = content_version::table.find(1).select(content_version::version).single_value();
     let (version, position, watch, liked_here, blocks_anyone): (Option<i64>, _, _, _, _) =

@@ -472,7 +472,7 @@ pub(super) async fn topic(
 
 /// A topic page's rows as every reader shares them: kept in the page cache under the
 /// content version read before (so rows read before a change are never used after it
-/// commits), or read and kept. A page past the topic's end is not found.
+/// commits), or read and kept. A page past the topic's end is not found (and not kept).
 fn shared_rows(
     state: &AppState,
     version: i64,
@@ -490,9 +490,8 @@ fn shared_rows(
         let bytes = rows.bytes();
         Ok((rows, bytes))
     })?;
-    if page > page_count(rows.topic.post_count) {
-        return Err(AppError::NotFound);
-    }
+    // (Kept rows passed the page check when they were read, and cannot change under
+    // their version.)
     Ok(rows)
 }
 

@@ -48,12 +48,12 @@ impl FlagPage {
 /// The post to flag: there, readable by others, and not the member's own.
 async fn flaggable(state: &AppState, user_id: i64, post_id: i64) -> Result<forum::EditablePost, AppError> {
     let post = state.db.run(move |c| forum::find_post(c, post_id)).await?.ok_or(AppError::NotFound)?;
-    // A post waiting for review is not there for others to flag.
-    if post.held && post.user_id != user_id {
-        return Err(AppError::NotFound);
-    }
     if post.user_id == user_id {
         return Err(AppError::BadRequest("That is your own post: edit it instead.".into()));
+    }
+    // A post waiting for review is not there for others to flag.
+    if post.held {
+        return Err(AppError::NotFound);
     }
     Ok(post)
 }

@@ -17,6 +17,15 @@ on_both_backends!(
     a_change_through_another_instance_reaches_this_ones_cache,
 );
 
+/// alice, signed in, and a topic she started: its path and id.
+async fn alices_topic(app: &TestApp, title: &str, body: &str) -> (TestApp, String, i64) {
+    let author = app.another_browser();
+    author.register("alice").await;
+    let topic = author.create_topic(title, body).await;
+    let id = topic.split('/').nth(2).unwrap().parse().unwrap();
+    (author, topic, id)
+}
+
 /// Asks for `paths` until they are kept under the version as it stands, and returns it.
 /// Kept pages last for the minute they were rendered in, so this waits out a minute's
 /// last seconds; and a change that lands after its response (a background job's) moves
@@ -57,10 +66,7 @@ fn version(app: &TestApp) -> i64 {
 }
 
 async fn visitor_pages_are_cached_until_any_change_commits(app: TestApp) {
-    let author = app.another_browser();
-    author.register("alice").await;
-    let topic = author.create_topic("Cached soup", "Leek soup.").await;
-    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    let (author, topic, id) = alices_topic(&app, "Cached soup", "Leek soup.").await;
     let visitor = app.another_browser();
     assert!(visitor.get(&topic).await.body.contains("Leek soup."));
 
@@ -111,10 +117,7 @@ async fn visitor_pages_are_cached_until_any_change_commits(app: TestApp) {
 }
 
 async fn visitor_lists_are_cached_until_any_change_commits(app: TestApp) {
-    let author = app.another_browser();
-    author.register("alice").await;
-    let topic = author.create_topic("Cached stew", "Bean stew.").await;
-    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    let (_alice, _, id) = alices_topic(&app, "Cached stew", "Bean stew.").await;
     let visitor = app.another_browser();
     let category = visitor.get("/c/1").await.location.expect("the category's own address");
     let lists = ["/", "/latest", category.as_str()];
@@ -177,10 +180,7 @@ async fn visitor_lists_are_cached_until_any_change_commits(app: TestApp) {
 }
 
 async fn visitor_searches_are_cached_until_any_change_commits(app: TestApp) {
-    let author = app.another_browser();
-    author.register("alice").await;
-    let topic = author.create_topic("Lentil soup", "Red lentils simmer slowly.").await;
-    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    let (_alice, _, id) = alices_topic(&app, "Lentil soup", "Red lentils simmer slowly.").await;
     let visitor = app.another_browser();
     let search = "/search?q=lentils";
     assert!(visitor.get(search).await.body.contains("Lentil soup"));
@@ -209,10 +209,7 @@ async fn visitor_searches_are_cached_until_any_change_commits(app: TestApp) {
 }
 
 async fn members_pages_share_rows_but_not_their_own_likes_or_marks(app: TestApp) {
-    let author = app.another_browser();
-    author.register("alice").await;
-    let topic = author.create_topic("Shared rows", "Rye bread.").await;
-    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    let (author, topic, id) = alices_topic(&app, "Shared rows", "Rye bread.").await;
     let post: i64 = {
         let mut conn = app.db.get().unwrap();
         posts::table.filter(posts::topic_id.eq(id)).select(posts::id).first(&mut *conn).unwrap()
@@ -284,10 +281,7 @@ async fn a_change_through_another_instance_reaches_this_ones_cache(app: TestApp)
     let other = agora::App::build(config).unwrap();
     let other_address = format!("http://127.0.0.1:{}", other.port());
     actix_web::rt::spawn(other.run_until_stopped());
-    let author = app.another_browser();
-    author.register("alice").await;
-    let topic = author.create_topic("Two instances", "First words.").await;
-    let id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    let (author, topic, id) = alices_topic(&app, "Two instances", "First words.").await;
     let client = reqwest::Client::new();
     let read_other =
         || async { client.get(format!("{other_address}{topic}")).send().await.unwrap().text().await.unwrap() };
