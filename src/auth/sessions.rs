@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use crate::auth::role::Role;
-use crate::db::schema::{notifications, sessions, users};
+use crate::db::schema::{content_version, notifications, sessions, users};
 use crate::db::{now, DbConn, DbError};
 use crate::web::tokens::{hash_token, random_token};
 
@@ -14,7 +14,8 @@ pub const IDLE_SECONDS: i64 = 24 * 3600;
 /// `last_seen_at` is refreshed at most this often, so reading pages rarely writes.
 const TOUCH_EVERY_SECONDS: i64 = 300;
 
-type SessionRow = ((i64, bool, i64), (i64, String, Role, bool, Option<i64>, Option<String>), (i64, bool), Option<i64>);
+type SessionRow =
+    ((i64, bool, i64), (i64, String, Role, bool, Option<i64>, Option<String>), (i64, bool), Option<i64>, Option<i64>);
 
 /// Who a valid session cookie belongs to.
 #[derive(Debug, Clone)]
@@ -40,6 +41,11 @@ impl SessionUser {
 
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// A moderator or admin not banned or suspended: staff powers are paused meanwhile.
+    pub fn has_staff_powers(&self) -> bool {
+        self.is_staff() && self.restriction.is_none()
     }
 }
 
@@ -120,13 +126,25 @@ pub fn touch(conn: &mut DbConn, touch: Touch) -> Result<(), DbError> {
     Ok(())
 }
 
-/// The member behind a cookie token, if the session exists and has not expired, and
-/// whether the visit is to be recorded ([`touch`]). Only reads.
-pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<(SessionUser, Option<Touch>)>, DbError> {
+/// A session found for a cookie's token.
+#[derive(Debug)]
+pub struct Found {
+    pub user: SessionUser,
+    /// Whether the visit is to be recorded ([`touch`]).
+    pub touch: Option<Touch>,
+    /// The forum's content version, read in the same statement: pages that keep rows
+    /// by version (`forum::page_cache`) need one read before their rows, and this one
+    /// costs no round trip of its own.
+    pub content_version: i64,
+}
+
+/// The member behind a cookie token, if the session exists and has not expired. Only reads.
+pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<Found>, DbError> {
     let token_hash = hash_token(token);
     let now = now();
-    // The unread count rides along as a subquery: one statement, one round trip on
-    // PostgreSQL, for every signed-in page. It reads the partial index of unread rows.
+    // The unread count and the content version ride along as subqueries: one statement,
+    // one round trip on PostgreSQL, for every signed-in page. The count reads the
+    // partial index of unread rows.
     // (The subquery's sessions under another name: diesel refuses a table twice in one statement.)
     let token_session = diesel::alias!(sessions as token_session);
     let member = token_session
@@ -138,6 +156,7 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<(SessionUser, Optio
         .filter(notifications::read_at.is_null())
         .count()
         .single_value();
+    let version = content_version::table.find(1).select(content_version::version).single_value();
     let found = sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(&token_hash))
@@ -147,6 +166,7 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<(SessionUser, Optio
             (users::id, users::username, users::role, users::banned, users::suspended_until, users::suspension_reason),
             (users::created_at, users::email_verified),
             unread,
+            version,
         ))
         .first::<SessionRow>(conn)
         .optional()?;
@@ -155,16 +175,18 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<(SessionUser, Optio
         (user_id, username, role, banned, suspended_until, reason),
         (joined_at, email_confirmed),
         unread_notices,
+        content_version,
     )) = found
     else {
         return Ok(None);
     };
+    let content_version = content_version.ok_or(diesel::result::Error::NotFound)?;
     let unread_notices = unread_notices.unwrap_or(0);
     let touch = (now - last_seen_at >= TOUCH_EVERY_SECONDS).then_some(Touch { session_id, persistent });
     let restriction = restriction(banned, suspended_until, reason.as_deref(), now);
     let user =
         SessionUser { session_id, user_id, username, role, restriction, unread_notices, joined_at, email_confirmed };
-    Ok(Some((user, touch)))
+    Ok(Some(Found { user, touch, content_version }))
 }
 
 pub fn delete(conn: &mut DbConn, session_id: i64) -> Result<(), DbError> {

@@ -65,7 +65,7 @@ impl Visitor {
 
     /// Whether staff controls are shown (the handlers check again).
     pub fn is_staff(&self) -> bool {
-        self.user.as_ref().is_some_and(|u| u.is_staff() && u.restriction.is_none())
+        self.user.as_ref().is_some_and(SessionUser::has_staff_powers)
     }
 
     pub fn user_id(&self) -> Option<i64> {
@@ -94,39 +94,83 @@ impl FromRequest for Visitor {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
+        let arrival = Arrival::of(req);
         Box::pin(async move {
             // Handlers may ask twice (e.g. page and form): look the session up once.
-            if let Some(visitor) = req.extensions().get::<Visitor>() {
+            if let Some(visitor) = arrival.req.extensions().get::<Visitor>() {
                 return Ok(visitor.clone());
             }
-            let state =
-                req.app_data::<web::Data<AppState>>().ok_or_else(|| anyhow::anyhow!("application state missing"))?;
-            let user = match req.cookie(crate::web::cookies::session_cookie(state.config.secure_cookies())) {
-                Some(cookie) if !cookie.value().is_empty() => {
-                    let token = cookie.value().to_string();
-                    // Looked up on the worker (a read); the visit is recorded off it, and
-                    // only every few minutes.
-                    let found = state.db.read(move |conn| sessions::find(conn, &token)).await?;
-                    if let Some((_, Some(touch))) = found {
-                        state.db.run(move |conn| sessions::touch(conn, touch)).await?;
-                    }
-                    found.map(|(user, _)| user)
+            let found = match &arrival.token {
+                Some(token) => {
+                    let token = token.clone();
+                    let state = app_state(&arrival.req)?;
+                    state.db.read(move |conn| sessions::find(conn, &token)).await?
                 }
-                _ => None,
+                None => None,
             };
-            let path = match req.query_string() {
-                "" => req.path().to_string(),
-                q => format!("{}?{}", req.path(), q),
-            };
-            let policy_change = state.upcoming_policy.get(&state.db).await;
-            // Forms carry the session-bound token only for a session that exists.
-            let csrf_token = crate::web::csrf::token_for(&req, user.is_some());
-            let public_url = state.public_url.clone();
-            let site = state.site.get(&state.db).await?;
-            let visitor = Visitor { user, csrf_token, path, policy_change, public_url, site };
-            req.extensions_mut().insert(visitor.clone());
-            Ok(visitor)
+            arrival.visitor(found).await
         })
     }
+}
+
+/// A request whose session is not looked up yet. The busiest pages (home, Latest, a
+/// category, a topic) look it up in their own database trip, with their rows: on
+/// PostgreSQL each trip to the blocking pool and each statement is a round trip, and
+/// a member's page made two trips where one will do. [`Arrival::visitor`] then makes
+/// the [`Visitor`] from what that read found.
+pub struct Arrival {
+    req: HttpRequest,
+    token: Option<String>,
+}
+
+impl Arrival {
+    fn of(req: &HttpRequest) -> Self {
+        let token = app_state(req)
+            .ok()
+            .and_then(|state| req.cookie(crate::web::cookies::session_cookie(state.config.secure_cookies())))
+            .map(|cookie| cookie.value().to_string())
+            .filter(|token| !token.is_empty());
+        Arrival { req: req.clone(), token }
+    }
+
+    /// The session cookie's token, when the browser sent one.
+    pub fn session_token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// The visitor, given the session [`sessions::find`] found for the token (`None`:
+    /// signed out). The visit is recorded off the page's read, and only every few minutes.
+    pub async fn visitor(&self, found: Option<sessions::Found>) -> Result<Visitor, AppError> {
+        let state = app_state(&self.req)?;
+        if let Some(touch) = found.as_ref().and_then(|found| found.touch) {
+            state.db.run(move |conn| sessions::touch(conn, touch)).await?;
+        }
+        let user = found.map(|found| found.user);
+        let req = &self.req;
+        let path = match req.query_string() {
+            "" => req.path().to_string(),
+            q => format!("{}?{}", req.path(), q),
+        };
+        let policy_change = state.upcoming_policy.get(&state.db).await;
+        // Forms carry the session-bound token only for a session that exists.
+        let csrf_token = crate::web::csrf::token_for(req, user.is_some());
+        let public_url = state.public_url.clone();
+        let site = state.site.get(&state.db).await?;
+        let visitor = Visitor { user, csrf_token, path, policy_change, public_url, site };
+        req.extensions_mut().insert(visitor.clone());
+        Ok(visitor)
+    }
+}
+
+impl FromRequest for Arrival {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(Arrival::of(req)))
+    }
+}
+
+fn app_state(req: &HttpRequest) -> Result<&web::Data<AppState>, AppError> {
+    Ok(req.app_data::<web::Data<AppState>>().ok_or_else(|| anyhow::anyhow!("application state missing"))?)
 }

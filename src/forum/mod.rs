@@ -7,6 +7,7 @@ pub mod mentions;
 pub mod notification_settings;
 pub mod notifications;
 pub mod page_cache;
+pub mod page_read;
 pub mod queries;
 pub mod read_lists;
 pub mod read_state;

@@ -319,14 +319,11 @@ pub fn liked_on_page(conn: &mut DbConn, user_id: i64, topic_id: i64, first: i64)
     Ok(likes_on_page(user_id, topic_id, first).select(posts::id).load(conn)?)
 }
 
-/// What a member's topic page needs of their own (and the content version its shared
-/// rows are kept under): how far they had read, their watch level, and whether they
-/// liked a post on this page or blocked anyone at all (the lists themselves are read
-/// only then). One statement: on PostgreSQL every statement is
-/// a round trip, and a member's page used to make five.
+/// What a member's topic page needs of their own: how far they had read, their watch
+/// level, and whether they liked a post on this page or blocked anyone at all (the
+/// lists themselves are read only then). One statement: on PostgreSQL every statement
+/// is a round trip, and a member's page used to make five.
 pub struct TopicReader {
-    /// The content version, read in the same statement, before the page's rows.
-    pub version: i64,
     pub position: Option<i64>,
     pub watch: Option<crate::forum::watching::WatchLevel>,
     pub liked_here: bool,
@@ -334,17 +331,15 @@ pub struct TopicReader {
 }
 
 pub fn topic_reader(conn: &mut DbConn, user_id: i64, topic_id: i64, first: i64) -> Result<TopicReader, DbError> {
-    use crate::db::schema::{content_version, member_blocks as blocks, topic_reads, topic_watches};
+    use crate::db::schema::{member_blocks as blocks, topic_reads, topic_watches};
     let position =
         topic_reads::table.find((user_id, topic_id)).select(topic_reads::last_read_post_number).single_value();
     let watch = topic_watches::table.find((user_id, topic_id)).select(topic_watches::level).single_value();
     let liked_here = diesel::dsl::exists(likes_on_page(user_id, topic_id, first));
     let blocks_anyone = diesel::dsl::exists(blocks::table.filter(blocks::user_id.eq(user_id)));
-    let version = content_version::table.find(1).select(content_version::version).single_value();
-    let (version, position, watch, liked_here, blocks_anyone): (Option<i64>, _, _, _, _) =
-        diesel::select((version, position, watch, liked_here, blocks_anyone)).get_result(conn)?;
-    let version = version.ok_or(diesel::result::Error::NotFound)?;
-    Ok(TopicReader { version, position, watch, liked_here, blocks_anyone })
+    let (position, watch, liked_here, blocks_anyone) =
+        diesel::select((position, watch, liked_here, blocks_anyone)).get_result(conn)?;
+    Ok(TopicReader { position, watch, liked_here, blocks_anyone })
 }
 
 /// Posts anyone may read: not hidden, not deleted, not waiting for review.

@@ -7,9 +7,11 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::visitor::Visitor;
+use crate::auth::sessions::SessionUser;
+use crate::auth::visitor::{Arrival, Visitor};
 use crate::forum::latest::{self, LatestTopic};
-use crate::forum::page_cache::{self, cache_slot, cached, kept_page, TopicRows};
+use crate::forum::page_cache::{kept_page, TopicRows};
+use crate::forum::page_read::{read_page, PageRead};
 use crate::forum::queries::{self, Category, PostView, TopicCursor, TopicHeader, TopicListPage, TopicSummary};
 use crate::forum::read_state::{self, ReadMarks};
 use crate::web::errors::AppError;
@@ -29,39 +31,25 @@ struct IndexPage {
 }
 
 /// The home page: Latest across every category, and the categories beside it.
-pub(super) async fn index(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, AppError> {
-    let slot = cache_slot(&state, &visitor).await?;
-    if let Some(page) = cached(&state, &slot) {
-        return Ok(page);
-    }
-    let reader = visitor.user_id();
-    let version = page_version(&state, &slot).await?;
+pub(super) async fn index(state: web::Data<AppState>, arrival: Arrival) -> Result<HttpResponse, AppError> {
     let shared = state.clone();
-    let (latest, next, categories, marks) = state
-        .db
-        .read(move |c| -> Result<_, AppError> {
-            let rows = shared.page_cache.shared_rows(version, c, "home".into(), |c| {
-                let (latest, next) = latest::latest_topics(c, None)?;
-                let categories = queries::list_categories(c)?;
-                let bytes = LIST_ROW_BYTES * (latest.len() + categories.len());
-                Ok(((latest, next, categories), bytes))
-            })?;
-            let (latest, next, categories) = (*rows).clone();
-            let marks = marks_for(c, reader, latest.iter().map(|t| t.id))?;
-            Ok((latest, next, categories, marks))
-        })
-        .await?;
+    let read = read_page(&state, arrival, move |c, reader, version| {
+        let rows = shared.page_cache.shared_rows(version, c, "home".into(), |c| {
+            let (latest, next) = latest::latest_topics(c, None)?;
+            let categories = queries::list_categories(c)?;
+            let bytes = LIST_ROW_BYTES * (latest.len() + categories.len());
+            Ok(((latest, next, categories), bytes))
+        })?;
+        let (latest, next, categories) = (*rows).clone();
+        let marks = marks_for(c, reader.map(|r| r.user_id), latest.iter().map(|t| t.id))?;
+        Ok((latest, next, categories, marks))
+    });
+    let (visitor, slot, (latest, next, categories, marks)) = match read.await? {
+        PageRead::Kept(page) => return Ok(page),
+        PageRead::Fresh { visitor, slot, rows } => (visitor, slot, rows),
+    };
     let own_address = visitor.path == "/";
     kept_page(&state, slot, own_address, &IndexPage { visitor, marks, latest, more: next.is_some(), categories })
-}
-
-/// The content version a page's shared rows are kept under: the visitor's cache slot's,
-/// or for a member one read now (shared with other pages waiting on PostgreSQL).
-async fn page_version(state: &AppState, slot: &Option<page_cache::CacheSlot>) -> Result<i64, AppError> {
-    match slot {
-        Some(slot) => Ok(slot.version),
-        None => Ok(state.page_cache.current_version(&state.db).await?),
-    }
 }
 
 /// About what a topic's row on a list holds in memory (title, slug, names, cursor).
@@ -91,30 +79,25 @@ struct LatestPage {
 /// `/latest`: every page of Latest, by cursor.
 pub(super) async fn latest_page(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    arrival: Arrival,
     query: web::Query<CategoryQuery>,
 ) -> Result<HttpResponse, AppError> {
     let after = parse_cursor(query.after.as_deref())?;
-    let slot = cache_slot(&state, &visitor).await?;
-    if let Some(page) = cached(&state, &slot) {
-        return Ok(page);
-    }
-    let reader = visitor.user_id();
-    let version = page_version(&state, &slot).await?;
     let shared = state.clone();
-    let (topics, next, marks) = state
-        .db
-        .read(move |c| -> Result<_, AppError> {
-            let rows = shared.page_cache.shared_rows(version, c, format!("latest after {after:?}"), |c| {
-                let (topics, next) = latest::latest_topics(c, after)?;
-                let bytes = LIST_ROW_BYTES * topics.len();
-                Ok(((topics, next), bytes))
-            })?;
-            let (topics, next) = (*rows).clone();
-            let marks = marks_for(c, reader, topics.iter().map(|t| t.id))?;
-            Ok((topics, next, marks))
-        })
-        .await?;
+    let read = read_page(&state, arrival, move |c, reader, version| {
+        let rows = shared.page_cache.shared_rows(version, c, format!("latest after {after:?}"), |c| {
+            let (topics, next) = latest::latest_topics(c, after)?;
+            let bytes = LIST_ROW_BYTES * topics.len();
+            Ok(((topics, next), bytes))
+        })?;
+        let (topics, next) = (*rows).clone();
+        let marks = marks_for(c, reader.map(|r| r.user_id), topics.iter().map(|t| t.id))?;
+        Ok((topics, next, marks))
+    });
+    let (visitor, slot, (topics, next, marks)) = match read.await? {
+        PageRead::Kept(page) => return Ok(page),
+        PageRead::Fresh { visitor, slot, rows } => (visitor, slot, rows),
+    };
     if after.is_some() && topics.is_empty() {
         return Err(AppError::NotFound);
     }
@@ -185,7 +168,7 @@ pub(super) async fn category_without_slug(
 
 pub(super) async fn category(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    arrival: Arrival,
     path: web::Path<(i64, String)>,
     query: web::Query<CategoryPageQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -196,33 +179,27 @@ pub(super) async fn category(
         (None, Some(before)) => TopicListPage::Before(before),
         (Some(_), Some(_)) => return Err(AppError::BadRequest("That page link is malformed.".into())),
     };
-    let slot = cache_slot(&state, &visitor).await?;
-    if let Some(page) = cached(&state, &slot) {
-        return Ok(page);
-    }
-    let reader = visitor.user_id();
-    let version = page_version(&state, &slot).await?;
     let shared = state.clone();
-    let (category, pinned, list, marks, watch) = state
-        .db
-        .read(move |c| -> Result<_, AppError> {
-            let rows = shared.page_cache.shared_rows(version, c, format!("category {id} {list_page:?}"), |c| {
-                let category = queries::find_category(c, id)?.ok_or(AppError::NotFound)?;
-                let list = queries::list_topics(c, id, list_page)?;
-                let pinned =
-                    if list_page == TopicListPage::First { queries::pinned_topics(c, id)? } else { Vec::new() };
-                let bytes = LIST_ROW_BYTES * (list.topics.len() + pinned.len());
-                Ok(((category, list, pinned), bytes))
-            })?;
-            let (category, list, pinned) = (*rows).clone();
-            let marks = marks_for(c, reader, pinned.iter().chain(&list.topics).map(|t| t.id))?;
-            let watch = match reader {
-                Some(user_id) => crate::forum::watching::category_level(c, user_id, id)?,
-                None => None,
-            };
-            Ok((category, pinned, list, marks, watch))
-        })
-        .await?;
+    let read = read_page(&state, arrival, move |c, reader, version| {
+        let rows = shared.page_cache.shared_rows(version, c, format!("category {id} {list_page:?}"), |c| {
+            let category = queries::find_category(c, id)?.ok_or(AppError::NotFound)?;
+            let list = queries::list_topics(c, id, list_page)?;
+            let pinned = if list_page == TopicListPage::First { queries::pinned_topics(c, id)? } else { Vec::new() };
+            let bytes = LIST_ROW_BYTES * (list.topics.len() + pinned.len());
+            Ok(((category, list, pinned), bytes))
+        })?;
+        let (category, list, pinned) = (*rows).clone();
+        let marks = marks_for(c, reader.map(|r| r.user_id), pinned.iter().chain(&list.topics).map(|t| t.id))?;
+        let watch = match reader {
+            Some(reader) => crate::forum::watching::category_level(c, reader.user_id, id)?,
+            None => None,
+        };
+        Ok((category, pinned, list, marks, watch))
+    });
+    let (visitor, slot, (category, pinned, list, marks, watch)) = match read.await? {
+        PageRead::Kept(page) => return Ok(page),
+        PageRead::Fresh { visitor, slot, rows } => (visitor, slot, rows),
+    };
     let first_page = format!("/c/{}/{}", category.id, category.slug);
     if category.slug != slug {
         return Ok(moved_permanently(&first_page));
@@ -389,7 +366,7 @@ pub(super) async fn topic_without_slug(
 
 pub(super) async fn topic(
     state: web::Data<AppState>,
-    visitor: Visitor,
+    arrival: Arrival,
     path: web::Path<(i64, String)>,
     query: web::Query<TopicQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -399,26 +376,12 @@ pub(super) async fn topic(
     if !(1..=1_000_000_000).contains(&page) {
         return Err(AppError::NotFound);
     }
-    let viewer = visitor.user_id();
-    let may_see_held = visitor.is_staff();
     let first = (page - 1) * queries::POSTS_PER_PAGE + 1;
-    let slot = cache_slot(&state, &visitor).await?;
-    if let Some(page) = cached(&state, &slot) {
-        return Ok(page);
-    }
     let shared = state.clone();
-    let page_of = move |c: &mut crate::db::DbConn| -> Result<_, AppError> {
-        // A member's own state comes with the version, in one statement.
-        let reader = match viewer {
-            Some(user_id) => Some(queries::topic_reader(c, user_id, id, first)?),
-            None => None,
-        };
-        let version = match &reader {
-            Some(reader) => reader.version,
-            None => page_cache::version(c)?,
-        };
+    let read = read_page(&state, arrival, move |c, viewer, version| {
         let rows = shared_rows(&shared, version, c, id, page)?;
-        if !rows.topic.visible_to(viewer, may_see_held) {
+        let may_see_held = viewer.is_some_and(SessionUser::has_staff_powers);
+        if !rows.topic.visible_to(viewer.map(|v| v.user_id), may_see_held) {
             return Err(AppError::NotFound);
         }
         let posts = &rows.posts;
@@ -427,7 +390,9 @@ pub(super) async fn topic(
         let mut first_unread = None;
         let mut advance_to = None;
         let (mut liked, mut blocked, mut watch) = (Vec::new(), Vec::new(), None);
-        if let (Some(user_id), Some(reader)) = (viewer, reader) {
+        if let Some(user_id) = viewer.map(|v| v.user_id) {
+            // The member's own state, in one statement.
+            let reader = queries::topic_reader(c, user_id, id, first)?;
             if reader.liked_here {
                 liked = queries::liked_on_page(c, user_id, id, first)?;
             }
@@ -447,8 +412,11 @@ pub(super) async fn topic(
         // Staff move topics by choosing the category from a list.
         let categories = if may_see_held { queries::list_categories(c)? } else { Vec::new() };
         Ok((rows, liked, first_unread, watch, blocked, advance_to, categories))
+    });
+    let (visitor, slot, (rows, liked, first_unread, watch, blocked, advance_to, categories)) = match read.await? {
+        PageRead::Kept(page) => return Ok(page),
+        PageRead::Fresh { visitor, slot, rows } => (visitor, slot, rows),
     };
-    let (rows, liked, first_unread, watch, blocked, advance_to, categories) = state.db.read(page_of).await?;
     let topic = rows.topic.clone();
     if let Some((user_id, last)) = advance_to {
         state.db.run(move |c| read_state::advance(c, user_id, id, last)).await?;
