@@ -14,7 +14,8 @@
 #   AGORA_BIN       the server binary (default target/release/agora; cargo build --release)
 #   BENCH_CACHE     where seeded databases are kept (default bench/.cache)
 #   BENCH_POSTS     posts to seed (default 1000000, in BENCH_POSTS/20 topics)
-#   BENCH_PG        PostgreSQL server URL (default postgres://postgres@127.0.0.1:5432)
+#   BENCH_PG        PostgreSQL server URL (default postgres://postgres@127.0.0.1:5432; the
+#                   server runs with sslmode=disable and a pool of 4 connections, see below)
 #   BENCH_SECONDS   seconds per wrk run (default 10)
 # Targets: every page p99 < 10 ms (SQLite), category page 300 within 20% of page 1,
 # topic page >= 25% of the trivial route (visitor) and >= 15% (signed in), PostgreSQL at
@@ -45,8 +46,8 @@ seed() {
 }
 
 start_server() {
-    local url="$1" port="$2"
-    AGORA_DATABASE_URL="$url" AGORA_BIND="127.0.0.1:$port" AGORA_PUBLIC_URL="http://127.0.0.1:$port" \
+    local url="$1" port="$2" pool="$3"
+    AGORA_DATABASE_URL="$url" AGORA_DATABASE_POOL_SIZE="$pool" AGORA_BIND="127.0.0.1:$port" AGORA_PUBLIC_URL="http://127.0.0.1:$port" \
         AGORA_RATE_LIMITS=off AGORA_DAILY_MAINTENANCE=off AGORA_MAIL_QUEUE_SECONDS=0 \
         AGORA_MAIL_DIR="$work/mail" AGORA_BACKUP_DIR="$work/backups" RUST_LOG=warn \
         "$bin" serve >"$work/server.log" 2>&1 &
@@ -91,8 +92,8 @@ measure() {
 }
 
 run() {
-    local backend="$1" url="$2" port="$3"
-    start_server "$url" "$port"
+    local backend="$1" url="$2" port="$3" pool="$4"
+    start_server "$url" "$port" "$pool"
     local base="http://127.0.0.1:$port"
     # A 20-post topic, the long one, a category's page 300 (following its cursor links).
     local topic big cursor
@@ -135,12 +136,16 @@ run() {
 if [[ "$which" == sqlite || "$which" == both ]]; then
     db="$cache/agora-$posts.db"
     seed "sqlite://$db" "$db.seeded"
-    run SQLite "sqlite://$db" 18941
+    run SQLite "sqlite://$db" 18941 10
 fi
 if [[ "$which" == postgres || "$which" == both ]]; then
     name="agora_bench_$posts"
     psql "$pg/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1 \
         || { psql "$pg/postgres" -qc "CREATE DATABASE $name"; rm -f "$cache/$name.seeded"; }
     seed "$pg/$name" "$cache/$name.seeded"
-    run PostgreSQL "$pg/$name" 18942
+    # PostgreSQL runs on the same 2 cores: over loopback, TLS (libpq's default
+    # sslmode=prefer) only costs (12% of a member's page, measured), and connections
+    # beyond about two per core only add processes waiting for them (p99 8 ms with 4,
+    # 13-40 ms with 10). See the README's Performance section.
+    run PostgreSQL "$pg/$name?sslmode=disable" 18942 4
 fi

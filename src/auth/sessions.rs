@@ -14,9 +14,6 @@ pub const IDLE_SECONDS: i64 = 24 * 3600;
 /// `last_seen_at` is refreshed at most this often, so reading pages rarely writes.
 const TOUCH_EVERY_SECONDS: i64 = 300;
 
-type SessionRow =
-    ((i64, bool, i64), (i64, String, Role, bool, Option<i64>, Option<String>), (i64, bool), Option<i64>, Option<i64>);
-
 /// Who a valid session cookie belongs to.
 #[derive(Debug, Clone)]
 pub struct SessionUser {
@@ -140,53 +137,109 @@ pub struct Found {
 
 /// The member behind a cookie token, if the session exists and has not expired. Only reads.
 pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<Found>, DbError> {
-    let token_hash = hash_token(token);
-    let now = now();
-    // The unread count and the content version ride along as subqueries: one statement,
-    // one round trip on PostgreSQL, for every signed-in page. The count reads the
-    // partial index of unread rows.
-    // (The subquery's sessions under another name: diesel refuses a table twice in one statement.)
-    let token_session = diesel::alias!(sessions as token_session);
-    let member = token_session
-        .filter(token_session.field(sessions::token_hash).eq(&token_hash))
-        .select(token_session.field(sessions::user_id))
-        .single_value();
-    let unread = notifications::table
-        .filter(notifications::user_id.nullable().eq(member))
-        .filter(notifications::read_at.is_null())
-        .count()
-        .single_value();
-    let version = content_version::table.find(1).select(content_version::version).single_value();
-    let found = sessions::table
+    let lookup = SessionLookup::for_token(token);
+    let row = lookup.sessions().select(lookup.columns()).first::<SessionRow>(conn).optional()?;
+    row.map(|row| lookup.found(row)).transpose()
+}
+
+// The session's table again under another name, for subqueries on the token (diesel
+// refuses a table twice in one statement).
+diesel::alias!(sessions as token_session: TokenSession);
+
+/// The statement that finds a session, in parts, so that a page can ask its own
+/// questions about the member (their read position, their watch level) in the same
+/// statement: on PostgreSQL each statement is a round trip, and a member's page is
+/// mostly made of them. `find` is the plain one:
+/// `lookup.sessions().select((lookup.columns(), own_questions)).first(conn)`.
+pub struct SessionLookup {
+    token_hash: String,
+    now: i64,
+}
+
+/// What [`SessionLookup::columns`] reads.
+pub type SessionRow =
+    ((i64, bool, i64), (i64, String, Role, bool, Option<i64>, Option<String>), (i64, bool), Option<i64>, Option<i64>);
+
+impl SessionLookup {
+    pub fn for_token(token: &str) -> Self {
+        SessionLookup { token_hash: hash_token(token), now: now() }
+    }
+
+    /// The session with the token, unexpired, joined with its member: the statement's FROM.
+    pub fn sessions(&self) -> live_session {
+        live_session(self.token_hash.clone(), self.now)
+    }
+
+    /// The member's id, as a subquery, for the page's own questions.
+    pub fn member(&self) -> member_by_token {
+        member_by_token(self.token_hash.clone())
+    }
+
+    /// The session's and the member's columns, their unread count and the content version.
+    pub fn columns(&self) -> session_columns {
+        session_columns(self.member())
+    }
+
+    /// The session, from its row.
+    pub fn found(&self, row: SessionRow) -> Result<Found, DbError> {
+        let (
+            (session_id, persistent, last_seen_at),
+            (user_id, username, role, banned, suspended_until, reason),
+            (joined_at, email_confirmed),
+            unread_notices,
+            content_version,
+        ) = row;
+        let content_version = content_version.ok_or(diesel::result::Error::NotFound)?;
+        let unread_notices = unread_notices.unwrap_or(0);
+        let touch = (self.now - last_seen_at >= TOUCH_EVERY_SECONDS).then_some(Touch { session_id, persistent });
+        let restriction = restriction(banned, suspended_until, reason.as_deref(), self.now);
+        let user = SessionUser {
+            session_id,
+            user_id,
+            username,
+            role,
+            restriction,
+            unread_notices,
+            joined_at,
+            email_confirmed,
+        };
+        Ok(Found { user, touch, content_version })
+    }
+}
+
+#[diesel::dsl::auto_type]
+fn live_session(token_hash: String, now: i64) -> _ {
+    sessions::table
         .inner_join(users::table)
-        .filter(sessions::token_hash.eq(&token_hash))
+        .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(now))
-        .select((
-            (sessions::id, sessions::persistent, sessions::last_seen_at),
-            (users::id, users::username, users::role, users::banned, users::suspended_until, users::suspension_reason),
-            (users::created_at, users::email_verified),
-            unread,
-            version,
-        ))
-        .first::<SessionRow>(conn)
-        .optional()?;
-    let Some((
-        (session_id, persistent, last_seen_at),
-        (user_id, username, role, banned, suspended_until, reason),
-        (joined_at, email_confirmed),
-        unread_notices,
-        content_version,
-    )) = found
-    else {
-        return Ok(None);
-    };
-    let content_version = content_version.ok_or(diesel::result::Error::NotFound)?;
-    let unread_notices = unread_notices.unwrap_or(0);
-    let touch = (now - last_seen_at >= TOUCH_EVERY_SECONDS).then_some(Touch { session_id, persistent });
-    let restriction = restriction(banned, suspended_until, reason.as_deref(), now);
-    let user =
-        SessionUser { session_id, user_id, username, role, restriction, unread_notices, joined_at, email_confirmed };
-    Ok(Some(Found { user, touch, content_version }))
+}
+
+#[diesel::dsl::auto_type]
+fn member_by_token(token_hash: String) -> _ {
+    token_session
+        .filter(token_session.field(sessions::token_hash).eq(token_hash))
+        .select(token_session.field(sessions::user_id))
+        .single_value()
+}
+
+// The unread count and the content version ride along as subqueries: one statement,
+// one round trip on PostgreSQL, for every signed-in page. The count reads the partial
+// index of unread rows.
+#[diesel::dsl::auto_type]
+fn session_columns(member: member_by_token) -> _ {
+    let unread: diesel::dsl::count_star = diesel::dsl::count_star();
+    (
+        (sessions::id, sessions::persistent, sessions::last_seen_at),
+        (users::id, users::username, users::role, users::banned, users::suspended_until, users::suspension_reason),
+        (users::created_at, users::email_verified),
+        notifications::table
+            .filter(notifications::user_id.nullable().eq(member))
+            .filter(notifications::read_at.is_null())
+            .select(unread)
+            .single_value(),
+        content_version::table.find(1_i32).select(content_version::version).single_value(),
+    )
 }
 
 pub fn delete(conn: &mut DbConn, session_id: i64) -> Result<(), DbError> {

@@ -9,9 +9,9 @@
 
 use actix_web::HttpResponse;
 
-use crate::auth::sessions::{self, SessionUser};
+use crate::auth::sessions::{self, Found, SessionUser};
 use crate::auth::visitor::{Arrival, Visitor};
-use crate::db::DbConn;
+use crate::db::{DbConn, DbError};
 use crate::forum::page_cache::{self, cache_slot, cached, CacheSlot};
 use crate::web::errors::AppError;
 use crate::AppState;
@@ -24,14 +24,29 @@ pub enum PageRead<T> {
     Fresh { visitor: Visitor, slot: Option<CacheSlot>, rows: T },
 }
 
-/// Reads a page: `rows(conn, reader, version)` reads its rows for the signed-in member
-/// (`None` for a visitor), keeping rows every reader shares under `version`, which was
-/// read before them. Visitors' pages kept from before are answered without a read.
-/// `rows` may run twice (see `Database::read`): it must only read.
-pub async fn read_page<T, F>(state: &AppState, arrival: Arrival, rows: F) -> Result<PageRead<T>, AppError>
+/// The session alone, for pages that ask nothing else in its statement.
+pub fn session_only(conn: &mut DbConn, token: &str) -> Result<Option<(Found, ())>, DbError> {
+    Ok(sessions::find(conn, token)?.map(|found| (found, ())))
+}
+
+/// Reads a page. `lookup(conn, token)` finds the member behind a cookie token: their
+/// session, and what the page asks of their own in the same statement
+/// (`sessions::SessionLookup`). `rows(conn, reader, version)` reads the page's rows for
+/// that member and what `lookup` found (`None` for a visitor), keeping rows every
+/// reader shares under `version`, which was read before them. Visitors' pages kept
+/// from before are answered without a read. `rows` may run twice (see
+/// `Database::read`): it must only read.
+pub async fn read_page<T, X, L, F>(
+    state: &AppState,
+    arrival: Arrival,
+    lookup: L,
+    rows: F,
+) -> Result<PageRead<T>, AppError>
 where
-    F: Fn(&mut DbConn, Option<&SessionUser>, i64) -> Result<T, AppError> + Send + 'static,
+    L: Fn(&mut DbConn, &str) -> Result<Option<(Found, X)>, DbError> + Send + 'static,
+    F: Fn(&mut DbConn, Option<(&SessionUser, X)>, i64) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
+    X: 'static,
 {
     let Some(token) = arrival.session_token().map(str::to_owned) else {
         let visitor = arrival.visitor(None).await?;
@@ -48,9 +63,9 @@ where
     };
     let (found, rows) = state
         .db
-        .read(move |c| match sessions::find(c, &token)? {
-            Some(found) => {
-                let rows = rows(c, Some(&found.user), found.content_version)?;
+        .read(move |c| match lookup(c, &token)? {
+            Some((found, own)) => {
+                let rows = rows(c, Some((&found.user, own)), found.content_version)?;
                 Ok::<_, AppError>((Some(found), rows))
             }
             // A cookie whose session ended: a visitor, whose page is not kept.

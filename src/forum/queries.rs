@@ -4,6 +4,7 @@
 
 use diesel::prelude::*;
 
+use crate::auth::sessions::{Found, SessionLookup, SessionRow};
 use crate::db::schema::{categories, likes, post_edits, posts, topics, users};
 use crate::db::written_limit::{written, written_limit};
 use crate::db::{now, DbConn, DbError};
@@ -302,27 +303,25 @@ pub fn page_of_posts(conn: &mut DbConn, topic_id: i64, first: i64) -> Result<Vec
         .load(conn)?)
 }
 
-/// The member's likes of the posts on that page of a topic: the page's index range, then
-/// each post's like by this member.
+/// The posts on that page of a topic (an index range on (topic, number)).
 #[diesel::dsl::auto_type]
-fn likes_on_page(user_id: i64, topic_id: i64, first: i64) -> _ {
+fn on_page(topic_id: i64, first: i64) -> _ {
     let last: i64 = first + POSTS_PER_PAGE;
-    posts::table
-        .inner_join(likes::table.on(likes::post_id.eq(posts::id).and(likes::user_id.eq(user_id))))
-        .filter(posts::topic_id.eq(topic_id))
-        .filter(posts::post_number.ge(first))
-        .filter(posts::post_number.lt(last))
+    posts::topic_id.eq(topic_id).and(posts::post_number.ge(first)).and(posts::post_number.lt(last))
 }
 
 /// Which posts on that page of a topic the member liked (a fixed statement, prepared once).
 pub fn liked_on_page(conn: &mut DbConn, user_id: i64, topic_id: i64, first: i64) -> Result<Vec<i64>, DbError> {
-    Ok(likes_on_page(user_id, topic_id, first).select(posts::id).load(conn)?)
+    Ok(posts::table
+        .inner_join(likes::table.on(likes::post_id.eq(posts::id).and(likes::user_id.eq(user_id))))
+        .filter(on_page(topic_id, first))
+        .select(posts::id)
+        .load(conn)?)
 }
 
 /// What a member's topic page needs of their own: how far they had read, their watch
 /// level, and whether they liked a post on this page or blocked anyone at all (the
-/// lists themselves are read only then). One statement: on PostgreSQL every statement
-/// is a round trip, and a member's page used to make five.
+/// lists themselves are read only then).
 pub struct TopicReader {
     pub position: Option<i64>,
     pub watch: Option<crate::forum::watching::WatchLevel>,
@@ -330,16 +329,43 @@ pub struct TopicReader {
     pub blocks_anyone: bool,
 }
 
-pub fn topic_reader(conn: &mut DbConn, user_id: i64, topic_id: i64, first: i64) -> Result<TopicReader, DbError> {
+/// The session behind a cookie token and its member's [`TopicReader`], in the session's
+/// own statement: on PostgreSQL every statement is a round trip, and a member's topic
+/// page used to make five.
+pub fn topic_reader(
+    conn: &mut DbConn,
+    token: &str,
+    topic_id: i64,
+    first: i64,
+) -> Result<Option<(Found, TopicReader)>, DbError> {
     use crate::db::schema::{member_blocks as blocks, topic_reads, topic_watches};
-    let position =
-        topic_reads::table.find((user_id, topic_id)).select(topic_reads::last_read_post_number).single_value();
-    let watch = topic_watches::table.find((user_id, topic_id)).select(topic_watches::level).single_value();
-    let liked_here = diesel::dsl::exists(likes_on_page(user_id, topic_id, first));
-    let blocks_anyone = diesel::dsl::exists(blocks::table.filter(blocks::user_id.eq(user_id)));
-    let (position, watch, liked_here, blocks_anyone) =
-        diesel::select((position, watch, liked_here, blocks_anyone)).get_result(conn)?;
-    Ok(TopicReader { position, watch, liked_here, blocks_anyone })
+    use crate::forum::watching::WatchLevel;
+    let lookup = SessionLookup::for_token(token);
+    let position = topic_reads::table
+        .filter(topic_reads::user_id.nullable().eq(lookup.member()))
+        .filter(topic_reads::topic_id.eq(topic_id))
+        .select(topic_reads::last_read_post_number)
+        .single_value();
+    let watch = topic_watches::table
+        .filter(topic_watches::user_id.nullable().eq(lookup.member()))
+        .filter(topic_watches::topic_id.eq(topic_id))
+        .select(topic_watches::level)
+        .single_value();
+    let liked_here = diesel::dsl::exists(
+        posts::table
+            .inner_join(likes::table.on(likes::post_id.eq(posts::id)))
+            .filter(likes::user_id.nullable().eq(lookup.member()))
+            .filter(on_page(topic_id, first)),
+    );
+    let blocks_anyone = diesel::dsl::exists(blocks::table.filter(blocks::user_id.nullable().eq(lookup.member())));
+    type Own = (Option<i64>, Option<WatchLevel>, bool, bool);
+    let row = lookup
+        .sessions()
+        .select((lookup.columns(), (position, watch, liked_here, blocks_anyone)))
+        .first::<(SessionRow, Own)>(conn)
+        .optional()?;
+    let Some((session, (position, watch, liked_here, blocks_anyone))) = row else { return Ok(None) };
+    Ok(Some((lookup.found(session)?, TopicReader { position, watch, liked_here, blocks_anyone })))
 }
 
 /// Posts anyone may read: not hidden, not deleted, not waiting for review.

@@ -7,13 +7,14 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::sessions::SessionUser;
 use crate::auth::visitor::{Arrival, Visitor};
+use crate::db::DbConn;
 use crate::forum::latest::{self, LatestTopic};
 use crate::forum::page_cache::{kept_page, TopicRows};
-use crate::forum::page_read::{read_page, PageRead};
+use crate::forum::page_read::{read_page, session_only, PageRead};
 use crate::forum::queries::{self, Category, PostView, TopicCursor, TopicHeader, TopicListPage, TopicSummary};
 use crate::forum::read_state::{self, ReadMarks};
+use crate::forum::watching::category_reader;
 use crate::web::errors::AppError;
 use crate::web::{filters, see_other};
 use crate::AppState;
@@ -33,7 +34,7 @@ struct IndexPage {
 /// The home page: Latest across every category, and the categories beside it.
 pub(super) async fn index(state: web::Data<AppState>, arrival: Arrival) -> Result<HttpResponse, AppError> {
     let shared = state.clone();
-    let read = read_page(&state, arrival, move |c, reader, version| {
+    let read = read_page(&state, arrival, session_only, move |c, reader, version| {
         let rows = shared.page_cache.shared_rows(version, c, "home".into(), |c| {
             let (latest, next) = latest::latest_topics(c, None)?;
             let categories = queries::list_categories(c)?;
@@ -41,7 +42,7 @@ pub(super) async fn index(state: web::Data<AppState>, arrival: Arrival) -> Resul
             Ok(((latest, next, categories), bytes))
         })?;
         let (latest, next, categories) = (*rows).clone();
-        let marks = marks_for(c, reader.map(|r| r.user_id), latest.iter().map(|t| t.id))?;
+        let marks = marks_for(c, reader.map(|(r, ())| r.user_id), latest.iter().map(|t| t.id))?;
         Ok((latest, next, categories, marks))
     });
     let (visitor, slot, (latest, next, categories, marks)) = match read.await? {
@@ -84,14 +85,14 @@ pub(super) async fn latest_page(
 ) -> Result<HttpResponse, AppError> {
     let after = parse_cursor(query.after.as_deref())?;
     let shared = state.clone();
-    let read = read_page(&state, arrival, move |c, reader, version| {
+    let read = read_page(&state, arrival, session_only, move |c, reader, version| {
         let rows = shared.page_cache.shared_rows(version, c, format!("latest after {after:?}"), |c| {
             let (topics, next) = latest::latest_topics(c, after)?;
             let bytes = LIST_ROW_BYTES * topics.len();
             Ok(((topics, next), bytes))
         })?;
         let (topics, next) = (*rows).clone();
-        let marks = marks_for(c, reader.map(|r| r.user_id), topics.iter().map(|t| t.id))?;
+        let marks = marks_for(c, reader.map(|(r, ())| r.user_id), topics.iter().map(|t| t.id))?;
         Ok((topics, next, marks))
     });
     let (visitor, slot, (topics, next, marks)) = match read.await? {
@@ -180,7 +181,8 @@ pub(super) async fn category(
         (Some(_), Some(_)) => return Err(AppError::BadRequest("That page link is malformed.".into())),
     };
     let shared = state.clone();
-    let read = read_page(&state, arrival, move |c, reader, version| {
+    let lookup = move |c: &mut DbConn, token: &str| category_reader(c, token, id);
+    let read = read_page(&state, arrival, lookup, move |c, reader, version| {
         let rows = shared.page_cache.shared_rows(version, c, format!("category {id} {list_page:?}"), |c| {
             let category = queries::find_category(c, id)?.ok_or(AppError::NotFound)?;
             let list = queries::list_topics(c, id, list_page)?;
@@ -189,11 +191,8 @@ pub(super) async fn category(
             Ok(((category, list, pinned), bytes))
         })?;
         let (category, list, pinned) = (*rows).clone();
-        let marks = marks_for(c, reader.map(|r| r.user_id), pinned.iter().chain(&list.topics).map(|t| t.id))?;
-        let watch = match reader {
-            Some(reader) => crate::forum::watching::category_level(c, reader.user_id, id)?,
-            None => None,
-        };
+        let marks = marks_for(c, reader.map(|(r, _)| r.user_id), pinned.iter().chain(&list.topics).map(|t| t.id))?;
+        let watch = reader.and_then(|(_, watch)| watch);
         Ok((category, pinned, list, marks, watch))
     });
     let (visitor, slot, (category, pinned, list, marks, watch)) = match read.await? {
@@ -378,10 +377,11 @@ pub(super) async fn topic(
     }
     let first = (page - 1) * queries::POSTS_PER_PAGE + 1;
     let shared = state.clone();
-    let read = read_page(&state, arrival, move |c, viewer, version| {
+    let lookup = move |c: &mut DbConn, token: &str| queries::topic_reader(c, token, id, first);
+    let read = read_page(&state, arrival, lookup, move |c, viewer, version| {
         let rows = shared_rows(&shared, version, c, id, page)?;
-        let may_see_held = viewer.is_some_and(SessionUser::has_staff_powers);
-        if !rows.topic.visible_to(viewer.map(|v| v.user_id), may_see_held) {
+        let may_see_held = viewer.as_ref().is_some_and(|(member, _)| member.has_staff_powers());
+        if !rows.topic.visible_to(viewer.as_ref().map(|(member, _)| member.user_id), may_see_held) {
             return Err(AppError::NotFound);
         }
         let posts = &rows.posts;
@@ -390,9 +390,8 @@ pub(super) async fn topic(
         let mut first_unread = None;
         let mut advance_to = None;
         let (mut liked, mut blocked, mut watch) = (Vec::new(), Vec::new(), None);
-        if let Some(user_id) = viewer.map(|v| v.user_id) {
-            // The member's own state, in one statement.
-            let reader = queries::topic_reader(c, user_id, id, first)?;
+        if let Some((member, reader)) = viewer {
+            let user_id = member.user_id;
             if reader.liked_here {
                 liked = queries::liked_on_page(c, user_id, id, first)?;
             }

@@ -9,6 +9,7 @@
 
 use diesel::prelude::*;
 
+use crate::auth::sessions::{Found, SessionLookup, SessionRow};
 use crate::db::schema::{category_watches, topic_watches};
 use crate::db::{DbConn, DbError};
 
@@ -71,9 +72,22 @@ pub fn levels_in(conn: &mut DbConn, topic_id: i64) -> Result<Vec<(i64, WatchLeve
         .load(conn)
 }
 
-/// The member's level for a category; `None` is the default.
-pub fn category_level(conn: &mut DbConn, user_id: i64, category_id: i64) -> Result<Option<WatchLevel>, DbError> {
-    Ok(category_watches::table.find((user_id, category_id)).select(category_watches::level).first(conn).optional()?)
+/// The session behind a cookie token and its member's level for the category (`None`
+/// is the default), in the session's own statement: a category page's one question of its own.
+pub fn category_reader(
+    conn: &mut DbConn,
+    token: &str,
+    category_id: i64,
+) -> Result<Option<(Found, Option<WatchLevel>)>, DbError> {
+    let lookup = SessionLookup::for_token(token);
+    let level = category_watches::table
+        .filter(category_watches::user_id.nullable().eq(lookup.member()))
+        .filter(category_watches::category_id.eq(category_id))
+        .select(category_watches::level)
+        .single_value();
+    let row = lookup.sessions().select((lookup.columns(), level)).first::<(SessionRow, _)>(conn).optional()?;
+    let Some((session, level)) = row else { return Ok(None) };
+    Ok(Some((lookup.found(session)?, level)))
 }
 
 /// Sets (or, with `None`, clears) the member's level for a category (watching or muted).

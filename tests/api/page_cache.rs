@@ -15,6 +15,7 @@ on_both_backends!(
     visitor_searches_are_cached_until_any_change_commits,
     members_pages_share_rows_but_not_their_own_likes_or_marks,
     a_change_through_another_instance_reaches_this_ones_cache,
+    the_busiest_pages_read_an_ended_session_as_a_visitor,
 );
 
 /// alice, signed in, and a topic she started: its path and id.
@@ -288,4 +289,50 @@ async fn a_change_through_another_instance_reaches_this_ones_cache(app: TestApp)
     assert!(read_other().await.contains("First words."));
     author.post_form(&format!("/t/{id}/reply"), &[("body", "Second words.")]).await;
     assert!(read_other().await.contains("Second words."), "the other instance's cached page was not served");
+}
+
+/// The busiest pages look the session up in their own statement (with the member's
+/// position, watch level and the content version): a session that ended or expired
+/// while the browser still sends its cookie reads them as a visitor, and a member's
+/// page is never kept for visitors.
+async fn the_busiest_pages_read_an_ended_session_as_a_visitor(app: TestApp) {
+    use agora::db::schema::{sessions, users};
+    let (alice, topic, _) = alices_topic(&app, "Sessions on busy pages", "The body of the topic.").await;
+    let pages = ["/", "/latest", "/c/1/general", topic.as_str()];
+    for path in pages {
+        let page = alice.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert_eq!(page.texts(".signed-in-as strong"), vec!["alice"], "{path}");
+    }
+    // Her page was not kept for the next visitor.
+    for path in pages {
+        assert!(app.get(path).await.texts(".signed-in-as").is_empty(), "{path}");
+    }
+    let alice_id: i64 = {
+        let mut conn = app.db.get().unwrap();
+        users::table.filter(users::username.eq("alice")).select(users::id).first(&mut *conn).unwrap()
+    };
+    let end_sessions = |change: &dyn Fn(&mut agora::db::DbConn)| change(&mut app.db.get().unwrap());
+    // Expired (past its time, as a browser session a day idle is) ...
+    end_sessions(&|c| {
+        diesel::update(sessions::table.filter(sessions::user_id.eq(alice_id)))
+            .set(sessions::expires_at.eq(agora::db::now() - 1))
+            .execute(c)
+            .unwrap();
+    });
+    for path in pages {
+        let page = alice.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(page.texts(".signed-in-as").is_empty(), "expired session still signed in on {path}");
+        assert!(page.body.contains("/login"), "{path} offers no sign-in");
+    }
+    // ... or ended (signed out elsewhere, or by staff).
+    end_sessions(&|c| {
+        diesel::delete(sessions::table.filter(sessions::user_id.eq(alice_id))).execute(c).unwrap();
+    });
+    for path in pages {
+        let page = alice.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(page.texts(".signed-in-as").is_empty(), "ended session still signed in on {path}");
+    }
 }
