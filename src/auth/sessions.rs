@@ -138,7 +138,8 @@ pub struct Found {
 /// The member behind a cookie token, if the session exists and has not expired. Only reads.
 pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<Found>, DbError> {
     let lookup = SessionLookup::for_token(token);
-    let row = lookup.sessions().select(lookup.columns()).first::<SessionRow>(conn).optional()?;
+    let query = lookup.sessions().select(lookup.columns());
+    let row = crate::per_backend!(conn, |c| query.first::<SessionRow>(c).optional())?;
     row.map(|row| lookup.found(row)).transpose()
 }
 
@@ -151,6 +152,11 @@ diesel::alias!(sessions as token_session: TokenSession);
 /// statement: on PostgreSQL each statement is a round trip, and a member's page is
 /// mostly made of them. `find` is the plain one:
 /// `lookup.sessions().select((lookup.columns(), own_questions)).first(conn)`.
+///
+/// Run it on the backend's own connection (`per_backend!`): through `DbConn`, diesel's
+/// `MultiConnection` writes a statement's SQL out again at every execution to find its
+/// cached statement, and for this statement, with its subqueries, that was 40% of a
+/// member's topic page on SQLite (perf); the backend's own connection finds it by type.
 pub struct SessionLookup {
     token_hash: String,
     now: i64,

@@ -92,9 +92,11 @@ impl Inner {
     }
 }
 
-/// The current content version.
+/// The current content version (on the backend's own connection, whose statement cache
+/// finds the statement by its type; see `sessions::SessionLookup`).
 pub fn version(conn: &mut DbConn) -> Result<i64, diesel::result::Error> {
-    content_version::table.find(1).select(content_version::version).first(conn)
+    let query = content_version::table.find(1).select(content_version::version);
+    crate::per_backend!(conn, |c| query.first(c))
 }
 
 fn this_minute() -> i64 {

@@ -359,11 +359,8 @@ pub fn topic_reader(
     );
     let blocks_anyone = diesel::dsl::exists(blocks::table.filter(blocks::user_id.nullable().eq(lookup.member())));
     type Own = (Option<i64>, Option<WatchLevel>, bool, bool);
-    let row = lookup
-        .sessions()
-        .select((lookup.columns(), (position, watch, liked_here, blocks_anyone)))
-        .first::<(SessionRow, Own)>(conn)
-        .optional()?;
+    let query = lookup.sessions().select((lookup.columns(), (position, watch, liked_here, blocks_anyone)));
+    let row = per_backend!(conn, |c| query.first::<(SessionRow, Own)>(c).optional())?;
     let Some((session, (position, watch, liked_here, blocks_anyone))) = row else { return Ok(None) };
     Ok(Some((lookup.found(session)?, TopicReader { position, watch, liked_here, blocks_anyone })))
 }

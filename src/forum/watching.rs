@@ -85,7 +85,8 @@ pub fn category_reader(
         .filter(category_watches::category_id.eq(category_id))
         .select(category_watches::level)
         .single_value();
-    let row = lookup.sessions().select((lookup.columns(), level)).first::<(SessionRow, _)>(conn).optional()?;
+    let query = lookup.sessions().select((lookup.columns(), level));
+    let row = crate::per_backend!(conn, |c| query.first::<(SessionRow, Option<WatchLevel>)>(c).optional())?;
     let Some((session, level)) = row else { return Ok(None) };
     Ok(Some((lookup.found(session)?, level)))
 }
