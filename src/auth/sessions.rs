@@ -143,10 +143,6 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<Found>, DbError> {
     row.map(|row| lookup.found(row)).transpose()
 }
 
-// The session's table again under another name, for subqueries on the token (diesel
-// refuses a table twice in one statement).
-diesel::alias!(sessions as token_session: TokenSession);
-
 /// The statement that finds a session, in parts, so that a page can ask its own
 /// questions about the member (their read position, their watch level) in the same
 /// statement: on PostgreSQL each statement is a round trip, and a member's page is
@@ -176,14 +172,10 @@ impl SessionLookup {
         live_session(self.token_hash.clone(), self.now)
     }
 
-    /// The member's id, as a subquery, for the page's own questions.
-    pub fn member(&self) -> member_by_token {
-        member_by_token(self.token_hash.clone())
-    }
-
     /// The session's and the member's columns, their unread count and the content version.
+    /// A page's own questions go beside them, as subqueries on the member's `users::id`.
     pub fn columns(&self) -> session_columns {
-        session_columns(self.member())
+        session_columns()
     }
 
     /// The session, from its row.
@@ -221,26 +213,18 @@ fn live_session(token_hash: String, now: i64) -> _ {
         .filter(sessions::expires_at.gt(now))
 }
 
-#[diesel::dsl::auto_type]
-fn member_by_token(token_hash: String) -> _ {
-    token_session
-        .filter(token_session.field(sessions::token_hash).eq(token_hash))
-        .select(token_session.field(sessions::user_id))
-        .single_value()
-}
-
 // The unread count and the content version ride along as subqueries: one statement,
 // one round trip on PostgreSQL, for every signed-in page. The count reads the partial
 // index of unread rows.
 #[diesel::dsl::auto_type]
-fn session_columns(member: member_by_token) -> _ {
+fn session_columns() -> _ {
     let unread: diesel::dsl::count_star = diesel::dsl::count_star();
     (
         (sessions::id, sessions::persistent, sessions::last_seen_at),
         (users::id, users::username, users::role, users::banned, users::suspended_until, users::suspension_reason),
         (users::created_at, users::email_verified),
         notifications::table
-            .filter(notifications::user_id.nullable().eq(member))
+            .filter(notifications::user_id.eq(users::id))
             .filter(notifications::read_at.is_null())
             .select(unread)
             .single_value(),

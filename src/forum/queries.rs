@@ -342,22 +342,22 @@ pub fn topic_reader(
     use crate::forum::watching::WatchLevel;
     let lookup = SessionLookup::for_token(token);
     let position = topic_reads::table
-        .filter(topic_reads::user_id.nullable().eq(lookup.member()))
+        .filter(topic_reads::user_id.eq(users::id))
         .filter(topic_reads::topic_id.eq(topic_id))
         .select(topic_reads::last_read_post_number)
         .single_value();
     let watch = topic_watches::table
-        .filter(topic_watches::user_id.nullable().eq(lookup.member()))
+        .filter(topic_watches::user_id.eq(users::id))
         .filter(topic_watches::topic_id.eq(topic_id))
         .select(topic_watches::level)
         .single_value();
     let liked_here = diesel::dsl::exists(
         posts::table
             .inner_join(likes::table.on(likes::post_id.eq(posts::id)))
-            .filter(likes::user_id.nullable().eq(lookup.member()))
+            .filter(likes::user_id.eq(users::id))
             .filter(on_page(topic_id, first)),
     );
-    let blocks_anyone = diesel::dsl::exists(blocks::table.filter(blocks::user_id.nullable().eq(lookup.member())));
+    let blocks_anyone = diesel::dsl::exists(blocks::table.filter(blocks::user_id.eq(users::id)));
     type Own = (Option<i64>, Option<WatchLevel>, bool, bool);
     let query = lookup.sessions().select((lookup.columns(), (position, watch, liked_here, blocks_anyone)));
     let row = per_backend!(conn, |c| query.first::<(SessionRow, Own)>(c).optional())?;

@@ -10,7 +10,7 @@
 use diesel::prelude::*;
 
 use crate::auth::sessions::{Found, SessionLookup, SessionRow};
-use crate::db::schema::{category_watches, topic_watches};
+use crate::db::schema::{category_watches, topic_watches, users};
 use crate::db::{DbConn, DbError};
 
 crate::text_enum! {
@@ -81,7 +81,7 @@ pub fn category_reader(
 ) -> Result<Option<(Found, Option<WatchLevel>)>, DbError> {
     let lookup = SessionLookup::for_token(token);
     let level = category_watches::table
-        .filter(category_watches::user_id.nullable().eq(lookup.member()))
+        .filter(category_watches::user_id.eq(users::id))
         .filter(category_watches::category_id.eq(category_id))
         .select(category_watches::level)
         .single_value();
