@@ -185,6 +185,7 @@ enum AccountAction {
 }
 
 fn main() -> anyhow::Result<()> {
+    agora::web::memory::no_transparent_huge_pages();
     let cli = Cli::parse();
     let config = Config::from_env()?;
     let _log_guard = agora::telemetry::init(config.log_dir.as_deref(), config.log_format)?;
