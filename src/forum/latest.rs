@@ -6,6 +6,7 @@ use crate::db::schema::{categories, topics, users};
 use crate::db::written_limit::{written, written_limit};
 use crate::db::{DbConn, DbError};
 use crate::forum::queries::{last_poster_name, last_poster_of_topic, last_posters, TopicCursor};
+use crate::forum::read_state::Listed;
 
 /// Topics on the home page and on each page of `/latest`.
 pub const LATEST_PER_PAGE: i64 = 30;
@@ -17,6 +18,7 @@ pub struct LatestTopic {
     pub slug: String,
     pub author: String,
     pub last_post_at: i64,
+    pub created_at: i64,
     pub post_count: i64,
     pub category_id: i64,
     pub category_slug: String,
@@ -28,6 +30,11 @@ pub struct LatestTopic {
 }
 
 impl LatestTopic {
+    /// What its read mark needs.
+    pub fn listed(&self) -> Listed {
+        Listed { id: self.id, category_id: self.category_id, post_count: self.post_count, created_at: self.created_at }
+    }
+
     pub fn replies(&self) -> i64 {
         (self.post_count - 1).max(0)
     }
@@ -42,6 +49,7 @@ pub fn latest_columns() -> _ {
         topics::slug,
         users::username,
         topics::last_post_at,
+        topics::created_at,
         topics::post_count,
         categories::id,
         categories::slug,

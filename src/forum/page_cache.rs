@@ -160,6 +160,14 @@ impl PageCache {
         }
     }
 
+    /// The rows kept under `key`, whatever version they were read at: a page that asks
+    /// its reader's questions about them (their positions in its topics) before it knows
+    /// the version must check, once it does, that the rows it uses are these.
+    pub fn kept_rows<T: Any + Send + Sync>(&self, key: &str) -> Option<Arc<T>> {
+        let kept = self.inner().rows.get(key).cloned();
+        kept.and_then(|rows| rows.downcast::<T>().ok())
+    }
+
     /// The rows kept under `key` for `version`, or `read` and kept: rows every reader of
     /// a page shares (members' pages are rendered from them every time, with their own
     /// marks, likes and forms added). The version must have been read *before* the rows

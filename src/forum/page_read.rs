@@ -9,7 +9,7 @@
 
 use actix_web::HttpResponse;
 
-use crate::auth::sessions::{self, Found, SessionUser};
+use crate::auth::sessions::{Found, SessionUser};
 use crate::auth::visitor::{Arrival, Visitor};
 use crate::db::{DbConn, DbError};
 use crate::forum::page_cache::{self, cache_slot, cached, CacheSlot};
@@ -22,11 +22,6 @@ pub enum PageRead<T> {
     Kept(HttpResponse),
     /// The page's rows, to be rendered for this visitor (and kept in `slot`, if any).
     Fresh { visitor: Visitor, slot: Option<CacheSlot>, rows: T },
-}
-
-/// The session alone, for pages that ask nothing else in its statement.
-pub fn session_only(conn: &mut DbConn, token: &str) -> Result<Option<(Found, ())>, DbError> {
-    Ok(sessions::find(conn, token)?.map(|found| (found, ())))
 }
 
 /// Reads a page. `lookup(conn, token)` finds the member behind a cookie token: their

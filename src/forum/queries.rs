@@ -9,6 +9,7 @@ use crate::db::schema::{categories, likes, post_edits, posts, topics, users};
 use crate::db::written_limit::{written, written_limit};
 use crate::db::{now, DbConn, DbError};
 use crate::forum::notifications::Written;
+use crate::forum::read_state::Listed;
 use crate::per_backend;
 
 pub const TOPICS_PER_PAGE: i64 = 30;
@@ -89,6 +90,13 @@ pub struct TopicSummary {
     pub locked: bool,
     /// Who wrote the last post, when anyone may read it.
     pub last_poster: Option<String>,
+}
+
+impl TopicSummary {
+    /// What its read mark needs (a category's list knows its category).
+    pub fn listed(&self, category_id: i64) -> Listed {
+        Listed { id: self.id, category_id, post_count: self.post_count, created_at: self.created_at }
+    }
 }
 
 #[diesel::dsl::auto_type]

@@ -79,16 +79,16 @@ async fn list(
     query: ListQuery,
     kind: Kind,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = visitor.member()?.user_id;
+    let member = visitor.member()?.clone();
     let after = crate::forum::reading::parse_cursor(query.after.as_deref())?;
     let (topics, next, marks) = state
         .db
         .run(move |c| -> Result<_, AppError> {
             let (topics, next) = match kind {
-                Kind::Unread => read_state::unread_topics(c, user_id, after)?,
-                Kind::New => read_state::new_topics(c, user_id, after)?,
+                Kind::Unread => read_state::unread_topics(c, member.user_id, after)?,
+                Kind::New => read_state::new_topics(c, member.user_id, after)?,
             };
-            let marks = marks_for(c, Some(user_id), topics.iter().map(|t| t.id))?;
+            let marks = marks_for(c, Some(&member), None, topics.iter().map(LatestTopic::listed))?;
             Ok((topics, next, marks))
         })
         .await?;

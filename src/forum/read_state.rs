@@ -12,7 +12,8 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use crate::db::id_list::in_ids;
+use crate::auth::sessions::{Found, SessionLookup, SessionRow};
+use crate::db::id_list::{id_pairs, in_ids, parse_pairs, InIds};
 use crate::db::schema::{categories, category_reads, topic_reads, topics, users};
 use crate::db::written_limit::{written, written_limit};
 use crate::db::{now, DbConn, DbError};
@@ -137,50 +138,90 @@ impl ReadMarks {
     }
 }
 
-#[derive(Queryable)]
-struct MarkRow {
-    id: i64,
-    post_count: i64,
-    created_at: i64,
-    read_up_to: Option<i64>,
-    marked_at: Option<i64>,
-    joined_at: i64,
+/// A topic on a list page, as its mark needs it.
+pub struct Listed {
+    pub id: i64,
+    pub category_id: i64,
+    pub post_count: i64,
+    pub created_at: i64,
 }
 
-/// The member's marks for these topics (a page of a list), in one query: their position
-/// in each, when they marked its category read, and when they joined.
-pub fn marks(conn: &mut DbConn, user_id: i64, topic_ids: &[i64]) -> Result<ReadMarks, DbError> {
-    if topic_ids.is_empty() {
-        return Ok(ReadMarks::default());
+/// What a member has read, as a list page's marks need it: their position in each of the
+/// page's topics they opened and when they marked each category read. Read in the session's
+/// statement ([`own_reads_columns`]) when the page knows its topics beforehand, else on
+/// its own ([`own_reads`]).
+#[derive(Debug)]
+pub struct OwnReads {
+    /// The topics the positions were read for.
+    topic_ids: Vec<i64>,
+    positions: HashMap<i64, i64>,
+    /// When they marked each category read, by category.
+    marked: HashMap<i64, i64>,
+}
+
+/// What [`own_reads_columns`] reads.
+pub type OwnReadsRow = (Option<String>, Option<String>);
+
+/// The member's positions in `topics` and their category marks, as subqueries on
+/// `users::id`: they ride in the statement that finds the member's session.
+#[diesel::dsl::auto_type]
+pub fn own_reads_columns(topics: InIds<topic_reads::topic_id>) -> _ {
+    let position: id_pairs<topic_reads::topic_id, topic_reads::last_read_post_number> =
+        id_pairs(topic_reads::topic_id, topic_reads::last_read_post_number);
+    let mark: id_pairs<category_reads::category_id, category_reads::marked_at> =
+        id_pairs(category_reads::category_id, category_reads::marked_at);
+    (
+        topic_reads::table.filter(topic_reads::user_id.eq(users::id)).filter(topics).select(position).single_value(),
+        category_reads::table.filter(category_reads::user_id.eq(users::id)).select(mark).single_value(),
+    )
+}
+
+impl OwnReads {
+    /// From what [`own_reads_columns`] read for `topic_ids`.
+    pub fn from_row(topic_ids: Vec<i64>, (positions, marked): OwnReadsRow) -> Result<Self, DbError> {
+        Ok(OwnReads {
+            topic_ids,
+            positions: parse_pairs(positions.as_deref())?,
+            marked: parse_pairs(marked.as_deref())?,
+        })
     }
-    // The ids as one bound value (`db::id_list`): a statement kept prepared on both
-    // backends, not one SQLite parses and plans on every page.
-    let rows: Vec<MarkRow> = per_backend!(conn, |c| topics::table
-        .inner_join(users::table.on(users::id.eq(user_id)))
-        .left_join(topic_reads::table.on(topic_reads::topic_id.eq(topics::id).and(topic_reads::user_id.eq(user_id))))
-        .left_join(
-            category_reads::table
-                .on(category_reads::category_id.eq(topics::category_id).and(category_reads::user_id.eq(user_id))),
-        )
-        .filter(in_ids(topics::id, topic_ids))
-        .select((
-            topics::id,
-            topics::post_count,
-            topics::created_at,
-            topic_reads::last_read_post_number.nullable(),
-            category_reads::marked_at.nullable(),
-            users::created_at,
-        ))
-        .load(c))?;
-    let now = now();
-    Ok(ReadMarks(
-        rows.into_iter()
-            .filter_map(|row| {
-                let horizon = row.marked_at.map_or(row.joined_at - 1, |m| m.max(row.joined_at - 1));
-                Mark::of(row.post_count, row.created_at, row.read_up_to, horizon, now).map(|mark| (row.id, mark))
-            })
-            .collect(),
-    ))
+
+    /// Whether the positions were read for exactly these topics.
+    pub fn covers(&self, topic_ids: &[i64]) -> bool {
+        self.topic_ids == topic_ids
+    }
+}
+
+/// The session behind a cookie token and the member's reads of `topic_ids` (the topics a
+/// list page showed last: see `PageCache::kept_rows`), in the session's own statement.
+pub fn list_reader(conn: &mut DbConn, token: &str, topic_ids: Vec<i64>) -> Result<Option<(Found, OwnReads)>, DbError> {
+    let lookup = SessionLookup::for_token(token);
+    let own = own_reads_columns(in_ids(topic_reads::topic_id, &topic_ids));
+    let query = lookup.sessions().select((lookup.columns(), own));
+    let row = per_backend!(conn, |c| query.first::<(SessionRow, OwnReadsRow)>(c).optional())?;
+    let Some((session, own)) = row else { return Ok(None) };
+    Ok(Some((lookup.found(session)?, OwnReads::from_row(topic_ids, own)?)))
+}
+
+/// The member's reads for these topics (a page of a list), in a statement of their own.
+pub fn own_reads(conn: &mut DbConn, user_id: i64, topic_ids: Vec<i64>) -> Result<OwnReads, DbError> {
+    let columns = own_reads_columns(in_ids(topic_reads::topic_id, &topic_ids));
+    let row = per_backend!(conn, |c| users::table.find(user_id).select(columns).first(c))?;
+    OwnReads::from_row(topic_ids, row)
+}
+
+impl ReadMarks {
+    /// The marks of a list page's topics for a member who joined at `joined_at`.
+    pub fn of(topics: impl IntoIterator<Item = Listed>, own: &OwnReads, joined_at: i64) -> ReadMarks {
+        let now = now();
+        let mark = |topic: Listed| {
+            let marked_at = own.marked.get(&topic.category_id);
+            let horizon = marked_at.map_or(joined_at - 1, |&m| m.max(joined_at - 1));
+            let position = own.positions.get(&topic.id).copied();
+            Mark::of(topic.post_count, topic.created_at, position, horizon, now).map(|mark| (topic.id, mark))
+        };
+        ReadMarks(topics.into_iter().filter_map(mark).collect())
+    }
 }
 
 /// `/unread`: topics the member opened that have posts past their position, latest

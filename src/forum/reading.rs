@@ -7,13 +7,16 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::auth::sessions::SessionUser;
 use crate::auth::visitor::{Arrival, Visitor};
 use crate::db::DbConn;
 use crate::forum::latest::{self, LatestTopic};
 use crate::forum::page_cache::{kept_page, TopicRows};
-use crate::forum::page_read::{read_page, session_only, PageRead};
-use crate::forum::queries::{self, Category, PostView, TopicCursor, TopicHeader, TopicListPage, TopicSummary};
-use crate::forum::read_state::{self, ReadMarks};
+use crate::forum::page_read::{read_page, PageRead};
+use crate::forum::queries::{
+    self, Category, PostView, TopicCursor, TopicHeader, TopicList, TopicListPage, TopicSummary,
+};
+use crate::forum::read_state::{self, Listed, OwnReads, ReadMarks};
 use crate::forum::watching::category_reader;
 use crate::web::errors::AppError;
 use crate::web::{filters, see_other};
@@ -33,16 +36,21 @@ struct IndexPage {
 
 /// The home page: Latest across every category, and the categories beside it.
 pub(super) async fn index(state: web::Data<AppState>, arrival: Arrival) -> Result<HttpResponse, AppError> {
+    type Rows = (Vec<LatestTopic>, Option<TopicCursor>, Vec<Category>);
+    let key = "home";
+    let shown = shown_before::<Rows>(&state, &arrival, key, |(latest, _, _)| latest.iter().map(|t| t.id).collect());
+    let lookup = move |c: &mut DbConn, token: &str| read_state::list_reader(c, token, shown.clone());
     let shared = state.clone();
-    let read = read_page(&state, arrival, session_only, move |c, reader, version| {
-        let rows = shared.page_cache.shared_rows(version, c, "home".into(), |c| {
+    let read = read_page(&state, arrival, lookup, move |c, reader, version| {
+        let rows = shared.page_cache.shared_rows(version, c, key.into(), |c| {
             let (latest, next) = latest::latest_topics(c, None)?;
             let categories = queries::list_categories(c)?;
             let bytes = LIST_ROW_BYTES * (latest.len() + categories.len());
             Ok(((latest, next, categories), bytes))
         })?;
-        let (latest, next, categories) = (*rows).clone();
-        let marks = marks_for(c, reader.map(|(r, ())| r.user_id), latest.iter().map(|t| t.id))?;
+        let (latest, next, categories): Rows = (*rows).clone();
+        let (member, reads) = reader.unzip();
+        let marks = marks_for(c, member, reads, latest.iter().map(LatestTopic::listed))?;
         Ok((latest, next, categories, marks))
     });
     let (visitor, slot, (latest, next, categories, marks)) = match read.await? {
@@ -56,15 +64,37 @@ pub(super) async fn index(state: web::Data<AppState>, arrival: Arrival) -> Resul
 /// About what a topic's row on a list holds in memory (title, slug, names, cursor).
 const LIST_ROW_BYTES: usize = 400;
 
-/// The signed-in reader's marks (unread counts, new topics) for a page of a list.
+/// The topics a list page showed when its rows were last kept under `key`, for a member:
+/// their positions in them are read in their session's statement, and read again on
+/// their own only when the page's rows have changed since (`marks_for`).
+fn shown_before<T: std::any::Any + Send + Sync>(
+    state: &AppState,
+    arrival: &Arrival,
+    key: &str,
+    topic_ids: impl Fn(&T) -> Vec<i64>,
+) -> Vec<i64> {
+    match arrival.session_token() {
+        Some(_) => state.page_cache.kept_rows::<T>(key).map(|rows| topic_ids(&rows)).unwrap_or_default(),
+        None => Vec::new(),
+    }
+}
+
+/// A member's marks (unread counts, new topics) for a page of a list: from the `reads`
+/// their session's statement brought, when those were of this page's topics, else read now.
 pub(super) fn marks_for(
-    c: &mut crate::db::DbConn,
-    reader: Option<i64>,
-    topic_ids: impl IntoIterator<Item = i64>,
+    c: &mut DbConn,
+    member: Option<&SessionUser>,
+    reads: Option<OwnReads>,
+    topics: impl IntoIterator<Item = Listed>,
 ) -> Result<ReadMarks, AppError> {
-    let Some(user_id) = reader else { return Ok(ReadMarks::default()) };
-    let ids: Vec<i64> = topic_ids.into_iter().collect();
-    Ok(read_state::marks(c, user_id, &ids)?)
+    let Some(member) = member else { return Ok(ReadMarks::default()) };
+    let topics: Vec<Listed> = topics.into_iter().collect();
+    let ids: Vec<i64> = topics.iter().map(|t| t.id).collect();
+    let reads = match reads {
+        Some(reads) if reads.covers(&ids) => reads,
+        _ => read_state::own_reads(c, member.user_id, ids)?,
+    };
+    Ok(ReadMarks::of(topics, &reads, member.joined_at))
 }
 
 #[derive(Template)]
@@ -84,15 +114,20 @@ pub(super) async fn latest_page(
     query: web::Query<CategoryQuery>,
 ) -> Result<HttpResponse, AppError> {
     let after = parse_cursor(query.after.as_deref())?;
+    type Rows = (Vec<LatestTopic>, Option<TopicCursor>);
+    let key = format!("latest after {after:?}");
+    let shown = shown_before::<Rows>(&state, &arrival, &key, |(topics, _)| topics.iter().map(|t| t.id).collect());
+    let lookup = move |c: &mut DbConn, token: &str| read_state::list_reader(c, token, shown.clone());
     let shared = state.clone();
-    let read = read_page(&state, arrival, session_only, move |c, reader, version| {
-        let rows = shared.page_cache.shared_rows(version, c, format!("latest after {after:?}"), |c| {
+    let read = read_page(&state, arrival, lookup, move |c, reader, version| {
+        let rows = shared.page_cache.shared_rows(version, c, key.clone(), |c| {
             let (topics, next) = latest::latest_topics(c, after)?;
             let bytes = LIST_ROW_BYTES * topics.len();
             Ok(((topics, next), bytes))
         })?;
-        let (topics, next) = (*rows).clone();
-        let marks = marks_for(c, reader.map(|(r, ())| r.user_id), topics.iter().map(|t| t.id))?;
+        let (topics, next): Rows = (*rows).clone();
+        let (member, reads) = reader.unzip();
+        let marks = marks_for(c, member, reads, topics.iter().map(LatestTopic::listed))?;
         Ok((topics, next, marks))
     });
     let (visitor, slot, (topics, next, marks)) = match read.await? {
@@ -180,20 +215,27 @@ pub(super) async fn category(
         (None, Some(before)) => TopicListPage::Before(before),
         (Some(_), Some(_)) => return Err(AppError::BadRequest("That page link is malformed.".into())),
     };
+    type Rows = (Category, TopicList, Vec<TopicSummary>);
+    let key = format!("category {id} {list_page:?}");
+    let shown = shown_before::<Rows>(&state, &arrival, &key, |(_, list, pinned)| {
+        pinned.iter().chain(&list.topics).map(|t| t.id).collect()
+    });
+    let lookup = move |c: &mut DbConn, token: &str| category_reader(c, token, id, shown.clone());
     let shared = state.clone();
-    let lookup = move |c: &mut DbConn, token: &str| category_reader(c, token, id);
     let read = read_page(&state, arrival, lookup, move |c, reader, version| {
-        let rows = shared.page_cache.shared_rows(version, c, format!("category {id} {list_page:?}"), |c| {
+        let rows = shared.page_cache.shared_rows(version, c, key.clone(), |c| {
             let category = queries::find_category(c, id)?.ok_or(AppError::NotFound)?;
             let list = queries::list_topics(c, id, list_page)?;
             let pinned = if list_page == TopicListPage::First { queries::pinned_topics(c, id)? } else { Vec::new() };
             let bytes = LIST_ROW_BYTES * (list.topics.len() + pinned.len());
             Ok(((category, list, pinned), bytes))
         })?;
-        let (category, list, pinned) = (*rows).clone();
-        let marks = marks_for(c, reader.map(|(r, _)| r.user_id), pinned.iter().chain(&list.topics).map(|t| t.id))?;
-        let watch = reader.and_then(|(_, watch)| watch);
-        Ok((category, pinned, list, marks, watch))
+        let (category, list, pinned): Rows = (*rows).clone();
+        let (member, reader) = reader.unzip();
+        let (watch, reads) = reader.map(|r| (r.watch, r.reads)).unzip();
+        let listed = pinned.iter().chain(&list.topics).map(|t| t.listed(id));
+        let marks = marks_for(c, member, reads, listed)?;
+        Ok((category, pinned, list, marks, watch.flatten()))
     });
     let (visitor, slot, (category, pinned, list, marks, watch)) = match read.await? {
         PageRead::Kept(page) => return Ok(page),

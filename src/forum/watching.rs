@@ -10,8 +10,10 @@
 use diesel::prelude::*;
 
 use crate::auth::sessions::{Found, SessionLookup, SessionRow};
-use crate::db::schema::{category_watches, topic_watches, users};
+use crate::db::id_list::in_ids;
+use crate::db::schema::{category_watches, topic_reads, topic_watches, users};
 use crate::db::{DbConn, DbError};
+use crate::forum::read_state::{own_reads_columns, OwnReads, OwnReadsRow};
 
 crate::text_enum! {
     pub enum WatchLevel {
@@ -72,23 +74,33 @@ pub fn levels_in(conn: &mut DbConn, topic_id: i64) -> Result<Vec<(i64, WatchLeve
         .load(conn)
 }
 
-/// The session behind a cookie token and its member's level for the category (`None`
-/// is the default), in the session's own statement: a category page's one question of its own.
+/// The session behind a cookie token, its member's level for the category (`None` is
+/// the default) and their reads of `topic_ids` (the topics the page showed last), in the
+/// session's own statement: a category page's questions of its own.
 pub fn category_reader(
     conn: &mut DbConn,
     token: &str,
     category_id: i64,
-) -> Result<Option<(Found, Option<WatchLevel>)>, DbError> {
+    topic_ids: Vec<i64>,
+) -> Result<Option<(Found, CategoryReader)>, DbError> {
     let lookup = SessionLookup::for_token(token);
     let level = category_watches::table
         .filter(category_watches::user_id.eq(users::id))
         .filter(category_watches::category_id.eq(category_id))
         .select(category_watches::level)
         .single_value();
-    let query = lookup.sessions().select((lookup.columns(), level));
-    let row = crate::per_backend!(conn, |c| query.first::<(SessionRow, Option<WatchLevel>)>(c).optional())?;
-    let Some((session, level)) = row else { return Ok(None) };
-    Ok(Some((lookup.found(session)?, level)))
+    let own = own_reads_columns(in_ids(topic_reads::topic_id, &topic_ids));
+    let query = lookup.sessions().select((lookup.columns(), (level, own)));
+    type Own = (Option<WatchLevel>, OwnReadsRow);
+    let row = crate::per_backend!(conn, |c| query.first::<(SessionRow, Own)>(c).optional())?;
+    let Some((session, (watch, own))) = row else { return Ok(None) };
+    Ok(Some((lookup.found(session)?, CategoryReader { watch, reads: OwnReads::from_row(topic_ids, own)? })))
+}
+
+/// What a category page asks of its reader beside their session.
+pub struct CategoryReader {
+    pub watch: Option<WatchLevel>,
+    pub reads: OwnReads,
 }
 
 /// Sets (or, with `None`, clears) the member's level for a category (watching or muted).
