@@ -9,9 +9,10 @@
 //! SQLite unpacks with `json_each`, an array PostgreSQL compares with `= ANY`.
 
 //!
-//! Out: [`id_pairs`], pairs of ids (a topic and a position in it) as one text value, so
-//! that a statement about one row (a member's session) can bring a short list along
-//! instead of costing a statement, and on PostgreSQL a round trip, of its own.
+//! Out: [`id_list`] and [`id_pairs`], ids (the posts a member liked) or pairs of them (a
+//! topic and a position in it) as one text value, so that a statement about one row (a
+//! member's session) can bring a short list along instead of costing a statement, and on
+//! PostgreSQL a round trip, of its own.
 
 use std::collections::HashMap;
 
@@ -115,22 +116,77 @@ impl<A, B, GroupBy> ValidGrouping<GroupBy> for IdPairs<A, B> {
     type IsAggregate = is_aggregate::Yes;
 }
 
+/// `string_agg(a, ',')` over the rows it is selected from: `"12,13"`, or NULL for no
+/// rows. Read back with [`parse_ids`].
+pub fn id_list<A>(a: A) -> IdList<A> {
+    IdList { a }
+}
+
+/// The type of [`id_list`], under the name `#[diesel::dsl::auto_type]` looks for.
+#[allow(non_camel_case_types)]
+pub type id_list<A> = IdList<A>;
+
+#[derive(Debug, Clone, Copy, QueryId)]
+pub struct IdList<A> {
+    a: A,
+}
+
+impl<A> Expression for IdList<A> {
+    type SqlType = Nullable<Text>;
+}
+
+impl<DB: Backend, A: QueryFragment<DB>> QueryFragment<DB> for IdList<A> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("string_agg(CAST(");
+        self.a.walk_ast(out.reborrow())?;
+        out.push_sql(" AS TEXT), ',')");
+        Ok(())
+    }
+}
+
+impl<A: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for IdList<A> {}
+
+impl<A: SelectableExpression<QS>, QS> SelectableExpression<QS> for IdList<A> {}
+
+impl<A, GroupBy> ValidGrouping<GroupBy> for IdList<A> {
+    type IsAggregate = is_aggregate::Yes;
+}
+
+fn malformed(text: Option<&str>) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(format!("not a list of ids: {text:?}").into())
+}
+
+/// The ids [`id_list`] wrote. `None` (no rows) is none; text it did not write is an
+/// error, not a guess.
+pub fn parse_ids(text: Option<&str>) -> Result<Vec<i64>, diesel::result::Error> {
+    let Some(list) = text else { return Ok(Vec::new()) };
+    list.split(',').map(|id| id.parse().map_err(|_| malformed(text))).collect()
+}
+
 /// The pairs [`id_pairs`] wrote, by their first id. `None` (no rows) is no pairs; text it
 /// did not write is an error, not a guess.
 pub fn parse_pairs(text: Option<&str>) -> Result<HashMap<i64, i64>, diesel::result::Error> {
-    let malformed = || diesel::result::Error::DeserializationError(format!("not id pairs: {text:?}").into());
-    let Some(text) = text else { return Ok(HashMap::new()) };
-    text.split(',')
+    let Some(list) = text else { return Ok(HashMap::new()) };
+    list.split(',')
         .map(|pair| {
-            let (a, b) = pair.split_once(':').ok_or_else(malformed)?;
-            Ok((a.parse().map_err(|_| malformed())?, b.parse().map_err(|_| malformed())?))
+            let (a, b) = pair.split_once(':').ok_or_else(|| malformed(text))?;
+            Ok((a.parse().map_err(|_| malformed(text))?, b.parse().map_err(|_| malformed(text))?))
         })
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_pairs;
+    use super::{parse_ids, parse_pairs};
+
+    #[test]
+    fn ids_read_back_as_written_and_nothing_else() {
+        assert_eq!(parse_ids(Some("12,13,-1")).unwrap(), vec![12, 13, -1]);
+        assert!(parse_ids(None).unwrap().is_empty());
+        for bad in ["", "12,", "a", "1:2"] {
+            assert!(parse_ids(Some(bad)).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn pairs_read_back_as_written_and_nothing_else() {

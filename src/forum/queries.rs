@@ -318,22 +318,13 @@ fn on_page(topic_id: i64, first: i64) -> _ {
     posts::topic_id.eq(topic_id).and(posts::post_number.ge(first)).and(posts::post_number.lt(last))
 }
 
-/// Which posts on that page of a topic the member liked (a fixed statement, prepared once).
-pub fn liked_on_page(conn: &mut DbConn, user_id: i64, topic_id: i64, first: i64) -> Result<Vec<i64>, DbError> {
-    Ok(posts::table
-        .inner_join(likes::table.on(likes::post_id.eq(posts::id).and(likes::user_id.eq(user_id))))
-        .filter(on_page(topic_id, first))
-        .select(posts::id)
-        .load(conn)?)
-}
-
 /// What a member's topic page needs of their own: how far they had read, their watch
-/// level, and whether they liked a post on this page or blocked anyone at all (the
-/// lists themselves are read only then).
+/// level, which of the page's posts they liked, and whether they blocked anyone at all
+/// (the list itself is read only then).
 pub struct TopicReader {
     pub position: Option<i64>,
     pub watch: Option<crate::forum::watching::WatchLevel>,
-    pub liked_here: bool,
+    pub liked: Vec<i64>,
     pub blocks_anyone: bool,
 }
 
@@ -346,6 +337,7 @@ pub fn topic_reader(
     topic_id: i64,
     first: i64,
 ) -> Result<Option<(Found, TopicReader)>, DbError> {
+    use crate::db::id_list::{id_list, parse_ids};
     use crate::db::schema::{member_blocks as blocks, topic_reads, topic_watches};
     use crate::forum::watching::WatchLevel;
     let lookup = SessionLookup::for_token(token);
@@ -359,18 +351,19 @@ pub fn topic_reader(
         .filter(topic_watches::topic_id.eq(topic_id))
         .select(topic_watches::level)
         .single_value();
-    let liked_here = diesel::dsl::exists(
-        posts::table
-            .inner_join(likes::table.on(likes::post_id.eq(posts::id)))
-            .filter(likes::user_id.eq(users::id))
-            .filter(on_page(topic_id, first)),
-    );
+    let liked = posts::table
+        .inner_join(likes::table.on(likes::post_id.eq(posts::id)))
+        .filter(likes::user_id.eq(users::id))
+        .filter(on_page(topic_id, first))
+        .select(id_list(posts::id))
+        .single_value();
     let blocks_anyone = diesel::dsl::exists(blocks::table.filter(blocks::user_id.eq(users::id)));
-    type Own = (Option<i64>, Option<WatchLevel>, bool, bool);
-    let query = lookup.sessions().select((lookup.columns(), (position, watch, liked_here, blocks_anyone)));
+    type Own = (Option<i64>, Option<WatchLevel>, Option<String>, bool);
+    let query = lookup.sessions().select((lookup.columns(), (position, watch, liked, blocks_anyone)));
     let row = per_backend!(conn, |c| query.first::<(SessionRow, Own)>(c).optional())?;
-    let Some((session, (position, watch, liked_here, blocks_anyone))) = row else { return Ok(None) };
-    Ok(Some((lookup.found(session)?, TopicReader { position, watch, liked_here, blocks_anyone })))
+    let Some((session, (position, watch, liked, blocks_anyone))) = row else { return Ok(None) };
+    let liked = parse_ids(liked.as_deref())?;
+    Ok(Some((lookup.found(session)?, TopicReader { position, watch, liked, blocks_anyone })))
 }
 
 /// Posts anyone may read: not hidden, not deleted, not waiting for review.

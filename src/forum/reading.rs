@@ -434,9 +434,7 @@ pub(super) async fn topic(
         let (mut liked, mut blocked, mut watch) = (Vec::new(), Vec::new(), None);
         if let Some((member, reader)) = viewer {
             let user_id = member.user_id;
-            if reader.liked_here {
-                liked = queries::liked_on_page(c, user_id, id, first)?;
-            }
+            liked = reader.liked;
             if reader.blocks_anyone {
                 blocked = crate::forum::blocks::blocked_by(c, user_id)?;
             }
