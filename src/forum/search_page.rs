@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::visitor::Visitor;
-use crate::forum::page_cache::{cache_slot, cached, kept_page};
+use crate::forum::page_cache::{cache_slot, cached, kept_page, CacheSlot};
 use crate::forum::queries::{self, Category};
 use crate::forum::routes::post_url;
 use crate::forum::search::{self, Hit, Order, Piece, Search, Terms, MAX_QUERY_CHARS};
@@ -150,8 +150,9 @@ pub async fn search_page(
     }
     state.rate_limit(Limit::SearchPerIp, ip.rate_key()).await?;
     // A visitor's search is a page like any other: the same words again, while nothing
-    // changed, are answered from the page cache without searching.
-    let slot = cache_slot(&state, &page.visitor).await?;
+    // changed, are answered from the page cache without searching (kept from the second
+    // time they are asked for: most searches are never repeated).
+    let slot = cache_slot(&state, &page.visitor).await?.map(CacheSlot::when_asked_again);
     if let Some(kept) = cached(&state, &slot) {
         return Ok(kept);
     }
