@@ -108,8 +108,19 @@ pub async fn search_page(
     form: web::Query<SearchForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let categories = state.db.run(queries::list_categories).await?;
     let terms = Terms::parse(&form.q);
+    // A visitor's search is a page like any other: the same words again, while nothing
+    // changed, are answered from the page cache before anything is read (kept from the
+    // second time they are asked for, and only once searched: most searches are never
+    // repeated, and a page of errors is not kept).
+    let slot = match terms.is_empty() {
+        true => None,
+        false => cache_slot(&state, &visitor).await?.map(CacheSlot::when_asked_again),
+    };
+    if let Some(kept) = cached(&state, &slot) {
+        return Ok(kept);
+    }
+    let categories = state.db.read(queries::list_categories).await?;
     let mut errors = Vec::new();
     let category_id = match form.category.trim() {
         "" => None,
@@ -149,13 +160,6 @@ pub async fn search_page(
         page.notes.push(format!("Only the first {MAX_QUERY_CHARS} characters and 12 words of a search count."));
     }
     state.rate_limit(Limit::SearchPerIp, ip.rate_key()).await?;
-    // A visitor's search is a page like any other: the same words again, while nothing
-    // changed, are answered from the page cache without searching (kept from the second
-    // time they are asked for: most searches are never repeated).
-    let slot = cache_slot(&state, &page.visitor).await?.map(CacheSlot::when_asked_again);
-    if let Some(kept) = cached(&state, &slot) {
-        return Ok(kept);
-    }
     let number = page.form.page.unwrap_or(1).clamp(1, search::MAX_PAGE);
     let request = Search {
         terms,
