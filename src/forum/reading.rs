@@ -418,8 +418,11 @@ pub(super) async fn topic(
         return Err(AppError::NotFound);
     }
     let first = (page - 1) * queries::POSTS_PER_PAGE + 1;
+    let shown = shown_before::<TopicRows>(&state, &arrival, &topic_rows_key(id, first), |rows| {
+        rows.posts.iter().map(|p| p.id).collect()
+    });
+    let lookup = move |c: &mut DbConn, token: &str| queries::topic_reader(c, token, id, first, shown.clone());
     let shared = state.clone();
-    let lookup = move |c: &mut DbConn, token: &str| queries::topic_reader(c, token, id, first);
     let read = read_page(&state, arrival, lookup, move |c, viewer, version| {
         let rows = shared_rows(&shared, version, c, id, page)?;
         let may_see_held = viewer.as_ref().is_some_and(|(member, _)| member.has_staff_powers());
@@ -434,7 +437,11 @@ pub(super) async fn topic(
         let (mut liked, mut blocked, mut watch) = (Vec::new(), Vec::new(), None);
         if let Some((member, reader)) = viewer {
             let user_id = member.user_id;
-            liked = reader.liked;
+            let on_page: Vec<i64> = posts.iter().map(|p| p.id).collect();
+            liked = match reader.liked_among(&on_page) {
+                Some(liked) => liked.to_vec(),
+                None => queries::liked_among(c, user_id, &on_page)?,
+            };
             if reader.blocks_anyone {
                 blocked = crate::forum::blocks::blocked_by(c, user_id)?;
             }
@@ -477,6 +484,11 @@ pub(super) async fn topic(
     kept_page(&state, slot, own_address, &page)
 }
 
+/// Where a topic page's rows are kept: the topic and the first post on the page.
+fn topic_rows_key(id: i64, first: i64) -> String {
+    format!("topic {id} from {first}")
+}
+
 /// A topic page's rows as every reader shares them: kept in the page cache under the
 /// content version read before (so rows read before a change are never used after it
 /// commits), or read and kept. A page past the topic's end is not found (and not kept).
@@ -488,7 +500,7 @@ fn shared_rows(
     page: i64,
 ) -> Result<Arc<TopicRows>, AppError> {
     let first = (page - 1) * queries::POSTS_PER_PAGE + 1;
-    let rows = state.page_cache.shared_rows(version, c, format!("topic {id} from {first}"), |c| {
+    let rows = state.page_cache.shared_rows(version, c, topic_rows_key(id, first), |c| {
         let topic = queries::find_topic(c, id)?.ok_or(AppError::NotFound)?;
         if page > page_count(topic.post_count) {
             return Err(AppError::NotFound);

@@ -268,6 +268,18 @@ async fn members_pages_share_rows_but_not_their_own_likes_or_marks(app: TestApp)
     assert!(carols.texts(".post-actions button").contains(&"Like".to_string()));
     assert!(!carols.texts(".post-actions button").contains(&"Unlike".to_string()));
     assert!(carols.texts(".likes").contains(&"1 like".to_string()), "{:?}", carols.texts(".likes"));
+    // The member's statement asks about the likes of the posts the page showed last; a
+    // post written since (which bob likes before he sees it on the page) is asked about
+    // again, not missed.
+    author.post_form(&format!("/t/{id}/reply"), &[("body", "And jam.")]).await;
+    let jam: i64 = {
+        let mut conn = app.db.get().unwrap();
+        let of_topic = posts::table.filter(posts::topic_id.eq(id));
+        of_topic.filter(posts::post_number.eq(3)).select(posts::id).first(&mut *conn).unwrap()
+    };
+    assert_eq!(bob.post_form(&format!("/p/{jam}/like"), &[]).await.status, 303);
+    let buttons = bob.get(&topic).await.texts(".post-actions button");
+    assert_eq!(buttons.iter().filter(|b| *b == "Unlike").count(), 2, "both of bob's likes: {buttons:?}");
     // A post a moderator hides is hidden on members' pages at once.
     let mona = app.another_browser();
     mona.register("mona").await;
