@@ -173,7 +173,12 @@ pub async fn search_page(
     };
     // Searching is CPU work: at most as many at once as there are cores, the rest wait
     // their turn here (holding no thread and no memory) instead of all at once.
-    let _slot = state.search_slots.acquire().await.map_err(|_| AppError::Busy("Search is closing.".into()))?;
+    let _turn = state.search_slots.acquire().await.map_err(|_| AppError::Busy("Search is closing.".into()))?;
+    // The same words asked for by many at once (when the minute turns, or after a change)
+    // are searched by the first few; those who waited for their turn find them kept.
+    if let Some(kept) = cached(&state, &slot) {
+        return Ok(kept);
+    }
     let results = state
         .db
         .run(move |c| {
