@@ -5,8 +5,8 @@
 # trivial route, home, Latest, a category's first page and page 300 (as a visitor and
 # signed in), a 20-post topic as a visitor and signed in, page 1 and page 500 of a
 # 10,000-post topic, a search repeated, and searches that are never the same twice.
-# Visitors' pages come from the page cache after the first request (while nothing
-# changes); members' pages and new searches are rendered each time.
+# Visitors' pages come from the page cache once asked for, a search from its second
+# asking (while nothing changes); members' pages and new searches are rendered each time.
 # Prints req/s, p50, p99, each page's share of the trivial route's req/s, the server's
 # RSS after each page, and its peak RSS.
 #
