@@ -4,6 +4,7 @@
 use diesel::prelude::*;
 
 use crate::auth::role::Role;
+use crate::db::one_value::one_value;
 use crate::db::schema::{content_version, notifications, sessions, users};
 use crate::db::{now, DbConn, DbError};
 use crate::web::tokens::{hash_token, random_token};
@@ -139,7 +140,7 @@ pub struct Found {
 pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<Found>, DbError> {
     let lookup = SessionLookup::for_token(token);
     let query = lookup.sessions().select(lookup.columns());
-    let row = crate::per_backend!(conn, |c| query.first::<SessionRow>(c).optional())?;
+    let row = crate::per_backend!(conn, |c| query.get_result::<SessionRow>(c).optional())?;
     row.map(|row| lookup.found(row)).transpose()
 }
 
@@ -147,7 +148,9 @@ pub fn find(conn: &mut DbConn, token: &str) -> Result<Option<Found>, DbError> {
 /// questions about the member (their read position, their watch level) in the same
 /// statement: on PostgreSQL each statement is a round trip, and a member's page is
 /// mostly made of them. `find` is the plain one:
-/// `lookup.sessions().select((lookup.columns(), own_questions)).first(conn)`.
+/// `lookup.sessions().select((lookup.columns(), own_questions)).get_result(conn)`. A token
+/// names one session (a unique index) and each question is one value
+/// (`db::one_value`), so the statement carries no LIMIT at all.
 ///
 /// Run it on the backend's own connection (`per_backend!`): through `DbConn`, diesel's
 /// `MultiConnection` writes a statement's SQL out again at every execution to find its
@@ -223,12 +226,13 @@ fn session_columns() -> _ {
         (sessions::id, sessions::persistent, sessions::last_seen_at),
         (users::id, users::username, users::role, users::banned, users::suspended_until, users::suspension_reason),
         (users::created_at, users::email_verified),
-        notifications::table
-            .filter(notifications::user_id.eq(users::id))
-            .filter(notifications::read_at.is_null())
-            .select(unread)
-            .single_value(),
-        content_version::table.find(1_i32).select(content_version::version).single_value(),
+        one_value(
+            notifications::table
+                .filter(notifications::user_id.eq(users::id))
+                .filter(notifications::read_at.is_null())
+                .select(unread),
+        ),
+        one_value(content_version::table.find(1_i32).select(content_version::version)),
     )
 }
 

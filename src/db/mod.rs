@@ -4,6 +4,7 @@
 //! was opened for.
 
 pub mod id_list;
+pub mod one_value;
 pub mod schema;
 pub mod settings;
 pub mod text_enum;

@@ -5,6 +5,7 @@
 use diesel::prelude::*;
 
 use crate::auth::sessions::{Found, SessionLookup, SessionRow};
+use crate::db::one_value::one_value;
 use crate::db::schema::{categories, likes, post_edits, posts, topics, users};
 use crate::db::written_limit::{written, written_limit};
 use crate::db::{now, DbConn, DbError};
@@ -359,37 +360,41 @@ pub fn topic_reader(
     use crate::db::schema::{member_blocks as blocks, topic_reads, topic_watches};
     use crate::forum::watching::WatchLevel;
     let lookup = SessionLookup::for_token(token);
-    let position = topic_reads::table
-        .filter(topic_reads::user_id.eq(users::id))
-        .filter(topic_reads::topic_id.eq(topic_id))
-        .select(topic_reads::last_read_post_number)
-        .single_value();
-    let watch = topic_watches::table
-        .filter(topic_watches::user_id.eq(users::id))
-        .filter(topic_watches::topic_id.eq(topic_id))
-        .select(topic_watches::level)
-        .single_value();
+    let position = one_value(
+        topic_reads::table
+            .filter(topic_reads::user_id.eq(users::id))
+            .filter(topic_reads::topic_id.eq(topic_id))
+            .select(topic_reads::last_read_post_number),
+    );
+    let watch = one_value(
+        topic_watches::table
+            .filter(topic_watches::user_id.eq(users::id))
+            .filter(topic_watches::topic_id.eq(topic_id))
+            .select(topic_watches::level),
+    );
     let blocks_anyone = diesel::dsl::exists(blocks::table.filter(blocks::user_id.eq(users::id)));
     type Row = (SessionRow, (Option<i64>, Option<WatchLevel>, Option<String>, bool));
     let (row, asked) = match conn {
         DbConn::Postgres(c) => {
-            let liked = likes::table
-                .filter(likes::user_id.eq(users::id))
-                .filter(in_ids(likes::post_id, &shown))
-                .select(id_list(likes::post_id))
-                .single_value();
+            let liked = one_value(
+                likes::table
+                    .filter(likes::user_id.eq(users::id))
+                    .filter(in_ids(likes::post_id, &shown))
+                    .select(id_list(likes::post_id)),
+            );
             let query = lookup.sessions().select((lookup.columns(), (position, watch, liked, blocks_anyone)));
-            (query.first::<Row>(c).optional()?, Some(shown))
+            (query.get_result::<Row>(c).optional()?, Some(shown))
         }
         DbConn::Sqlite(c) => {
-            let liked = posts::table
-                .inner_join(likes::table.on(likes::post_id.eq(posts::id)))
-                .filter(likes::user_id.eq(users::id))
-                .filter(on_page(topic_id, first))
-                .select(id_list(posts::id))
-                .single_value();
+            let liked = one_value(
+                posts::table
+                    .inner_join(likes::table.on(likes::post_id.eq(posts::id)))
+                    .filter(likes::user_id.eq(users::id))
+                    .filter(on_page(topic_id, first))
+                    .select(id_list(posts::id)),
+            );
             let query = lookup.sessions().select((lookup.columns(), (position, watch, liked, blocks_anyone)));
-            (query.first::<Row>(c).optional()?, None)
+            (query.get_result::<Row>(c).optional()?, None)
         }
     };
     let Some((session, (position, watch, liked, blocks_anyone))) = row else { return Ok(None) };

@@ -14,6 +14,7 @@ use diesel::prelude::*;
 
 use crate::auth::sessions::{Found, SessionLookup, SessionRow};
 use crate::db::id_list::{id_pairs, in_ids, parse_pairs, InIds};
+use crate::db::one_value::one_value;
 use crate::db::schema::{categories, category_reads, topic_reads, topics, users};
 use crate::db::written_limit::{written, written_limit};
 use crate::db::{now, DbConn, DbError};
@@ -171,8 +172,8 @@ pub fn own_reads_columns(topics: InIds<topic_reads::topic_id>) -> _ {
     let mark: id_pairs<category_reads::category_id, category_reads::marked_at> =
         id_pairs(category_reads::category_id, category_reads::marked_at);
     (
-        topic_reads::table.filter(topic_reads::user_id.eq(users::id)).filter(topics).select(position).single_value(),
-        category_reads::table.filter(category_reads::user_id.eq(users::id)).select(mark).single_value(),
+        one_value(topic_reads::table.filter(topic_reads::user_id.eq(users::id)).filter(topics).select(position)),
+        one_value(category_reads::table.filter(category_reads::user_id.eq(users::id)).select(mark)),
     )
 }
 
@@ -198,7 +199,7 @@ pub fn list_reader(conn: &mut DbConn, token: &str, topic_ids: Vec<i64>) -> Resul
     let lookup = SessionLookup::for_token(token);
     let own = own_reads_columns(in_ids(topic_reads::topic_id, &topic_ids));
     let query = lookup.sessions().select((lookup.columns(), own));
-    let row = per_backend!(conn, |c| query.first::<(SessionRow, OwnReadsRow)>(c).optional())?;
+    let row = per_backend!(conn, |c| query.get_result::<(SessionRow, OwnReadsRow)>(c).optional())?;
     let Some((session, own)) = row else { return Ok(None) };
     Ok(Some((lookup.found(session)?, OwnReads::from_row(topic_ids, own)?)))
 }

@@ -11,6 +11,7 @@ use diesel::prelude::*;
 
 use crate::auth::sessions::{Found, SessionLookup, SessionRow};
 use crate::db::id_list::in_ids;
+use crate::db::one_value::one_value;
 use crate::db::schema::{category_watches, topic_reads, topic_watches, users};
 use crate::db::{DbConn, DbError};
 use crate::forum::read_state::{own_reads_columns, OwnReads, OwnReadsRow};
@@ -84,15 +85,16 @@ pub fn category_reader(
     topic_ids: Vec<i64>,
 ) -> Result<Option<(Found, CategoryReader)>, DbError> {
     let lookup = SessionLookup::for_token(token);
-    let level = category_watches::table
-        .filter(category_watches::user_id.eq(users::id))
-        .filter(category_watches::category_id.eq(category_id))
-        .select(category_watches::level)
-        .single_value();
+    let level = one_value(
+        category_watches::table
+            .filter(category_watches::user_id.eq(users::id))
+            .filter(category_watches::category_id.eq(category_id))
+            .select(category_watches::level),
+    );
     let own = own_reads_columns(in_ids(topic_reads::topic_id, &topic_ids));
     let query = lookup.sessions().select((lookup.columns(), (level, own)));
     type Own = (Option<WatchLevel>, OwnReadsRow);
-    let row = crate::per_backend!(conn, |c| query.first::<(SessionRow, Own)>(c).optional())?;
+    let row = crate::per_backend!(conn, |c| query.get_result::<(SessionRow, Own)>(c).optional())?;
     let Some((session, (watch, own))) = row else { return Ok(None) };
     Ok(Some((lookup.found(session)?, CategoryReader { watch, reads: OwnReads::from_row(topic_ids, own)? })))
 }
