@@ -98,6 +98,17 @@ impl Inner {
     fn holds(&self, version: i64) -> bool {
         self.version == version && self.minute == this_minute()
     }
+
+    /// Keeps a page, unless the same page is kept already (two requests rendered it at
+    /// once): its bytes are counted once.
+    fn keep_page(&mut self, version: i64, key: String, page: Bytes) {
+        if self.holds(version) && self.pages.contains_key(&key) {
+            return;
+        }
+        if self.make_room(version, page.len() + key.len()) {
+            self.pages.insert(key, page);
+        }
+    }
 }
 
 /// The current content version (on the backend's own connection, whose statement cache
@@ -162,10 +173,7 @@ impl PageCache {
     /// Keeps a page rendered from rows read at `version` (or later). Pages of an older
     /// version are dropped when a newer one arrives; a page older than what is kept is not stored.
     pub fn put(&self, version: i64, key: String, page: Bytes) {
-        let mut inner = self.inner();
-        if inner.make_room(version, page.len() + key.len()) {
-            inner.pages.insert(key, page);
-        }
+        self.inner().keep_page(version, key, page);
     }
 
     /// Keeps a page like [`put`](Self::put), but only the second time it is rendered under
@@ -185,9 +193,7 @@ impl PageCache {
         if inner.asked_once.insert(hash) {
             return;
         }
-        if inner.make_room(version, page.len() + key.len()) {
-            inner.pages.insert(key, page);
-        }
+        inner.keep_page(version, key, page);
     }
 
     /// The rows kept under `key`, whatever version they were read at: a page that asks
@@ -220,7 +226,9 @@ impl PageCache {
         let (rows, bytes) = read(c)?;
         let rows = Arc::new(rows);
         let mut inner = self.inner();
-        if inner.make_room(version, bytes + key.len()) {
+        // Rows read twice at once are counted once.
+        let kept_already = inner.holds(version) && inner.rows.contains_key(&key);
+        if !kept_already && inner.make_room(version, bytes + key.len()) {
             inner.rows.insert(key, rows.clone());
         }
         Ok(rows)
@@ -285,4 +293,24 @@ pub fn kept_page(
 
 fn html_page(html: Bytes) -> HttpResponse {
     HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_kept_twice_at_once_is_counted_once() {
+        let cache = PageCache::default();
+        let page = Bytes::from_static(b"<html>a topic</html>");
+        cache.put(7, "topic 1".into(), page.clone());
+        let once = cache.inner().bytes;
+        assert_eq!(once, page.len() + "topic 1".len());
+        cache.put(7, "topic 1".into(), page.clone());
+        assert_eq!(cache.inner().bytes, once);
+        assert_eq!(cache.get(7, "topic 1"), Some(page));
+        // Another page adds its own bytes.
+        cache.put(7, "topic 2".into(), Bytes::from_static(b"<html>another</html>"));
+        assert!(cache.inner().bytes > once);
+    }
 }
