@@ -59,6 +59,8 @@ test('1. a visitor browses categories, a topic and its second page, and follows 
   await page.waitForURL(/\?page=2#post-23$/);
   assert.match(await page.locator('#post-23 .post-body').innerText(), /Post number 23/);
   await phoneShot(context, longTopic, 'j1-topic');
+  await phoneShot(context, '/', 'j1-home');
+  await phoneShot(context, '/c/1/general', 'j1-category');
   await context.close();
 });
 
