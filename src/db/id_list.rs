@@ -7,7 +7,6 @@
 //! such a statement never to be kept: SQLite parsed and planned the read marks' four-table
 //! join on every member's list page. Here the ids are one bound value: a JSON array that
 //! SQLite unpacks with `json_each`, an array PostgreSQL compares with `= ANY`.
-
 //!
 //! Out: [`id_list`] and [`id_pairs`], ids (the posts a member liked) or pairs of them (a
 //! topic and a position in it) as one text value, so that a statement about one row (a

@@ -109,6 +109,17 @@ impl Inner {
             self.pages.insert(key, page);
         }
     }
+
+    /// Keeps shared rows of about `bytes`, like [`keep_page`](Self::keep_page): rows read
+    /// twice at once are counted once.
+    fn keep_rows(&mut self, version: i64, key: String, rows: Arc<dyn Any + Send + Sync>, bytes: usize) {
+        if self.holds(version) && self.rows.contains_key(&key) {
+            return;
+        }
+        if self.make_room(version, bytes + key.len()) {
+            self.rows.insert(key, rows);
+        }
+    }
 }
 
 /// The current content version (on the backend's own connection, whose statement cache
@@ -225,12 +236,7 @@ impl PageCache {
         }
         let (rows, bytes) = read(c)?;
         let rows = Arc::new(rows);
-        let mut inner = self.inner();
-        // Rows read twice at once are counted once.
-        let kept_already = inner.holds(version) && inner.rows.contains_key(&key);
-        if !kept_already && inner.make_room(version, bytes + key.len()) {
-            inner.rows.insert(key, rows.clone());
-        }
+        self.inner().keep_rows(version, key, rows.clone(), bytes);
         Ok(rows)
     }
 }
@@ -312,5 +318,17 @@ mod tests {
         // Another page adds its own bytes.
         cache.put(7, "topic 2".into(), Bytes::from_static(b"<html>another</html>"));
         assert!(cache.inner().bytes > once);
+    }
+
+    #[test]
+    fn rows_kept_twice_at_once_are_counted_once() {
+        let cache = PageCache::default();
+        let rows: Arc<dyn Any + Send + Sync> = Arc::new(vec![1_i64, 2, 3]);
+        cache.inner().keep_rows(7, "topic 1 from 1".into(), rows.clone(), 100);
+        let once = cache.inner().bytes;
+        assert_eq!(once, 100 + "topic 1 from 1".len());
+        cache.inner().keep_rows(7, "topic 1 from 1".into(), rows, 100);
+        assert_eq!(cache.inner().bytes, once);
+        assert_eq!(cache.kept_rows::<Vec<i64>>("topic 1 from 1").as_deref(), Some(&vec![1, 2, 3]));
     }
 }
