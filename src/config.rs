@@ -162,7 +162,7 @@ impl Config {
             mail_from: var("AGORA_MAIL_FROM").unwrap_or_else(|| "Agora <agora@localhost>".into()),
             backup_dir: PathBuf::from(var("AGORA_BACKUP_DIR").unwrap_or_else(|| "backups".into())),
             backup_retention_days: days(&var, "AGORA_BACKUP_RETENTION_DAYS", 14, Some(14))?,
-            log_retention_days: days(&var, "AGORA_LOG_RETENTION_DAYS", 14, None)?,
+            log_retention_days: days(&var, "AGORA_LOG_RETENTION_DAYS", 14, Some(14))?,
             daily_maintenance: var("AGORA_DAILY_MAINTENANCE").is_none_or(|v| v != "off"),
             third_parties: var("AGORA_THIRD_PARTIES")
                 .map(|v| v.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())

@@ -226,6 +226,11 @@ pub fn restore(database_url: &str, file: &Path, ledger_dir: &Path) -> anyhow::Re
     // survives a restore (members sign in again; links are asked for again).
     diesel::delete(crate::db::schema::sessions::table).execute(&mut *conn)?;
     diesel::delete(crate::db::schema::email_tokens::table).execute(&mut *conn)?;
+    // The backup's rows of erased members were written and then erased again: on
+    // PostgreSQL their old versions are in the files until the tables are rewritten.
+    if let DbConn::Postgres(pg) = &mut *conn {
+        crate::ops::rewrite::rewrite(pg, crate::ops::rewrite::Posts::Always)?;
+    }
     ledger::write_file(&mut conn, ledger_dir)?;
     Ok(Restored { created_at, erasures_replayed: pending.len() })
 }

@@ -1,5 +1,6 @@
 //! The daily work the running servers do themselves: a backup, pruning backups past
-//! their retention, deleting request-log and mail files past theirs and expired rows.
+//! their retention, deleting request-log and mail files past theirs and expired rows,
+//! and on PostgreSQL rewriting the tables erased data lingered in (`ops::rewrite`).
 //! Once a day across all instances (the last run's time is in the database, claimed by
 //! compare-and-set, and on PostgreSQL an advisory lock is held while it runs). Failures
 //! are logged as errors; the next day tries again.
@@ -147,6 +148,11 @@ fn set_last_run(conn: &mut crate::db::DbConn, at: i64) -> Result<(), crate::db::
 
 pub fn run_once(db: &Database, config: &Config) -> anyhow::Result<()> {
     let purged = purge_expired(db, config)?;
+    // After the purge, so what it deleted goes from the files too; before the backup, so
+    // a failed backup does not hold up erasure.
+    if let crate::db::DbConn::Postgres(pg) = &mut *db.get()? {
+        crate::ops::rewrite::rewrite(pg, crate::ops::rewrite::Posts::IfAccountErased)?;
+    }
     backup::create(db, &config.backup_dir)?;
     let pruned = backup::prune(&config.backup_dir, config.backup_retention_days)?;
     let logs = match &config.log_dir {

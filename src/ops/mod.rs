@@ -4,4 +4,5 @@ pub mod backup;
 pub mod copy;
 pub mod health;
 pub mod maintenance;
+pub mod rewrite;
 pub mod seed;

@@ -386,6 +386,37 @@ impl TestApp {
         Some(bytes)
     }
 
+    /// Every file of a PostgreSQL test database's directory (heap, index, TOAST, free
+    /// space and visibility maps, `base/<oid>/`), after a checkpoint wrote out what the
+    /// server held in memory; `None` on SQLite. Needs the server's files on this
+    /// machine (the test's PostgreSQL is local) and a superuser to ask where they are.
+    pub fn postgres_files(&self) -> Option<Vec<(std::path::PathBuf, Vec<u8>)>> {
+        use diesel::sql_types::Text;
+        #[derive(diesel::QueryableByName)]
+        struct Place {
+            #[diesel(sql_type = Text)]
+            dir: String,
+        }
+        let mut conn = self.db.get().unwrap();
+        let agora::db::DbConn::Postgres(pg) = &mut *conn else { return None };
+        pg.batch_execute("CHECKPOINT").expect("CHECKPOINT (the test role must be a superuser)");
+        let place: Place = diesel::sql_query(
+            "SELECT current_setting('data_directory') || '/base/' || oid::text AS dir FROM pg_database \
+             WHERE datname = current_database()",
+        )
+        .get_result(pg)
+        .unwrap();
+        let entries = std::fs::read_dir(&place.dir).unwrap_or_else(|e| panic!("{}: {e}", place.dir));
+        let mut files = Vec::new();
+        for entry in entries.flatten() {
+            // A file may be unlinked between the listing and the read: it holds nothing then.
+            if let Ok(bytes) = std::fs::read(entry.path()) {
+                files.push((entry.path(), bytes));
+            }
+        }
+        Some(files)
+    }
+
     /// Every mail sent so far, oldest first.
     pub fn mails(&self) -> Vec<SentMail> {
         let dir = self.scratch.path().join("mail");
