@@ -90,6 +90,11 @@ impl App {
         let db = Database::connect(&config.database_url, config.database_pool_size)?;
         let applied = db.migrate()?;
         tracing::info!(backend = db.backend_name(), applied, "database ready");
+        if let db::DbConn::Postgres(pg) = &mut *db.get()? {
+            for warning in ops::rewrite::wal_warnings(pg)? {
+                tracing::warn!(%warning, "erased data may be kept longer than the privacy policy says");
+            }
+        }
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("cannot listen on {} (AGORA_BIND)", config.bind))?;
         let port = listener.local_addr()?.port();

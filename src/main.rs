@@ -239,10 +239,23 @@ fn main() -> anyhow::Result<()> {
                         anyhow::bail!("daily maintenance is running on another instance; try again when it is done");
                     }
                 }
-                MaintenanceAction::Status => match agora::ops::maintenance::last_run(&mut *db.get()?)? {
-                    Some(at) => println!("last run: {}", rfc3339(at)),
-                    None => println!("never run"),
-                },
+                MaintenanceAction::Status => {
+                    let status = agora::ops::maintenance::status(&db)?;
+                    match status.last_run {
+                        Some(at) => println!("last run: {}", rfc3339(at)),
+                        None => println!("never run"),
+                    }
+                    match status.backup.last_success {
+                        Some(at) => println!("last backup: {}", rfc3339(at)),
+                        None => println!("no backup yet"),
+                    }
+                    for warning in &status.warnings {
+                        println!("warning: {warning}");
+                    }
+                    if let (true, Some((at, why))) = (status.backup.failing, &status.backup.last_failure) {
+                        anyhow::bail!("the last backup failed at {}: {why}", rfc3339(*at));
+                    }
+                }
             }
         }
         Command::Ledger { action: LedgerAction::Rewrite } => {

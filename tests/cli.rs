@@ -368,8 +368,20 @@ fn seed_and_maintenance_commands() {
         .filter(|e| e.file_name().to_string_lossy().starts_with("agora-"))
         .count();
     assert_eq!(backups, 1);
-    let (_, said) = run(dir.path(), &["maintenance", "status"], &[]);
-    assert!(said.contains("last run: 20"), "{said}");
+    let (ok, said) = run(dir.path(), &["maintenance", "status"], &[]);
+    assert!(ok && said.contains("last run: 20") && said.contains("last backup: 20"), "{said}");
+
+    // A backup that cannot be written is loud: the command and the status fail, and say why.
+    let blocked = dir.path().join("a-file-not-a-folder");
+    std::fs::write(&blocked, "x").unwrap();
+    let (ok, said) = run(dir.path(), &["backup", "create"], &[("AGORA_BACKUP_DIR", blocked.to_str().unwrap())]);
+    assert!(!ok, "{said}");
+    let (ok, said) = run(dir.path(), &["maintenance", "status"], &[]);
+    assert!(!ok && said.contains("the last backup failed at 20"), "{said}");
+    let (ok, _) = run(dir.path(), &["backup", "create"], &[]);
+    assert!(ok);
+    let (ok, said) = run(dir.path(), &["maintenance", "status"], &[]);
+    assert!(ok, "a backup that works again clears it: {said}");
 }
 
 #[test]

@@ -2,8 +2,14 @@
 //! restore that replays the deletion ledger so nothing erased comes back.
 //!
 //! SQLite: `VACUUM INTO`, an online, consistent copy of the database file.
-//! PostgreSQL: a JSON dump of every table made through the connection (one
-//! repeatable-read transaction), so no `pg_dump` of a matching version is needed.
+//! PostgreSQL: every table's rows as JSON lines, gzipped, read through a cursor in one
+//! repeatable-read transaction and written as they come, so memory stays bounded
+//! whatever the size of the forum and no `pg_dump` of a matching version is needed.
+//! (Backups made before 2026-12-07 are one JSON document, `.json`; they still restore.)
+//!
+//! A backup is written to `<name>.partial` and renamed when complete; a crashed one's
+//! partial file goes with the next prune. Every attempt's outcome is kept in the
+//! database, for `agora maintenance status` and `/metrics`.
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +25,18 @@ use crate::db::{now, Database, DbConn};
 use crate::privacy::ledger::{self, Entry};
 use crate::record_erasure;
 
-const PG_FORMAT: &str = "agora-postgres-backup-1";
+/// The one-document format of earlier versions (restore only).
+const PG_FORMAT_DOCUMENT: &str = "agora-postgres-backup-1";
+/// JSON lines: a header object, then per table a `["table", name]` line followed by its
+/// rows (objects), and last `["end", rows]`, without which a restore refuses the file.
+const PG_FORMAT_LINES: &str = "agora-postgres-backup-2";
+/// Rows fetched from the cursor, and inserted by a restore, at a time.
+const BATCH_ROWS: usize = 2000;
+/// A crashed backup's partial file is removed once it is this old (no backup takes a day).
+const PARTIAL_KEPT_SECONDS: u64 = 86400;
+/// The settings rows holding the last backup that worked and the last that failed.
+const LAST_SUCCESS: &str = "backup_last_success";
+const LAST_FAILURE: &str = "backup_last_failure";
 
 /// Every table, parents before children (the order a restore fills them in).
 const TABLES: &[&str] = &[
@@ -90,29 +107,93 @@ pub struct Backup {
     pub bytes: u64,
 }
 
-/// Backups are named `agora-<unix seconds>.<sqlite|json>`; the time in the name is
+/// Backups are named `agora-<unix seconds>.<sqlite|jsonl.gz>`; the time in the name is
 /// what retention and restore go by.
 fn backup_name(created_at: i64, postgres: bool) -> String {
-    format!("agora-{created_at}.{}", if postgres { "json" } else { "sqlite" })
+    format!("agora-{created_at}.{}", if postgres { "jsonl.gz" } else { "sqlite" })
 }
 
 fn created_at_of(path: &Path) -> Option<i64> {
     let name = path.file_name()?.to_str()?;
     let rest = name.strip_prefix("agora-")?;
     let (seconds, extension) = rest.split_once('.')?;
-    matches!(extension, "sqlite" | "json").then_some(())?;
+    matches!(extension, "sqlite" | "jsonl.gz" | "json").then_some(())?;
     seconds.parse().ok()
 }
 
 #[derive(QueryableByName)]
-struct JsonRows {
+struct JsonRow {
     #[diesel(sql_type = Text)]
-    rows: String,
+    row: String,
 }
 
-/// Writes a new backup and refreshes the ledger copy beside it.
+/// Writes a new backup and refreshes the ledger copy beside it, and records how it
+/// went (a failure is also logged as an error).
 #[tracing::instrument(name = "backup", skip_all)]
 pub fn create(db: &Database, dir: &Path) -> anyhow::Result<Backup> {
+    let made = write_backup(db, dir);
+    let outcome = match &made {
+        Ok(_) => record_outcome(db, LAST_SUCCESS, String::new()),
+        Err(error) => {
+            tracing::error!(error = %format!("{error:#}"), "backup failed");
+            record_outcome(db, LAST_FAILURE, format!("{error:#}"))
+        }
+    };
+    if let Err(error) = outcome {
+        tracing::error!(error = %format!("{error:#}"), "the backup's outcome could not be recorded");
+    }
+    made
+}
+
+/// When the last backup was written, and when the last one failed and why (Unix
+/// seconds).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Health {
+    pub last_success: Option<i64>,
+    pub last_failure: Option<(i64, String)>,
+    /// The last attempt failed.
+    pub failing: bool,
+}
+
+pub fn health(conn: &mut DbConn) -> Result<Health, crate::db::DbError> {
+    use crate::db::schema::settings;
+    // Kept in milliseconds, so a failure and a success within one second stay in order.
+    let mut read = |name: &str| -> Result<Option<(i64, String)>, crate::db::DbError> {
+        let value: Option<String> = settings::table.find(name).select(settings::value).first(conn).optional()?;
+        Ok(value.and_then(|v| {
+            let (at, details) = v.split_once(' ').unwrap_or((&v, ""));
+            Some((at.parse().ok()?, details.to_string()))
+        }))
+    };
+    let (success, failure) = (read(LAST_SUCCESS)?, read(LAST_FAILURE)?);
+    let failing = match (&failure, &success) {
+        (Some((failed, _)), Some((worked, _))) => failed > worked,
+        (failure, _) => failure.is_some(),
+    };
+    Ok(Health {
+        last_success: success.map(|(at, _)| at / 1000),
+        last_failure: failure.map(|(at, why)| (at / 1000, why)),
+        failing,
+    })
+}
+
+/// Keeps `<Unix milliseconds> <details>` under `name`.
+fn record_outcome(db: &Database, name: &str, details: String) -> anyhow::Result<()> {
+    use crate::db::schema::settings;
+    let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis();
+    let value = format!("{millis} {details}").trim_end().to_string();
+    let mut conn = db.get()?;
+    conn.write_transaction::<_, diesel::result::Error, _>(|c| {
+        diesel::delete(settings::table.find(name)).execute(c)?;
+        diesel::insert_into(settings::table)
+            .values((settings::name.eq(name), settings::value.eq(&value)))
+            .execute(c)?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn write_backup(db: &Database, dir: &Path) -> anyhow::Result<Backup> {
     std::fs::create_dir_all(dir)?;
     let mut created_at = now();
     let mut conn = db.get()?;
@@ -128,23 +209,12 @@ pub fn create(db: &Database, dir: &Path) -> anyhow::Result<Backup> {
             c.batch_execute(&format!("VACUUM INTO '{}'", target.replace('\'', "''")))?;
         }
         DbConn::Postgres(c) => {
-            let c: &mut PgConnection = c;
-            let tables = c.build_transaction().repeatable_read().read_only().run(|c| {
-                let mut tables = serde_json::Map::new();
-                for table in TABLES {
-                    let dump: JsonRows = diesel::sql_query(format!(
-                        "SELECT COALESCE(json_agg(t), '[]'::json)::text AS rows FROM {table} t"
-                    ))
-                    .get_result(c)?;
-                    let rows: Value = serde_json::from_str(&dump.rows)
-                        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
-                    tables.insert(table.to_string(), rows);
-                }
-                Ok::<_, diesel::result::Error>(tables)
-            })?;
-            let document = serde_json::json!({"format": PG_FORMAT, "created_at": created_at, "tables": tables});
-            let temporary = path.with_extension("partial");
-            std::fs::write(&temporary, serde_json::to_vec(&document)?)?;
+            let temporary = partial_path(&path);
+            let written = write_postgres(c, &temporary, created_at);
+            if let Err(error) = written {
+                let _ = std::fs::remove_file(&temporary);
+                return Err(error);
+            }
             std::fs::rename(&temporary, &path)?;
         }
     }
@@ -152,6 +222,50 @@ pub fn create(db: &Database, dir: &Path) -> anyhow::Result<Backup> {
     let bytes = std::fs::metadata(&path)?.len();
     tracing::info!(path = %path.display(), bytes, "backup written");
     Ok(Backup { path, created_at, bytes })
+}
+
+fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".partial");
+    PathBuf::from(name)
+}
+
+/// Streams every table through a cursor into `target` (see the module), in one
+/// repeatable-read transaction so the tables agree with each other.
+fn write_postgres(c: &mut PgConnection, target: &Path, created_at: i64) -> anyhow::Result<()> {
+    use std::io::Write;
+    let file = std::fs::File::create(target)?;
+    let mut out = std::io::BufWriter::new(flate2::write::GzEncoder::new(
+        std::io::BufWriter::new(file),
+        flate2::Compression::fast(),
+    ));
+    writeln!(out, "{}", serde_json::json!({"format": PG_FORMAT_LINES, "created_at": created_at}))?;
+    let rows = c.build_transaction().repeatable_read().read_only().run(|c| {
+        let mut rows = 0u64;
+        for table in TABLES {
+            writeln!(out, "{}", serde_json::json!(["table", table]))?;
+            c.batch_execute(&format!(
+                "DECLARE backup_rows NO SCROLL CURSOR FOR SELECT row_to_json(t)::text AS row FROM {table} t"
+            ))?;
+            loop {
+                let batch: Vec<JsonRow> = diesel::sql_query(format!("FETCH {BATCH_ROWS} FROM backup_rows")).load(c)?;
+                for row in &batch {
+                    out.write_all(row.row.as_bytes())?;
+                    out.write_all(b"\n")?;
+                }
+                rows += batch.len() as u64;
+                if batch.len() < BATCH_ROWS {
+                    break;
+                }
+            }
+            c.batch_execute("CLOSE backup_rows")?;
+        }
+        Ok::<_, anyhow::Error>(rows)
+    })?;
+    writeln!(out, "{}", serde_json::json!(["end", rows]))?;
+    let file = out.into_inner().map_err(|e| e.into_error())?.finish()?.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    Ok(())
 }
 
 /// The backups in `dir`, oldest first.
@@ -172,10 +286,21 @@ pub fn list(dir: &Path) -> anyhow::Result<Vec<Backup>> {
     Ok(backups)
 }
 
-/// Deletes every backup older than `retention_days`; returns what was deleted.
+/// Deletes every backup older than `retention_days`, and the partial file of any
+/// backup that crashed a day or more ago; returns what was deleted.
 pub fn prune(dir: &Path, retention_days: u32) -> anyhow::Result<Vec<PathBuf>> {
     let cutoff = now() - i64::from(retention_days) * 86400;
     let mut removed = Vec::new();
+    let crashed_before = std::time::SystemTime::now() - std::time::Duration::from_secs(PARTIAL_KEPT_SECONDS);
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let partial = path.extension().is_some_and(|e| e == "partial")
+            && path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("agora-"));
+        if partial && entry.metadata()?.modified()? < crashed_before {
+            std::fs::remove_file(&path)?;
+            removed.push(path);
+        }
+    }
     for backup in list(dir)? {
         if backup.created_at < cutoff {
             std::fs::remove_file(&backup.path)?;
@@ -268,11 +393,19 @@ fn restore_sqlite(file: &Path, target: &Path) -> anyhow::Result<()> {
 }
 
 fn restore_postgres(database_url: &str, file: &Path) -> anyhow::Result<()> {
-    let document: Value = std::fs::read(file)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .filter(|d: &Value| d["format"] == PG_FORMAT)
-        .ok_or_else(|| anyhow::anyhow!("{} is not an Agora PostgreSQL backup; nothing was changed", file.display()))?;
+    let refuse = || anyhow::anyhow!("{} is not an Agora PostgreSQL backup; nothing was changed", file.display());
+    let lines = file.to_str().is_some_and(|name| name.ends_with(".jsonl.gz"));
+    // Read (and a document parsed) before anything is changed.
+    let document = if lines {
+        None
+    } else {
+        let document: Value = std::fs::read(file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .filter(|d: &Value| d["format"] == PG_FORMAT_DOCUMENT)
+            .ok_or_else(refuse)?;
+        Some(document)
+    };
     // The target gets this version's schema; the backup brings the rows (restore with
     // the Agora version that made the backup).
     Database::connect(database_url, 1)?.migrate()?;
@@ -280,11 +413,13 @@ fn restore_postgres(database_url: &str, file: &Path) -> anyhow::Result<()> {
     let mut conn = PgConnection::establish(database_url)?;
     conn.transaction::<_, anyhow::Error, _>(|c| {
         c.batch_execute(&format!("TRUNCATE {} RESTART IDENTITY CASCADE", data_tables.join(", ")))?;
-        for table in &data_tables {
-            let rows = document["tables"][table].to_string();
-            diesel::sql_query(format!("INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, $1::json)"))
-                .bind::<Text, _>(rows)
-                .execute(c)?;
+        match &document {
+            Some(document) => {
+                for table in &data_tables {
+                    insert_rows(c, table, &document["tables"][table].to_string())?;
+                }
+            }
+            None => restore_lines(c, file)?,
         }
         for table in IDENTITY_TABLES {
             c.batch_execute(&format!(
@@ -294,6 +429,71 @@ fn restore_postgres(database_url: &str, file: &Path) -> anyhow::Result<()> {
         Ok(())
     })?;
     Ok(())
+}
+
+fn insert_rows(c: &mut PgConnection, table: &str, json_array: &str) -> QueryResult<usize> {
+    diesel::sql_query(format!("INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, $1::json)"))
+        .bind::<Text, _>(json_array)
+        .execute(c)
+}
+
+/// Inserts a JSON-lines backup's rows, [`BATCH_ROWS`] at a time; fails (and the
+/// caller's transaction undoes everything) unless the file ends as a complete backup
+/// ends.
+fn restore_lines(c: &mut PgConnection, file: &Path) -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(std::fs::File::open(file)?));
+    let incomplete = || anyhow::anyhow!("{} is incomplete (no end line); nothing was changed", file.display());
+    let mut lines = reader.lines();
+    let header: Value = serde_json::from_str(&lines.next().ok_or_else(incomplete)??)?;
+    if header["format"] != PG_FORMAT_LINES {
+        anyhow::bail!("{} is not an Agora PostgreSQL backup; nothing was changed", file.display());
+    }
+    let mut table: Option<String> = None;
+    let mut batch = String::from("[");
+    let mut in_batch = 0usize;
+    let mut rows = 0u64;
+    let flush = |c: &mut PgConnection, table: &Option<String>, batch: &mut String, in_batch: &mut usize| {
+        if *in_batch == 0 {
+            return Ok::<_, anyhow::Error>(());
+        }
+        let table = table.as_deref().ok_or_else(|| anyhow::anyhow!("rows before any table"))?;
+        batch.push(']');
+        if table != "__diesel_schema_migrations" {
+            insert_rows(c, table, batch)?;
+        }
+        batch.truncate(1);
+        *in_batch = 0;
+        Ok(())
+    };
+    for line in lines {
+        let line = line?;
+        if line.starts_with('[') {
+            flush(c, &table, &mut batch, &mut in_batch)?;
+            let marker: (String, Value) = serde_json::from_str(&line)?;
+            match marker.0.as_str() {
+                "table" => {
+                    let name = marker.1.as_str().unwrap_or_default();
+                    let known =
+                        TABLES.iter().find(|t| **t == name).ok_or_else(|| anyhow::anyhow!("unknown table {name}"))?;
+                    table = Some(known.to_string());
+                }
+                "end" if marker.1.as_u64() == Some(rows) => return Ok(()),
+                _ => anyhow::bail!("{}: unexpected line {line:?}; nothing was changed", file.display()),
+            }
+        } else {
+            if in_batch > 0 {
+                batch.push(',');
+            }
+            batch.push_str(&line);
+            in_batch += 1;
+            rows += 1;
+            if in_batch == BATCH_ROWS {
+                flush(c, &table, &mut batch, &mut in_batch)?;
+            }
+        }
+    }
+    Err(incomplete())
 }
 
 /// Applies one erasure to a restored database.

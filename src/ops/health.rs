@@ -59,17 +59,19 @@ async fn metrics(
     let (in_use, idle) = state.db.pool_state();
     metrics.pool_in_use.set(i64::from(in_use));
     metrics.pool_idle.set(i64::from(idle));
-    let (pending, signed_in) = state
+    let (pending, signed_in, backups) = state
         .db
         .run(|c| -> Result<_, DbError> {
             let (_, pending) = crate::mail::queue::pending(c, 0)?;
             let signed_in: i64 =
                 sessions::table.filter(sessions::expires_at.gt(crate::db::now())).count().get_result(c)?;
-            Ok((pending, signed_in))
+            Ok((pending, signed_in, crate::ops::backup::health(c)?))
         })
         .await?;
     metrics.mail_queue_pending.set(pending);
     metrics.active_sessions.set(signed_in);
+    metrics.backup_last_success.set(backups.last_success.unwrap_or(0));
+    metrics.backup_last_failure.set(backups.last_failure.map_or(0, |(at, _)| at));
     Ok(HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .insert_header(("cache-control", "no-store"))

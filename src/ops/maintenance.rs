@@ -136,6 +136,23 @@ pub fn last_run(conn: &mut crate::db::DbConn) -> Result<Option<i64>, crate::db::
     Ok(seen.and_then(|v| v.parse().ok()).filter(|&at| at > 0))
 }
 
+/// What `agora maintenance status` tells.
+pub struct Status {
+    pub last_run: Option<i64>,
+    pub backup: backup::Health,
+    /// Settings of the database server that keep erased data beyond the promise.
+    pub warnings: Vec<String>,
+}
+
+pub fn status(db: &Database) -> anyhow::Result<Status> {
+    let mut conn = db.get()?;
+    let warnings = match &mut *conn {
+        crate::db::DbConn::Postgres(pg) => crate::ops::rewrite::wal_warnings(pg)?,
+        crate::db::DbConn::Sqlite(_) => Vec::new(),
+    };
+    Ok(Status { last_run: last_run(&mut conn)?, backup: backup::health(&mut conn)?, warnings })
+}
+
 fn set_last_run(conn: &mut crate::db::DbConn, at: i64) -> Result<(), crate::db::DbError> {
     use crate::db::schema::settings;
     use diesel::prelude::*;

@@ -31,6 +31,8 @@ pub struct Metrics {
     pub pool_idle: Gauge,
     pub mail_queue_pending: Gauge,
     pub active_sessions: Gauge,
+    pub backup_last_success: Gauge,
+    pub backup_last_failure: Gauge,
 }
 
 /// Latency buckets from half a millisecond to ten seconds.
@@ -49,7 +51,28 @@ impl Default for Metrics {
         registry.register("db_pool_idle", "Database connections open and idle", pool_idle.clone());
         registry.register("mail_queue_pending", "Queued mails not yet sent", mail_queue_pending.clone());
         registry.register("active_sessions", "Sign-ins that have not expired", active_sessions.clone());
-        Metrics { registry, requests, latency, pool_in_use, pool_idle, mail_queue_pending, active_sessions }
+        let (backup_last_success, backup_last_failure) = (Gauge::default(), Gauge::default());
+        registry.register(
+            "backup_last_success_timestamp_seconds",
+            "When the last backup was written (Unix seconds; 0: never)",
+            backup_last_success.clone(),
+        );
+        registry.register(
+            "backup_last_failure_timestamp_seconds",
+            "When a backup last failed (Unix seconds; 0: never); alert when it is later than the last success",
+            backup_last_failure.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            pool_in_use,
+            pool_idle,
+            mail_queue_pending,
+            active_sessions,
+            backup_last_success,
+            backup_last_failure,
+        }
     }
 }
 

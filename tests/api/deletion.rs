@@ -21,6 +21,8 @@ on_both_backends!(
     p18_policy_changes_need_72_hours_notice_and_show_a_banner,
     p7_p9_daily_maintenance_backs_up_and_prunes_old_backups_and_logs,
     backups_hold_every_table_of_the_live_schema,
+    a_failed_backup_shows_in_metrics_and_leaves_no_partial_file,
+    a_backup_restores_every_row_and_a_cut_one_changes_nothing,
 );
 
 async fn backups_hold_every_table_of_the_live_schema(app: TestApp) {
@@ -337,9 +339,48 @@ async fn backups_older_than_the_retention_are_pruned(app: TestApp) {
     let recent = dir.join(format!("agora-{}.sqlite", agora::db::now() - 13 * 86400));
     std::fs::write(&old, "x").unwrap();
     std::fs::write(&recent, "x").unwrap();
-    let removed = backup::prune(&dir, 14).unwrap();
-    assert_eq!(removed, vec![old.clone()]);
+    // A backup that crashed a day ago left its partial file: it goes too; one being
+    // written now stays.
+    let crashed = dir.join(format!("agora-{}.jsonl.gz.partial", agora::db::now() - 86400 - 60));
+    let writing = dir.join(format!("agora-{}.jsonl.gz.partial", agora::db::now()));
+    for partial in [&crashed, &writing] {
+        std::fs::write(partial, "half a backup").unwrap();
+    }
+    let file = std::fs::File::options().write(true).open(&crashed).unwrap();
+    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(86400 + 60)).unwrap();
+    let mut removed = backup::prune(&dir, 14).unwrap();
+    removed.sort();
+    let mut expected = vec![old.clone(), crashed.clone()];
+    expected.sort();
+    assert_eq!(removed, expected);
     assert!(!old.exists() && recent.exists() && fresh.path.exists());
+    assert!(!crashed.exists() && writing.exists());
+    let listed: Vec<_> = backup::list(&dir).unwrap().into_iter().map(|b| b.path).collect();
+    assert!(!listed.contains(&writing), "a partial file is not a backup");
+}
+
+async fn a_failed_backup_shows_in_metrics_and_leaves_no_partial_file(app: TestApp) {
+    let dir = app.backup_dir();
+    backup::create(&app.db, &dir).unwrap();
+    let gauge = |text: &str, name: &str| -> i64 {
+        let line = text.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} in {text}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let metrics = app.get("/metrics").await.body;
+    assert!(gauge(&metrics, "agora_backup_last_success_timestamp_seconds") >= agora::db::now() - 60);
+    assert_eq!(gauge(&metrics, "agora_backup_last_failure_timestamp_seconds"), 0);
+
+    let blocked = dir.join("a-file-not-a-folder");
+    std::fs::write(&blocked, "x").unwrap();
+    assert!(backup::create(&app.db, &blocked).is_err());
+    let metrics = app.get("/metrics").await.body;
+    let failed = gauge(&metrics, "agora_backup_last_failure_timestamp_seconds");
+    assert!(failed >= gauge(&metrics, "agora_backup_last_success_timestamp_seconds"), "{metrics}");
+    let health = backup::health(&mut app.db.get().unwrap()).unwrap();
+    assert!(health.failing, "{health:?}");
+    let partials =
+        std::fs::read_dir(&dir).unwrap().flatten().filter(|e| e.path().extension().is_some_and(|x| x == "partial"));
+    assert_eq!(partials.count(), 0);
 }
 
 async fn p18_policy_changes_need_72_hours_notice_and_show_a_banner(app: TestApp) {
@@ -450,4 +491,51 @@ async fn p7_p9_daily_maintenance_backs_up_and_prunes_old_backups_and_logs(app: T
     assert!(!logs.join("agora.log.old").exists(), "request logs older than 14 days are deleted");
     assert!(logs.join("agora.log.today").exists());
     assert!(logs.join("other.txt").exists(), "only Agora's own log files are touched");
+}
+
+async fn a_backup_restores_every_row_and_a_cut_one_changes_nothing(app: TestApp) {
+    use agora::db::schema::settings;
+    // More rows than a restore inserts at once.
+    let rows: Vec<_> = (0..4500)
+        .map(|i| (settings::name.eq(format!("filler-{i}")), settings::value.eq(format!("value {i} \"quoted\" é"))))
+        .collect();
+    {
+        let mut conn = app.db.get().unwrap();
+        conn.transaction::<_, diesel::result::Error, _>(|c| {
+            for row in rows {
+                diesel::insert_into(settings::table).values(row).execute(c)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+    app.register("ruth").await;
+    let made = backup::create(&app.db, &app.backup_dir()).unwrap();
+    let count = |db: &agora::db::Database| -> i64 {
+        settings::table.filter(settings::name.like("filler-%")).count().get_result(&mut *db.get().unwrap()).unwrap()
+    };
+    let target = app.scratch_database_url();
+    if made.path.to_string_lossy().ends_with(".jsonl.gz") {
+        // A backup cut short (a full disk, a crash while copying it) is refused whole.
+        let bytes = std::fs::read(&made.path).unwrap();
+        let cut = app.backup_dir().join(format!("agora-{}.jsonl.gz", made.created_at - 1));
+        let mut decoded = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut decoded).unwrap();
+        let half = &decoded[..decoded.len() / 2];
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut encoder, half).unwrap();
+        std::fs::write(&cut, encoder.finish().unwrap()).unwrap();
+        let refused = backup::restore(&target, &cut, &app.backup_dir()).unwrap_err();
+        assert!(format!("{refused:#}").contains("incomplete"), "{refused:#}");
+        assert_eq!(count(&agora::db::Database::connect(&target, 1).unwrap()), 0, "nothing was restored");
+    }
+    backup::restore(&target, &made.path, &app.backup_dir()).unwrap();
+    let restored = agora::db::Database::connect(&target, 1).unwrap();
+    assert_eq!(count(&restored), 4500);
+    let value: String =
+        settings::table.find("filler-4499").select(settings::value).first(&mut *restored.get().unwrap()).unwrap();
+    assert_eq!(value, "value 4499 \"quoted\" é");
+    let members: i64 =
+        users::table.filter(users::username.eq("ruth")).count().get_result(&mut *restored.get().unwrap()).unwrap();
+    assert_eq!(members, 1);
 }
