@@ -108,7 +108,7 @@ impl App {
         };
         let mailer = mail::Mailer::new(&config.mail, &config.mail_from)?;
         let signer = web::signing::Signer::new(db::settings::signing_key(&mut *db.get()?)?);
-        privacy::policy::seed(&db)?;
+        let policy_notices = privacy::policy::seed(&db)?;
         if config.daily_maintenance {
             ops::maintenance::spawn_daily(db.clone(), config.clone());
         }
@@ -139,6 +139,15 @@ impl App {
             public_url,
             search_slots: tokio::sync::Semaphore::new(workers),
         });
+        if let Some((version, recipients)) = policy_notices {
+            // This build brought a new policy text: every member is told, 72 hours ahead.
+            let state = state.clone();
+            actix_web::rt::spawn(async move {
+                for to in recipients {
+                    state.mailer.send_or_log(privacy::policy::change_notice(&state.public_url, to, &version)).await;
+                }
+            });
+        }
         let server =
             HttpServer::new(move || {
                 ActixApp::new()

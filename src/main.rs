@@ -285,8 +285,21 @@ fn main() -> anyhow::Result<()> {
 fn open(config: &Config) -> anyhow::Result<Database> {
     let db = Database::connect(&config.database_url, 2)?;
     db.migrate()?;
-    policy::seed(&db)?;
+    if let Some((version, recipients)) = policy::seed(&db)? {
+        announce_policy(config, &version, &recipients)?;
+    }
     Ok(db)
+}
+
+/// Mails every member the notice of a published policy version.
+fn announce_policy(config: &Config, version: &policy::PolicyVersion, recipients: &[String]) -> anyhow::Result<()> {
+    let mailer = Mailer::new(&config.mail, &config.mail_from)?;
+    actix_web::rt::System::new().block_on(async {
+        for to in recipients {
+            mailer.send_or_log(policy::change_notice(&config.public_url, to.clone(), version)).await;
+        }
+    });
+    Ok(())
 }
 
 fn run_backup(config: &Config, action: BackupAction) -> anyhow::Result<()> {
@@ -397,12 +410,7 @@ fn publish_policy(config: &Config, file: &PathBuf, effective: &str) -> anyhow::R
     let mut conn = db.get()?;
     let recipients = policy::publish(&mut conn, effective, &markdown, effective_at)?;
     let version = policy::find(&mut conn, effective)?.context("the published version is missing")?;
-    let mailer = Mailer::new(&config.mail, &config.mail_from)?;
-    actix_web::rt::System::new().block_on(async {
-        for to in &recipients {
-            mailer.send_or_log(policy::change_notice(&config.public_url, to.clone(), &version)).await;
-        }
-    });
+    announce_policy(config, &version, &recipients)?;
     println!("policy {effective} published; {} member(s) notified", recipients.len());
     Ok(())
 }
@@ -433,7 +441,11 @@ fn erase_account(config: &Config, username: &str, reason: deletion::ErasureReaso
     let user_id = store::member_by_username(&mut conn, username)?.with_context(|| format!("no member {username:?}"))?;
     let deleted = deletion::delete_account(&mut conn, user_id, reason)?.context("the account was already gone")?;
     drop(conn);
-    let forget = agora::privacy::erasure::Forget { email: deleted.email.as_deref(), username: Some(&deleted.username) };
+    let forget = agora::privacy::erasure::Forget {
+        email: deleted.email.as_deref(),
+        username: Some(&deleted.username),
+        member_id: Some(deleted.user_id),
+    };
     agora::privacy::erasure::settle(&db, config, Some(forget))?;
     let mailer = Mailer::new(&config.mail, &config.mail_from)?;
     if let Some(email) = &deleted.email {

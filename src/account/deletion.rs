@@ -23,6 +23,7 @@ use crate::{record_erasure, AppState};
 
 /// What is left of a deleted account in memory, just long enough to send the notice.
 pub struct Deleted {
+    pub user_id: i64,
     pub username: String,
     pub email: Option<String>,
 }
@@ -72,9 +73,12 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: ErasureReason) ->
         // Their edit history (earlier wording, IPs) goes.
         diesel::delete(post_edits::table.filter(post_edits::user_id.eq(user_id))).execute(conn)?;
 
-        if let Some(github_id) = github_id {
-            diesel::delete(github_signups::table.filter(github_signups::github_id.eq(github_id))).execute(conn)?;
-        }
+        // A GitHub sign-up they began and did not finish: by the GitHub account linked
+        // now, or (one they unlinked) by their address, which GitHub gave it.
+        diesel::delete(github_signups::table.filter(
+            github_signups::github_id.nullable().eq(github_id).or(github_signups::email.nullable().eq(&email)),
+        ))
+        .execute(conn)?;
         diesel::delete(crate::db::schema::sessions::table.filter(crate::db::schema::sessions::user_id.eq(user_id)))
             .execute(conn)?;
         diesel::delete(email_tokens::table.filter(email_tokens::user_id.eq(user_id))).execute(conn)?;
@@ -124,8 +128,8 @@ pub fn delete_account(conn: &mut DbConn, user_id: i64, reason: ErasureReason) ->
             .execute(conn)?;
         record_erasure!(conn, user_id, "account", reason, now)?;
         diesel::delete(users::table.find(user_id)).execute(conn)?;
-        crate::forum::mentions::render_again(conn, &referring)?;
-        Ok(Some(Deleted { username, email }))
+        crate::forum::mentions::render_again(conn, &referring, &username)?;
+        Ok(Some(Deleted { user_id, username, email }))
     })?)
 }
 
@@ -141,7 +145,11 @@ pub async fn delete_and_notify(state: &AppState, user_id: i64, reason: ErasureRe
 /// notice to the address captured before it was erased: the only mail left about them,
 /// gone with the mail folder's retention.
 pub async fn after_deletion(state: &AppState, deleted: Deleted) {
-    crate::privacy::erasure::settle_async(state, Some((deleted.email.clone(), Some(deleted.username.clone())))).await;
+    crate::privacy::erasure::settle_async(
+        state,
+        Some((deleted.email.clone(), Some(deleted.username.clone()), Some(deleted.user_id))),
+    )
+    .await;
     if let Some(email) = &deleted.email {
         state.mailer.send_or_log(mails::account_deleted(email, &deleted.username)).await;
     }

@@ -132,7 +132,7 @@ async fn change(state: web::Data<AppState>, CsrfForm(form): CsrfForm<TokenForm>)
     // The old address is a removed value: the ledger copy must know, and mail files to
     // it go (they would otherwise outlive it in the mail folder).
     let old_address = changed.clone().flatten();
-    crate::privacy::erasure::settle_async(&state, old_address.map(|old| (Some(old), None))).await;
+    crate::privacy::erasure::settle_async(&state, old_address.map(|old| (Some(old), None, None))).await;
     if changed.is_none() {
         return Err(AppError::Conflict(
             "Another member started using this address in the meantime, so your address was not changed.".into(),

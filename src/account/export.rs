@@ -139,6 +139,7 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
             "at_least_13_confirmed_at": profile.age_confirmed_at,
             "privacy_policy": {"version": profile.policy_version, "accepted_at": profile.policy_accepted_at},
             "newsletter": {"subscribed": profile.newsletter},
+            "notification_mail_opted_in": profile.notification_mail,
         },
         "newsletter_events": newsletter.iter().map(|e| json!({
             "subscribed": e.subscribed, "source": e.source, "at": e.created_at,

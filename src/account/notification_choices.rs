@@ -80,7 +80,7 @@ async fn save(
     CsrfForm(form): CsrfForm<ChoicesForm>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = visitor.member()?.user_id;
-    let mut chosen = Settings::defaults(user_id);
+    let mut chosen = Settings::defaults(user_id, false);
     chosen.watch_own = form.watch_own.is_some();
     for &kind in MAILED_KINDS {
         let choice = MailChoice::parse(form.of(kind)).ok_or_else(|| {
@@ -88,6 +88,8 @@ async fn save(
         })?;
         chosen.set_mail(kind, choice);
     }
-    state.db.run(move |c| settings::save(c, &chosen)).await?;
+    if state.db.run(move |c| settings::save(c, &chosen)).await? {
+        crate::privacy::erasure::settle_async(&state, None).await;
+    }
     Ok(see_other("/account?done=notifications#notifications-heading"))
 }

@@ -413,7 +413,9 @@ async fn profile_visibility(
 ) -> Result<HttpResponse, AppError> {
     let user_id = visitor.member()?.user_id;
     let show = form.show_name.is_some();
-    state.db.run(move |c| store::set_show_name(c, user_id, show)).await?;
+    if state.db.run(move |c| store::set_show_name(c, user_id, show)).await? {
+        crate::privacy::erasure::settle_async(&state, None).await;
+    }
     Ok(see_other("/account?done=visibility"))
 }
 

@@ -167,9 +167,19 @@ pub fn update_profile(
     }
 }
 
-pub fn set_show_name(conn: &mut DbConn, user_id: i64, show: bool) -> Result<(), DbError> {
-    diesel::update(users::table.find(user_id)).set(users::show_name.eq(show)).execute(conn)?;
-    Ok(())
+/// Shows or hides the member's names on their profile; true when that hid them (a
+/// ledger entry: a restored backup must not publish them again).
+pub fn set_show_name(conn: &mut DbConn, user_id: i64, show: bool) -> Result<bool, DbError> {
+    let now = now();
+    Ok(conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
+        let was_shown: bool = users::table.find(user_id).select(users::show_name).first(conn)?;
+        diesel::update(users::table.find(user_id)).set(users::show_name.eq(show)).execute(conn)?;
+        let hidden = was_shown && !show;
+        if hidden {
+            record_erasure!(conn, user_id, "show_name", "changed by member", now)?;
+        }
+        Ok(hidden)
+    })?)
 }
 
 /// Removes the stored picture; the member gets the generated one.

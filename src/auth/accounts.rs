@@ -27,6 +27,9 @@ impl From<diesel::result::Error> for RegisterError {
     }
 }
 
+/// The shared account a deleted member's posts are attributed to (a migration makes it).
+pub const ANONYMOUS_NAME: &str = "Anonymous";
+
 /// Everything a new account starts with. Both sign-up forms refuse to go on unless the
 /// age and policy boxes are ticked, so both are recorded as the account is made.
 pub struct NewAccount<'a> {
@@ -43,6 +46,8 @@ pub struct NewAccount<'a> {
     pub picture: Option<(&'a str, &'a [u8])>,
     /// Where the newsletter was asked for, when it was.
     pub newsletter: Option<&'a str>,
+    /// Ticked "e-mail me about replies and mentions while I'm away".
+    pub notification_mail: bool,
 }
 
 /// Makes an account, with its picture and newsletter consent and the current policy
@@ -79,6 +84,7 @@ pub fn register(conn: &mut DbConn, account: NewAccount<'_>) -> Result<i64, Regis
                 users::last_name.eq(account.last_name),
                 users::github_id.eq(account.github.map(|(id, _)| id)),
                 users::github_login.eq(account.github.map(|(_, login)| login)),
+                users::notification_mail.eq(account.notification_mail),
             ))
             .returning(users::id)
             .get_result::<i64>(conn)?;
@@ -163,6 +169,8 @@ pub struct Profile {
     pub role: String,
     /// "Show my name on my profile".
     pub show_name: bool,
+    /// Opted in to notification e-mail when joining.
+    pub notification_mail: bool,
 }
 
 impl Profile {
@@ -191,6 +199,7 @@ pub fn profile(conn: &mut DbConn, user_id: i64) -> Result<Option<Profile>, DbErr
             users::newsletter,
             users::role,
             users::show_name,
+            users::notification_mail,
         ))
         .first(conn)
         .optional()?)

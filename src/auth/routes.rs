@@ -54,6 +54,7 @@ pub struct RegisterForm {
     age_confirmed: Option<String>,
     accept_policy: Option<String>,
     newsletter: Option<String>,
+    notification_mail: Option<String>,
     next: Option<String>,
 }
 
@@ -109,6 +110,7 @@ async fn register(
     let user_agent = user_agent(&req);
     let remote_ip = ip.to_string();
     let newsletter = form.newsletter.is_some();
+    let notification_mail = form.notification_mail.is_some();
     let address = email.as_str().to_string();
     let name = username.as_str().to_string();
     let created = state
@@ -127,6 +129,7 @@ async fn register(
                         github: None,
                         picture: None,
                         newsletter: newsletter.then_some("registration"),
+                        notification_mail,
                     },
                 )?;
                 let confirmation = tokens::issue(conn, user_id, tokens::Purpose::ConfirmEmail, None)?;

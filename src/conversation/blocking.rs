@@ -44,13 +44,13 @@ async fn set_blocked(
 ) -> Result<HttpResponse, AppError> {
     let user_id = visitor.member()?.user_id;
     state.rate_limit(Limit::BlockPerMember, user_id).await?;
-    let member = state
+    let (member, unblocked) = state
         .db
         .run(move |c| -> Result<_, AppError> {
             let member = profiles::member_by_name(c, &username)?.ok_or(AppError::NotFound)?;
             if !block {
-                blocks::unblock(c, user_id, member.id)?;
-                return Ok(member);
+                let unblocked = blocks::unblock(c, user_id, member.id)?;
+                return Ok((member, unblocked));
             }
             if member.id == user_id {
                 return Err(AppError::BadRequest("You cannot block yourself.".into()));
@@ -61,7 +61,7 @@ async fn set_blocked(
                 ));
             }
             match blocks::block(c, user_id, member.id)? {
-                Blocked::Done => Ok(member),
+                Blocked::Done => Ok((member, false)),
                 Blocked::TooMany => Err(AppError::BadRequest(format!(
                     "You have blocked {} members, the most there may be. Unblock some on your account page first.",
                     blocks::MAX_BLOCKED
@@ -69,5 +69,8 @@ async fn set_blocked(
             }
         })
         .await?;
+    if unblocked {
+        crate::privacy::erasure::settle_async(&state, None).await;
+    }
     Ok(see_other(&profile_url(&member.username)))
 }

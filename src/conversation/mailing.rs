@@ -323,6 +323,7 @@ fn one_mail(to: &MailTo<'_>, listed: &Listed, post: Option<&MailedPost>, choice:
         body,
         unsubscribe_url: Some(unsubscribe_url),
         names: listed.actor.iter().cloned().collect(),
+        member_ids: std::iter::once(to.user_id).chain(listed.actor_id).collect(),
     }
 }
 
@@ -354,6 +355,10 @@ fn digest_mail(to: &MailTo<'_>, listed: &[Listed], lines: &[DigestLine], kinds: 
     let mut names: Vec<String> = listed.iter().filter_map(|l| l.actor.clone()).collect();
     names.sort();
     names.dedup();
+    let mut member_ids: Vec<i64> = listed.iter().filter_map(|l| l.actor_id).collect();
+    member_ids.sort_unstable();
+    member_ids.dedup();
+    member_ids.insert(0, to.user_id);
     let count = lines.len();
     Mail {
         to: to.address.to_string(),
@@ -364,6 +369,7 @@ fn digest_mail(to: &MailTo<'_>, listed: &[Listed], lines: &[DigestLine], kinds: 
         body,
         unsubscribe_url: Some(unsubscribe_url),
         names,
+        member_ids,
     }
 }
 
@@ -439,7 +445,7 @@ async fn unsubscribe(
     query: web::Query<UnsubscribeQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (user_id, kind) = checked(&state.signer, &query)?;
-    state
+    let turned_off = state
         .db
         .run(move |c| -> Result<_, DbError> {
             let mut settings = notification_settings::of_member(c, user_id)?;
@@ -453,11 +459,14 @@ async fn unsubscribe(
             }
             // A deleted member's link finds no account: nothing to change.
             if users::table.find(user_id).count().get_result::<i64>(c)? == 1 {
-                notification_settings::save(c, &settings)?;
+                return notification_settings::save(c, &settings);
             }
-            Ok(())
+            Ok(false)
         })
         .await?;
+    if turned_off {
+        crate::privacy::erasure::settle_async(&state, None).await;
+    }
     render(&UnsubscribePage {
         visitor,
         what: kind.map_or("your daily digest", kind_words),

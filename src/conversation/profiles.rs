@@ -108,7 +108,7 @@ async fn avatar(
     let (username, version, picture) =
         state.db.run(move |c| store::avatar_of(c, user_id)).await?.ok_or(AppError::NotFound)?;
     let etag = format!("\"{user_id}-{version}\"");
-    let cache = crate::web::versioned_cache(query.v, version);
+    let cache = crate::web::versioned_cache(query.v, version, crate::web::Keeper::BrowserOnly);
     let asked_again = request
         .headers()
         .get(header::IF_NONE_MATCH)

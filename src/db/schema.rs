@@ -23,6 +23,7 @@ diesel::table! {
         suspension_reason -> Nullable<Text>,
         show_name -> Bool,
         avatar_version -> BigInt,
+        notification_mail -> Bool,
     }
 }
 

@@ -31,10 +31,21 @@ pub fn block(conn: &mut DbConn, user_id: i64, blocked_id: i64) -> Result<Blocked
     })?)
 }
 
-pub fn unblock(conn: &mut DbConn, user_id: i64, blocked_id: i64) -> Result<(), DbError> {
-    diesel::delete(blocks::table.find((user_id, blocked_id))).execute(conn)?;
-    Ok(())
+/// Ends a block; true when there was one (a ledger entry, by ids only: a restored
+/// backup must not block them again).
+pub fn unblock(conn: &mut DbConn, user_id: i64, blocked_id: i64) -> Result<bool, DbError> {
+    let now = crate::db::now();
+    Ok(conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
+        let ended = diesel::delete(blocks::table.find((user_id, blocked_id))).execute(conn)? > 0;
+        if ended {
+            crate::record_erasure!(conn, user_id, format!("{UNBLOCKED}{blocked_id}"), "changed by member", now)?;
+        }
+        Ok(ended)
+    })?)
 }
+
+/// The ledger's name for an unblock: this, then the unblocked member's id.
+pub const UNBLOCKED: &str = "block:";
 
 pub fn has_blocked(conn: &mut DbConn, user_id: i64, other: i64) -> Result<bool, DbError> {
     Ok(diesel::select(diesel::dsl::exists(blocks::table.find((user_id, other)))).get_result(conn)?)

@@ -112,11 +112,18 @@ pub fn referring(conn: &mut DbConn, user_id: i64) -> Result<Vec<i64>, diesel::re
 }
 
 /// Deletion, last step, once the member's row is gone: those posts are rendered again,
-/// so a mention of them is plain text, and what they refer to is recorded again.
-pub fn render_again(conn: &mut DbConn, post_ids: &[i64]) -> Result<(), diesel::result::Error> {
+/// so a mention of them is plain text, and what they refer to is recorded again. Quote
+/// headers Agora wrote with the member's name (`deleted_name`) name Anonymous instead,
+/// so neither the page, the search index nor the stored text keeps it (a hidden quoted
+/// post could not be looked up to correct the attribution otherwise).
+pub fn render_again(conn: &mut DbConn, post_ids: &[i64], deleted_name: &str) -> Result<(), diesel::result::Error> {
     for &post_id in post_ids {
-        let (author, body): (i64, String) =
+        let (author, mut body): (i64, String) =
             posts::table.find(post_id).select((posts::user_id, posts::body_markdown)).first(conn)?;
+        if let Some(renamed) = markdown::rename_quoted(&body, deleted_name, crate::auth::accounts::ANONYMOUS_NAME) {
+            body = renamed;
+            diesel::update(posts::table.find(post_id)).set(posts::body_markdown.eq(&body)).execute(conn)?;
+        }
         let resolved = resolve(conn, &body, author)?;
         let html = markdown::render_with(&body, &resolved.references);
         diesel::update(posts::table.find(post_id)).set(posts::body_html.eq(html)).execute(conn)?;

@@ -1,6 +1,9 @@
 //! A member's choices about being told (no HTTP here): whether starting or replying to
 //! a topic watches it, and, per kind of notification, whether it is also e-mailed.
-//! Without a row a member has the defaults; a row appears at their first change.
+//! Without a row a member has the defaults; a row appears at their first change. The
+//! defaults mail nothing but moderators' decisions about the member's own posts unless
+//! they opted in when joining (`users.notification_mail`): no informational e-mail
+//! without opting in first.
 
 use std::collections::HashMap;
 
@@ -67,15 +70,17 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// What a member who never changed anything has.
-    pub fn defaults(user_id: i64) -> Settings {
+    /// What a member who never changed anything has; `opted_in`: they ticked
+    /// notification e-mail when joining.
+    pub fn defaults(user_id: i64, opted_in: bool) -> Settings {
+        let told = if opted_in { MailChoice::Away } else { MailChoice::Off };
         Settings {
             user_id,
             watch_own: true,
-            mail_reply: MailChoice::Away,
-            mail_topic: MailChoice::Away,
-            mail_mention: MailChoice::Away,
-            mail_quote: MailChoice::Away,
+            mail_reply: told,
+            mail_topic: told,
+            mail_mention: told,
+            mail_quote: told,
             mail_like: MailChoice::Off,
             mail_moderation: MailChoice::Each,
             digest_through: 0,
@@ -114,12 +119,7 @@ impl Settings {
 }
 
 pub fn of_member(conn: &mut DbConn, user_id: i64) -> Result<Settings, diesel::result::Error> {
-    Ok(settings::table
-        .find(user_id)
-        .select(Settings::as_select())
-        .first(conn)
-        .optional()?
-        .unwrap_or_else(|| Settings::defaults(user_id)))
+    Ok(of_members(conn, &[user_id])?.remove(&user_id).unwrap_or_else(|| Settings::defaults(user_id, false)))
 }
 
 /// The settings of several members at once (a post's recipients), defaults filled in.
@@ -131,23 +131,64 @@ pub fn of_members(conn: &mut DbConn, user_ids: &[i64]) -> Result<HashMap<i64, Se
         .into_iter()
         .map(|s| (s.user_id, s))
         .collect();
+    let unsaved: Vec<i64> = user_ids.iter().copied().filter(|id| !found.contains_key(id)).collect();
+    if !unsaved.is_empty() {
+        let opted_in: Vec<(i64, bool)> = crate::db::schema::users::table
+            .filter(crate::db::schema::users::id.eq_any(&unsaved))
+            .select((crate::db::schema::users::id, crate::db::schema::users::notification_mail))
+            .load(conn)?;
+        for (id, opted_in) in opted_in {
+            found.insert(id, Settings::defaults(id, opted_in));
+        }
+    }
     for &id in user_ids {
-        found.entry(id).or_insert_with(|| Settings::defaults(id));
+        found.entry(id).or_insert_with(|| Settings::defaults(id, false));
     }
     Ok(found)
 }
 
-/// Stores the member's choices (the digest's progress stays as it was).
-pub fn save(conn: &mut DbConn, choices: &Settings) -> Result<(), DbError> {
-    let user_id = choices.user_id;
-    conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
-        let mut row = choices.clone();
-        row.digest_through = of_member(conn, user_id)?.digest_through;
-        diesel::delete(settings::table.find(user_id)).execute(conn)?;
-        diesel::insert_into(settings::table).values((settings::user_id.eq(user_id), &row)).execute(conn)?;
-        Ok(())
-    })?;
+/// Stores the member's choices (the digest's progress stays as it was). A kind of mail
+/// turned off is recorded in the deletion ledger, so a restored backup does not mail it
+/// again.
+/// True when a kind was turned off (the caller brings the ledger's copy in line).
+pub fn save(conn: &mut DbConn, choices: &Settings) -> Result<bool, DbError> {
+    let now = crate::db::now();
+    Ok(conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
+        let before = of_member(conn, choices.user_id)?;
+        let mut turned_off = false;
+        for &kind in MAILED_KINDS {
+            if before.mail_for(kind) != MailChoice::Off && choices.mail_for(kind) == MailChoice::Off {
+                crate::record_erasure!(conn, choices.user_id, ledger_name(kind), "changed by member", now)?;
+                turned_off = true;
+            }
+        }
+        replace(conn, choices, before.digest_through)?;
+        Ok(turned_off)
+    })?)
+}
+
+fn replace(conn: &mut DbConn, choices: &Settings, digest_through: i64) -> Result<(), diesel::result::Error> {
+    let mut row = choices.clone();
+    row.digest_through = digest_through;
+    diesel::delete(settings::table.find(choices.user_id)).execute(conn)?;
+    diesel::insert_into(settings::table).values((settings::user_id.eq(choices.user_id), &row)).execute(conn)?;
     Ok(())
+}
+
+/// The ledger's name for "stopped mail of `kind`".
+pub fn ledger_name(kind: Kind) -> String {
+    format!("{MAIL_OFF}{}", kind.as_str())
+}
+
+/// The prefix of those names.
+pub const MAIL_OFF: &str = "mail_off:";
+
+/// A restore replays a "mail off" entry: that kind is off again, whatever the backup had.
+pub fn replay_mail_off(conn: &mut DbConn, user_id: i64, kind: Kind) -> Result<(), diesel::result::Error> {
+    let mut current = of_member(conn, user_id)?;
+    current.set_mail(kind, MailChoice::Off);
+    let digest_through = current.digest_through;
+    replace(conn, &current, digest_through)
 }
 
 /// A digest told everything up to `notification_id`.

@@ -156,8 +156,9 @@ fn insert_and_mail(
     let mut each = Vec::new();
     let mut digests = Vec::new();
     for &(notification_id, user_id, kind) in &created {
-        let choice =
-            settings.get(&user_id).map_or_else(|| Settings::defaults(user_id).mail_for(kind), |s| s.mail_for(kind));
+        let choice = settings
+            .get(&user_id)
+            .map_or_else(|| Settings::defaults(user_id, false).mail_for(kind), |s| s.mail_for(kind));
         match choice {
             MailChoice::Off => {}
             MailChoice::Away | MailChoice::Each => {
@@ -259,6 +260,7 @@ pub struct Listed {
     pub created_at: i64,
     pub read_at: Option<i64>,
     pub actor: Option<String>,
+    pub actor_id: Option<i64>,
     pub topic_title: Option<String>,
     pub post_id: Option<i64>,
 }
@@ -334,6 +336,7 @@ fn listed(conn: &mut DbConn, user_id: i64, only: Only<'_>) -> Result<Vec<Listed>
             notifications::created_at,
             notifications::read_at,
             users::username.nullable(),
+            notifications::actor_id,
             topics::title.nullable(),
             notifications::post_id,
         ))

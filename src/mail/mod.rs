@@ -36,27 +36,40 @@ pub fn prune_files(dir: &std::path::Path, older_than: std::time::Duration) -> st
 /// The header naming the members a mail is about besides its recipient (who replied,
 /// who liked), so deleting one of them finds the mail files that name them.
 const NAMES_HEADER: &str = "X-Agora-Names";
+/// The header with the account ids of the recipient and of the members it names: found
+/// by id, a mail that greets or names a member by a name they have since changed goes
+/// with their account all the same.
+const MEMBERS_HEADER: &str = "X-Agora-Members";
 
-/// Removes every mail file to `address`, greeting `username` by name, or naming them.
-pub fn forget_files(dir: &std::path::Path, address: Option<&str>, username: Option<&str>) -> std::io::Result<usize> {
+/// Removes every mail file to `address`, greeting `username` by name, or naming the
+/// member (by that name, or by `member_id` whatever name it used).
+pub fn forget_files(
+    dir: &std::path::Path,
+    address: Option<&str>,
+    username: Option<&str>,
+    member_id: Option<i64>,
+) -> std::io::Result<usize> {
     let greeting = username.map(|name| format!("Hello {name},"));
     let address = address.map(str::to_lowercase);
+    let id = member_id.map(|id| id.to_string());
     remove_files(dir, |_, text| {
         address.as_deref().is_some_and(|a| text.to_lowercase().contains(a))
             || greeting.as_deref().is_some_and(|g| text.contains(g))
-            || username.is_some_and(|name| names_in(text).iter().any(|n| n.eq_ignore_ascii_case(name)))
+            || username
+                .is_some_and(|name| header_values(text, NAMES_HEADER).iter().any(|n| n.eq_ignore_ascii_case(name)))
+            || id.as_deref().is_some_and(|id| header_values(text, MEMBERS_HEADER).iter().any(|n| n == id))
     })
 }
 
-/// The names in a mail file's `X-Agora-Names` header (unfolded, if it was long).
-fn names_in(text: &str) -> Vec<String> {
+/// The comma-separated values of a mail file's `header` (unfolded, if it was long).
+fn header_values(text: &str, header: &str) -> Vec<String> {
     let headers = text.split("\r\n\r\n").next().unwrap_or(text).replace("\r\n ", " ").replace("\r\n\t", " ");
     headers
         .lines()
-        .filter_map(|line| line.strip_prefix(NAMES_HEADER).and_then(|rest| rest.strip_prefix(':')))
-        .flat_map(|names| names.split(','))
-        .map(|name| name.trim().to_string())
-        .filter(|name| !name.is_empty())
+        .filter_map(|line| line.strip_prefix(header).and_then(|rest| rest.strip_prefix(':')))
+        .flat_map(|values| values.split(','))
+        .map(|value| value.trim().to_string())
+        .filter(|value| !value.is_empty())
         .collect()
 }
 
@@ -91,6 +104,8 @@ pub struct Mail {
     pub unsubscribe_url: Option<String>,
     /// Members the mail names besides its recipient (see [`NAMES_HEADER`]).
     pub names: Vec<String>,
+    /// Their account ids (see [`MEMBERS_HEADER`]).
+    pub member_ids: Vec<i64>,
 }
 
 impl Mailer {
@@ -126,6 +141,10 @@ impl Mailer {
         if !mail.names.is_empty() {
             builder = builder
                 .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str(NAMES_HEADER), mail.names.join(", ")));
+        }
+        if !mail.member_ids.is_empty() {
+            let ids = mail.member_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+            builder = builder.raw_header(HeaderValue::new(HeaderName::new_from_ascii_str(MEMBERS_HEADER), ids));
         }
         // lettre picks the encoding (7-bit, or quoted-printable for long lines and links).
         let body = Body::new(mail.body);

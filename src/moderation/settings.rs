@@ -260,7 +260,7 @@ pub struct LogoQuery {
 /// `/site/logo`: the uploaded logo, kept by browsers for a year under its revision.
 async fn logo(state: web::Data<AppState>, query: web::Query<LogoQuery>) -> Result<HttpResponse, AppError> {
     let (bytes, content_type, revision) = state.db.run(site::logo).await?.ok_or(AppError::NotFound)?;
-    let cache = crate::web::versioned_cache(query.v, revision);
+    let cache = crate::web::versioned_cache(query.v, revision, crate::web::Keeper::AnyCache);
     Ok(HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((header::ETAG, format!("\"logo-{revision}\"")))

@@ -20,8 +20,9 @@ use diesel::{PgConnection, SqliteConnection};
 use serde_json::Value;
 
 use crate::account::deletion::delete_account;
-use crate::db::schema::{avatars, deletion_ledger, users};
+use crate::db::schema::{avatars, deletion_ledger, member_blocks, newsletter_events, users};
 use crate::db::{now, Database, DbConn};
+use crate::forum::{blocks, notification_settings};
 use crate::privacy::ledger::{self, Entry};
 use crate::record_erasure;
 
@@ -347,10 +348,12 @@ pub fn restore(database_url: &str, file: &Path, ledger_dir: &Path) -> anyhow::Re
     for entry in &pending {
         replay(&mut conn, entry)?;
     }
-    // Sessions and e-mail links in a backup may have been ended or used since: none
-    // survives a restore (members sign in again; links are asked for again).
+    // Sessions, e-mail links and unfinished GitHub sign-ups in a backup may have been
+    // ended, used or abandoned since: none survives a restore (members sign in again;
+    // links are asked for again).
     diesel::delete(crate::db::schema::sessions::table).execute(&mut *conn)?;
     diesel::delete(crate::db::schema::email_tokens::table).execute(&mut *conn)?;
+    diesel::delete(crate::db::schema::github_signups::table).execute(&mut *conn)?;
     // The backup's rows of erased members were written and then erased again: on
     // PostgreSQL their old versions are in the files until the tables are rewritten.
     if let DbConn::Postgres(pg) = &mut *conn {
@@ -517,7 +520,41 @@ fn replay(conn: &mut DbConn, entry: &Entry) -> anyhow::Result<()> {
                 .set((users::username.eq(&placeholder), users::username_key.eq(&placeholder)))
                 .execute(conn)?,
             "avatar" => diesel::delete(avatars::table.find(user_id)).execute(conn)?,
-            "newsletter" => diesel::update(target).set(users::newsletter.eq(false)).execute(conn)?,
+            "newsletter" => {
+                // The opt-out is in the member's history too, as it was before the restore.
+                let exists = diesel::select(diesel::dsl::exists(target)).get_result::<bool>(conn)?;
+                let recorded = diesel::select(diesel::dsl::exists(
+                    newsletter_events::table
+                        .filter(newsletter_events::user_id.eq(user_id))
+                        .filter(newsletter_events::subscribed.eq(false))
+                        .filter(newsletter_events::created_at.ge(entry.erased_at)),
+                ))
+                .get_result::<bool>(conn)?;
+                if exists && !recorded {
+                    diesel::insert_into(newsletter_events::table)
+                        .values((
+                            newsletter_events::user_id.eq(user_id),
+                            newsletter_events::subscribed.eq(false),
+                            newsletter_events::source.eq("unsubscribed (replayed after a restore)"),
+                            newsletter_events::created_at.eq(entry.erased_at),
+                        ))
+                        .execute(conn)?;
+                }
+                diesel::update(target).set(users::newsletter.eq(false)).execute(conn)?
+            }
+            "show_name" => diesel::update(target).set(users::show_name.eq(false)).execute(conn)?,
+            unblock if unblock.starts_with(blocks::UNBLOCKED) => {
+                let blocked: i64 = unblock[blocks::UNBLOCKED.len()..].parse().unwrap_or(0);
+                diesel::delete(member_blocks::table.find((user_id, blocked))).execute(conn)?
+            }
+            mail_off if mail_off.starts_with(notification_settings::MAIL_OFF) => {
+                let kind = crate::forum::notifications::Kind::parse(&mail_off[notification_settings::MAIL_OFF.len()..]);
+                let exists = diesel::select(diesel::dsl::exists(target)).get_result::<bool>(conn)?;
+                if let (Some(kind), true) = (kind, exists) {
+                    notification_settings::replay_mail_off(conn, user_id, kind)?;
+                }
+                0
+            }
             "github" => diesel::update(target)
                 .set((users::github_id.eq(None::<i64>), users::github_login.eq(None::<String>)))
                 .execute(conn)?,

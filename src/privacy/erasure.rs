@@ -12,6 +12,8 @@ use crate::privacy::ledger;
 pub struct Forget<'a> {
     pub email: Option<&'a str>,
     pub username: Option<&'a str>,
+    /// A deleted account's id (mail files carry it, whatever name they used).
+    pub member_id: Option<i64>,
 }
 
 /// Brings every copy in line with what was erased. Blocking: call it off the executor
@@ -20,7 +22,7 @@ pub fn settle(db: &Database, config: &Config, account: Option<Forget<'_>>) -> an
     ledger::write_file(&mut *db.get()?, &config.backup_dir)?;
     db.checkpoint_after_erasure()?;
     if let (Some(account), MailSettings::Files(dir)) = (account, &config.mail) {
-        crate::mail::forget_files(dir, account.email, account.username)?;
+        crate::mail::forget_files(dir, account.email, account.username, account.member_id)?;
     }
     Ok(())
 }
@@ -28,11 +30,15 @@ pub fn settle(db: &Database, config: &Config, account: Option<Forget<'_>>) -> an
 /// `settle` from a request, after any removal or deletion: with `settle`, the one ledger
 /// service the web pages and `agora account erase` share. A failure is logged, not
 /// shown: the erasure itself is done.
-pub async fn settle_async(state: &crate::AppState, account: Option<(Option<String>, Option<String>)>) {
+/// `account`: the address, username and account id to find mail files by.
+pub async fn settle_async(state: &crate::AppState, account: Option<(Option<String>, Option<String>, Option<i64>)>) {
     let (db, config) = (state.db.clone(), state.config.clone());
     let done = actix_web::web::block(move || {
-        let forget =
-            account.as_ref().map(|(email, username)| Forget { email: email.as_deref(), username: username.as_deref() });
+        let forget = account.as_ref().map(|(email, username, member_id)| Forget {
+            email: email.as_deref(),
+            username: username.as_deref(),
+            member_id: *member_id,
+        });
         settle(&db, &config, forget)
     })
     .await;

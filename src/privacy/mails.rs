@@ -17,7 +17,14 @@ pub fn text(template: &impl Template) -> String {
 }
 
 fn transactional(to: &str, subject: impl Into<String>, body: String) -> Mail {
-    Mail { to: to.into(), subject: subject.into(), body, unsubscribe_url: None, names: Vec::new() }
+    Mail {
+        to: to.into(),
+        subject: subject.into(),
+        body,
+        unsubscribe_url: None,
+        names: Vec::new(),
+        member_ids: Vec::new(),
+    }
 }
 
 #[derive(Template)]
@@ -158,6 +165,7 @@ pub fn newsletter(public_url: &str, to: &str, subject: &str, body: &str, unsubsc
         body: text(&Newsletter { text: body, public_url, unsubscribe_url: &unsubscribe_url }),
         unsubscribe_url: Some(unsubscribe_url),
         names: Vec::new(),
+        member_ids: Vec::new(),
     }
 }
 

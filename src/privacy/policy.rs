@@ -13,7 +13,7 @@ use crate::per_backend;
 use crate::web::filters;
 
 /// The version shipped with Agora, in effect until an operator publishes another.
-pub const BUNDLED_POLICY_VERSION: &str = "2026-11-25";
+pub const BUNDLED_POLICY_VERSION: &str = "2026-12-07";
 const BUNDLED_POLICY: &str = include_str!("../../templates/privacy/policy.md");
 /// Members hear of a material change at least this long before it takes effect.
 pub const NOTICE_SECONDS: i64 = 72 * 3600;
@@ -33,29 +33,52 @@ const COLUMNS: (
     policy_versions::effective_at,
 ) = (policy_versions::version, policy_versions::markdown, policy_versions::published_at, policy_versions::effective_at);
 
-/// Records the bundled policy on first start. Its text describes this build of the
-/// software, so a newer build brings its wording (an operator's own versions, published
-/// with notice, are never touched).
-pub fn seed(db: &Database) -> Result<(), DbError> {
+/// Records the bundled policy: on a new forum it is in effect at once (nobody is there
+/// to be told). A forum that already has a policy gets a newer build's text only as a
+/// new version, published with the 72 hours' notice like any other change: returned
+/// with the addresses to notify, for the caller to mail (of several instances starting
+/// together, one publishes and is told to). A published version's text is never
+/// rewritten.
+pub fn seed(db: &Database) -> Result<Option<(PolicyVersion, Vec<String>)>, DbError> {
     let mut conn = db.get()?;
-    let bundled = (
+    if find(&mut conn, BUNDLED_POLICY_VERSION)?.is_some() {
+        return Ok(None);
+    }
+    let first = (
         policy_versions::version.eq(BUNDLED_POLICY_VERSION),
         policy_versions::markdown.eq(BUNDLED_POLICY),
         policy_versions::published_at.eq(0i64),
         policy_versions::effective_at.eq(0i64),
     );
-    per_backend!(&mut *conn, |c| diesel::insert_into(policy_versions::table)
-        .values(bundled)
-        .on_conflict_do_nothing()
-        .execute(c))?;
-    diesel::update(
-        policy_versions::table
-            .filter(policy_versions::version.eq(BUNDLED_POLICY_VERSION))
-            .filter(policy_versions::published_at.eq(0i64)),
-    )
-    .set(policy_versions::markdown.eq(BUNDLED_POLICY))
-    .execute(&mut *conn)?;
-    Ok(())
+    let inserted = conn.write_transaction::<_, diesel::result::Error, _>(|c| {
+        let any: i64 = policy_versions::table.count().get_result(c)?;
+        if any > 0 {
+            return Ok(false);
+        }
+        per_backend!(&mut *c, |c| diesel::insert_into(policy_versions::table)
+            .values(first)
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        Ok(true)
+    })?;
+    if inserted {
+        return Ok(None);
+    }
+    match publish(&mut conn, BUNDLED_POLICY_VERSION, BUNDLED_POLICY, now() + NOTICE_SECONDS) {
+        Ok(recipients) => {
+            let version = find(&mut conn, BUNDLED_POLICY_VERSION)?.ok_or(diesel::result::Error::NotFound)?;
+            tracing::info!(version = %version.version, members = recipients.len(), "this build's privacy policy published with notice");
+            Ok(Some((version, recipients)))
+        }
+        // Another instance published it a moment ago.
+        Err(PublishError::Exists(_)) => Ok(None),
+        Err(PublishError::Db(e)) if e.is_unique_violation() => Ok(None),
+        Err(PublishError::Db(e)) => Err(e),
+        Err(other) => {
+            tracing::error!(error = %other, "this build's privacy policy could not be published");
+            Ok(None)
+        }
+    }
 }
 
 /// The policy as shown: the parts that come from this forum's settings and from the
@@ -81,6 +104,7 @@ pub fn fill_in(markdown: &str, config: &crate::config::Config) -> String {
         .replace("[[contact]]", &format!("{contact}\n\n{location}"))
         .replace("[[request-retention-days]]", &config.privacy_request_retention_days.to_string())
         .replace("[[log-retention-days]]", &config.log_retention_days.to_string())
+        .replace("[[notification-retention-days]]", &config.notification_retention_days.to_string())
 }
 
 /// The version in effect now.

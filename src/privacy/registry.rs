@@ -60,6 +60,7 @@ pub const REGISTRY: &[Column] = &[
     personal("users", "suspension_reason", true, RowDeleted),
     personal("users", "show_name", true, RowDeleted), // "show my name on my profile"
     not_personal("users", "avatar_version"),          // a counter that changes the picture's URL
+    personal("users", "notification_mail", true, RowDeleted), // opted in to notification e-mail
     // Sign-in sessions.
     not_personal("sessions", "id"),
     personal("sessions", "token_hash", false, RowDeleted), // a hash of a secret: useless to the member
@@ -281,8 +282,8 @@ pub const REGISTRY: &[Column] = &[
 ];
 
 /// The search index: each backend's own structures, derived from posts and topic titles
-/// (text that stays after a deletion, by Anonymous, as the posts do; no names or
-/// addresses are indexed). SQLite keeps an FTS5 table and its shadow tables, PostgreSQL a
+/// (text that stays after a deletion, by Anonymous, as the posts do; no profile field is
+/// indexed, and quote headers naming a deleted member are rewritten to Anonymous). SQLite keeps an FTS5 table and its shadow tables, PostgreSQL a
 /// `tsvector` column on posts; each list is checked against its own backend.
 pub const SEARCH_INDEX: &[Column] = &[
     personal("post_search", "title", false, Kept),

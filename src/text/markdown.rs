@@ -119,6 +119,33 @@ fn quote_header(line: &str) -> Option<(String, Option<(i64, i64)>)> {
     Some((name, topic.zip(post)))
 }
 
+/// `markdown` with every quote header that names `name` (any case) naming `replacement`
+/// instead, outside code blocks; `None` when there is none. A deleted member's name must
+/// not outlive them in the attribution Agora wrote into others' posts (and their
+/// search index), even where the quoted post can no longer be looked up.
+pub fn rename_quoted(markdown: &str, name: &str, replacement: &str) -> Option<String> {
+    let mut out = String::with_capacity(markdown.len());
+    let (mut in_fence, mut changed) = (false, false);
+    for line in markdown.split_inclusive('\n') {
+        if is_fence(line) {
+            in_fence = !in_fence;
+        }
+        match quote_header(line) {
+            Some((quoted, _)) if !in_fence && quoted.eq_ignore_ascii_case(name) => {
+                let indent = &line[..line.len() - line.trim_start().len()];
+                let rest = line.trim_start().strip_prefix("[quote=\"").unwrap_or_default();
+                out.push_str(indent);
+                out.push_str("[quote=\"");
+                out.push_str(replacement);
+                out.push_str(&rest[rest.find([',', '"']).unwrap_or(rest.len())..]);
+                changed = true;
+            }
+            _ => out.push_str(line),
+        }
+    }
+    changed.then_some(out)
+}
+
 fn is_fence(line: &str) -> bool {
     let line = line.trim_start();
     line.starts_with("```") || line.starts_with("~~~")
@@ -530,5 +557,16 @@ mod tests {
         assert!(render(&"<b>bold</b> ".repeat(MAX_RAW_HTML_TAGS / 2)).is_ok());
         let quoted = render("> > > three levels\n\n- a\n  - b\n    - c").unwrap();
         assert!(quoted.matches("<blockquote>").count() == 3, "{quoted}");
+    }
+
+    #[test]
+    fn a_quoted_name_is_replaced_in_headers_only() {
+        let markdown = "[quote=\"ZqvVictim, post:3, topic:12\"]\nZqvVictim said so.\n[/quote]\n```\n[quote=\"zqvvictim, post:1, topic:1\"]\n```\n  [quote=\"zqvVICTIM\"]\nx\n[/quote]\n[quote=\"bob, post:1, topic:12\"]\ny\n[/quote]";
+        let renamed = rename_quoted(markdown, "zqvvictim", "Anonymous").unwrap();
+        assert_eq!(
+            renamed,
+            "[quote=\"Anonymous, post:3, topic:12\"]\nZqvVictim said so.\n[/quote]\n```\n[quote=\"zqvvictim, post:1, topic:1\"]\n```\n  [quote=\"Anonymous\"]\nx\n[/quote]\n[quote=\"bob, post:1, topic:12\"]\ny\n[/quote]"
+        );
+        assert_eq!(rename_quoted("[quote=\"bob, post:1, topic:1\"]\nx\n[/quote]", "zqvvictim", "Anonymous"), None);
     }
 }

@@ -26,14 +26,24 @@ use errors::AppError;
 
 pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
+/// Who may keep a versioned picture: the forum's own logo is public; a member's
+/// picture is personal data, kept by the browser that asked but never by a shared
+/// cache (a proxy or CDN), where a picture replaced or deleted would outlive the change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keeper {
+    AnyCache,
+    BrowserOnly,
+}
+
 /// `Cache-Control` for a picture whose address carries its version (`?v=`): kept a year
 /// when asked for the current version (that address never changes), asked for again
 /// after a few minutes otherwise.
-pub fn versioned_cache(asked: Option<i64>, current: i64) -> &'static str {
-    if asked == Some(current) {
-        "public, max-age=31536000, immutable"
-    } else {
-        "public, max-age=300"
+pub fn versioned_cache(asked: Option<i64>, current: i64, keeper: Keeper) -> &'static str {
+    match (asked == Some(current), keeper) {
+        (true, Keeper::AnyCache) => "public, max-age=31536000, immutable",
+        (false, Keeper::AnyCache) => "public, max-age=300",
+        (true, Keeper::BrowserOnly) => "private, max-age=31536000, immutable",
+        (false, Keeper::BrowserOnly) => "private, max-age=300",
     }
 }
 

@@ -23,6 +23,9 @@ on_both_backends!(
     backups_hold_every_table_of_the_live_schema,
     a_failed_backup_shows_in_metrics_and_leaves_no_partial_file,
     a_backup_restores_every_row_and_a_cut_one_changes_nothing,
+    a_github_sign_up_begun_after_unlinking_goes_with_the_account,
+    mail_naming_a_member_by_an_earlier_name_goes_with_the_account,
+    a_deleted_members_name_leaves_quotes_of_them_and_search,
 );
 
 async fn backups_hold_every_table_of_the_live_schema(app: TestApp) {
@@ -61,7 +64,14 @@ async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymou
         let joined = zed
             .post_form(
                 "/auth/github/finish",
-                &[("username", "zedzebra"), ("age_confirmed", "yes"), ("accept_policy", "yes"), ("newsletter", "yes")],
+                &[
+                    ("username", "zedzebra"),
+                    ("age_confirmed", "yes"),
+                    ("accept_policy", "yes"),
+                    ("newsletter", "yes"),
+                    // Opted in to notification e-mail on GitHub's sign-up page.
+                    ("notification_mail", "yes"),
+                ],
             )
             .await;
         assert_eq!(joined.status, 303, "{backend:?}");
@@ -71,6 +81,17 @@ async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymou
 
         let amy = app.another_browser();
         amy.register("amy").await;
+        // Amy asked for replies by e-mail once away.
+        let amys_choices = [
+            ("watch_own", "yes"),
+            ("reply", "away"),
+            ("topic", "off"),
+            ("mention", "off"),
+            ("quote", "off"),
+            ("like", "off"),
+            ("moderation", "each"),
+        ];
+        assert_eq!(amy.post_form("/account/notifications", &amys_choices).await.status, 303);
         amy.post_form(&format!("/t/{topic_id}/reply"), &[("body", "Like this.")]).await;
         zed.post_form(&format!("/t/{topic_id}/reply"), &[("body", "Thanks!")]).await;
         let mut conn = app.db.get().unwrap();
@@ -538,4 +559,123 @@ async fn a_backup_restores_every_row_and_a_cut_one_changes_nothing(app: TestApp)
     let members: i64 =
         users::table.filter(users::username.eq("ruth")).count().get_result(&mut *restored.get().unwrap()).unwrap();
     assert_eq!(members, 1);
+}
+
+async fn a_github_sign_up_begun_after_unlinking_goes_with_the_account(app: TestApp) {
+    use agora::db::schema::github_signups;
+    let password = app.register("gwen").await;
+    // Gwen unlinked GitHub, then began signing in with it while signed out: GitHub gave
+    // the sign-up her address (no account holds that GitHub id any more).
+    {
+        let mut conn = app.db.get().unwrap();
+        diesel::insert_into(github_signups::table)
+            .values((
+                github_signups::token_hash.eq("pending-gwen"),
+                github_signups::github_id.eq(5_150_i64),
+                github_signups::github_login.eq("gwen-gh"),
+                github_signups::first_name.eq(Some("Gwendolyn")),
+                github_signups::email.eq("gwen@example.org"),
+                github_signups::next_path.eq("/"),
+                github_signups::created_at.eq(agora::db::now()),
+            ))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let made = backup::create(&app.db, &app.backup_dir()).unwrap();
+    let deleted = app.post_form("/account/delete", &[("password", &password), ("confirm_username", "gwen")]).await;
+    assert_eq!(deleted.location.as_deref(), Some("/account/deleted"));
+    let left: i64 = github_signups::table.count().get_result(&mut *app.db.get().unwrap()).unwrap();
+    assert_eq!(left, 0, "the unfinished sign-up named her");
+    // Nor does a restore bring it back.
+    let target = app.scratch_database_url();
+    backup::restore(&target, &made.path, &app.backup_dir()).unwrap();
+    let restored = agora::db::Database::connect(&target, 1).unwrap();
+    let back: i64 = github_signups::table.count().get_result(&mut *restored.get().unwrap()).unwrap();
+    assert_eq!(back, 0);
+}
+
+async fn mail_naming_a_member_by_an_earlier_name_goes_with_the_account(app: TestApp) {
+    app.register("alice").await;
+    let choices = [
+        ("watch_own", "yes"),
+        ("reply", "each"),
+        ("topic", "off"),
+        ("mention", "off"),
+        ("quote", "off"),
+        ("like", "off"),
+        ("moderation", "each"),
+    ];
+    assert_eq!(app.post_form("/account/notifications", &choices).await.status, 303);
+    let topic = app.create_topic("Alice asks", "Who knows?").await;
+    let topic_id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    let bobby = app.another_browser();
+    let password = bobby.register("bobby").await;
+    let bobby_id = app.user_id("bobby").unwrap();
+    bobby.post_form(&format!("/t/{topic_id}/reply"), &[("body", "I do.")]).await;
+    app.deliver_mail().await;
+    let mail = app.last_mail_to("alice@example.org");
+    assert_eq!(mail.header("X-Agora-Names").as_deref(), Some("bobby"));
+    let ids = mail.header("X-Agora-Members").unwrap();
+    assert!(ids.split(", ").any(|id| id == bobby_id.to_string()), "{ids}");
+
+    // Bobby becomes robert, then leaves: the mail naming bobby goes with him.
+    let renamed =
+        bobby.post_form("/account/profile", &[("username", "robert"), ("first_name", ""), ("last_name", "")]).await;
+    assert_eq!(renamed.status, 303, "{}", renamed.body);
+    let deleted = bobby.post_form("/account/delete", &[("password", &password), ("confirm_username", "robert")]).await;
+    assert_eq!(deleted.location.as_deref(), Some("/account/deleted"));
+    let naming_bobby: Vec<String> = app
+        .mails()
+        .into_iter()
+        .filter(|m| m.headers.contains("bobby") || m.body.contains("bobby"))
+        .map(|m| m.subject)
+        .collect();
+    assert_eq!(naming_bobby, vec!["Your account has been deleted".to_string()], "only the notice, to him");
+}
+
+async fn a_deleted_members_name_leaves_quotes_of_them_and_search(app: TestApp) {
+    let password = app.register("zqvvictim").await;
+    let topic = app.create_topic("Sourdough troubles", "My starter never rises.").await;
+    let topic_id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
+    let amy = app.another_browser();
+    amy.register("amy").await;
+    let quote = format!(
+        "[quote=\"zqvvictim, post:1, topic:{topic_id}\"]\nMy starter never rises.\n[/quote]\n\nFeed it twice a day."
+    );
+    assert_eq!(amy.post_form(&format!("/t/{topic_id}/reply"), &[("body", &quote)]).await.status, 303);
+    assert!(app.get(&topic).await.body.contains("zqvvictim wrote:"));
+    assert_eq!(
+        app.get("/search?q=zqvvictim").await.texts(".search-results .result-title").len(),
+        1,
+        "found by the quote"
+    );
+    // The quoted post is hidden by a moderator before its author leaves.
+    {
+        let mut conn = app.db.get().unwrap();
+        diesel::update(posts::table.filter(posts::topic_id.eq(topic_id)).filter(posts::post_number.eq(1)))
+            .set(posts::hidden.eq(true))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let deleted = app.post_form("/account/delete", &[("password", &password), ("confirm_username", "zqvvictim")]).await;
+    assert_eq!(deleted.location.as_deref(), Some("/account/deleted"));
+
+    let page = app.get(&topic).await;
+    assert!(!page.body.to_lowercase().contains("zqvvictim"), "{}", page.body);
+    assert!(page.body.contains("Anonymous wrote:"), "{}", page.body);
+    assert!(
+        app.get("/search?q=zqvvictim").await.texts(".search-results .result-title").is_empty(),
+        "search forgets the name"
+    );
+    assert_eq!(
+        app.get("/search?q=twice").await.texts(".search-results .result-title").len(),
+        1,
+        "the reply is still found"
+    );
+    let stored: Vec<String> = posts::table
+        .filter(posts::topic_id.eq(topic_id))
+        .select(posts::body_markdown)
+        .load(&mut *app.db.get().unwrap())
+        .unwrap();
+    assert!(stored.iter().all(|m| !m.to_lowercase().contains("zqvvictim")), "{stored:?}");
 }

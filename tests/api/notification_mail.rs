@@ -20,6 +20,7 @@ on_both_backends!(
     failed_mail_is_retried_later_then_given_up,
     moderators_decisions_and_answered_requests_are_notified,
     an_edit_notifies_only_whom_it_newly_mentions,
+    p15_notification_mail_only_after_opting_in,
 );
 
 fn topic_id(path: &str) -> i64 {
@@ -77,6 +78,8 @@ fn queued_for(app: &TestApp, username: &str) -> Vec<(String, String, String)> {
 
 async fn replies_are_mailed_once_the_member_is_away_and_say_why(app: TestApp) {
     app.register("alice").await;
+    // She asks for mail about replies and mentions once away (the choices' form).
+    choose(&app, &[]).await;
     let topic = app.create_topic("Sourdough starters", "Mine is called Bubbles.").await;
     let id = topic_id(&topic);
     let bob = app.another_browser();
@@ -235,6 +238,7 @@ async fn nothing_is_mailed_that_is_no_longer_true(app: TestApp) {
     // An address never confirmed gets nothing.
     let carol = app.another_browser();
     carol.register_unconfirmed("carol").await;
+    choose(&carol, &[]).await;
     bob.post_form(&format!("/t/{id}/reply"), &[("body", "@carol, bees?")]).await;
     away(&app, "carol");
     app.deliver_mail().await;
@@ -460,4 +464,70 @@ async fn the_server_sends_queued_mail_by_itself() {
             waited += 1;
         }
     }
+}
+
+async fn p15_notification_mail_only_after_opting_in(app: TestApp) {
+    // The registration form asks, unticked.
+    let form = app.get("/register").await;
+    assert_eq!(form.texts("label[for=notification_mail]").len(), 1, "the form asks");
+    assert!(form.body.contains("name=\"notification_mail\" type=\"checkbox\" value=\"yes\">"), "unticked");
+
+    // Quiet joined without ticking it; keen ticked it.
+    app.register("quiet").await;
+    let quiet_topic = topic_id(&app.create_topic("Quiet's question", "Anyone?").await);
+    let keen = app.another_browser();
+    let joined = keen
+        .post_form(
+            "/register",
+            &[
+                ("username", "keen"),
+                ("email", "keen@example.org"),
+                ("password", "keen-has-a-long-password"),
+                ("age_confirmed", "yes"),
+                ("accept_policy", "yes"),
+                ("notification_mail", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(joined.status, 303, "{}", joined.body);
+    keen.confirm_address("keen@example.org").await;
+    let keen_topic = topic_id(&keen.create_topic("Keen's question", "Anyone at all?").await);
+
+    let bob = app.another_browser();
+    bob.register("bob").await;
+    for id in [quiet_topic, keen_topic] {
+        assert_eq!(bob.post_form(&format!("/t/{id}/reply"), &[("body", "@quiet @keen here")]).await.status, 303);
+    }
+    away(&app, "quiet");
+    away(&app, "keen");
+    {
+        let mut conn = app.db.get().unwrap();
+        diesel::update(mail_queue::table).set(mail_queue::send_after.eq(agora::db::now())).execute(&mut *conn).unwrap();
+    }
+    app.deliver_mail().await;
+
+    // Both were told on the forum; only keen by e-mail.
+    let told = |name: &str| -> i64 {
+        let id = app.user_id(name).unwrap();
+        notifications::table
+            .filter(notifications::user_id.eq(id))
+            .count()
+            .get_result(&mut *app.db.get().unwrap())
+            .unwrap()
+    };
+    assert!(told("quiet") >= 1 && told("keen") >= 1);
+    assert_eq!(queued_for(&app, "quiet"), vec![], "no choice recorded: no notification e-mail");
+    let to_quiet: Vec<String> = app.mails_to("quiet@example.org").into_iter().map(|m| m.subject).collect();
+    assert!(to_quiet.iter().all(|s| !s.contains("bob")), "{to_quiet:?}");
+    let to_keen: Vec<String> = app.mails_to("keen@example.org").into_iter().map(|m| m.subject).collect();
+    assert!(to_keen.iter().any(|s| s.contains("bob replied in") || s.contains("bob mentioned you")), "{to_keen:?}");
+
+    // The account page says what quiet has: every kind off but moderators' decisions.
+    let page = app.get("/account").await;
+    let selected: Vec<String> = page.texts("select option[selected]");
+    assert_eq!(selected.iter().filter(|s| s.as_str() == "Not by e-mail").count(), 5, "{selected:?}");
+    // And their export says whether they opted in.
+    let export: serde_json::Value =
+        keen.client.get(keen.url("/account/export")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(export["consents"]["notification_mail_opted_in"], true);
 }

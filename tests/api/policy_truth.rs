@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::fake_github::{FakeGithub, FakeUser};
 use crate::helpers::{Page, TestApp};
-use crate::on_both_backends_with_github;
+use crate::{on_both_backends, on_both_backends_with_github};
 
 on_both_backends_with_github!(the_policy_lists_every_cookie_any_route_sets_and_who_to_ask);
 
@@ -91,4 +91,68 @@ async fn a_public_forum_names_its_contact_and_data_location_and_prefixed_cookies
     assert!(policy.body.contains("Data is stored in Frankfurt, Germany."));
     let listed = policy.texts("table code");
     assert!(listed.contains(&"__Host-agora_session".to_string()) && listed.contains(&"__Host-agora_csrf".to_string()));
+}
+
+on_both_backends!(
+    the_policy_says_what_is_kept_and_who_is_mailed,
+    a_new_build_publishes_its_policy_with_notice_and_rewrites_none
+);
+
+/// Sentences of the policy that a test elsewhere proves (named beside each), and
+/// sentences an older policy said that were not true.
+async fn the_policy_says_what_is_kept_and_who_is_mailed(app: TestApp) {
+    let page = app.get("/privacy").await;
+    assert_eq!(page.status, 200);
+    let text = page.texts("main").join(" ");
+    let says = [
+        // read_state::* keeps how far a member read.
+        "how far you have read each topic",
+        // notification_mail::p15_notification_mail_only_after_opting_in.
+        "without a choice you get no notification e-mail",
+        // notifications: a like tells the author who liked.
+        "author is told who liked it",
+        // everywhere::p12_… (PostgreSQL's files are clean after the maintenance).
+        "until the next daily maintenance rewrites them (a day at most)",
+        // everywhere::p12_… (only the deletion notice is left in the mail folder).
+        "except the notice of the deletion itself, which goes after 14 days",
+        // deletion::a_github_sign_up_begun_after_unlinking_goes_with_the_account; purge.
+        "kept for 30 minutes at most",
+        "(they are its controller)",
+    ];
+    for sentence in says {
+        assert!(text.contains(sentence), "the policy says {sentence:?}");
+    }
+    let no_longer =
+        ["We do not record which pages you read", "who liked what is not shown", "a deleted member's at once"];
+    for sentence in no_longer {
+        assert!(!text.contains(sentence), "the policy no longer says {sentence:?}");
+    }
+    assert!(!page.body.contains("[["), "every part the code fills in is filled in");
+    assert!(text.contains(&format!("deleted after {} days", app.config.notification_retention_days)));
+}
+
+async fn a_new_build_publishes_its_policy_with_notice_and_rewrites_none(app: TestApp) {
+    use agora::db::schema::policy_versions;
+    use agora::privacy::policy;
+    use diesel::prelude::*;
+    app.register("pia").await;
+    // As a forum made by an earlier build: its policy is an older version, in effect.
+    {
+        let mut conn = app.db.get().unwrap();
+        diesel::update(policy_versions::table.find(policy::BUNDLED_POLICY_VERSION))
+            .set((policy_versions::version.eq("2026-01-01"), policy_versions::markdown.eq("The old words.")))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let (published, recipients) = policy::seed(&app.db).unwrap().expect("this build's text is published");
+    assert_eq!(published.version, policy::BUNDLED_POLICY_VERSION);
+    assert!(published.effective_at >= agora::db::now() + policy::NOTICE_SECONDS - 5, "72 hours' notice");
+    assert_eq!(recipients, vec!["pia@example.org".to_string()], "every member is told");
+    let mut conn = app.db.get().unwrap();
+    let current = policy::current(&mut conn).unwrap();
+    assert_eq!((current.version.as_str(), current.markdown.as_str()), ("2026-01-01", "The old words."));
+    drop(conn);
+    assert!(policy::seed(&app.db).unwrap().is_none(), "published once");
+    let page = app.get("/privacy").await;
+    assert!(page.body.contains("The old words."), "the version in effect is shown, unchanged");
 }

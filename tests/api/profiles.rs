@@ -110,7 +110,8 @@ async fn pictures_are_cached_by_version(app: TestApp) {
     let current = app.client.get(app.url(&format!("/avatars/{cal}?v=0"))).send().await.unwrap();
     assert_eq!(current.status(), 200);
     assert_eq!(current.headers()["content-type"], "image/svg+xml");
-    assert_eq!(current.headers()["cache-control"], "public, max-age=31536000, immutable");
+    // A member's picture is kept by their browser, never by a shared cache (P9, P12).
+    assert_eq!(current.headers()["cache-control"], "private, max-age=31536000, immutable");
     let etag = current.headers()["etag"].to_str().unwrap().to_string();
     assert!(current.text().await.unwrap().contains(">C</text>"), "the generated picture shows the initial");
     let again =
@@ -126,7 +127,7 @@ async fn pictures_are_cached_by_version(app: TestApp) {
     let stale =
         app.client.get(app.url(&format!("/avatars/{cal}?v=0"))).header("if-none-match", &etag).send().await.unwrap();
     assert_eq!(stale.status(), 200, "the old ETag no longer matches");
-    assert_eq!(stale.headers()["cache-control"], "public, max-age=300", "an old version is not kept for long");
+    assert_eq!(stale.headers()["cache-control"], "private, max-age=300", "an old version is not kept for long");
     assert!(stale.text().await.unwrap().contains(">D</text>"));
     let topic = app.create_topic("New name", "Same member.").await;
     assert!(app.get(&topic).await.body.contains(&format!("src=\"/avatars/{cal}?v=1\"")));

@@ -47,6 +47,21 @@ async fn p9_a_restore_honours_every_change_made_after_the_backup(app: TestApp, g
             .execute(&mut *conn)
             .unwrap();
     }
+    // Names shown on the profile, replies mailed, a member blocked.
+    assert_eq!(app.post_form("/account/profile/visibility", &[("show_name", "yes")]).await.status, 303);
+    let mut choices = vec![
+        ("watch_own", "yes"),
+        ("reply", "each"),
+        ("topic", "off"),
+        ("mention", "off"),
+        ("quote", "off"),
+        ("like", "off"),
+        ("moderation", "each"),
+    ];
+    assert_eq!(app.post_form("/account/notifications", &choices).await.status, 303);
+    app.another_browser().register("pest").await;
+    let pest = app.user_id("pest").unwrap();
+    assert_eq!(app.post_form("/u/pest/block", &[]).await.status, 303);
     let made = backup::create(&app.db, &app.backup_dir()).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));
 
@@ -58,6 +73,10 @@ async fn p9_a_restore_honours_every_change_made_after_the_backup(app: TestApp, g
         .await;
     assert_eq!(changed.status, 303);
     assert_eq!(app.post_form("/account/picture/remove", &[]).await.status, 303);
+    assert_eq!(app.post_form("/account/profile/visibility", &[]).await.status, 303);
+    choices[1].1 = "off";
+    assert_eq!(app.post_form("/account/notifications", &choices).await.status, 303);
+    assert_eq!(app.post_form("/u/pest/unblock", &[]).await.status, 303);
     app.another_browser().post_form("/password/forgot", &[("email", "keeper@example.org")]).await;
 
     let target = app.scratch_database_url();
@@ -78,4 +97,19 @@ async fn p9_a_restore_honours_every_change_made_after_the_backup(app: TestApp, g
         email_tokens::table.count().get_result(&mut *conn).unwrap(),
     );
     assert_eq!((pictures, live_sessions, links), (0, 0, 0), "picture, sessions and e-mail links");
+    use agora::db::schema::{member_blocks, newsletter_events, notification_settings};
+    let show_name: bool = users::table.find(id).select(users::show_name).first(&mut *conn).unwrap();
+    assert!(!show_name, "the names hidden after the backup stay hidden");
+    let mail_reply: String =
+        notification_settings::table.find(id).select(notification_settings::mail_reply).first(&mut *conn).unwrap();
+    assert_eq!(mail_reply, "off", "the unsubscribe holds");
+    let blocks: i64 = member_blocks::table.find((id, pest)).count().get_result(&mut *conn).unwrap();
+    assert_eq!(blocks, 0, "the unblock holds");
+    let opt_outs: i64 = newsletter_events::table
+        .filter(newsletter_events::user_id.eq(id))
+        .filter(newsletter_events::subscribed.eq(false))
+        .count()
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(opt_outs, 1, "the opt-out is in the history");
 }

@@ -32,6 +32,7 @@ struct FinishPage {
     age_confirmed: bool,
     accept_policy: bool,
     newsletter: bool,
+    notification_mail: bool,
     errors: Vec<String>,
 }
 
@@ -71,6 +72,7 @@ pub(super) async fn finish_page(
         age_confirmed: form.as_ref().is_some_and(|f| f.age_confirmed.is_some()),
         accept_policy: form.as_ref().is_some_and(|f| f.accept_policy.is_some()),
         newsletter: form.as_ref().is_some_and(|f| f.newsletter.is_some()),
+        notification_mail: form.as_ref().is_some_and(|f| f.notification_mail.is_some()),
         errors,
     };
     render_with(status, &page)
@@ -92,6 +94,7 @@ pub struct FinishForm {
     age_confirmed: Option<String>,
     accept_policy: Option<String>,
     newsletter: Option<String>,
+    notification_mail: Option<String>,
 }
 
 pub(super) async fn finish(
@@ -116,11 +119,12 @@ pub(super) async fn finish(
     let lookup = token_hash.clone();
     let (remote_ip, agent) = (ip.to_string(), user_agent(&req));
     let newsletter = form.newsletter.is_some();
+    let notification_mail = form.notification_mail.is_some();
     let created = state
         .db
         .run(move |c| {
             c.write_transaction(|c| -> Result<_, SignupError> {
-                let (user_id, next) = store::complete_signup(c, &lookup, &username, newsletter)?;
+                let (user_id, next) = store::complete_signup(c, &lookup, &username, newsletter, notification_mail)?;
                 // GitHub verified the address: requests filed under it are now theirs.
                 crate::privacy::requests::claim(c, user_id)?;
                 let token = sessions::create(c, user_id, false, &remote_ip, &agent)?;

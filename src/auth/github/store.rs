@@ -237,6 +237,7 @@ pub fn complete_signup(
     token_hash: &str,
     username: &Username,
     newsletter: bool,
+    notification_mail: bool,
 ) -> Result<(i64, String), SignupError> {
     let signup = find_signup(conn, token_hash)?.ok_or(SignupError::Expired)?;
     let user_id = conn.write_transaction::<_, SignupError, _>(|conn| {
@@ -250,6 +251,7 @@ pub fn complete_signup(
             github: Some((signup.github_id, &signup.github_login)),
             picture: signup.avatar_type.as_deref().zip(signup.avatar.as_deref()),
             newsletter: newsletter.then_some("registration with GitHub"),
+            notification_mail,
         };
         let user_id = accounts::register(conn, account)?;
         diesel::delete(github_signups::table.find(token_hash)).execute(conn)?;
