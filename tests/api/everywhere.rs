@@ -231,3 +231,101 @@ async fn everything_then_nothing(app: &TestApp, github: &crate::fake_github::Fak
     let left: Vec<_> = files_under(&dir).into_iter().filter(|(_, bytes)| !hits(bytes).is_empty()).collect();
     assert!(left.is_empty(), "{backend:?}: backups left: {:?}", left.iter().map(|(p, _)| p).collect::<Vec<_>>());
 }
+
+/// On PostgreSQL the planner's statistics would copy sample values of every column into
+/// `pg_statistic`; no erasure reaches them there. And the daily rewrite must cover every
+/// table a member's text or pictures live in.
+#[actix_web::test]
+async fn p12_postgres_keeps_no_statistics_of_personal_columns_and_rewrites_their_tables() {
+    use agora::privacy::registry::{self, OnDeletion};
+    use diesel::sql_types::{BigInt, Text};
+    let Some(app) = crate::helpers::spawn_app(Backend::Postgres).await else { return };
+    app.register("statsy").await;
+    let mut conn = app.db.get().unwrap();
+    let agora::db::DbConn::Postgres(pg) = &mut *conn else { unreachable!() };
+    #[derive(diesel::QueryableByName)]
+    struct Column {
+        #[diesel(sql_type = Text)]
+        table_name: String,
+        #[diesel(sql_type = Text)]
+        column_name: String,
+        #[diesel(sql_type = Text)]
+        data_type: String,
+        #[diesel(sql_type = BigInt)]
+        target: i64,
+    }
+    let columns: Vec<Column> = diesel::sql_query(
+        "SELECT c.table_name::text, c.column_name::text, c.data_type::text, \
+         COALESCE(a.attstattarget, -1)::bigint AS target \
+         FROM information_schema.columns c \
+         JOIN pg_attribute a ON a.attrelid = (quote_ident(c.table_name))::regclass AND a.attname = c.column_name \
+         WHERE c.table_schema = current_schema()",
+    )
+    .load(pg)
+    .unwrap();
+    // Columns whose values are one of a few fixed words (kinds, levels, statuses): no
+    // sample of them describes anyone.
+    let fixed_words = [
+        ("users", "role"),
+        ("users", "policy_version"),
+        ("avatars", "content_type"),
+        ("github_signups", "avatar_type"),
+        ("newsletter_events", "source"),
+        ("flags", "reason"),
+        ("flags", "outcome"),
+        ("notifications", "kind"),
+        ("topic_watches", "level"),
+        ("category_watches", "level"),
+        ("mail_queue", "kind"),
+        ("mail_queue", "status"),
+        ("mail_queue", "outcome"),
+    ];
+    let mut sampled = Vec::new();
+    for c in &columns {
+        let erased = registry::find(&c.table_name, &c.column_name)
+            .is_some_and(|r| r.personal && matches!(r.on_deletion, OnDeletion::RowDeleted | OnDeletion::Erased));
+        let free_text = matches!(c.data_type.as_str(), "text" | "bytea")
+            && !fixed_words.contains(&(c.table_name.as_str(), c.column_name.as_str()))
+            && !c.table_name.starts_with("notification_settings");
+        if erased && free_text && c.target != 0 {
+            sampled.push(format!("{}.{}", c.table_name, c.column_name));
+        }
+    }
+    assert!(sampled.is_empty(), "statistics would sample {sampled:?}");
+    // ANALYZE then holds nothing of the member.
+    diesel::RunQueryDsl::execute(diesel::sql_query("ANALYZE"), pg).unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let sampled: Count = diesel::RunQueryDsl::get_result(
+        diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'users' \
+             AND attname IN ('username', 'username_key', 'email')",
+        ),
+        pg,
+    )
+    .unwrap();
+    assert_eq!(sampled.n, 0);
+
+    let tables = agora::ops::rewrite::personal_tables(pg).unwrap();
+    for expected in [
+        "users",
+        "sessions",
+        "post_edits",
+        "avatars",
+        "github_signups",
+        "email_tokens",
+        "flags",
+        "notifications",
+        "audit_log",
+        "privacy_requests",
+        "mail_queue",
+    ] {
+        assert!(tables.iter().any(|t| t == expected), "{expected} is rewritten daily: {tables:?}");
+    }
+    for not_daily in ["posts", "topics", "likes", "topic_reads"] {
+        assert!(!tables.iter().any(|t| t == not_daily), "{not_daily} is not rewritten daily: {tables:?}");
+    }
+}
