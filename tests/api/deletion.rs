@@ -82,16 +82,7 @@ async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymou
         let amy = app.another_browser();
         amy.register("amy").await;
         // Amy asked for replies by e-mail once away.
-        let amys_choices = [
-            ("watch_own", "yes"),
-            ("reply", "away"),
-            ("topic", "off"),
-            ("mention", "off"),
-            ("quote", "off"),
-            ("like", "off"),
-            ("moderation", "each"),
-        ];
-        assert_eq!(amy.post_form("/account/notifications", &amys_choices).await.status, 303);
+        amy.choose_mail(&[("reply", "away")]).await;
         amy.post_form(&format!("/t/{topic_id}/reply"), &[("body", "Like this.")]).await;
         zed.post_form(&format!("/t/{topic_id}/reply"), &[("body", "Thanks!")]).await;
         let mut conn = app.db.get().unwrap();
@@ -596,16 +587,7 @@ async fn a_github_sign_up_begun_after_unlinking_goes_with_the_account(app: TestA
 
 async fn mail_naming_a_member_by_an_earlier_name_goes_with_the_account(app: TestApp) {
     app.register("alice").await;
-    let choices = [
-        ("watch_own", "yes"),
-        ("reply", "each"),
-        ("topic", "off"),
-        ("mention", "off"),
-        ("quote", "off"),
-        ("like", "off"),
-        ("moderation", "each"),
-    ];
-    assert_eq!(app.post_form("/account/notifications", &choices).await.status, 303);
+    app.choose_mail(&[("reply", "each")]).await;
     let topic = app.create_topic("Alice asks", "Who knows?").await;
     let topic_id: i64 = topic.split('/').nth(2).unwrap().parse().unwrap();
     let bobby = app.another_browser();

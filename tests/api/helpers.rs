@@ -355,6 +355,17 @@ impl TestApp {
         assert_eq!(confirmed.status, 303, "confirming {email} failed: {}", confirmed.body);
     }
 
+    /// Saves this member's notification-mail choices on Your data: each kind named gets
+    /// its choice, every other kind is not mailed (moderators' decisions: each).
+    pub async fn choose_mail(&self, chosen: &[(&str, &str)]) {
+        let mut form = vec![("watch_own", "yes"), ("moderation", "each")];
+        for kind in ["reply", "topic", "mention", "quote", "like"] {
+            form.push((kind, chosen.iter().find(|(k, _)| *k == kind).map_or("off", |(_, choice)| *choice)));
+        }
+        let saved = self.post_form("/account/notifications", &form).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+    }
+
     /// Registers and signs in a member whose address is not confirmed yet.
     pub async fn register_unconfirmed(&self, username: &str) -> String {
         let password = format!("{username}-has-a-long-password");

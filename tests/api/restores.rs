@@ -49,16 +49,7 @@ async fn p9_a_restore_honours_every_change_made_after_the_backup(app: TestApp, g
     }
     // Names shown on the profile, replies mailed, a member blocked.
     assert_eq!(app.post_form("/account/profile/visibility", &[("show_name", "yes")]).await.status, 303);
-    let mut choices = vec![
-        ("watch_own", "yes"),
-        ("reply", "each"),
-        ("topic", "off"),
-        ("mention", "off"),
-        ("quote", "off"),
-        ("like", "off"),
-        ("moderation", "each"),
-    ];
-    assert_eq!(app.post_form("/account/notifications", &choices).await.status, 303);
+    app.choose_mail(&[("reply", "each")]).await;
     app.another_browser().register("pest").await;
     let pest = app.user_id("pest").unwrap();
     assert_eq!(app.post_form("/u/pest/block", &[]).await.status, 303);
@@ -74,8 +65,7 @@ async fn p9_a_restore_honours_every_change_made_after_the_backup(app: TestApp, g
     assert_eq!(changed.status, 303);
     assert_eq!(app.post_form("/account/picture/remove", &[]).await.status, 303);
     assert_eq!(app.post_form("/account/profile/visibility", &[]).await.status, 303);
-    choices[1].1 = "off";
-    assert_eq!(app.post_form("/account/notifications", &choices).await.status, 303);
+    app.choose_mail(&[]).await;
     assert_eq!(app.post_form("/u/pest/unblock", &[]).await.status, 303);
     app.another_browser().post_form("/password/forgot", &[("email", "keeper@example.org")]).await;
 
