@@ -10,6 +10,7 @@ use crate::auth::visitor::Visitor;
 use crate::forum::notification_settings::{self as settings, MailChoice, Settings, MAILED_KINDS};
 use crate::forum::notifications::Kind;
 use crate::web::errors::AppError;
+use crate::web::rate_limit::Limit;
 use crate::web::see_other;
 use crate::AppState;
 
@@ -80,6 +81,7 @@ async fn save(
     CsrfForm(form): CsrfForm<ChoicesForm>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = visitor.member()?.user_id;
+    state.rate_limit(Limit::ChoicePerMember, user_id).await?;
     let mut chosen = Settings::defaults(user_id, false);
     chosen.watch_own = form.watch_own.is_some();
     for &kind in MAILED_KINDS {

@@ -412,6 +412,7 @@ async fn profile_visibility(
     CsrfForm(form): CsrfForm<VisibilityForm>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = visitor.member()?.user_id;
+    state.rate_limit(crate::web::rate_limit::Limit::ChoicePerMember, user_id).await?;
     let show = form.show_name.is_some();
     if state.db.run(move |c| store::set_show_name(c, user_id, show)).await? {
         crate::privacy::erasure::settle_async(&state, None).await;

@@ -56,10 +56,13 @@ pub enum Limit {
     PreviewPerMember,
     /// Saves of the forum's settings by one admin.
     SiteSettingsPerAdmin,
+    /// Saves of one member's notification-mail choices and profile visibility (each
+    /// one that turns something off writes the deletion ledger and its copy).
+    ChoicePerMember,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 20] = [
+    pub const ALL: [Limit; 21] = [
         Limit::LoginPerIp,
         Limit::LoginPerAccount,
         Limit::RegisterPerIp,
@@ -80,6 +83,7 @@ impl Limit {
         Limit::BlockPerMember,
         Limit::PreviewPerMember,
         Limit::SiteSettingsPerAdmin,
+        Limit::ChoicePerMember,
     ];
 
     pub fn name(self) -> &'static str {
@@ -104,6 +108,7 @@ impl Limit {
             Limit::BlockPerMember => "block_per_member",
             Limit::PreviewPerMember => "preview_per_member",
             Limit::SiteSettingsPerAdmin => "site_settings_per_admin",
+            Limit::ChoicePerMember => "choice_per_member",
         }
     }
 
@@ -130,6 +135,7 @@ impl Limit {
             Limit::BlockPerMember => (30, 600),
             Limit::PreviewPerMember => (60, 600),
             Limit::SiteSettingsPerAdmin => (30, 600),
+            Limit::ChoicePerMember => (30, 600),
         };
         Rate { hits, seconds }
     }

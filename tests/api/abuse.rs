@@ -52,6 +52,7 @@ on_both_backends_with!(
     likes_flags_and_github_starts_are_limited: super::small_limits,
     a_new_members_first_post_waits_for_review: super::hold_first_post,
     staff_delete_every_post_of_a_spam_account: super::default_limits,
+    mail_choices_and_profile_visibility_are_limited: super::default_limits,
 );
 
 fn assert_too_many(page: &Page, what: &str) {
@@ -338,4 +339,38 @@ async fn staff_delete_every_post_of_a_spam_account(app: TestApp) {
     };
     let refused = moderator.post_form(&format!("/admin/members/{admin_id}/delete-posts"), &[("reason", "x")]).await;
     assert_eq!(refused.status, 409);
+}
+
+/// Each save that turns something off writes the deletion ledger and its copy beside the
+/// backups: toggling it a thousand times is refused after the default 30 in 10 minutes.
+async fn mail_choices_and_profile_visibility_are_limited(app: TestApp) {
+    app.register("toggler").await;
+    for i in 0..30 {
+        let chosen = if i % 2 == 0 { vec![("reply", "each")] } else { vec![] };
+        app.choose_mail(&chosen).await;
+    }
+    let full = [
+        ("watch_own", "yes"),
+        ("reply", "each"),
+        ("topic", "off"),
+        ("mention", "off"),
+        ("quote", "off"),
+        ("like", "off"),
+        ("moderation", "each"),
+    ];
+    let refused = app.post_form("/account/notifications", &full).await;
+    assert_too_many(&refused, "the 31st save of the choices");
+    let hidden = app.post_form("/account/profile/visibility", &[]).await;
+    assert_too_many(&hidden, "the visibility toggle shares the limit");
+    // What was saved last stands; the ledger holds one entry per change that turned mail off.
+    let id = app.user_id("toggler").unwrap();
+    let entries: i64 = {
+        use agora::db::schema::deletion_ledger;
+        deletion_ledger::table
+            .filter(deletion_ledger::user_id.eq(id))
+            .count()
+            .get_result(&mut *app.db.get().unwrap())
+            .unwrap()
+    };
+    assert_eq!(entries, 15);
 }
