@@ -166,10 +166,14 @@ fn set_last_run(conn: &mut crate::db::DbConn, at: i64) -> Result<(), crate::db::
 pub fn run_once(db: &Database, config: &Config) -> anyhow::Result<()> {
     let purged = purge_expired(db, config)?;
     // After the purge, so what it deleted goes from the files too; before the backup, so
-    // a failed backup does not hold up erasure.
-    if let crate::db::DbConn::Postgres(pg) = &mut *db.get()? {
-        crate::ops::rewrite::rewrite(pg, crate::ops::rewrite::Posts::IfAccountErased)?;
-    }
+    // a failed backup does not hold up erasure. A rewrite that fails (a table it could not
+    // lock in time) holds up nothing else either: its error is the run's, at the end.
+    let rewritten = match &mut *db.get()? {
+        crate::db::DbConn::Postgres(pg) => {
+            crate::ops::rewrite::rewrite(pg, crate::ops::rewrite::Posts::IfAccountErased)
+        }
+        crate::db::DbConn::Sqlite(_) => Ok(Default::default()),
+    };
     backup::create(db, &config.backup_dir)?;
     let pruned = backup::prune(&config.backup_dir, config.backup_retention_days)?;
     let logs = match &config.log_dir {
@@ -190,7 +194,7 @@ pub fn run_once(db: &Database, config: &Config) -> anyhow::Result<()> {
         mail_files_pruned = mails,
         "daily maintenance done"
     );
-    Ok(())
+    rewritten.map(drop).map_err(|e| e.context("rewriting the tables erased data lingers in"))
 }
 
 /// Deletes what has outlived its purpose: expired sessions and e-mail links, sign-in
