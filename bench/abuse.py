@@ -5,6 +5,8 @@ Scenario 1, "sign-in flood": bursts of concurrent wrong-password sign-ins agains
 account, while a probe times GET / and a sampler watches the server's memory.
 Scenario 2, "concurrent writes": members edit, flag and save their profile at once,
 first 8 of them, then 32; any 5xx means a write was lost to contention.
+Scenario 3, "worst-case previews": bursts of 32 members previewing the costliest posts
+we know at once (render bombs), while GET / is timed and memory sampled.
 
 Standard library only. `python3 bench/abuse.py --self-test` checks the parsing helpers.
 """
@@ -19,6 +21,7 @@ WRITE_PHASES, WRITE_MAX_ITERATIONS = (8, 32), 100_000
 WRITE_SECONDS = min(int(os.environ.get("ABUSE_WRITE_SECONDS", 15)), 300)  # shorter for a quick smoke run
 TOPICS = 8
 TARGET_PEAK_RSS_MB, TARGET_PROBE_P99_MS = 200, 100
+PREVIEW_THREADS, PREVIEW_BURSTS, TARGET_PREVIEW_PROBE_P99_MS = 32, 10, 50
 # Nothing here may run unbounded: every waiting loop also has one of these ceilings.
 STARTUP_TIMEOUT_S, MAIL_TIMEOUT_S, MAX_SAMPLER_TICKS = 60, 15, 20_000
 PASSWORD = "correct-horse-battery-abuse"
@@ -293,13 +296,9 @@ class Sampler(threading.Thread):
         self.join(timeout=PROBE_TIMEOUT_S + 5)
 
 
-def scenario_flood(server):
-    register(server, "victim", "victim@example.org")
-    # Each attacker has its own jar and token, fetched before the clock starts.
-    attackers = [Browser(server.port, timeout=60) for _ in range(FLOOD_THREADS)]
-    for a in attackers:
-        expect(a.get("/login"), 200, "login page")
-
+def bursts_under_watch(server, threads, bursts, attack):
+    """Runs `bursts` bursts of `threads` concurrent `attack(i, burst)` calls (each returns
+    the answer's status as text) while a probe times GET / and a sampler watches memory."""
     memory = {"peak_rss": 0, "hwm": 0}
     def sample_memory():
         m = read_memory_kb(server.proc.pid)
@@ -322,38 +321,37 @@ def scenario_flood(server):
     prober_thread = Sampler(PROBE_INTERVAL_S, probe, MAX_SAMPLER_TICKS)
     sampler.start()
     prober_thread.start()
-    statuses, login_ms, burst_seconds = collections.Counter(), [], []
+    statuses, request_ms, burst_seconds = collections.Counter(), [], []
     try:
-        for burst in range(FLOOD_BURSTS):
-            results = [("unfinished", None)] * FLOOD_THREADS
+        for burst in range(bursts):
+            results = [("unfinished", None)] * threads
             # The barrier lines the requests up so they really arrive together.
-            barrier = threading.Barrier(FLOOD_THREADS, timeout=30)
+            barrier = threading.Barrier(threads, timeout=30)
             # Everything a thread touches comes in as arguments: a straggler from an
             # earlier burst must not write into this burst's results.
-            def attack(i, burst, barrier, results):
+            def one(i, burst, barrier, results):
                 try:
                     barrier.wait()
                 except threading.BrokenBarrierError:
                     pass
                 started = time.perf_counter()
-                wrong = f"wrong-{burst}-{i}-{secrets.token_hex(4)}"
                 try:
-                    status = str(attackers[i].post("/login", {"login": "victim", "password": wrong}).status)
+                    status = attack(i, burst)
                 except (OSError, http.client.HTTPException) as e:
                     status = f"error:{type(e).__name__}"
                 results[i] = (status, (time.perf_counter() - started) * 1000)
-            threads = [threading.Thread(target=attack, args=(i, burst, barrier, results), daemon=True)
-                       for i in range(FLOOD_THREADS)]
+            workers = [threading.Thread(target=one, args=(i, burst, barrier, results), daemon=True)
+                       for i in range(threads)]
             started, deadline = time.monotonic(), time.monotonic() + BURST_DEADLINE_S
-            for t in threads:
+            for t in workers:
                 t.start()
-            for t in threads:
+            for t in workers:
                 t.join(timeout=max(0.0, deadline - time.monotonic()))
             burst_seconds.append(round(time.monotonic() - started, 3))
             for status, ms in results:
                 statuses[status] += 1
                 if ms is not None:
-                    login_ms.append(ms)
+                    request_ms.append(ms)
             time.sleep(BURST_GAP_S)
     finally:
         prober_thread.stop()
@@ -361,17 +359,59 @@ def scenario_flood(server):
     sampler.stop()
     after = read_memory_kb(server.proc.pid) or (0, 0)
     peak_kb = max(memory["peak_rss"], memory["hwm"], after[1])
-    unexpected = {k: v for k, v in statuses.items() if k not in ("401", "503")}
     return {
-        "responses": dict(sorted(statuses.items())), "unexpected_responses": unexpected,
-        "burst_seconds": burst_seconds,
-        "login_p50_ms": percentile(login_ms, 50), "login_p99_ms": percentile(login_ms, 99),
+        "responses": dict(sorted(statuses.items())), "burst_seconds": burst_seconds,
+        "request_p50_ms": percentile(request_ms, 50), "request_p99_ms": percentile(request_ms, 99),
         "rss_before_mb": round(rss_before / 1024, 1), "peak_rss_mb": round(peak_kb / 1024, 1),
         "rss_after_mb": round(after[0] / 1024, 1),
         "probe": {"count": len(latencies), "failures": len(probe_failures), "p50_ms": percentile(latencies, 50),
                   "p99_ms": percentile(latencies, 99), "max_ms": percentile(latencies, 100)},
         "server_alive": server.alive(),
     }
+
+
+def scenario_flood(server):
+    register(server, "victim", "victim@example.org")
+    # Each attacker has its own jar and token, fetched before the clock starts.
+    attackers = [Browser(server.port, timeout=60) for _ in range(FLOOD_THREADS)]
+    for a in attackers:
+        expect(a.get("/login"), 200, "login page")
+    def attack(i, burst):
+        wrong = f"wrong-{burst}-{i}-{secrets.token_hex(4)}"
+        return str(attackers[i].post("/login", {"login": "victim", "password": wrong}).status)
+    result = bursts_under_watch(server, FLOOD_THREADS, FLOOD_BURSTS, attack)
+    result["unexpected_responses"] = {k: v for k, v in result["responses"].items() if k not in ("401", "503")}
+    return result
+
+
+# ---- Scenario 3: worst-case previews -------------------------------------------------
+
+def worst_posts():
+    """The costliest posts we know, each at the 32,000-character limit: the review's
+    padded table (refused now), and the worst that are still accepted (see
+    examples/markdown_cost.rs for their single-render times)."""
+    rust = 'fn main() { let x: Vec<u8> = (0..10).map(|i| i * 2).collect(); println!("{x:?}"); }\n'
+    posts = [
+        "|a" * 4000 + "|\n" + "|-" * 4000 + "|\n" + "x\n" * 7900,
+        ("```rust\n" + rust * (16_000 // len(rust)) + "```\n\n") * 2,
+        "<div>" * 1000,
+        "|a|b|c|d|\n|-|-|-|-|\n" + "|1|2|3|4|\n" * 499,
+        ('[quote="a"]\n' * 12 + "x\n" + "[/quote]\n" * 12) * 100,
+    ]
+    return [p[:32_000] for p in posts]
+
+
+def scenario_previews(server):
+    members = [register(server, f"abp{n:02d}", f"abp{n:02d}@example.org", confirm=True)
+               for n in range(PREVIEW_THREADS)]
+    posts = worst_posts()
+    def attack(i, burst):
+        body = posts[(i + burst) % len(posts)]
+        return str(members[i].post("/c/1/new", {"title": "Preview", "body": body, "preview": "yes"}).status)
+    result = bursts_under_watch(server, PREVIEW_THREADS, PREVIEW_BURSTS, attack)
+    result["unexpected_responses"] = {k: v for k, v in result["responses"].items()
+                                      if k not in ("200", "422", "503")}
+    return result
 
 
 # ---- Scenario 2: concurrent writes ---------------------------------------------------
@@ -454,21 +494,26 @@ def write_phase(server, members, pool):
 
 def evaluate(results):
     checks = []  # (scenario, figure, value, target, passed)
-    flood = results.get("flood", {})
-    if "error" in flood:
-        checks.append(("sign-in flood", "ran", flood["error"], "no error", False))
-    elif flood:
-        checks += [
-            ("sign-in flood", "responses", " ".join(f"{k}={v}" for k, v in flood["responses"].items()), "", None),
-            ("sign-in flood", "non-401/503 responses", sum(flood["unexpected_responses"].values()), "0",
-             not flood["unexpected_responses"]),
-            ("sign-in flood", "peak RSS MB", flood["peak_rss_mb"], f"< {TARGET_PEAK_RSS_MB}",
-             flood["peak_rss_mb"] < TARGET_PEAK_RSS_MB),
-            ("sign-in flood", "RSS before / after MB", f"{flood['rss_before_mb']} / {flood['rss_after_mb']}", "", None),
-            ("sign-in flood", "GET / p50 ms", fmt(flood["probe"]["p50_ms"]), "", None),
-            ("sign-in flood", "GET / p99 ms", fmt(flood["probe"]["p99_ms"]), f"< {TARGET_PROBE_P99_MS}",
-             flood["probe"]["p99_ms"] is not None and flood["probe"]["p99_ms"] < TARGET_PROBE_P99_MS),
-            ("sign-in flood", "server still running", flood["server_alive"], "yes", flood["server_alive"])]
+    for key, name, ok_answers, probe_target in (("flood", "sign-in flood", "401/503", TARGET_PROBE_P99_MS),
+                                                ("previews", "worst-case previews", "200/422/503",
+                                                 TARGET_PREVIEW_PROBE_P99_MS)):
+        burst = results.get(key, {})
+        if "error" in burst:
+            checks.append((name, "ran", burst["error"], "no error", False))
+        elif burst:
+            checks += [
+                (name, "responses", " ".join(f"{k}={v}" for k, v in burst["responses"].items()), "", None),
+                (name, f"non-{ok_answers} responses", sum(burst["unexpected_responses"].values()), "0",
+                 not burst["unexpected_responses"]),
+                (name, "request p50 / p99 ms", f"{fmt(burst['request_p50_ms'])} / {fmt(burst['request_p99_ms'])}",
+                 "", None),
+                (name, "peak RSS MB", burst["peak_rss_mb"], f"< {TARGET_PEAK_RSS_MB}",
+                 burst["peak_rss_mb"] < TARGET_PEAK_RSS_MB),
+                (name, "RSS before / after MB", f"{burst['rss_before_mb']} / {burst['rss_after_mb']}", "", None),
+                (name, "GET / p50 ms", fmt(burst["probe"]["p50_ms"]), "", None),
+                (name, "GET / p99 ms", fmt(burst["probe"]["p99_ms"]), f"< {probe_target}",
+                 burst["probe"]["p99_ms"] is not None and burst["probe"]["p99_ms"] < probe_target),
+                (name, "server still running", burst["server_alive"], "yes", burst["server_alive"])]
     writes = results.get("writes", {})
     if "error" in writes:
         checks.append(("concurrent writes", "ran", writes["error"], "no error", False))
@@ -517,7 +562,8 @@ def run(args):
         database_url = f"sqlite://{os.path.join(args.tmp, 'agora.db')}"
     try:
         for key, label, scenario in (("flood", "sign-in flood", scenario_flood),
-                                     ("writes", "concurrent writes", scenario_writes)):
+                                     ("writes", "concurrent writes", scenario_writes),
+                                     ("previews", "worst-case previews", scenario_previews)):
             print(f"== {label} ({args.backend})", flush=True)
             try:
                 with Server(args.bin, args.tmp, database_url, key) as server:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Abuse test: reproduces two holes against a locally started Agora and reports figures.
+# Abuse test: reproduces three holes against a locally started Agora and reports figures.
 #
 # Usage:  bench/abuse.sh [sqlite|postgres]
 #   AGORA_BIN   the server binary (default: target/release/agora, relative to the repo root).
@@ -12,6 +12,9 @@
 #   GET / p99 < 100 ms, only 401/503 answers).
 # Scenario 2 "concurrent writes": 8, then 32 members editing, flagging and saving their
 #   profile for 15 s each (target: no 5xx).
+# Scenario 3 "worst-case previews": 10 bursts of 32 confirmed members previewing the
+#   costliest posts we know at once (targets: peak RSS < 200 MB, GET / p99 < 50 ms,
+#   only 200/422/503 answers).
 # Everything runs on 127.0.0.1 and is bounded in time (a few minutes at most). The server
 # runs with AGORA_RATE_LIMITS=off so the other defences are what is measured.
 #   ABUSE_WRITE_SECONDS  length of each write phase (default 15, at most 300), for a quick smoke run.

@@ -187,7 +187,7 @@ pub struct ProfileForm {
 
 /// A name as typed: trimmed, at most 100 characters, and empty means "remove it".
 fn optional_name(raw: &str, label: &str, errors: &mut Vec<String>) -> Option<String> {
-    let name = crate::text::plain_line(raw, label).map_err(|e| errors.push(e)).ok()?;
+    let name = crate::text::name_line(raw, label).map_err(|e| errors.push(e)).ok()?;
     if name.chars().count() > 100 {
         errors.push(format!("{label} is at most 100 characters."));
     }

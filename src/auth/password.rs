@@ -11,15 +11,14 @@
 //!   each hash (`web::memory`), nothing stays: one sign-in had left 25 MB behind, most of
 //!   the server's RSS past its 64 MB target in the benchmark.
 
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::OnceLock;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use subtle::ConstantTimeEq;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::web::cpu_slots::CpuSlots;
 use crate::web::errors::AppError;
 
 /// OWASP's recommended argon2id settings (m = 19 MiB, t = 2, p = 1).
@@ -106,48 +105,25 @@ fn verify_with(password: &str, stored: Option<&str>, memory: &mut Vec<Block>) ->
     }
 }
 
-/// One permit per core.
-struct Slots {
-    permits: Arc<Semaphore>,
-}
-
-fn slots() -> &'static Slots {
-    static SLOTS: OnceLock<Slots> = OnceLock::new();
+/// Hashes at once: one per core.
+fn slots() -> &'static CpuSlots {
+    static SLOTS: OnceLock<CpuSlots> = OnceLock::new();
     SLOTS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Slots { permits: Arc::new(Semaphore::new(cores)) }
+        CpuSlots::per_core("The forum is very busy signing people in. Please try again in a few seconds.")
     })
 }
 
-/// How long a request waits for a free slot before it is told to come back later.
-const SLOT_WAIT: Duration = Duration::from_secs(3);
-
-/// A slot within `wait`, or the "busy" page.
-async fn acquire_within(permits: &Arc<Semaphore>, wait: Duration) -> Result<OwnedSemaphorePermit, AppError> {
-    tokio::time::timeout(wait, permits.clone().acquire_owned())
-        .await
-        .map_err(|_| {
-            AppError::Busy("The forum is very busy signing people in. Please try again in a few seconds.".into())
-        })?
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("password slots closed")))
-}
-
-/// Runs argon2 work on the blocking pool once a slot is free, with working memory of its
-/// own that is given back when it ends. The permit travels with the work itself: if the
-/// client goes away and the request is dropped, the computation still finishes before
-/// the slot is free again.
+/// Runs argon2 work in a slot, with working memory of its own that is given back when
+/// it ends.
 async fn with_slot<T: Send + 'static>(work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static) -> Result<T, AppError> {
-    let permit = acquire_within(&slots().permits, SLOT_WAIT).await?;
-    actix_web::web::block(move || {
-        let mut memory = workspace();
-        let result = work(&mut memory);
-        drop(memory);
-        crate::web::memory::give_back_thread_cache();
-        drop(permit);
-        result
-    })
-    .await
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing worker failed: {e}")))
+    slots()
+        .run(move || {
+            let mut memory = workspace();
+            let result = work(&mut memory);
+            drop(memory);
+            result
+        })
+        .await
 }
 
 /// `hash` off the async executor, within the bound on concurrent hashes.
@@ -197,17 +173,5 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(verify("older words", Some(&heavier)));
-    }
-
-    #[actix_web::test]
-    async fn a_request_waits_for_a_free_slot_then_gets_a_busy_page() {
-        use actix_web::ResponseError;
-        let permits = Arc::new(Semaphore::new(1));
-        let wait = Duration::from_millis(50);
-        drop(acquire_within(&permits, wait).await.unwrap());
-        let _taken = permits.clone().acquire_owned().await.unwrap();
-        let shed = acquire_within(&permits, wait).await.unwrap_err();
-        assert_eq!(shed.status_code(), actix_web::http::StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(shed.error_response().headers().get("retry-after").unwrap(), "5");
     }
 }

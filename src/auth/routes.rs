@@ -238,6 +238,9 @@ async fn login_form(
     })
 }
 
+/// How long a sign-in waits once its name has seen `login_slowdown_per_account` failures.
+const LOGIN_SLOWDOWN: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn login(
     state: web::Data<AppState>,
     visitor: Visitor,
@@ -257,26 +260,32 @@ async fn login(
         notice: None,
     };
     // Attempts are limited from each address (all of them, before any hashing), and
-    // wrong passwords against each account, from anywhere (an account whose budget of
-    // failures is spent waits out the window, right password or not).
+    // wrong passwords for each name or address typed, from each source: someone
+    // guessing from elsewhere never locks the member out. Past a larger number of
+    // failures from everywhere, every attempt for that name is slowed down rather than
+    // refused. Counters go by what was typed, never by the account it names, so no
+    // answer tells whether an address and a username belong to the same member.
     if let Err(refusal) = state.rate_limit(Limit::LoginPerIp, ip.rate_key()).await {
         let AppError::TooMany(wait) = refusal else { return Err(refusal) };
         return render_too_many(wait, &refused(too_many_message(&wait)));
     }
-    let login = form.login.clone();
-    let account = state.db.run(move |conn| accounts::find_login(conn, &login)).await?;
-    let account_key = match &account {
-        Some((user_id, _)) => format!("member:{user_id}"),
-        None => format!("login:{}", form.login.trim().to_lowercase()),
-    };
-    if let Err(refusal) = state.rate_limit_reached(Limit::LoginPerAccount, &account_key).await {
+    let typed = form.login.trim().to_lowercase();
+    let from_here = format!("{}|{typed}", ip.rate_key());
+    if let Err(refusal) = state.rate_limit_reached(Limit::LoginPerAccount, &from_here).await {
         let AppError::TooMany(wait) = refusal else { return Err(refusal) };
         return render_too_many(wait, &refused(too_many_message(&wait)));
     }
+    if let Err(refusal) = state.rate_limit_reached(Limit::LoginSlowdownPerAccount, &typed).await {
+        let AppError::TooMany(_) = refusal else { return Err(refusal) };
+        tokio::time::sleep(LOGIN_SLOWDOWN).await;
+    }
+    let login = form.login.clone();
+    let account = state.db.run(move |conn| accounts::find_login(conn, &login)).await?;
     let stored_hash = account.as_ref().and_then(|(_, h)| h.clone());
     let valid = password::verify_off_executor(form.password.clone(), stored_hash).await?;
     let Some((user_id, _)) = account.filter(|_| valid) else {
-        state.rate_limit(Limit::LoginPerAccount, &account_key).await.or_else(ignore_too_many)?;
+        state.rate_limit(Limit::LoginPerAccount, &from_here).await.or_else(ignore_too_many)?;
+        state.rate_limit(Limit::LoginSlowdownPerAccount, &typed).await.or_else(ignore_too_many)?;
         // The same words whether the name or the password was wrong.
         return render_with(StatusCode::UNAUTHORIZED, &refused("Wrong username, e-mail or password.".into()));
     };

@@ -73,14 +73,16 @@ impl Visitor {
     }
 
     /// This page's `<link rel="canonical">`: the public address of its path, keeping only
-    /// the query parameters that choose what is shown (a page number or a list's cursor),
-    /// not a sign-in link's `next` or a tracker's tag.
+    /// the query parameters that choose what is shown (a page number or a list's cursor,
+    /// and on the search page its words), not a sign-in link's `next`, a tracker's tag or
+    /// words someone put in a link to any other page.
     pub fn canonical_url(&self) -> String {
         let (path, query) = self.path.split_once('?').unwrap_or((&self.path, ""));
-        let kept: Vec<&str> = query
-            .split('&')
-            .filter(|pair| ["page=", "after=", "before=", "q="].iter().any(|kept| pair.starts_with(kept)))
-            .collect();
+        let chooses_what_is_shown = |pair: &&str| {
+            ["page=", "after=", "before="].iter().any(|kept| pair.starts_with(kept))
+                || (path == "/search" && pair.starts_with("q="))
+        };
+        let kept: Vec<&str> = query.split('&').filter(chooses_what_is_shown).collect();
         let base = self.public_url.trim_end_matches('/');
         match kept.is_empty() {
             true => format!("{base}{path}"),

@@ -1,7 +1,8 @@
 //! Mentions (`@name`) and quotes (`[quote="name, post:N, topic:T"]`), resolved when a
 //! post is saved (no HTTP here). The rendered post links a mentioned member by id and a
 //! quote by its post, so a rename breaks neither; `post_mentions` keeps whom a post
-//! refers to, so deleting a member can render those posts again without the link.
+//! has referred to, so deleting a member can render those posts again without the link,
+//! and nobody hears of the same post twice.
 
 use std::collections::HashMap;
 
@@ -86,14 +87,16 @@ pub fn resolve(conn: &mut DbConn, markdown: &str, author: i64) -> Result<Resolve
     Ok(resolved)
 }
 
-/// Records whom a post refers to (replacing what an earlier version referred to).
+/// Records whom a post refers to, and returns whom it had referred to before. Rows are
+/// only ever added while the post lives: someone mentioned once, edited out and in again,
+/// is told once per post, not once per edit.
 pub fn record(conn: &mut DbConn, post_id: i64, resolved: &Resolved) -> Result<Vec<i64>, diesel::result::Error> {
-    let before: Vec<i64> = diesel::delete(post_mentions::table.filter(post_mentions::post_id.eq(post_id)))
-        .returning(post_mentions::user_id)
-        .get_results(conn)?;
+    let before: Vec<i64> =
+        post_mentions::table.filter(post_mentions::post_id.eq(post_id)).select(post_mentions::user_id).load(conn)?;
     let rows: Vec<_> = resolved
         .members()
         .into_iter()
+        .filter(|id| !before.contains(id))
         .map(|user_id| (post_mentions::post_id.eq(post_id), post_mentions::user_id.eq(user_id)))
         .collect();
     if !rows.is_empty() {

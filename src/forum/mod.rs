@@ -12,6 +12,7 @@ pub mod queries;
 pub mod read_lists;
 pub mod read_state;
 pub mod reading;
+pub mod rendering;
 pub mod routes;
 pub mod search;
 pub mod search_page;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use crate::db::schema::{notifications, posts, topics, users};
+use crate::db::schema::{likes, notifications, posts, topics, users};
 use crate::db::{now, DbConn, DbError};
 use crate::forum::notification_settings::{self, MailChoice, Settings};
 use crate::forum::watching::WatchLevel;
@@ -182,6 +182,10 @@ pub fn liked(conn: &mut DbConn, liker: i64, post_id: i64) -> Result<(), diesel::
         return Ok(());
     }
     let now = now();
+    // "… and N others": the others who like the post now, counted from the likes
+    // themselves, so liking and unliking over and over counts nobody twice.
+    let others: i64 =
+        likes::table.filter(likes::post_id.eq(post_id)).filter(likes::user_id.ne(liker)).count().get_result(conn)?;
     let grouped = diesel::update(
         notifications::table
             .filter(notifications::user_id.eq(author))
@@ -189,11 +193,7 @@ pub fn liked(conn: &mut DbConn, liker: i64, post_id: i64) -> Result<(), diesel::
             .filter(notifications::post_id.eq(post_id))
             .filter(notifications::read_at.is_null()),
     )
-    .set((
-        notifications::others.eq(notifications::others + 1),
-        notifications::actor_id.eq(liker),
-        notifications::created_at.eq(now),
-    ))
+    .set((notifications::others.eq(others), notifications::actor_id.eq(liker), notifications::created_at.eq(now)))
     .execute(conn)?;
     if grouped == 0 {
         // A grouped like rides on the mail already queued for the first one.

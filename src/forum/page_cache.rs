@@ -31,6 +31,10 @@ use crate::db::{Backend, Database, DbConn, DbError};
 /// The most page bytes kept; past it the cache starts again empty.
 const MAX_BYTES: usize = 8 * 1024 * 1024;
 
+/// The most bytes one page or set of rows may take to be kept: a topic of the largest
+/// posts would otherwise empty the cache for everyone each time it is shown.
+const MAX_ENTRY_BYTES: usize = MAX_BYTES / 16;
+
 /// The most keys remembered as asked for once (8 bytes each); past it they are forgotten.
 const MAX_ASKED_ONCE: usize = 16 * 1024;
 
@@ -77,9 +81,10 @@ impl TopicRows {
 
 impl Inner {
     /// Makes room for `bytes` more kept under `version`, starting again empty for a newer
-    /// version, a new minute or a full cache. False when `version` is older than what is kept.
+    /// version, a new minute or a full cache. False when `version` is older than what is
+    /// kept, or `bytes` more than one entry may take.
     fn make_room(&mut self, version: i64, bytes: usize) -> bool {
-        if version < self.version {
+        if version < self.version || bytes > MAX_ENTRY_BYTES {
             return false;
         }
         let minute = this_minute();
@@ -330,5 +335,15 @@ mod tests {
         cache.inner().keep_rows(7, "topic 1 from 1".into(), rows, 100);
         assert_eq!(cache.inner().bytes, once);
         assert_eq!(cache.kept_rows::<Vec<i64>>("topic 1 from 1").as_deref(), Some(&vec![1, 2, 3]));
+    }
+
+    #[test]
+    fn a_page_too_big_to_keep_leaves_the_others_kept() {
+        let cache = PageCache::default();
+        let small = Bytes::from_static(b"<html>a topic</html>");
+        cache.put(7, "topic 1".into(), small.clone());
+        cache.put(7, "topic 2".into(), Bytes::from(vec![b'x'; MAX_ENTRY_BYTES + 1]));
+        assert_eq!(cache.get(7, "topic 2"), None, "not kept");
+        assert_eq!(cache.get(7, "topic 1"), Some(small), "and nothing was thrown out for it");
     }
 }

@@ -671,11 +671,12 @@ struct PostEditRow<'a> {
 pub fn edit_post(conn: &mut DbConn, post_id: i64, edit: NewPost<'_>) -> Result<(), DbError> {
     let now = now();
     Ok(conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
-        let (previous, topic_id, category_id, readable): (String, i64, i64, bool) = posts::table
+        let (previous, number, topic_id, category_id, readable): (String, i64, i64, i64, bool) = posts::table
             .inner_join(topics::table)
             .filter(posts::id.eq(post_id))
             .select((
                 posts::body_markdown,
+                posts::post_number,
                 topics::id,
                 topics::category_id,
                 readable_post().and(topics::held.eq(false)),
@@ -697,9 +698,17 @@ pub fn edit_post(conn: &mut DbConn, post_id: i64, edit: NewPost<'_>) -> Result<(
                 posts::edited_at.eq(Some(now)),
             ))
             .execute(conn)?;
+        // `edit.held`: its author is still under review, so the post (and a first post's
+        // topic) waits for a moderator again.
+        if edit.held {
+            diesel::update(posts::table.find(post_id)).set(posts::held.eq(true)).execute(conn)?;
+            if number == 1 {
+                diesel::update(topics::table.find(topic_id)).set(topics::held.eq(true)).execute(conn)?;
+            }
+        }
         // An edit links what it now mentions; only members it newly mentions or quotes
         // hear of it, and only if others can read the post.
-        let edit = NewPost { held: !readable, ..edit };
+        let edit = NewPost { held: edit.held || !readable, ..edit };
         post_refers(conn, &edit, Placed { category_id, topic_id, post_id, written: Written::Edit })?;
         Ok(())
     })?)

@@ -10,8 +10,9 @@ use crate::auth::forms::CsrfForm;
 use crate::auth::sessions::SessionUser;
 use crate::auth::visitor::Visitor;
 use crate::forum::domain::{slugify, PostBody, Title};
-use crate::forum::mentions::{self, Resolved};
+use crate::forum::mentions::Resolved;
 use crate::forum::queries::{self, Category, NewPost, ReplyOutcome, TopicHeader};
+use crate::forum::rendering;
 use crate::forum::watching::{self, WatchLevel};
 use crate::text::markdown;
 use crate::web::client_ip::ClientIp;
@@ -168,6 +169,14 @@ pub struct ReplyQuery {
     quote: Option<i64>,
 }
 
+/// A locked topic takes replies (and their previews) from staff only.
+fn refuse_unless_open(topic: &TopicHeader, staff: bool) -> Result<(), AppError> {
+    match topic.locked && !staff {
+        true => Err(AppError::Forbidden("This topic is locked: it takes no more replies.".into())),
+        false => Ok(()),
+    }
+}
+
 /// The reply form, empty, or starting with a quote of one post (the Quote action):
 /// `[quote="alice, post:3, topic:12"]` … `[/quote]`, which renders as "alice wrote:"
 /// linking that post, and tells alice.
@@ -179,6 +188,7 @@ pub(super) async fn reply_form(
 ) -> Result<HttpResponse, AppError> {
     visitor.member()?;
     let topic = visible_topic(&state, &visitor, path.into_inner()).await?;
+    refuse_unless_open(&topic, visitor.is_staff())?;
     let body = match query.quote {
         Some(number) => {
             let topic_id = topic.id;
@@ -202,6 +212,7 @@ pub(super) async fn reply(
     let (user_id, staff, hold_first_posts) = (member.user_id, member.is_staff(), state.config.hold_first_posts);
     let topic_id = path.into_inner();
     let shown = visible_topic(&state, &visitor, topic_id).await?;
+    refuse_unless_open(&shown, staff)?;
     if form.preview.is_some() {
         let outcome = preview(&state, &member, &form.body).await;
         let body = form.body;
@@ -391,11 +402,14 @@ pub(super) async fn edit(
     };
     let ip = ip.to_string();
     let (post_id, user_id) = (post.id, post.user_id);
+    let (staff, hold_first_posts) = (member.is_staff(), state.config.hold_first_posts);
     state
         .db
         .run(move |c| {
-            let edit =
-                NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip, held: false, refers: &resolved };
+            // A member still under review edits into the queue: an approved first post
+            // edited into spam waits for a moderator again.
+            let held = !staff && queries::must_hold(c, user_id, hold_first_posts)?;
+            let edit = NewPost { user_id, markdown: body.as_str(), html: &html, ip: &ip, held, refers: &resolved };
             queries::edit_post(c, post_id, edit)
         })
         .await?;
@@ -454,18 +468,25 @@ pub(super) async fn set_like(
 
 /// The post as it will look once posted: the same checks of its text, the same
 /// renderer, mentions and quotes resolved the same way, stored nowhere and telling
-/// nobody. Rendering costs work, so previews have their own limit (`preview_per_member`).
+/// nobody. Rendering costs work, so previews are for members who may post (a confirmed
+/// address) and have their own limit (`preview_per_member`).
 async fn preview(state: &AppState, member: &SessionUser, text: &str) -> Result<String, AppError> {
+    refuse_unless_confirmed(member)?;
     let body = PostBody::parse(text).map_err(AppError::BadRequest)?;
     state.rate_limit(Limit::PreviewPerMember, member.user_id).await?;
-    let (markdown, author) = (body.as_str().to_string(), member.user_id);
-    state
-        .db
-        .run(move |c| -> Result<_, AppError> {
-            let resolved = mentions::resolve(c, &markdown, author)?;
-            markdown::render_post(&markdown, &resolved.references).map_err(|e| AppError::BadRequest(e.to_string()))
-        })
-        .await
+    let (html, _) = rendering::render(state, body.as_str().to_string(), member.user_id).await?;
+    Ok(html)
+}
+
+fn refuse_unless_confirmed(member: &SessionUser) -> Result<(), AppError> {
+    match member.email_confirmed {
+        true => Ok(()),
+        false => Err(AppError::Forbidden(
+            "Confirm your e-mail address before you post: open the link we sent you \
+             (your account page sends a new one)."
+                .into(),
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -485,13 +506,7 @@ async fn checked_html(
     body: &PostBody,
     writing: Writing,
 ) -> Result<(String, Resolved), AppError> {
-    if !member.email_confirmed {
-        return Err(AppError::Forbidden(
-            "Confirm your e-mail address before you post: open the link we sent you \
-             (your account page sends a new one)."
-                .into(),
-        ));
-    }
+    refuse_unless_confirmed(member)?;
     let new_member = crate::db::now() - member.joined_at < state.config.new_member_seconds;
     state.rate_limit(Limit::PostPerMember, member.user_id).await?;
     if new_member {
@@ -502,17 +517,7 @@ async fn checked_html(
     }
     // Mentions and quotes are resolved now and kept with the post: the HTML links them
     // by id and post, so later renames break nothing.
-    let markdown = body.as_str().to_string();
-    let author = member.user_id;
-    let (html, resolved) = state
-        .db
-        .run(move |c| -> Result<_, AppError> {
-            let resolved = mentions::resolve(c, &markdown, author)?;
-            let html = markdown::render_post(&markdown, &resolved.references)
-                .map_err(|e| AppError::BadRequest(e.to_string()))?;
-            Ok((html, resolved))
-        })
-        .await?;
+    let (html, resolved) = rendering::render(state, body.as_str().to_string(), member.user_id).await?;
     let links = markdown::count_links(&html);
     let max_links = state.config.new_member_max_links;
     if new_member && links > max_links {

@@ -10,6 +10,7 @@
 
 pub mod highlight;
 pub mod markdown;
+pub mod own_markup;
 
 /// Characters that reorder the text around them.
 fn is_bidi_control(c: char) -> bool {
@@ -52,10 +53,34 @@ pub fn plain_line(raw: &str, what: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
+/// Characters that take no space and join nothing: inside a name they only make one
+/// name look like another ("ad\u{200B}min"). The joiners some scripts need (U+200C,
+/// U+200D) are not among them.
+fn is_hidden(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{180E}' | '\u{200B}' | '\u{2060}'
+            ..='\u{2064}' | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}'
+    )
+}
+
+/// A person's name as typed: `plain_line`'s rules, and no hidden characters anywhere.
+pub fn name_line(raw: &str, what: &str) -> Result<String, String> {
+    let name = plain_line(raw, what)?;
+    match name.chars().any(is_hidden) {
+        true => Err(format!("{what} cannot contain invisible characters.")),
+        false => Ok(name),
+    }
+}
+
 /// The same text with every misleading character removed (for values that come from
 /// elsewhere, e.g. a GitHub profile's name, which cannot be sent back to be fixed).
 pub fn strip_misleading(raw: &str) -> String {
-    raw.chars().filter(|c| !c.is_control() && !is_bidi_control(*c)).collect::<String>().trim().to_string()
+    raw.chars()
+        .filter(|c| !c.is_control() && !is_bidi_control(*c) && !is_hidden(*c))
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -79,6 +104,14 @@ mod tests {
 
     #[test]
     fn stripping_keeps_the_visible_text() {
-        assert_eq!(strip_misleading("Ann\u{202E} Lee\u{0}"), "Ann Lee");
+        assert_eq!(strip_misleading("Ann\u{202E} Lee\u{0}\u{200B}"), "Ann Lee");
+    }
+
+    #[test]
+    fn names_refuse_hidden_characters_but_keep_joiners() {
+        for hidden in ["Ad\u{200B}min", "Ann\u{FEFF}", "Lee\u{2060}", "Bo\u{00AD}b"] {
+            assert!(name_line(hidden, "A first name").is_err(), "{hidden:?}");
+        }
+        assert_eq!(name_line("\u{645}\u{200C}\u{6CC}", "A first name").unwrap(), "\u{645}\u{200C}\u{6CC}");
     }
 }

@@ -2,7 +2,15 @@
 //!
 //! `X-Forwarded-For` is attacker-controlled unless a proxy we trust wrote it, so it
 //! is read only when the peer is a trusted proxy, and then from the right: the first
-//! hop that is not one of our proxies is the client.
+//! hop that is not one of our proxies is the client. Every line of the header counts,
+//! as one list in order: a proxy that adds a line of its own (HAProxy's `option
+//! forwardfor`) puts the address it saw last, after whatever the client sent.
+//! (The `Forwarded` header is not read: a proxy that writes only `X-Forwarded-For`
+//! would pass a client's own `Forwarded` through untouched.)
+//!
+//! An IPv4 client reaching a dual-stack socket appears as `::ffff:a.b.c.d`; it is
+//! taken as the IPv4 address it is, so it gets its own rate-limit bucket rather than
+//! sharing one /64 with every other IPv4 client.
 
 use std::net::IpAddr;
 
@@ -25,7 +33,7 @@ impl ClientIp {
     /// What rate limits count by: the address, or for IPv6 its /64 network (one
     /// subscriber usually holds a whole /64, and could otherwise rotate through it).
     pub fn rate_key(&self) -> String {
-        match self.0 {
+        match self.0.to_canonical() {
             IpAddr::V4(v4) => v4.to_string(),
             IpAddr::V6(v6) => {
                 let s = v6.segments();
@@ -35,7 +43,10 @@ impl ClientIp {
     }
 }
 
+/// The client's address: `peer` itself, or when `peer` is a trusted proxy, the last hop
+/// of `forwarded_for` (all its lines joined with commas) that is not one.
 pub fn resolve(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -> IpAddr {
+    let peer = peer.to_canonical();
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return peer;
@@ -45,7 +56,7 @@ pub fn resolve(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -> 
     };
     let mut client = peer;
     for hop in header.rsplit(',').map(str::trim) {
-        match hop.parse::<IpAddr>() {
+        match hop.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
             Ok(ip) if is_trusted(&ip) => client = ip,
             Ok(ip) => return ip,
             // A malformed entry ends what can be believed; keep the last good hop.
@@ -58,8 +69,10 @@ pub fn resolve(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -> 
 pub fn from_request(req: &HttpRequest) -> IpAddr {
     let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
     let trusted: &[IpNet] = req.app_data::<web::Data<Config>>().map(|c| c.trusted_proxies.as_slice()).unwrap_or(&[]);
-    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    resolve(peer, forwarded, trusted)
+    // One list, whatever the number of lines; a line that is not text ends it there.
+    let lines: Vec<&str> = req.headers().get_all("x-forwarded-for").map_while(|line| line.to_str().ok()).collect();
+    let forwarded = (!lines.is_empty()).then(|| lines.join(","));
+    resolve(peer, forwarded.as_deref(), trusted)
 }
 
 impl FromRequest for ClientIp {
@@ -99,6 +112,15 @@ mod tests {
         let trusted = crate::config::parse_proxies("10.0.0.0/8").unwrap();
         let header = "6.6.6.6, 198.51.100.7, 10.0.0.2";
         assert_eq!(resolve(ip("10.0.0.1"), Some(header), &trusted), ip("198.51.100.7"));
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_are_ipv4() {
+        let trusted = crate::config::parse_proxies("10.0.0.0/8").unwrap();
+        assert_eq!(resolve(ip("::ffff:192.0.2.7"), None, &trusted), ip("192.0.2.7"));
+        assert_eq!(resolve(ip("::ffff:10.0.0.1"), Some("::ffff:198.51.100.7"), &trusted), ip("198.51.100.7"));
+        let (a, b) = (ClientIp(resolve(ip("::ffff:192.0.2.7"), None, &[])), ClientIp(ip("::ffff:192.0.2.8")));
+        assert_ne!(a.rate_key(), ClientIp(resolve(b.0, None, &[])).rate_key(), "two IPv4 clients, two buckets");
     }
 
     #[test]

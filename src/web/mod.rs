@@ -2,6 +2,7 @@
 
 pub mod client_ip;
 pub mod cookies;
+pub mod cpu_slots;
 pub mod csrf;
 pub mod errors;
 pub mod memory;

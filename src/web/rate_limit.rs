@@ -18,8 +18,11 @@ use crate::web::signing::Signer;
 pub enum Limit {
     /// Sign-in attempts from one IP address.
     LoginPerIp,
-    /// Sign-in attempts for one username or e-mail address, from anywhere.
+    /// Wrong passwords for one username or e-mail address (as typed) from one IP address.
     LoginPerAccount,
+    /// Wrong passwords for one username or e-mail address (as typed) from anywhere; past
+    /// it, sign-ins for that name are slowed down, not refused.
+    LoginSlowdownPerAccount,
     /// New accounts from one IP address.
     RegisterPerIp,
     /// Password-reset and confirmation mails to one address.
@@ -62,9 +65,10 @@ pub enum Limit {
 }
 
 impl Limit {
-    pub const ALL: [Limit; 21] = [
+    pub const ALL: [Limit; 22] = [
         Limit::LoginPerIp,
         Limit::LoginPerAccount,
+        Limit::LoginSlowdownPerAccount,
         Limit::RegisterPerIp,
         Limit::MailPerAddress,
         Limit::MailPerIp,
@@ -90,6 +94,7 @@ impl Limit {
         match self {
             Limit::LoginPerIp => "login_per_ip",
             Limit::LoginPerAccount => "login_per_account",
+            Limit::LoginSlowdownPerAccount => "login_slowdown_per_account",
             Limit::RegisterPerIp => "register_per_ip",
             Limit::MailPerAddress => "mail_per_address",
             Limit::MailPerIp => "mail_per_ip",
@@ -117,6 +122,7 @@ impl Limit {
         let (hits, seconds) = match self {
             Limit::LoginPerIp => (30, 600),
             Limit::LoginPerAccount => (10, 600),
+            Limit::LoginSlowdownPerAccount => (50, 600),
             Limit::RegisterPerIp => (5, 3600),
             Limit::MailPerAddress => (3, 3600),
             Limit::MailPerIp => (10, 3600),

@@ -34,6 +34,18 @@ fn default_limits(config: &mut Config) {
     config.rate_limits = RateLimits::default();
 }
 
+/// The defaults, with browsers behind a trusted proxy on 127.0.0.1 (`browser_from`).
+fn default_limits_behind_a_proxy(config: &mut Config) {
+    config.rate_limits = RateLimits::default();
+    config.trusted_proxies = agora::config::parse_proxies("127.0.0.1").unwrap();
+}
+
+/// Sign-ins for one name slow down after 6 failures from everywhere.
+fn early_slowdown_behind_a_proxy(config: &mut Config) {
+    config.rate_limits = RateLimits::parse("login_slowdown_per_account=6/600").unwrap();
+    config.trusted_proxies = agora::config::parse_proxies("127.0.0.1").unwrap();
+}
+
 fn small_limits(config: &mut Config) {
     config.rate_limits =
         RateLimits::parse("like_per_member=3/600,flag_per_member=2/3600,github_start_per_ip=2/600").unwrap();
@@ -44,7 +56,8 @@ fn hold_first_post(config: &mut Config) {
 }
 
 on_both_backends_with!(
-    sign_in_is_limited_per_account_and_per_address: super::default_limits,
+    sign_in_is_limited_per_account_and_per_address: super::default_limits_behind_a_proxy,
+    sign_in_guessed_from_everywhere_is_slowed_not_locked: super::early_slowdown_behind_a_proxy,
     registration_is_limited_per_address_and_keeps_the_input: super::default_limits,
     reset_mails_are_limited_per_address: super::default_limits,
     privacy_requests_are_limited_per_address: super::default_limits,
@@ -72,29 +85,53 @@ async fn retry_after(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, 
 
 async fn sign_in_is_limited_per_account_and_per_address(app: TestApp) {
     let password = app.register("guarded").await;
-    let attacker = app.another_browser();
+    // Browsers behind the trusted proxy (127.0.0.1), each from an address of its own.
+    let attacker = app.browser_from("203.0.113.5");
     for _ in 0..10 {
         let guess = attacker.post_form("/login", &[("login", "guarded"), ("password", "guess-number-n")]).await;
         assert_eq!(guess.status, 401);
     }
     let limited = attacker.post_form("/login", &[("login", "Guarded"), ("password", "guess-number-11")]).await;
-    assert_too_many(&limited, "the 11th guess at one account");
+    assert_too_many(&limited, "the 11th guess at one account from one address");
     assert_eq!(limited.field("login").as_deref(), Some("Guarded"), "the form keeps what was typed");
-    // Even the right password waits: the limit is on the account, from anywhere.
-    let (status, after) =
-        retry_after(&app.another_browser(), "/login", &[("login", "guarded"), ("password", &password)]).await;
-    assert_eq!(status, 429);
+    let (status, after) = retry_after(&attacker, "/login", &[("login", "guarded"), ("password", &password)]).await;
+    assert_eq!(status, 429, "from the guessing address even the right password waits");
     assert!(after.is_some_and(|s| (1..=600).contains(&s)), "Retry-After: {after:?}");
-    // From one address, 30 attempts in all, whatever the account (12 made above).
-    let sprayer = app.another_browser();
+    // No oracle: the same member's address is a different name to the counters, so the
+    // answer (401, not 429) says nothing about whom the address belongs to.
+    let address = attacker.post_form("/login", &[("login", "guarded@example.org"), ("password", "x-guess")]).await;
+    assert_eq!(address.status, 401, "{}", address.body);
+    // No lock-out: the member, from their own address, signs in at once.
+    let member = app.browser_from("198.51.100.9");
+    let signed_in = member.post_form("/login", &[("login", "guarded"), ("password", &password)]).await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    // From one address, 30 attempts in all, whatever the account (13 made above).
     let mut statuses = Vec::new();
-    for n in 0..18 {
+    for n in 0..17 {
         let login = format!("nobody{n}");
-        statuses.push(sprayer.post_form("/login", &[("login", &login), ("password", "guess-guess")]).await.status);
+        statuses.push(attacker.post_form("/login", &[("login", &login), ("password", "guess-guess")]).await.status);
     }
     assert!(statuses.iter().all(|s| *s == 401), "{statuses:?}");
-    let over = sprayer.post_form("/login", &[("login", "someone-else"), ("password", "guess-guess")]).await;
+    let over = attacker.post_form("/login", &[("login", "someone-else"), ("password", "guess-guess")]).await;
     assert_too_many(&over, "the 31st attempt from one address");
+}
+
+/// Guessing from many addresses at one name slows every sign-in for it down; none is
+/// refused, and the member still gets in.
+async fn sign_in_guessed_from_everywhere_is_slowed_not_locked(app: TestApp) {
+    let password = app.register("popular").await;
+    for source in 0..3 {
+        let guesser = app.browser_from(&format!("203.0.113.{}", 10 + source));
+        for _ in 0..2 {
+            let guess = guesser.post_form("/login", &[("login", "popular"), ("password", "a-wrong-guess")]).await;
+            assert_eq!(guess.status, 401);
+        }
+    }
+    let member = app.browser_from("198.51.100.10");
+    let started = std::time::Instant::now();
+    let signed_in = member.post_form("/login", &[("login", "popular"), ("password", &password)]).await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2), "slowed down: {:?}", started.elapsed());
 }
 
 async fn registration_is_limited_per_address_and_keeps_the_input(app: TestApp) {

@@ -7,7 +7,7 @@
 use agora::db::schema::{notifications, post_mentions, posts, users};
 use diesel::prelude::*;
 
-use crate::helpers::{spawn_app_with, Backend, TestApp};
+use crate::helpers::{spawn_app_with, topic_id, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -32,10 +32,6 @@ fn notifications_of(app: &TestApp, username: &str) -> Vec<(String, Option<String
         .select((notifications::kind, users::username.nullable(), notifications::others))
         .load(&mut *conn)
         .unwrap()
-}
-
-fn topic_id(path: &str) -> i64 {
-    path.split('/').nth(2).unwrap().parse().unwrap()
 }
 
 fn body_html(app: &TestApp, topic: i64, number: i64) -> String {

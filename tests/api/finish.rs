@@ -4,7 +4,7 @@
 use agora::db::schema::{categories, posts, topics};
 use diesel::prelude::*;
 
-use crate::helpers::TestApp;
+use crate::helpers::{topic_id, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -186,10 +186,6 @@ async fn a_long_topic_has_first_previous_next_and_last_above_and_below_its_posts
     assert_eq!(page.texts("nav.pagination [aria-current=page]"), vec!["2", "2"]);
     let last = app.get(&format!("{topic}?page=3")).await;
     assert!(!last.texts("nav.pagination a").contains(&"Next".to_string()), "no Next on the last page");
-}
-
-fn topic_id(path: &str) -> i64 {
-    path.split('/').nth(2).unwrap().parse().unwrap()
 }
 
 fn link_to(page: &crate::helpers::Page, text: &str) -> Option<String> {

@@ -257,6 +257,11 @@ impl Page {
             .collect()
     }
 
+    /// The text of every element matching `selector`, as one line.
+    pub fn text(&self, selector: &str) -> String {
+        self.texts(selector).join(" ")
+    }
+
     /// The `value` of the form field named `name` (or a textarea's text).
     pub fn field(&self, name: &str) -> Option<String> {
         let html = self.html();
@@ -741,6 +746,11 @@ impl TestApp {
     pub fn backup_dir(&self) -> std::path::PathBuf {
         self.config.backup_dir.clone()
     }
+}
+
+/// The id in a topic's path (`/t/ID/slug`).
+pub fn topic_id(path: &str) -> i64 {
+    path.split('/').nth(2).expect("a topic path").parse().expect("a topic id")
 }
 
 /// Runs each named test once per backend: `mod NAME { sqlite, postgres }`.

@@ -25,6 +25,7 @@ mod read_state;
 mod reading;
 mod restores;
 mod search;
+mod second_review;
 mod security;
 mod site_settings;
 mod staff_pages;

@@ -8,7 +8,7 @@
 use agora::db::schema::{mail_queue, notification_settings, notifications, posts, sessions, users};
 use diesel::prelude::*;
 
-use crate::helpers::{spawn_app_with, Backend, TestApp};
+use crate::helpers::{spawn_app_with, topic_id, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -22,10 +22,6 @@ on_both_backends!(
     an_edit_notifies_only_whom_it_newly_mentions,
     p15_notification_mail_only_after_opting_in,
 );
-
-fn topic_id(path: &str) -> i64 {
-    path.split('/').nth(2).unwrap().parse().unwrap()
-}
 
 fn address(username: &str) -> String {
     format!("{username}@example.org")

@@ -3,7 +3,7 @@
 use agora::db::schema::{categories, likes, post_edits, posts, topics};
 use diesel::prelude::*;
 
-use crate::helpers::{spawn_app_with, Backend, TestApp};
+use crate::helpers::{spawn_app_with, topic_id, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -12,10 +12,6 @@ on_both_backends!(
     members_like_others_posts_once_and_can_undo_it,
     members_edit_only_their_own_posts,
 );
-
-fn topic_id(path: &str) -> i64 {
-    path.split('/').nth(2).unwrap().parse().unwrap()
-}
 
 async fn member_creates_a_topic_with_rendered_markdown(app: TestApp) {
     app.register("grace").await;

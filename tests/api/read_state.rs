@@ -7,7 +7,7 @@ use agora::db::schema::{categories, category_reads, topic_reads, topics};
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::helpers::{spawn_app_with, Backend, Page, TestApp};
+use crate::helpers::{spawn_app_with, topic_id, Backend, Page, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -15,10 +15,6 @@ on_both_backends!(
     new_and_unread_lists_and_mark_all_read,
     read_state_is_exported_and_erased_with_the_account,
 );
-
-fn topic_id(path: &str) -> i64 {
-    path.split('/').nth(2).unwrap().parse().unwrap()
-}
 
 fn position(app: &TestApp, username: &str, topic: i64) -> Option<(i64, i64)> {
     let user = app.user_id(username)?;

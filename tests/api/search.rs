@@ -4,7 +4,7 @@
 use agora::db::schema::{categories, posts, topics};
 use diesel::prelude::*;
 
-use crate::helpers::{spawn_app_with, Backend, Page, TestApp};
+use crate::helpers::{spawn_app_with, topic_id, Backend, Page, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -24,10 +24,6 @@ fn titles(page: &Page) -> Vec<String> {
 fn query_box(page: &Page) -> Option<String> {
     let selector = scraper::Selector::parse("#search-q").unwrap();
     page.html().select(&selector).next().and_then(|i| i.value().attr("value")).map(str::to_string)
-}
-
-fn topic_id(path: &str) -> i64 {
-    path.split('/').nth(2).unwrap().parse().unwrap()
 }
 
 /// alice's two topics and bob's reply, in General.
