@@ -174,6 +174,7 @@ impl App {
                     .configure(forum::site_map::routes)
                     .configure(auth::routes::routes)
                     .configure(auth::github::routes::routes)
+                    .configure(auth::two_factor_routes::routes)
                     .configure(conversation::blocking::routes)
                     .configure(conversation::profiles::routes)
                     .configure(moderation::routes)

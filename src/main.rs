@@ -103,6 +103,9 @@ enum AdminAction {
     },
     /// Make USERNAME an ordinary member again.
     Revoke { username: String },
+    /// Turn two-factor sign-in off for USERNAME, who lost their authenticator app and
+    /// their recovery codes (check it is them first); REASON goes in the audit log.
+    TwoFactorOff { username: String, reason: String },
 }
 
 #[derive(Subcommand)]
@@ -269,6 +272,17 @@ fn main() -> anyhow::Result<()> {
                     (username, agora::auth::role::Role::parse_assignable(&role).context("unknown role")?)
                 }
                 AdminAction::Revoke { username } => (username, agora::auth::role::Role::Member),
+                AdminAction::TwoFactorOff { username, reason } => {
+                    let db = open(&config)?;
+                    let mut conn = db.get()?;
+                    let user_id = store::member_by_username(&mut conn, &username)?
+                        .with_context(|| format!("no member {username:?}"))?;
+                    // Account 0 in the audit log is the command line.
+                    agora::moderation::members::turn_off_two_factor(&mut conn, 0, user_id, &reason)
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("two-factor sign-in is off for {username}; they sign in with their password again");
+                    return Ok(());
+                }
             };
             let db = open(&config)?;
             let mut conn = db.get()?;

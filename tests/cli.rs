@@ -247,6 +247,40 @@ fn the_first_admin_is_made_from_the_command_line() {
     assert!(!ok && said.contains("no member"), "{said}");
 }
 
+/// A member who lost their authenticator app and their recovery codes gets back in: an
+/// admin turns two-factor sign-in off from the command line, and the audit log says so.
+#[test]
+fn two_factor_is_turned_off_from_the_command_line_with_a_reason() {
+    use agora::db::schema::{audit_log, two_factor, users};
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    add_member(dir.path(), "lostphone");
+    let url = format!("sqlite://{}", dir.path().join("agora.db").display());
+    let db = agora::db::Database::connect(&url, 1).unwrap();
+    let id: i64 = {
+        let mut conn = db.get().unwrap();
+        let id = users::table.filter(users::username_key.eq("lostphone")).select(users::id).first(&mut *conn).unwrap();
+        let secret = agora::auth::two_factor::new_secret();
+        agora::auth::two_factor::turn_on(&mut conn, id, &secret, 0, agora::db::now()).unwrap();
+        id
+    };
+    let (ok, said) =
+        run(dir.path(), &["admin", "two-factor-off", "lostphone", "lost phone; checked by video call"], &[]);
+    assert!(ok, "{said}");
+    let mut conn = db.get().unwrap();
+    let left: i64 = two_factor::table.filter(two_factor::user_id.eq(id)).count().get_result(&mut *conn).unwrap();
+    let on: bool = users::table.find(id).select(users::two_factor_on).first(&mut *conn).unwrap();
+    assert_eq!((left, on), (0, false));
+    let reason: String = audit_log::table
+        .filter(audit_log::action.eq("turn off two-factor sign-in"))
+        .select(audit_log::reason)
+        .first(&mut *conn)
+        .unwrap();
+    assert_eq!(reason, "lost phone; checked by video call");
+    let (ok, said) = run(dir.path(), &["admin", "two-factor-off", "nobody", "x"], &[]);
+    assert!(!ok && said.contains("no member"), "{said}");
+}
+
 /// Hole 18: SIGTERM lets a request in flight finish, then the server exits.
 #[test]
 fn hole_18_sigterm_finishes_requests_in_flight_then_exits() {

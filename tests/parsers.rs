@@ -33,6 +33,13 @@ fn markdown_soup() -> impl Strategy<Value = String> {
         Just("</div>".to_string()),
         Just("|a|b|\n|-|-|\n".to_string()),
         Just("- [ ] ".to_string()),
+        // Quotes nest after expansion; a wide header pads every row below it.
+        Just("[quote=\"a, post:1, topic:1\"]\n".to_string()),
+        Just("[/quote]\n".to_string()),
+        Just(format!("{}|\n{}|\n", "|h".repeat(64), "|-".repeat(64))),
+        Just("```rust\nfn f() { 1 }\n```\n".to_string()),
+        Just("@someone ".to_string()),
+        Just("<a href=\"/\\x\">".to_string()),
         "[a-z ]{0,8}",
         "\\PC{0,4}",
     ];
@@ -50,6 +57,8 @@ proptest! {
         if let Ok(html) = markdown::render(&input) {
             prop_assert!(!html.contains("<script"));
             prop_assert!(!html.contains("<img"));
+            // Cost, not only safety: what is accepted stays within its HTML budget.
+            prop_assert!(html.len() <= markdown::html_budget(input.len()), "{} bytes of HTML", html.len());
         }
         // Generous for an unoptimised build; the runaway case took seconds even optimised.
         prop_assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());

@@ -9,7 +9,9 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use crate::auth::visitor::Visitor;
-use crate::db::schema::{avatars, flags, likes, post_edits, posts, privacy_requests, sessions, topics, users};
+use crate::db::schema::{
+    avatars, flags, likes, post_edits, posts, privacy_requests, recovery_codes, sessions, topics, two_factor, users,
+};
 use crate::db::{DbConn, DbError};
 use crate::web::errors::AppError;
 use crate::AppState;
@@ -105,6 +107,13 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
         .load(conn)?;
     let (posts, edits, liked, sessions, picture, topics) = (posts, edits, liked, sessions, picture, topics);
 
+    // Two-factor sign-in: that it is on, since when, and the recovery codes' use; never
+    // the secret or the codes.
+    let two_factor_on: bool = users::table.find(user_id).select(users::two_factor_on).first(conn)?;
+    let turned_on_at: Option<i64> =
+        two_factor::table.find(user_id).select(two_factor::enabled_at).first(conn).optional()?;
+    let codes_used: Vec<Option<i64>> =
+        recovery_codes::table.filter(recovery_codes::user_id.eq(user_id)).select(recovery_codes::used_at).load(conn)?;
     let mut sign_in_methods = Vec::new();
     if profile.has_password() {
         sign_in_methods
@@ -135,6 +144,15 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
             "verified": profile.email_verified,
         }],
         "sign_in_methods": sign_in_methods,
+        "two_factor": {
+            "on": two_factor_on,
+            "turned_on_at": turned_on_at,
+            "recovery_codes": {
+                "count": codes_used.len(),
+                "used_at": codes_used.iter().flatten().collect::<Vec<_>>(),
+            },
+            "stored": "the authenticator app's secret and the recovery codes' hashes (neither is exported)",
+        },
         "consents": {
             "at_least_13_confirmed_at": profile.age_confirmed_at,
             "privacy_policy": {"version": profile.policy_version, "accepted_at": profile.policy_accepted_at},

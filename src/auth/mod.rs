@@ -10,4 +10,6 @@ pub mod proof;
 pub mod role;
 pub mod routes;
 pub mod sessions;
+pub mod two_factor;
+pub mod two_factor_routes;
 pub mod visitor;

@@ -289,16 +289,7 @@ async fn login(
         // The same words whether the name or the password was wrong.
         return render_with(StatusCode::UNAUTHORIZED, &refused("Wrong username, e-mail or password.".into()));
     };
-    let user_agent = user_agent(&req);
-    let remote_ip = ip.to_string();
-    let token = state
-        .db
-        .run(move |conn| sessions::create(conn, user_id, remember, &remote_ip, &user_agent))
-        .await
-        .map_err(AppError::Database)?;
-    let mut response = see_other(&next);
-    response.add_cookie(&session_cookie(&state, token, remember))?;
-    Ok(response)
+    crate::auth::two_factor_routes::sign_in(&state, visitor, &req, ip, user_id, remember, next).await
 }
 
 async fn logout(

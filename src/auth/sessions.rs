@@ -30,6 +30,8 @@ pub struct SessionUser {
     pub joined_at: i64,
     /// Whether the member's e-mail address is confirmed (GitHub's are): needed to post.
     pub email_confirmed: bool,
+    /// Whether signing in takes a second step (`auth::two_factor`).
+    pub two_factor_on: bool,
 }
 
 impl SessionUser {
@@ -162,8 +164,13 @@ pub struct SessionLookup {
 }
 
 /// What [`SessionLookup::columns`] reads.
-pub type SessionRow =
-    ((i64, bool, i64), (i64, String, Role, bool, Option<i64>, Option<String>), (i64, bool), Option<i64>, Option<i64>);
+pub type SessionRow = (
+    (i64, bool, i64),
+    (i64, String, Role, bool, Option<i64>, Option<String>),
+    (i64, bool, bool),
+    Option<i64>,
+    Option<i64>,
+);
 
 impl SessionLookup {
     pub fn for_token(token: &str) -> Self {
@@ -186,7 +193,7 @@ impl SessionLookup {
         let (
             (session_id, persistent, last_seen_at),
             (user_id, username, role, banned, suspended_until, reason),
-            (joined_at, email_confirmed),
+            (joined_at, email_confirmed, two_factor_on),
             unread_notices,
             content_version,
         ) = row;
@@ -203,6 +210,7 @@ impl SessionLookup {
             unread_notices,
             joined_at,
             email_confirmed,
+            two_factor_on,
         };
         Ok(Found { user, touch, content_version })
     }
@@ -225,7 +233,7 @@ fn session_columns() -> _ {
     (
         (sessions::id, sessions::persistent, sessions::last_seen_at),
         (users::id, users::username, users::role, users::banned, users::suspended_until, users::suspension_reason),
-        (users::created_at, users::email_verified),
+        (users::created_at, users::email_verified, users::two_factor_on),
         one_value(
             notifications::table
                 .filter(notifications::user_id.eq(users::id))

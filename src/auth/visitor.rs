@@ -45,7 +45,7 @@ impl Visitor {
         if !member.is_staff() {
             return Err(AppError::Forbidden("This page is for the forum's moderators.".into()));
         }
-        Self::in_good_standing(member)
+        self.in_good_standing(member)
     }
 
     pub fn admin(&self) -> Result<&SessionUser, AppError> {
@@ -53,14 +53,19 @@ impl Visitor {
         if !member.is_admin() {
             return Err(AppError::Forbidden("This page is for the forum's administrators.".into()));
         }
-        Self::in_good_standing(member)
+        self.in_good_standing(member)
     }
 
-    fn in_good_standing(member: &SessionUser) -> Result<&SessionUser, AppError> {
-        match &member.restriction {
-            Some(why) => Err(AppError::Forbidden(format!("{why} Staff powers are paused until it is lifted."))),
-            None => Ok(member),
+    /// Staff act while not banned or suspended, and, where the forum requires it of
+    /// staff, once they sign in with two factors (else they are sent to set it up).
+    fn in_good_standing<'m>(&self, member: &'m SessionUser) -> Result<&'m SessionUser, AppError> {
+        if let Some(why) = &member.restriction {
+            return Err(AppError::Forbidden(format!("{why} Staff powers are paused until it is lifted.")));
         }
+        if self.site.staff_two_factor && !member.two_factor_on {
+            return Err(AppError::SeeOther("/account/two-factor?staff=required".into()));
+        }
+        Ok(member)
     }
 
     /// Whether staff controls are shown (the handlers check again).

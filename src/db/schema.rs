@@ -24,6 +24,7 @@ diesel::table! {
         show_name -> Bool,
         avatar_version -> BigInt,
         notification_mail -> Bool,
+        two_factor_on -> Bool,
     }
 }
 
@@ -328,6 +329,24 @@ diesel::table! {
         logo_type -> Nullable<Text>,
         revision -> BigInt,
         updated_at -> BigInt,
+        staff_two_factor -> Bool,
+    }
+}
+
+diesel::table! {
+    two_factor (user_id) {
+        user_id -> BigInt,
+        secret -> Text,
+        enabled_at -> BigInt,
+        last_step -> BigInt,
+    }
+}
+
+diesel::table! {
+    recovery_codes (user_id, code_hash) {
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<BigInt>,
     }
 }
 
@@ -357,6 +376,7 @@ diesel::table! {
 diesel::joinable!(flags -> posts (post_id));
 diesel::joinable!(post_mentions -> posts (post_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(two_factor -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(newsletter_events -> users (user_id));
 diesel::joinable!(avatars -> users (user_id));
@@ -398,5 +418,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     content_version,
     site_settings,
     audit_log,
-    privacy_requests
+    privacy_requests,
+    two_factor,
+    recovery_codes
 );

@@ -45,17 +45,40 @@ impl Resolved {
 /// Looks up the names and quoted posts in `markdown`: existing members who are not
 /// banned (never the Anonymous account), and posts others may read.
 pub fn resolve(conn: &mut DbConn, markdown: &str, author: i64) -> Result<Resolved, diesel::result::Error> {
+    resolve_refs(conn, &Refs::of(markdown), author)
+}
+
+/// The names and quoted posts a post's text refers to, before they are looked up: read
+/// from the text (a parse of all of it) apart from the lookup, so that a caller can
+/// read them where parsing is bounded (`forum::rendering`).
+#[derive(Debug, Default, Clone)]
+pub struct Refs {
+    names: Vec<String>,
+    quotes: Vec<(i64, i64)>,
+}
+
+impl Refs {
+    pub fn of(markdown: &str) -> Self {
+        Refs {
+            names: markdown::mention_candidates(markdown).into_iter().take(MAX_LOOKED_UP).collect(),
+            quotes: markdown::quote_sources(markdown).into_iter().take(MAX_QUOTES).collect(),
+        }
+    }
+}
+
+/// [`resolve`], for references read already.
+pub fn resolve_refs(conn: &mut DbConn, refs: &Refs, author: i64) -> Result<Resolved, diesel::result::Error> {
     let mut resolved = Resolved::default();
-    let names: Vec<String> = markdown::mention_candidates(markdown).into_iter().take(MAX_LOOKED_UP).collect();
+    let names = &refs.names;
     if !names.is_empty() {
         let found: Vec<(i64, String)> = users::table
-            .filter(users::username_key.eq_any(&names))
+            .filter(users::username_key.eq_any(names))
             .filter(users::role.ne(Role::System))
             .filter(users::banned.eq(false))
             .select((users::id, users::username_key))
             .load(conn)?;
         let by_key: HashMap<String, i64> = found.into_iter().map(|(id, key)| (key, id)).collect();
-        for name in &names {
+        for name in names {
             if let Some(&id) = by_key.get(name) {
                 resolved.references.mentions.insert(name.clone(), id);
                 if id != author && resolved.mentioned.len() < MAX_NOTIFIED && !resolved.mentioned.contains(&id) {
@@ -64,7 +87,7 @@ pub fn resolve(conn: &mut DbConn, markdown: &str, author: i64) -> Result<Resolve
             }
         }
     }
-    for (topic_id, number) in markdown::quote_sources(markdown).into_iter().take(MAX_QUOTES) {
+    for &(topic_id, number) in &refs.quotes {
         let source: Option<(i64, String, Role, String)> = posts::table
             .inner_join(topics::table)
             .inner_join(users::table)

@@ -52,6 +52,7 @@ crate::text_enum! {
         AnswerPrivacyRequest => "privacy request: answered",
         RefusePrivacyRequest => "privacy request: refused",
         UpdateSiteSettings => "update site settings",
+        TurnOffTwoFactor => "turn off two-factor sign-in",
     }
 }
 

@@ -534,6 +534,19 @@ pub fn set_standing(
     })
 }
 
+/// Turns a member's two-factor sign-in off for them (they lost their app and their
+/// recovery codes, and proved who they are some other way): `agora admin two-factor-off`.
+/// The audit log keeps who did it and why; the member's own sign-in then needs only the
+/// password again (and a reset link by e-mail reaches them if they lost that too).
+pub fn turn_off_two_factor(conn: &mut DbConn, actor: i64, member_id: i64, reason: &str) -> Result<(), ModError> {
+    let now = now();
+    conn.write_transaction::<_, ModError, _>(|conn| {
+        crate::auth::two_factor::turn_off(conn, member_id)?;
+        record_audit!(conn, actor, AuditAction::TurnOffTwoFactor, AuditTarget::Member, member_id, reason, now)?;
+        Ok(())
+    })
+}
+
 pub fn set_role(conn: &mut DbConn, actor: i64, member_id: i64, role: Role) -> Result<(), ModError> {
     let Some(action) = AuditAction::set_role(role) else {
         return Err(ModError::Refused("A role is member, moderator or admin.".into()));

@@ -41,6 +41,8 @@ struct SettingsForm {
     name: String,
     description: String,
     contact_email: String,
+    /// Staff must sign in with two factors.
+    staff_two_factor: bool,
     remove_logo: bool,
     csrf_token: String,
     /// The uploaded file, if one was chosen.
@@ -76,6 +78,7 @@ async fn settings_page(
         name: stored.name.clone(),
         description: stored.description.clone(),
         contact_email: stored.contact_email.clone(),
+        staff_two_factor: stored.staff_two_factor,
         ..SettingsForm::default()
     };
     let page = SettingsPage {
@@ -117,6 +120,7 @@ async fn read_form(mut payload: Multipart) -> Result<SettingsForm, AppError> {
             "description" => form.description = text(),
             "contact_email" => form.contact_email = text(),
             "remove_logo" => form.remove_logo = true,
+            "staff_two_factor" => form.staff_two_factor = true,
             "logo" => form.logo = bytes,
             _ => {}
         }
@@ -179,6 +183,12 @@ fn described(before: &SiteIdentity, change: &SiteChange) -> String {
     if before.description != change.description {
         changed.push("description".to_string());
     }
+    if before.staff_two_factor != change.staff_two_factor {
+        changed.push(format!(
+            "two-factor sign-in for staff: {}",
+            if change.staff_two_factor { "required" } else { "not required" }
+        ));
+    }
     if before.contact_email != change.contact_email {
         changed.push(format!(
             "contact address: {} → {}",
@@ -234,7 +244,7 @@ async fn save_settings(
             return render_with(status, &refused(form, errors, visitor));
         }
     };
-    let change = SiteChange { name, description, contact_email, logo };
+    let change = SiteChange { name, description, contact_email, logo, staff_two_factor: form.staff_two_factor };
     let reason = described(&stored, &change);
     let at = now();
     state

@@ -72,6 +72,8 @@ const TABLES: &[&str] = &[
     "audit_log",
     "privacy_requests",
     "rate_limits",
+    "two_factor",
+    "recovery_codes",
 ];
 
 /// Tables whose `id` comes from an identity sequence on PostgreSQL.

@@ -89,6 +89,23 @@ pub fn github_linked(public_url: &str, to: &str, username: &str, github_login: &
 }
 
 #[derive(Template)]
+#[template(path = "mail/two_factor_changed.txt", escape = "none")]
+struct TwoFactorChanged<'a> {
+    public_url: &'a str,
+    username: &'a str,
+    on: bool,
+}
+
+/// Two-factor sign-in turned on or off: the member hears of it, in case it was not them.
+pub fn two_factor_changed(public_url: &str, to: &str, username: &str, on: bool) -> Mail {
+    let subject = match on {
+        true => "Two-factor sign-in is on",
+        false => "Two-factor sign-in was turned off",
+    };
+    transactional(to, subject, text(&TwoFactorChanged { public_url, username, on }))
+}
+
+#[derive(Template)]
 #[template(path = "mail/password_reset.txt", escape = "none")]
 struct PasswordReset<'a> {
     public_url: &'a str,

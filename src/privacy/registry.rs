@@ -61,6 +61,16 @@ pub const REGISTRY: &[Column] = &[
     personal("users", "show_name", true, RowDeleted), // "show my name on my profile"
     not_personal("users", "avatar_version"),          // a counter that changes the picture's URL
     personal("users", "notification_mail", true, RowDeleted), // opted in to notification e-mail
+    personal("users", "two_factor_on", true, RowDeleted), // signs in with a second step
+    // Two-factor sign-in: the authenticator app's secret and the recovery codes (hashed).
+    // The export says it is on and how many codes are left, never the secret.
+    personal("two_factor", "user_id", false, RowDeleted),
+    personal("two_factor", "secret", false, RowDeleted),
+    personal("two_factor", "enabled_at", true, RowDeleted),
+    personal("two_factor", "last_step", false, RowDeleted),
+    personal("recovery_codes", "user_id", false, RowDeleted),
+    personal("recovery_codes", "code_hash", false, RowDeleted),
+    personal("recovery_codes", "used_at", true, RowDeleted),
     // Sign-in sessions.
     not_personal("sessions", "id"),
     personal("sessions", "token_hash", false, RowDeleted), // a hash of a secret: useless to the member
@@ -238,6 +248,7 @@ pub const REGISTRY: &[Column] = &[
     not_personal("site_settings", "logo_type"),
     not_personal("site_settings", "revision"),
     not_personal("site_settings", "updated_at"),
+    not_personal("site_settings", "staff_two_factor"),
     // The number the visitor page cache is keyed by.
     not_personal("content_version", "id"),
     not_personal("content_version", "version"),

@@ -330,10 +330,18 @@ pub fn render(markdown: &str) -> Result<String, RenderError> {
     render_post(markdown, &References::default())
 }
 
+/// Whether a post's shape is within the bounds (`render_post` checks it again): the
+/// cheap refusal, before anything else reads the whole text.
+pub fn check_post(markdown: &str) -> Result<(), RenderError> {
+    let (expanded, quote_depth) = expand(markdown, &References::default());
+    check_shape(&expanded, quote_depth)
+}
+
 /// Renders a post with its mentions and quotes linked, bounded in what it costs: its
 /// shape is checked after quotes are expanded, and HTML past [`html_budget`] is refused
 /// before and after sanitising (the sanitiser's work grows with what it is given).
 pub fn render_post(markdown: &str, references: &References) -> Result<String, RenderError> {
+    own_markup::renew();
     let (expanded, quote_depth) = expand(markdown, references);
     check_shape(&expanded, quote_depth)?;
     let budget = html_budget(markdown.len());
@@ -358,6 +366,7 @@ pub fn render_trusted(markdown: &str) -> String {
 /// Renders without the shape check, linking the mentions and quotes `references` knows
 /// (for posts already accepted, rendered again).
 pub fn render_with(markdown: &str, references: &References) -> String {
+    own_markup::renew();
     let (expanded, _) = expand(markdown, references);
     SANITIZER.clean(&to_unsafe_html(&expanded, references)).to_string()
 }

@@ -13,7 +13,11 @@ use crate::web::errors::AppError;
 /// How long a request waits for a free slot before it is told to come back later.
 const SLOT_WAIT: Duration = Duration::from_secs(3);
 
-/// Slots for one kind of work, one per core.
+fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+}
+
+/// Slots for one kind of work.
 pub struct CpuSlots {
     permits: Arc<Semaphore>,
     wait: Duration,
@@ -23,8 +27,17 @@ pub struct CpuSlots {
 
 impl CpuSlots {
     pub fn per_core(busy: &'static str) -> Self {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        CpuSlots { permits: Arc::new(Semaphore::new(cores)), wait: SLOT_WAIT, busy }
+        Self::with_permits(cores(), busy)
+    }
+
+    /// One per core but one (at least one): work that may come in floods leaves a core
+    /// for every other page.
+    pub fn leaving_a_core(busy: &'static str) -> Self {
+        Self::with_permits(cores().saturating_sub(1).max(1), busy)
+    }
+
+    fn with_permits(permits: usize, busy: &'static str) -> Self {
+        CpuSlots { permits: Arc::new(Semaphore::new(permits)), wait: SLOT_WAIT, busy }
     }
 
     /// Runs `work` on the blocking pool once a slot is free (the "busy" page after

@@ -33,6 +33,9 @@ pub enum AppError {
     /// The page needs a signed-in member; carries where to return after signing in.
     #[error("sign-in required")]
     SignInRequired { next: String },
+    /// The page needs something done first, at this address (e.g. two-factor set-up).
+    #[error("see other: {0}")]
+    SeeOther(String),
     #[error(transparent)]
     Database(#[from] DbError),
     #[error(transparent)]
@@ -58,6 +61,7 @@ impl AppError {
             AppError::Upstream(msg) => ("Please try again later", msg.clone()),
             AppError::PayloadTooLarge => ("Too large", "What you sent is larger than the forum accepts. Shorten it and try again.".into()),
             AppError::SignInRequired { .. } => ("Sign-in required", "Please sign in to continue.".into()),
+            AppError::SeeOther(_) => ("See other", "This page needs something done first.".into()),
             AppError::TooMany(wait) => ("Slow down", too_many_message(wait)),
             AppError::Busy(msg) => ("Busy", msg.clone()),
             AppError::Database(e) if e.is_unavailable() => (
@@ -82,7 +86,7 @@ impl ResponseError for AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::SignInRequired { .. } | AppError::SeeOther(_) => StatusCode::SEE_OTHER,
             AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
@@ -94,6 +98,9 @@ impl ResponseError for AppError {
         if let AppError::SignInRequired { next } = self {
             let target = format!("/login?next={}", crate::web::url_encode(next));
             return HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();
+        }
+        if let AppError::SeeOther(target) = self {
+            return HttpResponse::SeeOther().insert_header((header::LOCATION, target.as_str())).finish();
         }
         let status = self.status_code();
         if status.is_server_error() && !matches!(status, StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE) {

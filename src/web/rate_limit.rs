@@ -57,6 +57,8 @@ pub enum Limit {
     BlockPerMember,
     /// Previews of a post by one member.
     PreviewPerMember,
+    /// Codes tried at the second step of signing in (or to turn it on), per account.
+    SecondStepPerAccount,
     /// Saves of the forum's settings by one admin.
     SiteSettingsPerAdmin,
     /// Saves of one member's notification-mail choices and profile visibility (each
@@ -65,7 +67,7 @@ pub enum Limit {
 }
 
 impl Limit {
-    pub const ALL: [Limit; 22] = [
+    pub const ALL: [Limit; 23] = [
         Limit::LoginPerIp,
         Limit::LoginPerAccount,
         Limit::LoginSlowdownPerAccount,
@@ -86,6 +88,7 @@ impl Limit {
         Limit::WatchPerMember,
         Limit::BlockPerMember,
         Limit::PreviewPerMember,
+        Limit::SecondStepPerAccount,
         Limit::SiteSettingsPerAdmin,
         Limit::ChoicePerMember,
     ];
@@ -112,6 +115,7 @@ impl Limit {
             Limit::WatchPerMember => "watch_per_member",
             Limit::BlockPerMember => "block_per_member",
             Limit::PreviewPerMember => "preview_per_member",
+            Limit::SecondStepPerAccount => "second_step_per_account",
             Limit::SiteSettingsPerAdmin => "site_settings_per_admin",
             Limit::ChoicePerMember => "choice_per_member",
         }
@@ -140,6 +144,7 @@ impl Limit {
             Limit::WatchPerMember => (60, 600),
             Limit::BlockPerMember => (30, 600),
             Limit::PreviewPerMember => (60, 600),
+            Limit::SecondStepPerAccount => (5, 600),
             Limit::SiteSettingsPerAdmin => (30, 600),
             Limit::ChoicePerMember => (30, 600),
         };

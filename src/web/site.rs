@@ -26,6 +26,8 @@ pub struct SiteIdentity {
     pub logo_type: Option<String>,
     /// Moves with every change: part of the logo's URL and of cached pages' keys.
     pub revision: i64,
+    /// Staff must sign in with two factors to use the staff pages.
+    pub staff_two_factor: bool,
 }
 
 impl Default for SiteIdentity {
@@ -38,6 +40,7 @@ impl Default for SiteIdentity {
             contact_email: String::new(),
             logo_type: None,
             revision: 0,
+            staff_two_factor: false,
         }
     }
 }
@@ -58,6 +61,7 @@ pub fn load(conn: &mut DbConn) -> Result<SiteIdentity, DbError> {
             site_settings::contact_email,
             site_settings::logo_type,
             site_settings::revision,
+            site_settings::staff_two_factor,
         ))
         .first(conn)?)
 }
@@ -80,6 +84,7 @@ pub struct SiteChange {
     pub description: String,
     pub contact_email: String,
     pub logo: LogoChange,
+    pub staff_two_factor: bool,
 }
 
 pub enum LogoChange {
@@ -97,6 +102,7 @@ pub fn save(conn: &mut DbConn, change: &SiteChange, now: i64) -> Result<(), dies
             site_settings::name.eq(&change.name),
             site_settings::description.eq(&change.description),
             site_settings::contact_email.eq(&change.contact_email),
+            site_settings::staff_two_factor.eq(change.staff_two_factor),
             site_settings::revision.eq(site_settings::revision + 1),
             site_settings::updated_at.eq(now),
         ))

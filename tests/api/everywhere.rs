@@ -157,6 +157,16 @@ async fn everything_then_nothing(app: &TestApp, github: &crate::fake_github::Fak
     assert_eq!(quinn.post_form("/account/change-email", &[("token", &token)]).await.status, 303);
     quinn.post_form("/account/newsletter", &[]).await;
 
+    // Turns on two-factor sign-in: the authenticator app's secret is theirs too.
+    let setup = quinn.get("/account/two-factor").await;
+    let secret = setup.field("secret").expect("the set-up form");
+    let code = agora::auth::two_factor::code_at(&secret, agora::db::now() as u64).unwrap();
+    let signature = setup.field("signature").unwrap();
+    let on = quinn
+        .post_form("/account/two-factor/enable", &[("secret", &secret), ("signature", &signature), ("code", &code)])
+        .await;
+    assert_eq!(on.status, 200, "{}", on.body);
+
     // Both requests are theirs, and in their export.
     let export: serde_json::Value =
         quinn.client.get(quinn.url("/account/export")).send().await.unwrap().json().await.unwrap();
@@ -173,8 +183,11 @@ async fn everything_then_nothing(app: &TestApp, github: &crate::fake_github::Fak
     assert!(!app.find_anywhere(&[b"bystander"]).is_empty(), "the scanner reads the tables");
     let in_tables = app.find_anywhere(&needles());
     assert!(in_tables.is_empty(), "{backend:?}: left in the tables: {in_tables:?}");
+    assert!(app.find_anywhere(&[secret.as_bytes()]).is_empty(), "{backend:?}: the two-factor secret is gone");
+    let holds_secret = |bytes: &[u8]| bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
     if let Some(bytes) = app.sqlite_bytes() {
         assert!(hits(&bytes).is_empty(), "left in the database files: {:?}", hits(&bytes));
+        assert!(!holds_secret(&bytes), "the two-factor secret is in the database files");
     }
     // On PostgreSQL the old row versions are still in the files until the day's
     // maintenance rewrites their tables (the scan would find them here: it reads every
@@ -193,6 +206,7 @@ async fn everything_then_nothing(app: &TestApp, github: &crate::fake_github::Fak
         agora::ops::maintenance::run_now(&app.db, &app.config).unwrap();
         let files = app.postgres_files().unwrap();
         assert!(holding(&files).is_empty(), "left in the database's files: {:#?}", holding(&files));
+        assert!(!files.iter().any(|(_, bytes)| holds_secret(bytes)), "the two-factor secret is in the files");
         // The member who stayed is still there: the scan reads the rewritten files.
         let bystander = files.iter().any(|(_, bytes)| bytes.windows(9).any(|w| w == b"bystander"));
         assert!(bystander, "the rewritten files hold the members who stayed");

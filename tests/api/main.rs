@@ -29,3 +29,4 @@ mod second_review;
 mod security;
 mod site_settings;
 mod staff_pages;
+mod two_factor;

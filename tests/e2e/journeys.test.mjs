@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { deflateSync, crc32 } from 'node:zlib';
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { Forum, HttpMember, SCREENSHOTS } from './harness.mjs';
 
@@ -556,6 +557,60 @@ test('11. an admin names the forum and uploads a logo; posts show highlighted co
   assert.equal(await phone.page.getByLabel('Why?').inputValue(), 'other');
   await forum.check(phone.page, 'j11-flag-form-phone');
   await phone.context.close();
+  await context.close();
+});
+
+/** The code an authenticator app shows for a base32 secret at time `t` (RFC 6238:
+ * HMAC-SHA1, 30-second steps, six digits), as the member's phone would compute it. */
+function totp(secret, t) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret.replace(/[\s=]/g, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) key.push(parseInt(bits.slice(i, i + 8), 2));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(t / 30)));
+  const mac = createHmac('sha1', Buffer.from(key)).update(counter).digest();
+  const at = mac[19] & 15;
+  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+test('12. a member turns on two-factor sign-in with an app, keeps the recovery codes, and signs in with a code', async () => {
+  await new HttpMember(forum).register('careful');
+  const { context, page } = await forum.browserContext();
+  await page.goto(forum.origin + '/login');
+  await page.getByLabel('Username or e-mail address').fill('careful');
+  await page.getByLabel('Password').fill('careful-long-password');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(forum.origin + '/');
+
+  await page.goto(forum.origin + '/account');
+  await page.locator('li.two-factor').getByRole('link', { name: 'change' }).click();
+  await page.waitForURL(forum.origin + '/account/two-factor');
+  assert.equal(await page.getByRole('img', { name: 'QR code for your authenticator app' }).count(), 1);
+  await forum.check(page, 'j12-two-factor-setup');
+  const key = (await page.locator('code.secret').innerText()).replace(/\s/g, '');
+  await page.getByLabel('Code from the app').fill(totp(key, Date.now() / 1000));
+  await page.getByRole('button', { name: 'Turn two-factor sign-in on' }).click();
+  await page.waitForSelector('ul.recovery-codes');
+  assert.equal(await page.locator('ul.recovery-codes li').count(), 10);
+  await forum.check(page, 'j12-recovery-codes');
+  assert.match(forum.mailTo('careful@example.org').headers, /Subject: Two-factor sign-in is on/);
+
+  const laptop = await forum.browserContext();
+  await laptop.page.goto(forum.origin + '/login');
+  await laptop.page.getByLabel('Username or e-mail address').fill('careful');
+  await laptop.page.getByLabel('Password').fill('careful-long-password');
+  await laptop.page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await laptop.page.waitForSelector('h1:has-text("One more step")');
+  assert.equal(await laptop.page.locator('.signed-in-as').count(), 0, 'not signed in after the password alone');
+  await forum.check(laptop.page, 'j12-second-step');
+  await laptop.page.getByLabel('Code').fill(totp(key, Date.now() / 1000 + 30));
+  await laptop.page.getByRole('button', { name: 'Sign in' }).click();
+  await laptop.page.waitForURL(forum.origin + '/');
+  assert.equal(await laptop.page.locator('.signed-in-as strong').innerText(), 'careful');
+  await laptop.context.close();
+  await phoneShot(context, '/account/two-factor', 'j12-two-factor-on');
   await context.close();
 });
 

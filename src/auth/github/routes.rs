@@ -10,7 +10,6 @@ use subtle::ConstantTimeEq;
 use crate::auth::forms::{CsrfForm, EmptyForm};
 use crate::auth::github::client::{Avatar, GithubClient, GithubError, GithubProfile};
 use crate::auth::github::store::{self, LinkError, Purpose};
-use crate::auth::routes::{session_cookie, user_agent};
 use crate::auth::sessions;
 use crate::auth::visitor::Visitor;
 use crate::web::client_ip::ClientIp;
@@ -216,7 +215,7 @@ async fn callback(
     };
 
     let mut response = match flow.purpose {
-        Purpose::SignIn => sign_in(&state, client, &req, ip, profile, email, flow.next_path).await?,
+        Purpose::SignIn => sign_in(&state, visitor, client, &req, ip, profile, email, flow.next_path).await?,
         Purpose::Link | Purpose::Reimport | Purpose::Reauth => {
             let member = visitor.member()?.clone();
             if flow.user_id != Some(member.user_id) {
@@ -277,8 +276,10 @@ async fn account_round_trip(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn sign_in(
     state: &AppState,
+    visitor: Visitor,
     client: &GithubClient,
     req: &HttpRequest,
     ip: ClientIp,
@@ -289,20 +290,11 @@ async fn sign_in(
     let github_id = profile.id;
     let existing = state.db.run(move |c| store::member_for_github(c, github_id)).await?;
     if let Some(user_id) = existing {
-        // Returning member: nothing they edited here is overwritten.
+        // Returning member: nothing they edited here is overwritten. With two-factor
+        // sign-in on, GitHub is only the first step.
         let login = profile.login.clone();
-        let (remote_ip, agent) = (ip.to_string(), user_agent(req));
-        let token = state
-            .db
-            .run(move |c| {
-                store::update_github_login(c, user_id, &login)?;
-                sessions::create(c, user_id, false, &remote_ip, &agent)
-            })
-            .await
-            .map_err(AppError::Database)?;
-        let mut response = see_other(&next);
-        response.add_cookie(&session_cookie(state, token, false))?;
-        return Ok(response);
+        state.db.run(move |c| store::update_github_login(c, user_id, &login)).await?;
+        return crate::auth::two_factor_routes::sign_in(state, visitor, req, ip, user_id, false, next).await;
     }
 
     let lookup = email.clone();
