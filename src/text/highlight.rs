@@ -54,7 +54,7 @@ static CLASS_OF_SCOPE: LazyLock<Vec<(Scope, &'static str)>> = LazyLock::new(|| {
         ("keyword", "hl-keyword"),
         ("storage", "hl-keyword"),
         ("support", "hl-type"),
-        ("entity", "hl-name"),
+        ("entity", "hl-entity"),
         ("invalid", "hl-invalid"),
     ]
     .into_iter()
@@ -149,6 +149,15 @@ mod tests {
         assert!(!html.contains("style="), "{html}");
         assert_eq!(highlight("no-such-language", "x"), None);
         assert_eq!(highlight("", "x"), None);
+    }
+
+    #[test]
+    fn every_class_the_highlighter_writes_has_a_colour() {
+        let css = include_str!("../../static/agora.css");
+        for (_, class) in CLASS_OF_SCOPE.iter() {
+            assert!(css.contains(&format!(".highlight .{class}")), "{class} has no rule in agora.css");
+            assert!(CLASSES.contains(class), "{class} is not kept by the sanitizer");
+        }
     }
 
     #[test]
