@@ -13,6 +13,7 @@ use totp_rs::{Algorithm, Secret, TOTP};
 
 use crate::db::schema::{recovery_codes, two_factor, users};
 use crate::db::{DbConn, DbError};
+use crate::record_erasure;
 
 /// Seconds a code is valid for, and how many steps either side are accepted.
 const STEP_SECONDS: u64 = 30;
@@ -136,14 +137,27 @@ pub fn turn_on(conn: &mut DbConn, user_id: i64, secret: &str, step: i64, now: i6
     Ok(codes)
 }
 
-/// Turns it off: the secret and the codes are deleted.
-pub fn turn_off(conn: &mut DbConn, user_id: i64) -> Result<(), DbError> {
+/// What the deletion ledger calls turning it off: a restored backup must not bring the
+/// secret back (`ops::backup` replays it).
+pub const LEDGER_KIND: &str = "two_factor";
+
+/// Turns it off (`why` goes in the ledger: by the member, by an administrator): the
+/// secret and the codes are deleted.
+pub fn turn_off(conn: &mut DbConn, user_id: i64, why: &str) -> Result<(), DbError> {
+    let now = crate::db::now();
     Ok(conn.write_transaction::<_, diesel::result::Error, _>(|conn| {
-        diesel::delete(two_factor::table.find(user_id)).execute(conn)?;
-        diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id))).execute(conn)?;
-        diesel::update(users::table.find(user_id)).set(users::two_factor_on.eq(false)).execute(conn)?;
+        erase(conn, user_id)?;
+        record_erasure!(conn, user_id, LEDGER_KIND, why, now)?;
         Ok(())
     })?)
+}
+
+/// Deletes the secret and the codes (also when a restore replays the ledger).
+pub fn erase(conn: &mut DbConn, user_id: i64) -> Result<(), diesel::result::Error> {
+    diesel::delete(two_factor::table.find(user_id)).execute(conn)?;
+    diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id))).execute(conn)?;
+    diesel::update(users::table.find(user_id)).set(users::two_factor_on.eq(false)).execute(conn)?;
+    Ok(())
 }
 
 /// How a second step was passed.

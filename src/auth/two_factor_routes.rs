@@ -206,7 +206,7 @@ async fn disable(
     let email = state
         .db
         .run(move |c| {
-            two_factor::turn_off(c, user_id)?;
+            two_factor::turn_off(c, user_id, "turned off by member")?;
             Ok::<_, AppError>(crate::auth::accounts::profile(c, user_id)?.and_then(|p| p.email))
         })
         .await?;

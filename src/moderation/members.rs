@@ -541,7 +541,7 @@ pub fn set_standing(
 pub fn turn_off_two_factor(conn: &mut DbConn, actor: i64, member_id: i64, reason: &str) -> Result<(), ModError> {
     let now = now();
     conn.write_transaction::<_, ModError, _>(|conn| {
-        crate::auth::two_factor::turn_off(conn, member_id)?;
+        crate::auth::two_factor::turn_off(conn, member_id, "turned off by an administrator")?;
         record_audit!(conn, actor, AuditAction::TurnOffTwoFactor, AuditTarget::Member, member_id, reason, now)?;
         Ok(())
     })

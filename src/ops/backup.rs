@@ -545,6 +545,10 @@ fn replay(conn: &mut DbConn, entry: &Entry) -> anyhow::Result<()> {
                 diesel::update(target).set(users::newsletter.eq(false)).execute(conn)?
             }
             "show_name" => diesel::update(target).set(users::show_name.eq(false)).execute(conn)?,
+            crate::auth::two_factor::LEDGER_KIND => {
+                crate::auth::two_factor::erase(conn, user_id)?;
+                0
+            }
             unblock if unblock.starts_with(blocks::UNBLOCKED) => {
                 let blocked: i64 = unblock[blocks::UNBLOCKED.len()..].parse().unwrap_or(0);
                 diesel::delete(member_blocks::table.find((user_id, blocked))).execute(conn)?

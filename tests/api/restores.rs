@@ -1,7 +1,7 @@
 //! P9 for every change, not only deletions: a backup restored after a member changed
 //! something never brings back what they removed or replaced. One kind of ledger entry
-//! each: newsletter opt-out, GitHub unlink, password change, picture removal; and no
-//! session or e-mail link survives a restore.
+//! each: newsletter opt-out, GitHub unlink, password change, picture removal, two-factor
+//! sign-in turned off; and no session or e-mail link survives a restore.
 
 use agora::db::schema::{avatars, email_tokens, sessions, users};
 use agora::ops::backup;
@@ -53,11 +53,21 @@ async fn p9_a_restore_honours_every_change_made_after_the_backup(app: TestApp, g
     app.another_browser().register("pest").await;
     let pest = app.user_id("pest").unwrap();
     assert_eq!(app.post_form("/u/pest/block", &[]).await.status, 303);
+    // Two-factor sign-in on, with an authenticator app.
+    let setup = app.get("/account/two-factor").await;
+    let (secret, signature) = (setup.field("secret").unwrap(), setup.field("signature").unwrap());
+    let code = agora::auth::two_factor::code_at(&secret, agora::db::now() as u64).unwrap();
+    let on = app
+        .post_form("/account/two-factor/enable", &[("secret", &secret), ("signature", &signature), ("code", &code)])
+        .await;
+    assert_eq!(on.status, 200, "{}", on.body);
     let made = backup::create(&app.db, &app.backup_dir()).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));
 
     // After the backup: every kind of change.
     assert_eq!(app.post_form("/account/newsletter", &[]).await.status, 303);
+    let off = app.post_form("/account/two-factor/disable", &[("current_password", password)]).await;
+    assert_eq!(off.status, 303, "{}", off.body);
     assert_eq!(app.post_form("/account/github/unlink", &[]).await.status, 303);
     let changed = app
         .post_form("/account/password", &[("current_password", password), ("new_password", "keeper-new-long-password")])
@@ -102,4 +112,10 @@ async fn p9_a_restore_honours_every_change_made_after_the_backup(app: TestApp, g
         .get_result(&mut *conn)
         .unwrap();
     assert_eq!(opt_outs, 1, "the opt-out is in the history");
+    use agora::db::schema::{recovery_codes, two_factor};
+    let secrets: i64 = two_factor::table.filter(two_factor::user_id.eq(id)).count().get_result(&mut *conn).unwrap();
+    let codes: i64 =
+        recovery_codes::table.filter(recovery_codes::user_id.eq(id)).count().get_result(&mut *conn).unwrap();
+    let flag: bool = users::table.find(id).select(users::two_factor_on).first(&mut *conn).unwrap();
+    assert_eq!((secrets, codes, flag), (0, 0, false), "the secret turned off after the backup does not come back");
 }
