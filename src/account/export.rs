@@ -8,9 +8,10 @@ use base64::Engine;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
+use crate::account::store;
 use crate::auth::visitor::Visitor;
 use crate::db::schema::{
-    avatars, flags, likes, post_edits, posts, privacy_requests, recovery_codes, sessions, topics, two_factor, users,
+    audit_log, avatars, flags, post_edits, posts, recovery_codes, sessions, topics, two_factor, users,
 };
 use crate::db::{DbConn, DbError};
 use crate::web::errors::AppError;
@@ -22,8 +23,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 type PostRow = (i64, i64, i64, String, String, i64, Option<i64>, String, i64);
 type EditRow = (i64, String, i64, String);
-type FlagRow = (i64, String, String, i64, Option<i64>, Option<String>);
-type RequestRow = (String, String, String, String, Option<String>, i64);
 type SessionRow = (bool, i64, i64, i64, String, String);
 
 /// Builds the export document for one member.
@@ -31,11 +30,7 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
     let Some(profile) = crate::auth::accounts::profile(conn, user_id)? else { return Ok(None) };
     let newsletter = crate::privacy::consent::newsletter_events(conn, user_id)?;
     let read = crate::forum::read_state::read_by(conn, user_id)?;
-    let flags_filed: Vec<FlagRow> = flags::table
-        .filter(flags::user_id.eq(user_id))
-        .order(flags::id)
-        .select((flags::post_id, flags::reason, flags::details, flags::created_at, flags::resolved_at, flags::outcome))
-        .load(conn)?;
+    let flags_filed = store::flags_filed(conn, user_id)?;
     let notifications = crate::forum::notifications::of_member(conn, user_id)?;
     let mentioned_in = crate::forum::mentions::referring(conn, user_id)?;
     let watches = crate::forum::watching::of_member(conn, user_id)?;
@@ -43,20 +38,7 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
     let notification_settings = crate::forum::notification_settings::of_member(conn, user_id)?;
     let mailed = crate::mail::queue::of_member(conn, user_id)?;
     let blocked = crate::forum::blocks::listed(conn, user_id)?;
-    let requests: Vec<RequestRow> = privacy_requests::table
-        // Only requests that belong to the account: filed while signed in, or under an
-        // address once it was confirmed as theirs. A typed address proves nothing.
-        .filter(privacy_requests::user_id.eq(Some(user_id)))
-        .order(privacy_requests::id)
-        .select((
-            privacy_requests::email,
-            privacy_requests::kind,
-            privacy_requests::message,
-            privacy_requests::status,
-            privacy_requests::refusal_reason,
-            privacy_requests::created_at,
-        ))
-        .load(conn)?;
+    let requests = store::privacy_requests_of(conn, user_id)?;
     let standing: (bool, Option<i64>, Option<String>) = users::table
         .find(user_id)
         .select((users::banned, users::suspended_until, users::suspension_reason))
@@ -82,10 +64,28 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
         .order(post_edits::id)
         .select((post_edits::post_id, post_edits::previous_markdown, post_edits::edited_at, post_edits::edited_from_ip))
         .load(conn)?;
-    let liked: Vec<(i64, i64)> = likes::table
-        .filter(likes::user_id.eq(user_id))
-        .order(likes::created_at)
-        .select((likes::post_id, likes::created_at))
+    let liked = store::likes_given(conn, user_id)?;
+    // What moderators did about the member and their posts, and what others flagged on
+    // those posts: the reasons are about them. Who acted or flagged is not theirs to know.
+    let own_posts: Vec<i64> = posts.iter().map(|p| p.0).collect();
+    let moderation: Vec<(String, String, i64, String, i64)> = audit_log::table
+        .filter(
+            (audit_log::target_type.eq("member").and(audit_log::target_id.eq(user_id)))
+                .or(audit_log::target_type.eq("post").and(audit_log::target_id.eq_any(&own_posts))),
+        )
+        .order(audit_log::id)
+        .select((
+            audit_log::action,
+            audit_log::target_type,
+            audit_log::target_id,
+            audit_log::reason,
+            audit_log::created_at,
+        ))
+        .load(conn)?;
+    let flagged: Vec<(i64, String, String, i64, Option<String>)> = flags::table
+        .filter(flags::post_id.eq_any(&own_posts))
+        .order(flags::id)
+        .select((flags::post_id, flags::reason, flags::details, flags::created_at, flags::outcome))
         .load(conn)?;
     let sessions: Vec<SessionRow> = sessions::table
         .filter(sessions::user_id.eq(user_id))
@@ -212,9 +212,15 @@ pub fn export(conn: &mut DbConn, user_id: i64, third_parties: &[String]) -> Resu
             "due_at": m.send_after, "attempts": m.attempts, "outcome": m.outcome, "finished_at": m.finished_at,
         })).collect::<Vec<_>>(),
         "members_blocked": blocked.iter().map(|(username, at)| json!({"username": username, "since": at})).collect::<Vec<_>>(),
-        "privacy_requests": requests.iter().map(|(email, kind, message, status, refusal, at)| json!({
+        "privacy_requests": requests.iter().map(|(email, kind, message, status, refusal, at, note)| json!({
             "email": email, "kind": kind, "message": message, "status": status,
-            "refusal_reason": refusal, "created_at": at,
+            "refusal_reason": refusal, "created_at": at, "staff_note": note,
+        })).collect::<Vec<_>>(),
+        "moderation_of_you_and_your_posts": moderation.iter().map(|(action, target, id, reason, at)| json!({
+            "action": action, "about": format!("{target} {id}"), "reason": reason, "at": at,
+        })).collect::<Vec<_>>(),
+        "flags_on_your_posts": flagged.iter().map(|(post_id, reason, details, at, outcome)| json!({
+            "post_id": post_id, "reason": reason, "details": details, "at": at, "outcome": outcome,
         })).collect::<Vec<_>>(),
         "likes_given": liked.iter().map(|(post_id, at)| json!({"post_id": post_id, "at": at})).collect::<Vec<_>>(),
         "topics_read": read.topics

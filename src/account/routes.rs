@@ -51,6 +51,8 @@ struct AccountPage {
     watch_own: bool,
     /// Members this member blocked, by name, with when.
     blocked: Vec<(String, i64)>,
+    /// Read positions, watches, likes, mentions, flags and requests.
+    also: store::AlsoKept,
     github_enabled: bool,
     notice: Option<&'static str>,
     errors: Vec<String>,
@@ -78,7 +80,7 @@ async fn page(
     refill: Refill,
 ) -> Result<HttpResponse, AppError> {
     let member = visitor.member()?.clone();
-    let (profile, sessions, ips, newsletter_events, notification_settings, blocked) = state
+    let (profile, sessions, ips, newsletter_events, notification_settings, blocked, also) = state
         .db
         .run(move |c| -> Result<_, AppError> {
             let profile = crate::auth::accounts::profile(c, member.user_id)?.ok_or(AppError::NotFound)?;
@@ -89,6 +91,7 @@ async fn page(
                 crate::privacy::consent::newsletter_events(c, member.user_id)?,
                 crate::forum::notification_settings::of_member(c, member.user_id)?,
                 crate::forum::blocks::listed(c, member.user_id)?,
+                store::also_kept(c, member.user_id)?,
             ))
         })
         .await?;
@@ -107,6 +110,7 @@ async fn page(
         mail_choices: notification_choices::rows(&notification_settings),
         watch_own: notification_settings.watch_own,
         blocked,
+        also,
         github_enabled: state.github.is_some(),
         notice,
         errors: refill.errors,

@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 
 use crate::auth::domain::Username;
-use crate::db::schema::{avatars, post_edits, posts, sessions, users};
+use crate::db::schema::{avatars, flags, likes, post_edits, posts, privacy_requests, sessions, users};
 use crate::db::{now, DbConn, DbError};
 use crate::record_erasure;
 
@@ -252,4 +252,74 @@ pub fn member_by_username(conn: &mut DbConn, username: &str) -> Result<Option<i6
         .select(users::id)
         .first(conn)
         .optional()?)
+}
+
+/// A flag the member filed: post, reason, details, when, when resolved, outcome.
+pub type FlagRow = (i64, String, String, i64, Option<i64>, Option<String>);
+
+/// The flags the member filed, oldest first.
+pub fn flags_filed(conn: &mut DbConn, user_id: i64) -> Result<Vec<FlagRow>, DbError> {
+    Ok(flags::table
+        .filter(flags::user_id.eq(user_id))
+        .order(flags::id)
+        .select((flags::post_id, flags::reason, flags::details, flags::created_at, flags::resolved_at, flags::outcome))
+        .load(conn)?)
+}
+
+/// A privacy request: address, kind, message, status, refusal reason, when, and the
+/// note the staff kept on it.
+pub type RequestRow = (String, String, String, String, Option<String>, i64, String);
+
+/// The member's privacy requests: filed while signed in, or under an address once it
+/// was confirmed as theirs (a typed address proves nothing).
+pub fn privacy_requests_of(conn: &mut DbConn, user_id: i64) -> Result<Vec<RequestRow>, DbError> {
+    Ok(privacy_requests::table
+        .filter(privacy_requests::user_id.eq(Some(user_id)))
+        .order(privacy_requests::id)
+        .select((
+            privacy_requests::email,
+            privacy_requests::kind,
+            privacy_requests::message,
+            privacy_requests::status,
+            privacy_requests::refusal_reason,
+            privacy_requests::created_at,
+            privacy_requests::staff_note,
+        ))
+        .load(conn)?)
+}
+
+/// The posts the member likes, with when, oldest first.
+pub fn likes_given(conn: &mut DbConn, user_id: i64) -> Result<Vec<(i64, i64)>, DbError> {
+    Ok(likes::table
+        .filter(likes::user_id.eq(user_id))
+        .order(likes::created_at)
+        .select((likes::post_id, likes::created_at))
+        .load(conn)?)
+}
+
+/// What else is kept about the member, for "Your data": how much of it, and the flags
+/// and requests themselves (the download has every row).
+pub struct AlsoKept {
+    pub topics_read: usize,
+    pub categories_marked_read: usize,
+    pub topics_watched: usize,
+    pub categories_watched: usize,
+    pub likes_given: usize,
+    pub mentioned_in: usize,
+    pub flags: Vec<FlagRow>,
+    pub requests: Vec<RequestRow>,
+}
+
+pub fn also_kept(conn: &mut DbConn, user_id: i64) -> Result<AlsoKept, DbError> {
+    let read = crate::forum::read_state::read_by(conn, user_id)?;
+    Ok(AlsoKept {
+        topics_read: read.topics.len(),
+        categories_marked_read: read.categories.len(),
+        topics_watched: crate::forum::watching::of_member(conn, user_id)?.len(),
+        categories_watched: crate::forum::watching::categories_of_member(conn, user_id)?.len(),
+        likes_given: likes_given(conn, user_id)?.len(),
+        mentioned_in: crate::forum::mentions::referring(conn, user_id)?.len(),
+        flags: flags_filed(conn, user_id)?,
+        requests: privacy_requests_of(conn, user_id)?,
+    })
 }

@@ -267,7 +267,7 @@ pub const REGISTRY: &[Column] = &[
     personal("privacy_requests", "kind", true, Kept),
     personal("privacy_requests", "message", true, Erased),
     not_personal("privacy_requests", "status"),
-    personal("privacy_requests", "staff_note", false, Erased),
+    personal("privacy_requests", "staff_note", true, Erased),
     personal("privacy_requests", "refusal_reason", true, Erased),
     personal("privacy_requests", "created_at", true, Kept),
     not_personal("privacy_requests", "updated_at"),

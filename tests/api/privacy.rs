@@ -21,6 +21,7 @@ on_both_backends!(
     p16_password_reset_link_is_single_use_and_expires,
     p15_newsletter_only_after_opt_in_and_one_click_unsubscribe,
     members_sign_out_other_sessions_and_everywhere,
+    p8_your_data_shows_reading_watches_likes_flags_and_requests_and_the_export_what_staff_did,
 );
 
 on_both_backends_with_github!(p10_export_holds_every_exported_column_of_the_registry);
@@ -414,4 +415,64 @@ async fn p10_export_holds_every_exported_column_of_the_registry(app: TestApp, gi
     }
     assert!(checked >= 35, "the test member fills most exported columns ({checked} checked)");
     assert!(registry::REGISTRY.iter().any(|e| e.on_deletion == OnDeletion::Erased));
+}
+
+/// The policy says "Your data" shows everything held: read positions, watches, likes,
+/// mentions, flags filed and privacy requests are on the page (the download has every
+/// row), and the download has what moderators did about the member and their posts,
+/// what others flagged on those posts, and the staff's note on their requests.
+async fn p8_your_data_shows_reading_watches_likes_flags_and_requests_and_the_export_what_staff_did(app: TestApp) {
+    app.register("reader").await;
+    let other = app.another_browser();
+    other.register("writer").await;
+    let theirs = other.create_topic("Their topic", "Words by writer, for @reader").await;
+    let their_id: i64 = theirs.split('/').nth(2).unwrap().parse().unwrap();
+    let mine = app.create_topic("My topic", "Words by reader").await;
+    let mine_id: i64 = mine.split('/').nth(2).unwrap().parse().unwrap();
+    assert_eq!(app.get(&theirs).await.status, 200, "read");
+    assert_eq!(app.post_form(&format!("/t/{their_id}/watch"), &[("level", "watching")]).await.status, 303);
+    let (their_post, my_post): (i64, i64) = {
+        let mut conn = app.db.get().unwrap();
+        let mut post = |topic: i64| {
+            agora::db::schema::posts::table
+                .filter(agora::db::schema::posts::topic_id.eq(topic))
+                .select(agora::db::schema::posts::id)
+                .first::<i64>(&mut *conn)
+                .unwrap()
+        };
+        (post(their_id), post(mine_id))
+    };
+    assert_eq!(app.post_form(&format!("/p/{their_post}/like"), &[]).await.status, 303);
+    let flagged =
+        app.post_form(&format!("/p/{their_post}/flag"), &[("reason", "other"), ("details", "Looks odd")]).await;
+    assert_eq!(flagged.status, 303, "{}", flagged.body);
+    let asked = app
+        .post_form(
+            "/privacy/request",
+            &[("email", "reader@example.org"), ("kind", "access"), ("message", "All of it, please")],
+        )
+        .await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+
+    let page = app.get("/account").await;
+    assert!(page.text("li.reading").contains("2 topics"), "theirs and their own: {}", page.text("li.reading"));
+    assert!(page.text("li.watching").contains("1 topic"), "{}", page.text("li.watching"));
+    assert!(page.text("li.likes").contains("Posts you like: 1"), "{}", page.text("li.likes"));
+    assert!(page.text("li.mentions").contains(": 1"), "{}", page.text("li.mentions"));
+    assert!(page.text("ul.flags-filed").contains("Looks odd"), "{}", page.text("ul.flags-filed"));
+    assert!(page.text("ul.privacy-requests").contains("access"), "{}", page.text("ul.privacy-requests"));
+
+    // Staff act on the member's post, with a reason; someone else flags it.
+    other.set_role("writer", "moderator");
+    other.post_form(&format!("/p/{my_post}/flag"), &[("reason", "spam"), ("details", "Seems like spam")]).await;
+    let hidden = other.post_form(&format!("/admin/posts/{my_post}/hide"), &[("reason", "off topic here")]).await;
+    assert_eq!(hidden.status, 303, "{}", hidden.body);
+    let export: serde_json::Value =
+        app.client.get(app.url("/account/export")).send().await.unwrap().json().await.unwrap();
+    let moderation = export["moderation_of_you_and_your_posts"].to_string();
+    assert!(moderation.contains("off topic here") && moderation.contains(&format!("post {my_post}")), "{moderation}");
+    assert!(!moderation.contains("writer"), "who acted is not in it");
+    let flags = export["flags_on_your_posts"].to_string();
+    assert!(flags.contains("Seems like spam"), "{flags}");
+    assert!(export["privacy_requests"][0].get("staff_note").is_some());
 }
