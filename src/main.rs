@@ -106,6 +106,10 @@ enum AdminAction {
     /// Turn two-factor sign-in off for USERNAME, who lost their authenticator app and
     /// their recovery codes (check it is them first); REASON goes in the audit log.
     TwoFactorOff { username: String, reason: String },
+    /// Give USERNAME, left with no way to sign in (after a restore), a way back: ADDRESS
+    /// becomes their e-mail address and a password-reset link is mailed to it (check
+    /// it is them first); REASON goes in the audit log.
+    RecoverAccess { username: String, address: String, reason: String },
 }
 
 #[derive(Subcommand)]
@@ -272,6 +276,26 @@ fn main() -> anyhow::Result<()> {
                     (username, agora::auth::role::Role::parse_assignable(&role).context("unknown role")?)
                 }
                 AdminAction::Revoke { username } => (username, agora::auth::role::Role::Member),
+                AdminAction::RecoverAccess { username, address, reason } => {
+                    let address = agora::auth::domain::Email::parse(&address).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let db = open(&config)?;
+                    let mut conn = db.get()?;
+                    let user_id = store::member_by_username(&mut conn, &username)?
+                        .with_context(|| format!("no member {username:?}"))?;
+                    let (name, token) = agora::moderation::members::recover_access(
+                        &mut conn,
+                        0,
+                        user_id,
+                        address.as_str(),
+                        &reason,
+                    )
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let mailer = Mailer::new(&config.mail, &config.mail_from)?;
+                    let mail = agora::privacy::mails::password_reset(&config.public_url, address.as_str(), &name, &token);
+                    actix_web::rt::System::new().block_on(mailer.send(mail))?;
+                    println!("{name} now has the address {}; a password-reset link was mailed to it", address.as_str());
+                    return Ok(());
+                }
                 AdminAction::TwoFactorOff { username, reason } => {
                     let db = open(&config)?;
                     let mut conn = db.get()?;
@@ -335,6 +359,15 @@ fn run_backup(config: &Config, action: BackupAction) -> anyhow::Result<()> {
         BackupAction::Restore { file } => {
             let restored = backup::restore(&config.database_url, &file, dir)?;
             println!("restored {}; {} later erasure(s) re-applied", file.display(), restored.erasures_replayed);
+            if !restored.stranded.is_empty() {
+                println!(
+                    "{} member(s) can no longer sign in (their password, address and GitHub account all changed \
+                     after the backup): {}. Once sure who they are, run `agora admin recover-access USERNAME \
+                     ADDRESS REASON` for each.",
+                    restored.stranded.len(),
+                    restored.stranded.join(", ")
+                );
+            }
         }
     }
     Ok(())

@@ -281,6 +281,56 @@ fn two_factor_is_turned_off_from_the_command_line_with_a_reason() {
     assert!(!ok && said.contains("no member"), "{said}");
 }
 
+/// A member left with no way to sign in gets one back: a new address, and a reset link
+/// mailed to it; the audit log says who did it and why.
+#[test]
+fn access_is_recovered_from_the_command_line_with_a_new_address_and_a_reset_link() {
+    use agora::db::schema::{audit_log, users};
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    add_member(dir.path(), "stranded");
+    add_member(dir.path(), "other");
+    let url = format!("sqlite://{}", dir.path().join("agora.db").display());
+    let db = agora::db::Database::connect(&url, 1).unwrap();
+    {
+        let mut conn = db.get().unwrap();
+        diesel::update(users::table.filter(users::username_key.eq("stranded")))
+            .set((users::email.eq(None::<String>), users::password_hash.eq(None::<String>)))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let (ok, said) = run(dir.path(), &["admin", "recover-access", "stranded", "other@example.org", "x"], &[]);
+    assert!(!ok && said.contains("another member"), "{said}");
+    let (ok, said) = run(
+        dir.path(),
+        &["admin", "recover-access", "stranded", "Back@Example.org", "lost access; checked by phone"],
+        &[],
+    );
+    assert!(ok, "{said}");
+    let mut conn = db.get().unwrap();
+    let (email, verified): (Option<String>, bool) = users::table
+        .filter(users::username_key.eq("stranded"))
+        .select((users::email, users::email_verified))
+        .first(&mut *conn)
+        .unwrap();
+    assert_eq!((email.as_deref(), verified), (Some("back@example.org"), false));
+    let mails: Vec<String> = std::fs::read_dir(dir.path().join("mail"))
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    assert!(
+        mails.iter().any(|m| m.contains("To: back@example.org") && m.contains("/password/reset?token")),
+        "a reset link went to the new address"
+    );
+    let reason: String = audit_log::table
+        .filter(audit_log::action.eq("recover access: new address and reset link"))
+        .select(audit_log::reason)
+        .first(&mut *conn)
+        .unwrap();
+    assert_eq!(reason, "lost access; checked by phone");
+}
+
 /// Hole 18: SIGTERM lets a request in flight finish, then the server exits.
 #[test]
 fn hole_18_sigterm_finishes_requests_in_flight_then_exits() {

@@ -53,6 +53,7 @@ crate::text_enum! {
         RefusePrivacyRequest => "privacy request: refused",
         UpdateSiteSettings => "update site settings",
         TurnOffTwoFactor => "turn off two-factor sign-in",
+        RecoverAccess => "recover access: new address and reset link",
     }
 }
 

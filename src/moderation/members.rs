@@ -547,6 +547,38 @@ pub fn turn_off_two_factor(conn: &mut DbConn, actor: i64, member_id: i64, reason
     })
 }
 
+/// Gives a member with no way left to sign in (a restore replayed their later password,
+/// address and GitHub changes, which the backup did not hold) a way back: `address`
+/// becomes their e-mail address (unconfirmed) and a password-reset link for it is
+/// issued; returns their username and the link's token, to be mailed to `address`.
+/// `agora admin recover-access`, once the administrator is sure who they are; audited.
+pub fn recover_access(
+    conn: &mut DbConn,
+    actor: i64,
+    member_id: i64,
+    address: &str,
+    reason: &str,
+) -> Result<(String, String), ModError> {
+    let now = now();
+    conn.write_transaction::<_, ModError, _>(|conn| {
+        let taken: bool = diesel::select(diesel::dsl::exists(
+            users::table.filter(users::email.eq(address)).filter(users::id.ne(member_id)),
+        ))
+        .get_result(conn)?;
+        if taken {
+            return Err(ModError::Refused("That address belongs to another member.".into()));
+        }
+        let username: String = diesel::update(users::table.find(member_id))
+            .set((users::email.eq(address), users::email_verified.eq(false)))
+            .returning(users::username)
+            .get_result(conn)?;
+        let token =
+            crate::privacy::tokens::issue(conn, member_id, crate::privacy::tokens::Purpose::ResetPassword, None)?;
+        record_audit!(conn, actor, AuditAction::RecoverAccess, AuditTarget::Member, member_id, reason, now)?;
+        Ok((username, token))
+    })
+}
+
 pub fn set_role(conn: &mut DbConn, actor: i64, member_id: i64, role: Role) -> Result<(), ModError> {
     let Some(action) = AuditAction::set_role(role) else {
         return Err(ModError::Refused("A role is member, moderator or admin.".into()));

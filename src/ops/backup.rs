@@ -318,6 +318,10 @@ pub struct Restored {
     pub created_at: i64,
     /// Ledger entries newer than the backup, applied to it.
     pub erasures_replayed: usize,
+    /// Members left with no way to sign in (no password, address or GitHub account: the
+    /// ones they had in the backup were replaced since, and the new ones are not in it).
+    /// `agora admin recover-access` gives each a way back.
+    pub stranded: Vec<String>,
 }
 
 /// Restores a backup into the configured database, then replays every erasure
@@ -362,7 +366,15 @@ pub fn restore(database_url: &str, file: &Path, ledger_dir: &Path) -> anyhow::Re
         crate::ops::rewrite::rewrite(pg, crate::ops::rewrite::Posts::Always)?;
     }
     ledger::write_file(&mut conn, ledger_dir)?;
-    Ok(Restored { created_at, erasures_replayed: pending.len() })
+    let stranded: Vec<String> = users::table
+        .filter(users::role.ne(crate::auth::role::Role::System))
+        .filter(users::password_hash.is_null())
+        .filter(users::email.is_null())
+        .filter(users::github_id.is_null())
+        .order(users::id)
+        .select(users::username)
+        .load(&mut *conn)?;
+    Ok(Restored { created_at, erasures_replayed: pending.len(), stranded })
 }
 
 fn restore_sqlite(file: &Path, target: &Path) -> anyhow::Result<()> {

@@ -9,9 +9,10 @@ use diesel::prelude::*;
 
 use crate::fake_github::{FakeGithub, FakeUser};
 use crate::helpers::TestApp;
-use crate::on_both_backends_with_github;
+use crate::{on_both_backends, on_both_backends_with_github};
 
 on_both_backends_with_github!(p9_a_restore_honours_every_change_made_after_the_backup);
+on_both_backends!(a_restore_names_members_left_without_a_way_in);
 
 async fn p9_a_restore_honours_every_change_made_after_the_backup(app: TestApp, github: FakeGithub) {
     let password = "keeper-has-a-long-password";
@@ -118,4 +119,35 @@ async fn p9_a_restore_honours_every_change_made_after_the_backup(app: TestApp, g
         recovery_codes::table.filter(recovery_codes::user_id.eq(id)).count().get_result(&mut *conn).unwrap();
     let flag: bool = users::table.find(id).select(users::two_factor_on).first(&mut *conn).unwrap();
     assert_eq!((secrets, codes, flag), (0, 0, false), "the secret turned off after the backup does not come back");
+}
+
+/// A member whose password and address both changed after the backup has neither after
+/// a restore (the old ones are erased, the new ones were never in it): the restore
+/// names them, so an administrator can give them a way back (`agora admin
+/// recover-access`).
+async fn a_restore_names_members_left_without_a_way_in(app: TestApp) {
+    let password = app.register("drifter").await;
+    app.another_browser().register("settled").await;
+    let made = backup::create(&app.db, &app.backup_dir()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let changed = app
+        .post_form(
+            "/account/password",
+            &[("current_password", &password), ("new_password", "drifter-new-long-password")],
+        )
+        .await;
+    assert_eq!(changed.status, 303);
+    let asked = app
+        .post_form(
+            "/account/email",
+            &[("email", "drifter@new.example"), ("current_password", "drifter-new-long-password")],
+        )
+        .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    let link = app.last_mail_to("drifter@new.example").link("/account/change-email?token=");
+    let token = app.get(&link).await.field("token").unwrap();
+    assert_eq!(app.post_form("/account/change-email", &[("token", &token)]).await.status, 303);
+
+    let restored = backup::restore(&app.scratch_database_url(), &made.path, &app.backup_dir()).unwrap();
+    assert_eq!(restored.stranded, vec!["drifter".to_string()], "only the member left without a way in");
 }
