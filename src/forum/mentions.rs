@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use crate::auth::role::Role;
-use crate::db::schema::{post_mentions, posts, topics, users};
+use crate::db::schema::{post_edits, post_mentions, posts, topics, users};
 use crate::db::DbConn;
 use crate::text::markdown::{self, Attribution, References};
 
@@ -140,8 +140,8 @@ pub fn referring(conn: &mut DbConn, user_id: i64) -> Result<Vec<i64>, diesel::re
 /// Deletion, last step, once the member's row is gone: those posts are rendered again,
 /// so a mention of them is plain text, and what they refer to is recorded again. Quote
 /// headers Agora wrote with the member's name (`deleted_name`) name Anonymous instead,
-/// so neither the page, the search index nor the stored text keeps it (a hidden quoted
-/// post could not be looked up to correct the attribution otherwise).
+/// so neither the page, the search index, the stored text nor its edit history keeps it
+/// (a hidden quoted post could not be looked up to correct the attribution otherwise).
 pub fn render_again(conn: &mut DbConn, post_ids: &[i64], deleted_name: &str) -> Result<(), diesel::result::Error> {
     for &post_id in post_ids {
         let (author, mut body): (i64, String) =
@@ -149,6 +149,20 @@ pub fn render_again(conn: &mut DbConn, post_ids: &[i64], deleted_name: &str) -> 
         if let Some(renamed) = markdown::rename_quoted(&body, deleted_name, crate::auth::accounts::ANONYMOUS_NAME) {
             body = renamed;
             diesel::update(posts::table.find(post_id)).set(posts::body_markdown.eq(&body)).execute(conn)?;
+        }
+        // Earlier versions in the post's edit history quoted them by name too.
+        let versions: Vec<(i64, String)> = post_edits::table
+            .filter(post_edits::post_id.eq(post_id))
+            .select((post_edits::id, post_edits::previous_markdown))
+            .load(conn)?;
+        for (edit_id, previous) in versions {
+            if let Some(renamed) =
+                markdown::rename_quoted(&previous, deleted_name, crate::auth::accounts::ANONYMOUS_NAME)
+            {
+                diesel::update(post_edits::table.find(edit_id))
+                    .set(post_edits::previous_markdown.eq(renamed))
+                    .execute(conn)?;
+            }
         }
         let resolved = resolve(conn, &body, author)?;
         let html = markdown::render_with(&body, &resolved.references);

@@ -626,6 +626,15 @@ async fn a_deleted_members_name_leaves_quotes_of_them_and_search(app: TestApp) {
     );
     assert_eq!(amy.post_form(&format!("/t/{topic_id}/reply"), &[("body", &quote)]).await.status, 303);
     assert!(app.get(&topic).await.body.contains("zqvvictim wrote:"));
+    // Amy edits her reply: the version before is in its history, quote and all.
+    let reply_id: i64 = posts::table
+        .filter(posts::topic_id.eq(topic_id))
+        .filter(posts::post_number.eq(2))
+        .select(posts::id)
+        .first(&mut *app.db.get().unwrap())
+        .unwrap();
+    let edited = format!("{quote}\n\nAnd keep it warm.");
+    assert_eq!(amy.post_form(&format!("/p/{reply_id}/edit"), &[("body", &edited)]).await.status, 303);
     assert_eq!(
         app.get("/search?q=zqvvictim").await.texts(".search-results .result-title").len(),
         1,
@@ -660,4 +669,14 @@ async fn a_deleted_members_name_leaves_quotes_of_them_and_search(app: TestApp) {
         .load(&mut *app.db.get().unwrap())
         .unwrap();
     assert!(stored.iter().all(|m| !m.to_lowercase().contains("zqvvictim")), "{stored:?}");
+    let history: Vec<String> = agora::db::schema::post_edits::table
+        .filter(agora::db::schema::post_edits::post_id.eq(reply_id))
+        .select(agora::db::schema::post_edits::previous_markdown)
+        .load(&mut *app.db.get().unwrap())
+        .unwrap();
+    assert_eq!(history.len(), 1);
+    assert!(
+        history.iter().all(|m| !m.to_lowercase().contains("zqvvictim")),
+        "the edit history forgets it: {history:?}"
+    );
 }
