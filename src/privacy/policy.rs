@@ -13,7 +13,7 @@ use crate::per_backend;
 use crate::web::filters;
 
 /// The version shipped with Agora, in effect until an operator publishes another.
-pub const BUNDLED_POLICY_VERSION: &str = "2026-12-07";
+pub const BUNDLED_POLICY_VERSION: &str = "2026-12-08";
 const BUNDLED_POLICY: &str = include_str!("../../templates/privacy/policy.md");
 /// Members hear of a material change at least this long before it takes effect.
 pub const NOTICE_SECONDS: i64 = 72 * 3600;

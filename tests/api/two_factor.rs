@@ -125,6 +125,10 @@ async fn two_factor_turns_off_only_with_the_password(app: TestApp) {
     assert_eq!((left, secrets), (0, 0), "the secret and the codes are gone");
     // The password alone signs in again.
     assert_eq!(sign_in(&app.another_browser(), "switcher", &password).await.status, 303);
+    // The policy says what is kept, and that turning it off deletes it.
+    let policy = app.get("/privacy").await.text("main");
+    assert!(policy.contains("if you turn it on: the secret your authenticator app shares"), "{policy}");
+    assert!(policy.contains("Turning it off deletes them"));
 }
 
 /// With the default limit: five codes in ten minutes per account, from anywhere (the
