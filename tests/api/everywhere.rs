@@ -158,14 +158,7 @@ async fn everything_then_nothing(app: &TestApp, github: &crate::fake_github::Fak
     quinn.post_form("/account/newsletter", &[]).await;
 
     // Turns on two-factor sign-in: the authenticator app's secret is theirs too.
-    let setup = quinn.get("/account/two-factor").await;
-    let secret = setup.field("secret").expect("the set-up form");
-    let code = agora::auth::two_factor::code_at(&secret, agora::db::now() as u64).unwrap();
-    let signature = setup.field("signature").unwrap();
-    let on = quinn
-        .post_form("/account/two-factor/enable", &[("secret", &secret), ("signature", &signature), ("code", &code)])
-        .await;
-    assert_eq!(on.status, 200, "{}", on.body);
+    let (secret, _) = quinn.turn_on_two_factor().await;
 
     // Both requests are theirs, and in their export.
     let export: serde_json::Value =

@@ -371,6 +371,21 @@ impl TestApp {
         assert_eq!(saved.status, 303, "{}", saved.body);
     }
 
+    /// Turns two-factor sign-in on as a member would: opens the set-up page, types the
+    /// code the app shows now; returns the secret and the recovery codes shown once.
+    pub async fn turn_on_two_factor(&self) -> (String, Vec<String>) {
+        let setup = self.get("/account/two-factor").await;
+        assert_eq!(setup.status, 200, "{}", setup.body);
+        let secret = setup.field("secret").expect("the set-up form carries the secret");
+        let signature = setup.field("signature").expect("and its signature");
+        let code = agora::auth::two_factor::code_at(&secret, agora::db::now() as u64).unwrap();
+        let on = self
+            .post_form("/account/two-factor/enable", &[("secret", &secret), ("signature", &signature), ("code", &code)])
+            .await;
+        assert_eq!(on.status, 200, "{}", on.body);
+        (secret, on.texts(".recovery-codes code"))
+    }
+
     /// Registers and signs in a member whose address is not confirmed yet.
     pub async fn register_unconfirmed(&self, username: &str) -> String {
         let password = format!("{username}-has-a-long-password");

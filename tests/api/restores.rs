@@ -55,13 +55,7 @@ async fn p9_a_restore_honours_every_change_made_after_the_backup(app: TestApp, g
     let pest = app.user_id("pest").unwrap();
     assert_eq!(app.post_form("/u/pest/block", &[]).await.status, 303);
     // Two-factor sign-in on, with an authenticator app.
-    let setup = app.get("/account/two-factor").await;
-    let (secret, signature) = (setup.field("secret").unwrap(), setup.field("signature").unwrap());
-    let code = agora::auth::two_factor::code_at(&secret, agora::db::now() as u64).unwrap();
-    let on = app
-        .post_form("/account/two-factor/enable", &[("secret", &secret), ("signature", &signature), ("code", &code)])
-        .await;
-    assert_eq!(on.status, 200, "{}", on.body);
+    app.turn_on_two_factor().await;
     let made = backup::create(&app.db, &app.backup_dir()).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));
 

@@ -21,21 +21,14 @@ fn now() -> u64 {
     agora::db::now() as u64
 }
 
-/// Opens the set-up page, types the app's current code, and returns the secret and the
-/// recovery codes shown once.
+/// Turns it on (`TestApp::turn_on_two_factor`), after checking the set-up page shows the
+/// QR code and the key in text.
 async fn turn_on(app: &TestApp) -> (String, Vec<String>) {
     let setup = app.get("/account/two-factor").await;
-    assert_eq!(setup.status, 200, "{}", setup.body);
-    let secret = setup.field("secret").expect("the set-up form carries the secret");
     assert!(setup.body.contains("<svg"), "a QR code drawn on the page");
+    let secret = setup.field("secret").unwrap();
     assert!(setup.text("code.secret").replace(' ', "").contains(&secret), "and the key in text");
-    let signature = setup.field("signature").unwrap();
-    let code = code_at(&secret, now()).unwrap();
-    let on = app
-        .post_form("/account/two-factor/enable", &[("secret", &secret), ("signature", &signature), ("code", &code)])
-        .await;
-    assert_eq!(on.status, 200, "{}", on.body);
-    (secret, on.texts(".recovery-codes code"))
+    app.turn_on_two_factor().await
 }
 
 /// Signs in with a password; returns the page (the second step's, when it is on).
