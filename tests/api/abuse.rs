@@ -37,13 +37,13 @@ fn default_limits(config: &mut Config) {
 /// The defaults, with browsers behind a trusted proxy on 127.0.0.1 (`browser_from`).
 fn default_limits_behind_a_proxy(config: &mut Config) {
     config.rate_limits = RateLimits::default();
-    config.trusted_proxies = agora::config::parse_proxies("127.0.0.1").unwrap();
+    crate::helpers::trust_local_proxy(config);
 }
 
 /// Sign-ins for one name slow down after 6 failures from everywhere.
 fn early_slowdown_behind_a_proxy(config: &mut Config) {
     config.rate_limits = RateLimits::parse("login_slowdown_per_account=6/600").unwrap();
-    config.trusted_proxies = agora::config::parse_proxies("127.0.0.1").unwrap();
+    crate::helpers::trust_local_proxy(config);
 }
 
 fn small_limits(config: &mut Config) {

@@ -46,10 +46,9 @@ const ZED_GITHUB_ID: i64 = 987_654_321;
 #[actix_web::test]
 async fn p11_p12_p13_p14_deletion_erases_every_trace_and_keeps_posts_as_anonymous() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let trust_local_proxy = |config: &mut agora::config::Config| {
-            config.trusted_proxies = agora::config::parse_proxies("127.0.0.1").unwrap();
+        let Some((app, github)) = spawn_app_with_github_and(backend, crate::helpers::trust_local_proxy).await else {
+            continue;
         };
-        let Some((app, github)) = spawn_app_with_github_and(backend, trust_local_proxy).await else { continue };
         let mut zed_user = FakeUser::new(ZED_GITHUB_ID, "zedzebra-gh", Some("Zedediah Zebrowski"));
         zed_user.emails =
             vec![FakeEmail { email: "zed.zebrowski@users.example.com".into(), primary: true, verified: true }];

@@ -67,10 +67,9 @@ fn set_age(path: &std::path::Path, days: u64) {
 #[actix_web::test]
 async fn p12_a_member_who_did_everything_leaves_nothing_anywhere() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let trust_local_proxy = |config: &mut agora::config::Config| {
-            config.trusted_proxies = agora::config::parse_proxies("127.0.0.1").unwrap();
+        let Some((app, github)) = spawn_app_with_github_and(backend, crate::helpers::trust_local_proxy).await else {
+            continue;
         };
-        let Some((app, github)) = spawn_app_with_github_and(backend, trust_local_proxy).await else { continue };
         everything_then_nothing(&app, &github, backend).await;
     }
 }

@@ -763,6 +763,12 @@ impl TestApp {
     }
 }
 
+/// Settings for a forum behind a proxy on 127.0.0.1, which every test client is: its
+/// `X-Forwarded-For` is believed (`TestApp::browser_from`).
+pub fn trust_local_proxy(config: &mut Config) {
+    config.trusted_proxies = agora::config::parse_proxies("127.0.0.1").expect("a valid address");
+}
+
 /// The id in a topic's path (`/t/ID/slug`).
 pub fn topic_id(path: &str) -> i64 {
     path.split('/').nth(2).expect("a topic path").parse().expect("a topic id")

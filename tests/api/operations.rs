@@ -50,7 +50,7 @@ async fn health_readiness_and_metrics_answer(app: TestApp) {
 #[actix_web::test]
 async fn metrics_are_hidden_from_addresses_not_allowed() {
     let app = spawn_app_with(Backend::Sqlite, |config| {
-        config.trusted_proxies = agora::config::parse_proxies("127.0.0.1").unwrap();
+        crate::helpers::trust_local_proxy(config);
         config.metrics_allow = agora::config::parse_proxies("10.1.0.0/16").unwrap();
     })
     .await

@@ -77,11 +77,7 @@ async fn p6_replies_and_edits_record_the_ip_they_came_from(app: TestApp) {
 #[actix_web::test]
 async fn p6_behind_a_trusted_proxy_the_forwarded_client_ip_is_recorded() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let Some(app) = spawn_app_with(backend, |config| {
-            config.trusted_proxies = agora::config::parse_proxies("127.0.0.1").unwrap();
-        })
-        .await
-        else {
+        let Some(app) = spawn_app_with(backend, crate::helpers::trust_local_proxy).await else {
             continue;
         };
         app.register("ivan").await;

@@ -152,11 +152,7 @@ async fn own_classes_cannot_be_faked_by_raw_html(app: TestApp) {
 #[actix_web::test]
 async fn client_ip_every_forwarded_line_counts_and_ipv4_mapped_is_ipv4() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let Some(app) = spawn_app_with(backend, |config| {
-            config.trusted_proxies = agora::config::parse_proxies("127.0.0.1").unwrap();
-        })
-        .await
-        else {
+        let Some(app) = spawn_app_with(backend, crate::helpers::trust_local_proxy).await else {
             continue;
         };
         app.register("proxied").await;
